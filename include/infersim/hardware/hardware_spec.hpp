@@ -1,0 +1,77 @@
+#pragma once
+// One accelerator (or CPU), as read from a hardware profile. All quantities SI: bytes, seconds, FLOP/s,
+// bytes/s, watts. Immutable once loaded; see docs/configuration.md for the file format.
+
+#include <array>
+#include <optional>
+#include <string>
+
+#include "infersim/core/dtype.hpp"
+
+namespace infersim::hardware {
+
+enum class DeviceKind { gpu, tpu, lpu, wafer, cpu, npu };
+inline constexpr std::array<std::string_view, 6> kDeviceKindNames = {"gpu", "tpu", "lpu", "wafer", "cpu", "npu"};
+
+struct ComputeSpec {
+  /// Dense peak matrix rate per data type in FLOP/s (OP/s for integers); 0 = the chip has no such rate.
+  std::array<double, kDTypeCount> peak_flops_per_s{};
+  int gemm_tile_rows = 1;       // GEMM M is padded to a multiple of this
+  int systolic_array_size = 0;  // 0 = none; else M, N, K are padded to it
+};
+
+struct MemorySpec {
+  std::string type;                 // HBM3, DDR5, SRAM, ...
+  double capacity_bytes = 0;        // tier holding weights and KV cache
+  double bandwidth_bytes_per_s = 0;
+  std::optional<double> on_chip_sram_bytes;
+  double reserved_bytes = 0;        // kept by the runtime
+};
+
+struct InterconnectSpec {
+  std::string scale_up_name;
+  std::optional<double> scale_up_bandwidth_bytes_per_s;  // per chip, one direction
+  double scale_up_latency_s = 0;
+  int scale_up_domain_chips = 1;
+  std::optional<double> scale_out_bandwidth_bytes_per_s;  // per chip, one direction
+  double scale_out_latency_s = 0;
+};
+
+struct PowerSpec {
+  std::optional<double> tdp_w;
+  std::optional<double> idle_w;
+  std::string source;
+};
+
+struct PriceSpec {
+  std::optional<double> usd_per_chip_hour;
+  std::string basis, as_of, source;
+};
+
+struct EfficiencySpec {
+  double compute = 1.0;  // achieved / peak matrix rate on large GEMMs
+  double memory = 1.0;   // achieved / peak memory bandwidth on streaming reads
+  double network = 1.0;  // collective bus bandwidth / link bandwidth
+  double kernel_launch_overhead_s = 0.0;
+  std::string source;
+};
+
+struct HardwareSpec {
+  std::string name, description, source, notes;
+  DeviceKind kind = DeviceKind::gpu;
+  ComputeSpec compute;
+  MemorySpec memory;
+  InterconnectSpec interconnect;
+  PowerSpec power;
+  PriceSpec price;
+  EfficiencySpec efficiency;
+
+  bool supports(DType t) const { return compute.peak_flops_per_s[index_of(t)] > 0; }
+  double peak_flops_per_s(DType t) const { return compute.peak_flops_per_s[index_of(t)]; }
+  /// Rate used for elementwise work (norms, activations): fp32 if the chip has one, else its best 16-bit rate.
+  double vector_flops_per_s() const;
+};
+
+std::string_view to_string(DeviceKind kind);
+
+}  // namespace infersim::hardware

@@ -1,0 +1,33 @@
+#pragma once
+// Cost of collectives over a group of chips, ring algorithms (docs/modeling.md section 3).
+// A collective is priced as bytes each chip sends over its link plus a latency per algorithm step; the
+// roofline kernel turns that into time with the link bandwidth and network efficiency.
+
+#include "infersim/hardware/hardware_spec.hpp"
+
+namespace infersim::parallelism {
+
+struct Link {
+  double bandwidth_bytes_per_s = 0;  // one direction, per chip
+  double latency_s = 0;              // per algorithm step
+};
+
+/// The link a group of `group_size` chips communicates over: scale-up within the domain, else scale-out.
+/// Throws InfeasibleError when the hardware lacks the link the group needs.
+Link link_for_group(const hardware::HardwareSpec& hw, int group_size);
+
+struct CollectiveCost {
+  double bytes_per_chip = 0;  // bytes each chip sends
+  double latency_s = 0;       // summed step latencies
+};
+
+/// Ring all-reduce of `bytes` per chip: 2(t-1)/t * S sent, 2(t-1) latency steps.
+CollectiveCost all_reduce(double bytes, int group_size, const Link& link);
+/// All-gather producing `bytes` per chip: (t-1)/t * S sent, (t-1) steps.
+CollectiveCost all_gather(double bytes, int group_size, const Link& link);
+/// All-to-all where each chip holds `bytes` destined evenly to all: (e-1)/e * S sent, (e-1) steps.
+CollectiveCost all_to_all(double bytes, int group_size, const Link& link);
+/// Point-to-point send of `bytes`.
+CollectiveCost send(double bytes, const Link& link);
+
+}  // namespace infersim::parallelism

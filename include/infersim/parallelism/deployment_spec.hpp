@@ -1,0 +1,30 @@
+#pragma once
+// How one model is laid out on chips: parallelism degrees, replica count and data types.
+
+#include <string>
+
+#include "infersim/core/dtype.hpp"
+
+namespace infersim::parallelism {
+
+struct DeploymentSpec {
+  int tensor_parallel = 1;    // t: GEMMs and heads split t ways; 2 all-reduces per layer
+  int pipeline_parallel = 1;  // p: layers split into p stages
+  int expert_parallel = 1;    // e: experts spread over e chips of the tensor-parallel group (e divides t)
+  int replicas = 1;           // independent copies behind a router
+  DType weight_dtype = DType::bf16;
+  DType activation_dtype = DType::bf16;
+  DType kv_cache_dtype = DType::bf16;
+  double memory_utilization = 0.9;   // fraction of chip memory the serving runtime may use
+  int quantization_group_size = 0;   // int4/fp4 weights: elements per scale (0 = default: 128 int4, 16 fp4)
+  double dequant_overhead = 0.0;     // weight-only quantization: extra fraction of GEMM compute time
+  double moe_routing_skew = 0.0;     // 0 = uniform routing; towards 1 = tokens concentrate on fewer experts
+
+  int chips_per_replica() const { return tensor_parallel * pipeline_parallel; }
+  int total_chips() const { return chips_per_replica() * replicas; }
+};
+
+/// Bytes per weight element including quantization scales (int4: fp16 scale per group; fp4: fp8 scale per group).
+double weight_bytes_per_element(const DeploymentSpec& d);
+
+}  // namespace infersim::parallelism

@@ -1,0 +1,36 @@
+#pragma once
+// The roofline kernel: prices operators in one vectorized pass (Eigen arrays).
+//
+//   padded_flops = flops_per_row * ceil(rows / tile) * tile     (rows >= 1: tile quantization of small GEMMs;
+//                  = flops_per_row when rows == 0, for operators that are not GEMMs)
+//   compute_s    = padded_flops * seconds_per_flop
+//   transfer_s   = bytes * seconds_per_byte
+//   time_s       = max(compute_s, transfer_s) + overhead_s
+//   bound        = network if the operator moves bytes over a link, else compute if compute_s >= transfer_s,
+//                  else memory
+//   intensity    = flops_per_row * max(rows, 1) / bytes (0 when no bytes move)
+//
+// Inputs and outputs are columns of equal length n. `rows` is 0 (not a GEMM) or >= 1; `bytes` is 0 or >= 1.
+// Storing FLOPs per row lets the kernel pad with one multiplication instead of a division per operator.
+// The function is pure: same inputs, same outputs.
+
+#include <cstdint>
+#include <span>
+
+#include "infersim/roofline/operator_table.hpp"
+
+namespace infersim::roofline {
+
+struct KernelColumns {
+  std::span<const Real> flops_per_row, bytes, rows, seconds_per_flop, seconds_per_byte, overhead_s;
+  std::span<const std::uint8_t> network;
+  std::span<Real> time_s, intensity;
+  std::span<std::uint8_t> bound;
+};
+
+void evaluate_roofline(const KernelColumns& c, double tile_rows);
+
+/// Convenience: run the kernel over a whole table.
+void evaluate_roofline(OperatorTable& table, double tile_rows);
+
+}  // namespace infersim::roofline

@@ -1,0 +1,71 @@
+#pragma once
+// The operators of one batch step as a structure of arrays: the input of the roofline kernel and its output.
+// Columns are std::vector so that a table is filled in place, step after step, without reallocating.
+// The kernel's columns are single precision (Real): half the memory traffic of double, twice the SIMD
+// lanes, and a relative rounding of 6e-8, far below any modelling error; sums over operators are double.
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace infersim::roofline {
+
+enum class Bound : std::uint8_t { compute = 0, memory = 1, network = 2 };
+std::string_view to_string(Bound b);
+
+enum class Phase : std::uint8_t { prefill, decode, mixed };
+std::string_view to_string(Phase p);
+
+enum class OpClass : std::uint8_t { gemm, attention, elementwise, collective, transfer };
+
+/// Where in the pipeline an operator runs: in every layer, once on the first stage (embedding), once on
+/// the last stage (LM head, sampling), or between stages.
+enum class Segment : std::uint8_t { layers, first_stage, last_stage, stage_boundary };
+
+/// One operator as appended by the step builder (per instance; `count` instances per step on one chip).
+struct OperatorRow {
+  std::string_view name;  // static string
+  Phase phase = Phase::mixed;
+  OpClass op_class = OpClass::elementwise;
+  Segment segment = Segment::layers;
+  double count = 1;             // instances per step on one chip (e.g. layers per pipeline stage)
+  double flops = 0;             // per instance, unpadded
+  double bytes = 0;             // per instance: memory traffic, or bytes sent for network operators
+  double rows = 0;              // GEMM token dimension M (padded to the tile in the kernel); 0 = no padding
+  double seconds_per_flop = 0;  // 1 / (peak rate of the operator's data type x compute efficiency)
+  double seconds_per_byte = 0;  // 1 / (memory or link bandwidth x efficiency)
+  double overhead_s = 0;        // launch overhead, or collective step latencies
+  bool network = false;         // bytes move over a link (bound = network)
+};
+
+/// Element type of the kernel's columns.
+using Real = float;
+
+struct OperatorTable {
+  // Descriptive columns (not read by the kernel).
+  std::vector<std::string_view> name;
+  std::vector<Phase> phase;
+  std::vector<OpClass> op_class;
+  std::vector<Segment> segment;
+  std::vector<double> count;                   // instances per step (descriptive: the kernel prices one)
+  // Kernel inputs.
+  // flops_per_row: FLOPs of one GEMM row when rows >= 1 (so the kernel pads without dividing), else all FLOPs.
+  std::vector<Real> flops_per_row, bytes, rows, seconds_per_flop, seconds_per_byte, overhead_s;
+  std::vector<std::uint8_t> network;
+  // Kernel outputs (per instance).
+  std::vector<Real> time_s, intensity;
+  std::vector<std::uint8_t> bound;
+
+  std::size_t size() const { return flops_per_row.size(); }
+  /// Unpadded FLOPs of one instance of operator i.
+  double flops(std::size_t i) const {
+    return static_cast<double>(flops_per_row[i]) * (rows[i] >= 1 ? static_cast<double>(rows[i]) : 1.0);
+  }
+  void clear();
+  void reserve(std::size_t n);
+  void push(const OperatorRow& row);
+  /// Size the output columns to the inputs (the kernel expects it).
+  void prepare_outputs();
+};
+
+}  // namespace infersim::roofline

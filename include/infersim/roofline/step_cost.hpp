@@ -1,0 +1,73 @@
+#pragma once
+// Prices one batch step of a model on a deployment: builds the operator table (one chip of the deployment:
+// the layers of one pipeline stage, with embedding and LM head) and runs the roofline kernel over it.
+//
+// A StepCostModel is built once per (model, hardware, deployment) and then evaluated many times; it holds a
+// scratch table, so one instance must not be used by two threads at once (make one per thread).
+
+#include <cstdint>
+
+#include "infersim/hardware/hardware_spec.hpp"
+#include "infersim/model/model_spec.hpp"
+#include "infersim/parallelism/collective.hpp"
+#include "infersim/parallelism/deployment_spec.hpp"
+#include "infersim/roofline/operator_table.hpp"
+#include "infersim/roofline/step_shape.hpp"
+
+namespace infersim::roofline {
+
+struct StepCost {
+  double time_s = 0;          // latency of the step through all pipeline stages
+  double stage_time_s = 0;    // the slowest stage: with p micro-batches in flight, a step finishes every stage_time_s
+  double flops_per_chip = 0;  // useful (unpadded) FLOPs on one chip, summed over the step
+  double bytes_per_chip = 0;  // memory traffic on one chip
+  double compute_bound_s = 0; // time of operators bound by compute / memory / network (on one chip)
+  double memory_bound_s = 0;
+  double network_bound_s = 0;
+};
+
+/// Expected distinct experts touched when `tokens` tokens each pick `k` of `experts` experts; `skew` in [0, 1)
+/// moves a fraction of the routing onto k popular experts (0 = uniform: E (1 - (1 - k/E)^T)).
+double expected_distinct_experts(double experts, double k, double tokens, double skew);
+
+class StepCostModel {
+ public:
+  /// Validates the deployment against the model and hardware (throws InfeasibleError).
+  StepCostModel(const model::ModelSpec& m, const hardware::HardwareSpec& hw, const parallelism::DeploymentSpec& d);
+
+  /// The operators of one step on one chip, priced by the roofline kernel.
+  void build(const StepShape& shape, OperatorTable& table) const;
+  StepCost evaluate(const StepShape& shape) const;
+  /// Sum the priced table into a StepCost.
+  StepCost summarize(const OperatorTable& table) const;
+
+  const model::ModelSpec& model() const { return model_; }
+  const hardware::HardwareSpec& hardware() const { return hw_; }
+  const parallelism::DeploymentSpec& deployment() const { return dep_; }
+  double tile_rows() const { return tile_rows_; }
+
+ private:
+  void add_gemm(OperatorTable& t, std::string_view name, Phase phase, double count, double m, double k, double n,
+                double weight_bytes_per_element, Segment segment = Segment::layers) const;
+  void add_batched_gemm(OperatorTable& t, std::string_view name, Phase phase, double count, double batch, double m,
+                        double k, double n) const;
+  void add_elementwise(OperatorTable& t, std::string_view name, Phase phase, double count, double flops,
+                       double bytes, Segment segment = Segment::layers) const;
+  void add_network(OperatorTable& t, std::string_view name, Phase phase, double count,
+                   const parallelism::CollectiveCost& c, const parallelism::Link& link,
+                   Segment segment = Segment::layers) const;
+
+  model::ModelSpec model_;
+  hardware::HardwareSpec hw_;
+  parallelism::DeploymentSpec dep_;
+  // Derived once.
+  double tile_rows_ = 1;
+  double gemm_s_per_flop_ = 0, vector_s_per_flop_ = 0, s_per_byte_ = 0, launch_s_ = 0;
+  double wb_ = 2, eb_ = 2, ab_ = 2, kvb_ = 2;  // bytes per weight / embedding / activation / KV element
+  double heads_ = 0, kv_heads_ = 0;           // per chip
+  double dense_layers_ = 0, moe_layers_ = 0;  // per pipeline stage (average)
+  parallelism::Link tp_link_{}, ep_link_{}, pp_link_{};
+  mutable OperatorTable scratch_;
+};
+
+}  // namespace infersim::roofline

@@ -1,0 +1,339 @@
+#include "infersim/config/json_reader.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "infersim/core/strings.hpp"
+
+namespace infersim::config {
+
+void Diagnostics::error(std::string path, std::string message) {
+  items_.push_back(Diagnostic{file_, std::move(path), std::move(message)});
+}
+
+void Diagnostics::error_in(std::string file, std::string path, std::string message) {
+  items_.push_back(Diagnostic{std::move(file), std::move(path), std::move(message)});
+}
+
+void Diagnostics::throw_if_any() const {
+  if (!items_.empty()) throw ConfigError(items_);
+}
+
+std::string Range::describe() const {
+  const bool has_min = std::isfinite(min);
+  const bool has_max = std::isfinite(max);
+  if (has_min && has_max) {
+    return std::string("in ") + (min_exclusive ? "(" : "[") + format_number(min) + ", " + format_number(max) +
+           (max_exclusive ? ")" : "]");
+  }
+  if (has_min) return std::string(min_exclusive ? "> " : ">= ") + format_number(min);
+  if (has_max) return std::string(max_exclusive ? "< " : "<= ") + format_number(max);
+  return "finite";
+}
+
+bool Range::contains(double v) const {
+  if (!std::isfinite(v)) return false;
+  if (min_exclusive ? !(v > min) : !(v >= min)) return false;
+  if (max_exclusive ? !(v < max) : !(v <= max)) return false;
+  return true;
+}
+
+std::string describe_json(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::null: return "null";
+    case Json::value_t::boolean: return std::string("the boolean ") + (j.get<bool>() ? "true" : "false");
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+    case Json::value_t::number_float: return "the number " + j.dump();
+    case Json::value_t::string: {
+      std::string s = j.get<std::string>();
+      if (s.size() > 60) s = s.substr(0, 57) + "...";
+      return "the string \"" + s + "\"";
+    }
+    case Json::value_t::array: return "an array";
+    case Json::value_t::object: return "an object";
+    default: return "an unsupported value";
+  }
+}
+
+std::string pointer_escape(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+ObjectReader::ObjectReader(std::string path, Diagnostics& diagnostics)
+    : path_(std::move(path)), diagnostics_(&diagnostics) {}
+
+ObjectReader::ObjectReader(const Json& j, std::string path, Diagnostics& diagnostics)
+    : path_(std::move(path)), diagnostics_(&diagnostics) {
+  if (j.is_object()) {
+    object_ = &j;
+  } else {
+    diagnostics_->error(path_.empty() ? "/" : path_, "expected a JSON object, found " + describe_json(j));
+  }
+}
+
+std::string ObjectReader::child_path(std::string_view key) const { return path_ + "/" + pointer_escape(key); }
+
+void ObjectReader::error(std::string_view key, std::string message) {
+  diagnostics_->error(child_path(key), std::move(message));
+}
+
+const Json* ObjectReader::find(std::string_view key) {
+  known_.emplace_back(key);
+  if (!object_) return nullptr;
+  auto it = object_->find(std::string(key));
+  return it == object_->end() ? nullptr : &*it;
+}
+
+bool ObjectReader::has(std::string_view key) { return find(key) != nullptr; }
+
+bool ObjectReader::has_value(std::string_view key) {
+  const Json* v = find(key);
+  return v && !v->is_null();
+}
+
+void ObjectReader::allow(std::string_view key) { known_.emplace_back(key); }
+
+const Json* ObjectReader::raw(std::string_view key) { return find(key); }
+
+const Json* ObjectReader::require(std::string_view key, std::string_view expected) {
+  const Json* v = find(key);
+  if (!v && object_) error(key, "missing required key; expected " + std::string(expected));
+  return v;
+}
+
+namespace {
+bool check_number(ObjectReader& r, std::string_view key, const Json& v, const Range& range, double& out) {
+  if (!v.is_number()) {
+    r.error(key, "expected a number " + range.describe() + ", found " + describe_json(v));
+    return false;
+  }
+  out = v.get<double>();
+  if (!range.contains(out)) {
+    r.error(key, "expected a number " + range.describe() + ", found " + v.dump());
+    return false;
+  }
+  return true;
+}
+
+bool check_integer(ObjectReader& r, std::string_view key, const Json& v, const Range& range, std::int64_t& out) {
+  const bool integral_float = v.is_number_float() && std::isfinite(v.get<double>()) &&
+                              std::floor(v.get<double>()) == v.get<double>() && std::abs(v.get<double>()) < 9e15;
+  if (!(v.is_number_integer() || integral_float)) {
+    r.error(key, "expected an integer " + range.describe() + ", found " + describe_json(v));
+    return false;
+  }
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    r.error(key, "expected an integer " + range.describe() + ", found " + v.dump());
+    return false;
+  }
+  out = integral_float ? static_cast<std::int64_t>(v.get<double>()) : v.get<std::int64_t>();
+  if (!range.contains(static_cast<double>(out))) {
+    r.error(key, "expected an integer " + range.describe() + ", found " + v.dump());
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
+double ObjectReader::number(std::string_view key, Range range) {
+  const Json* v = require(key, "a number " + range.describe());
+  double out = 0.0;
+  if (v && check_number(*this, key, *v, range, out)) return out;
+  return std::isfinite(range.min) ? range.min : 0.0;
+}
+
+double ObjectReader::number_or(std::string_view key, double fallback, Range range) {
+  const Json* v = find(key);
+  if (!v) return fallback;
+  double out = 0.0;
+  if (check_number(*this, key, *v, range, out)) return out;
+  return fallback;
+}
+
+std::optional<double> ObjectReader::nullable_number(std::string_view key, Range range) {
+  const Json* v = require(key, "a number " + range.describe() + " or null");
+  if (!v || v->is_null()) return std::nullopt;
+  double out = 0.0;
+  if (check_number(*this, key, *v, range, out)) return out;
+  return std::nullopt;
+}
+
+std::int64_t ObjectReader::integer(std::string_view key, Range range) {
+  const Json* v = require(key, "an integer " + range.describe());
+  std::int64_t out = 0;
+  if (v && check_integer(*this, key, *v, range, out)) return out;
+  return std::isfinite(range.min) ? static_cast<std::int64_t>(std::ceil(range.min)) : 0;
+}
+
+std::int64_t ObjectReader::integer_or(std::string_view key, std::int64_t fallback, Range range) {
+  const Json* v = find(key);
+  if (!v) return fallback;
+  std::int64_t out = 0;
+  if (check_integer(*this, key, *v, range, out)) return out;
+  return fallback;
+}
+
+std::optional<std::int64_t> ObjectReader::nullable_integer(std::string_view key, Range range) {
+  const Json* v = require(key, "an integer " + range.describe() + " or null");
+  if (!v || v->is_null()) return std::nullopt;
+  std::int64_t out = 0;
+  if (check_integer(*this, key, *v, range, out)) return out;
+  return std::nullopt;
+}
+
+bool ObjectReader::boolean(std::string_view key) {
+  const Json* v = require(key, "true or false");
+  if (!v) return false;
+  if (!v->is_boolean()) {
+    error(key, "expected true or false, found " + describe_json(*v));
+    return false;
+  }
+  return v->get<bool>();
+}
+
+bool ObjectReader::boolean_or(std::string_view key, bool fallback) {
+  const Json* v = find(key);
+  if (!v) return fallback;
+  if (!v->is_boolean()) {
+    error(key, "expected true or false, found " + describe_json(*v));
+    return fallback;
+  }
+  return v->get<bool>();
+}
+
+std::string ObjectReader::string(std::string_view key) {
+  const Json* v = require(key, "a string");
+  if (!v) return {};
+  if (!v->is_string()) {
+    error(key, "expected a string, found " + describe_json(*v));
+    return {};
+  }
+  return v->get<std::string>();
+}
+
+std::string ObjectReader::string_or(std::string_view key, std::string fallback) {
+  const Json* v = find(key);
+  if (!v) return fallback;
+  if (!v->is_string()) {
+    error(key, "expected a string, found " + describe_json(*v));
+    return fallback;
+  }
+  return v->get<std::string>();
+}
+
+std::size_t ObjectReader::choice(std::string_view key, std::span<const std::string_view> choices,
+                                 std::optional<std::size_t> fallback) {
+  std::vector<std::string> names(choices.begin(), choices.end());
+  const std::string expected = "one of: " + join(names);
+  const Json* v = fallback ? find(key) : require(key, expected);
+  if (!v) return fallback.value_or(0);
+  if (!v->is_string()) {
+    error(key, "expected " + expected + "; found " + describe_json(*v));
+    return fallback.value_or(0);
+  }
+  const std::string s = v->get<std::string>();
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    if (choices[i] == s) return i;
+  }
+  std::string message = "unknown value \"" + s + "\"";
+  if (auto near = closest_match(s, names)) message += "; did you mean \"" + *near + "\"?";
+  message += " Valid values: " + join(names);
+  error(key, message);
+  return fallback.value_or(0);
+}
+
+DType ObjectReader::dtype(std::string_view key) {
+  return static_cast<DType>(choice(key, std::span<const std::string_view>(kDTypeNames)));
+}
+
+DType ObjectReader::dtype_or(std::string_view key, DType fallback) {
+  return static_cast<DType>(choice(key, std::span<const std::string_view>(kDTypeNames), index_of(fallback)));
+}
+
+ObjectReader ObjectReader::object(std::string_view key) {
+  const Json* v = require(key, "an object");
+  if (!v) return ObjectReader(child_path(key), *diagnostics_);  // already reported
+  return ObjectReader(*v, child_path(key), *diagnostics_);
+}
+
+std::optional<ObjectReader> ObjectReader::optional_object(std::string_view key) {
+  const Json* v = find(key);
+  if (!v || v->is_null()) return std::nullopt;
+  return ObjectReader(*v, child_path(key), *diagnostics_);
+}
+
+void ObjectReader::finish() {
+  if (!object_) return;
+  for (auto it = object_->begin(); it != object_->end(); ++it) {
+    const std::string& key = it.key();
+    bool found = false;
+    for (const auto& k : known_) {
+      if (k == key) {
+        found = true;
+        break;
+      }
+    }
+    if (found) continue;
+    std::string message = "unknown key \"" + key + "\"";
+    if (auto near = closest_match(key, known_)) {
+      message += "; did you mean \"" + *near + "\"?";
+    } else {
+      std::vector<std::string> unique = known_;
+      std::sort(unique.begin(), unique.end());
+      unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+      message += "; valid keys here: " + join(unique);
+    }
+    diagnostics_->error(child_path(key), message);
+  }
+}
+
+namespace {
+std::string line_column(std::string_view text, std::size_t byte) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(column);
+}
+}  // namespace
+
+Json parse_json_text(std::string_view text, const std::string& file_label) {
+  try {
+    return Json::parse(text.begin(), text.end());
+  } catch (const Json::parse_error& e) {
+    std::string what = e.what();
+    // nlohmann's message: "[json.exception.parse_error.101] parse error at line 3, column 5: ..." -- keep the tail.
+    const auto pos = what.find(": ");
+    const std::string detail = pos == std::string::npos ? what : what.substr(pos + 2);
+    const std::size_t byte = e.byte > 0 ? e.byte - 1 : 0;
+    throw ConfigError(file_label, "", "invalid JSON at line:column " + line_column(text, byte) + ": " + detail);
+  }
+}
+
+Json parse_json_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path, "", "cannot open the file (does it exist and is it readable?)");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_json_text(ss.str(), path);
+}
+
+}  // namespace infersim::config

@@ -1,0 +1,80 @@
+#include "infersim/model/model_loader.hpp"
+
+namespace infersim::model {
+
+using config::ObjectReader;
+using config::Range;
+
+ModelSpec parse_model(const config::Document& doc, config::Diagnostics& d) {
+  ModelSpec m;
+  ObjectReader r(doc.json, doc.pointer, d);
+  m.name = r.string("name");
+  m.description = r.string_or("description", "");
+  m.source = r.string("source");
+  m.notes = r.string_or("notes", "");
+  m.published_parameters = r.number("published_parameters_billion", Range::positive()) * 1e9;
+  m.native_dtype = r.dtype("native_dtype");
+  const Range dim = Range::between(1, 1 << 24);
+  m.num_layers = static_cast<int>(r.integer("num_layers", Range::between(1, 10000)));
+  m.hidden_size = static_cast<int>(r.integer("hidden_size", dim));
+  m.num_attention_heads = static_cast<int>(r.integer("num_attention_heads", Range::between(1, 65536)));
+  m.num_kv_heads = static_cast<int>(r.integer("num_kv_heads", Range::between(1, 65536)));
+  m.head_dim = static_cast<int>(r.integer("head_dim", Range::between(1, 65536)));
+  m.ffn_hidden_size = static_cast<int>(r.integer("ffn_hidden_size", dim));
+  m.vocab_size = static_cast<int>(r.integer("vocab_size", dim));
+  m.gated_mlp = r.boolean("gated_mlp");
+  m.tied_embeddings = r.boolean("tied_embeddings");
+  m.norm = static_cast<Norm>(r.choice("norm", kNormNames));
+  m.linear_bias = r.boolean("linear_bias");
+  m.position_embedding = static_cast<PositionEmbedding>(r.choice("position_embedding", kPositionEmbeddingNames));
+  m.max_context_tokens = r.integer("max_context_tokens", Range::between(1, 1e9));
+  if (m.num_attention_heads % m.num_kv_heads != 0) {
+    r.error("num_kv_heads", "num_attention_heads (" + std::to_string(m.num_attention_heads) +
+                                ") must be a multiple of num_kv_heads (" + std::to_string(m.num_kv_heads) + ")");
+  }
+  if (r.has_value("moe")) {
+    ObjectReader e = r.object("moe");
+    MoeSpec moe;
+    moe.num_experts = static_cast<int>(e.integer("num_experts", Range::between(1, 1 << 20)));
+    moe.experts_per_token = static_cast<int>(e.integer("experts_per_token", Range::between(1, 1 << 20)));
+    moe.num_shared_experts = static_cast<int>(e.integer("num_shared_experts", Range::between(0, 1 << 20)));
+    moe.expert_ffn_hidden_size = static_cast<int>(e.integer("expert_ffn_hidden_size", dim));
+    moe.first_dense_layers = static_cast<int>(e.integer_or("first_dense_layers", 0, Range::between(0, 10000)));
+    if (moe.experts_per_token > moe.num_experts) {
+      e.error("experts_per_token", "must not exceed num_experts (" + std::to_string(moe.num_experts) + ")");
+    }
+    if (moe.first_dense_layers >= m.num_layers && m.num_layers > 0) {
+      e.error("first_dense_layers", "must be smaller than num_layers (" + std::to_string(m.num_layers) + ")");
+    }
+    e.finish();
+    m.moe = moe;
+  }
+  if (r.has_value("mla")) {
+    ObjectReader a = r.object("mla");
+    MlaSpec mla;
+    mla.q_lora_rank = static_cast<int>(a.integer("q_lora_rank", Range::between(0, 1 << 20)));
+    mla.kv_lora_rank = static_cast<int>(a.integer("kv_lora_rank", Range::between(1, 1 << 20)));
+    mla.qk_nope_head_dim = static_cast<int>(a.integer("qk_nope_head_dim", Range::between(1, 1 << 16)));
+    mla.qk_rope_head_dim = static_cast<int>(a.integer("qk_rope_head_dim", Range::between(0, 1 << 16)));
+    mla.v_head_dim = static_cast<int>(a.integer("v_head_dim", Range::between(1, 1 << 16)));
+    a.finish();
+    m.mla = mla;
+  }
+  r.finish();
+  return m;
+}
+
+ModelSpec load_model(const config::Document& doc) {
+  config::Diagnostics d(doc.file);
+  ModelSpec m = parse_model(doc, d);
+  d.throw_if_any();
+  return m;
+}
+
+ModelSpec load_model(const std::string& name_or_path) {
+  config::Document where;
+  where.file = "<command line>";
+  return load_model(config::resolve_reference(config::CatalogKind::models, config::Json(name_or_path), where, ""));
+}
+
+}  // namespace infersim::model

@@ -1,0 +1,42 @@
+#include "infersim/parallelism/collective.hpp"
+
+#include "infersim/core/error.hpp"
+
+namespace infersim::parallelism {
+
+Link link_for_group(const hardware::HardwareSpec& hw, int group_size) {
+  const auto& ic = hw.interconnect;
+  if (group_size <= ic.scale_up_domain_chips) {
+    if (!ic.scale_up_bandwidth_bytes_per_s) {
+      throw InfeasibleError(hw.name + " has no scale-up link bandwidth in its profile "
+                            "(interconnect.scale_up_bandwidth_gb_per_s is null); a group of " +
+                            std::to_string(group_size) + " chips cannot be priced");
+    }
+    return Link{*ic.scale_up_bandwidth_bytes_per_s, ic.scale_up_latency_s};
+  }
+  if (!ic.scale_out_bandwidth_bytes_per_s) {
+    throw InfeasibleError("a group of " + std::to_string(group_size) + " chips exceeds " + hw.name +
+                          "'s scale-up domain of " + std::to_string(ic.scale_up_domain_chips) +
+                          " chips and the profile has no scale-out bandwidth");
+  }
+  return Link{*ic.scale_out_bandwidth_bytes_per_s, ic.scale_out_latency_s};
+}
+
+CollectiveCost all_reduce(double bytes, int t, const Link& link) {
+  if (t <= 1) return {};
+  return {2.0 * (t - 1) / t * bytes, 2.0 * (t - 1) * link.latency_s};
+}
+
+CollectiveCost all_gather(double bytes, int t, const Link& link) {
+  if (t <= 1) return {};
+  return {static_cast<double>(t - 1) / t * bytes, (t - 1) * link.latency_s};
+}
+
+CollectiveCost all_to_all(double bytes, int e, const Link& link) {
+  if (e <= 1) return {};
+  return {static_cast<double>(e - 1) / e * bytes, (e - 1) * link.latency_s};
+}
+
+CollectiveCost send(double bytes, const Link& link) { return {bytes, link.latency_s}; }
+
+}  // namespace infersim::parallelism

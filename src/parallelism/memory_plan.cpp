@@ -1,0 +1,185 @@
+#include "infersim/parallelism/memory_plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "infersim/core/error.hpp"
+#include "infersim/core/strings.hpp"
+#include "infersim/model/model_stats.hpp"
+
+namespace infersim::parallelism {
+
+double weight_bytes_per_element(const DeploymentSpec& d) {
+  const double base = bytes_per_element(d.weight_dtype);
+  if (d.weight_dtype == DType::int4) {
+    const int g = d.quantization_group_size > 0 ? d.quantization_group_size : 128;
+    return base + 2.0 / g;  // one fp16 scale per group (AWQ/GPTQ layout)
+  }
+  if (d.weight_dtype == DType::fp4) {
+    const int g = d.quantization_group_size > 0 ? d.quantization_group_size : 16;
+    return base + 1.0 / g;  // one fp8 scale per group (NVFP4 layout)
+  }
+  return base;
+}
+
+namespace {
+
+/// Embedding table and LM head stay in 16-bit (or the weight type, if wider): quantized checkpoints keep them so.
+double embedding_bytes_per_element(const DeploymentSpec& d) { return std::max(bytes_per_element(d.weight_dtype), 2.0); }
+
+int kv_heads_per_chip(const model::ModelSpec& m, int t) { return std::max(1, m.num_kv_heads / t); }
+
+}  // namespace
+
+MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& hw, const DeploymentSpec& d,
+                       const WorkspaceLimits& limits) {
+  MemoryPlan plan;
+  const auto params = model::count_parameters(m);
+  const double t = d.tensor_parallel;
+  const int p = d.pipeline_parallel;
+  const double wb = weight_bytes_per_element(d);
+  const double eb = embedding_bytes_per_element(d);
+  plan.layers_per_chip = (m.num_layers + p - 1) / p;
+
+  const double layer_bytes = params.layers() * wb;
+  const double embed_bytes = params.embedding * eb;
+  const double head_bytes = params.lm_head * eb;
+  plan.weight_bytes_total = layer_bytes + embed_bytes + head_bytes;
+  const double layer_share = layer_bytes / m.num_layers * plan.layers_per_chip / t;
+  const double ends = p == 1 ? (embed_bytes + head_bytes) : std::max(embed_bytes, head_bytes);
+  plan.weight_bytes_per_chip = layer_share + ends / t;
+
+  // Activation workspace of the largest step: hidden states, QKV, MLP intermediates, fp32 logits.
+  const double ba = std::max(bytes_per_element(d.activation_dtype), 2.0);
+  const double tokens = static_cast<double>(limits.max_batched_tokens);
+  const double qkv = (static_cast<double>(m.num_attention_heads) + 2.0 * m.num_kv_heads) * m.head_dim / t;
+  double ffn = m.ffn_hidden_size;
+  if (m.moe) ffn = std::max<double>(ffn, static_cast<double>(m.moe->expert_ffn_hidden_size) * m.moe->experts_per_token);
+  const double per_token = 4.0 * m.hidden_size + 2.0 * qkv + 3.0 * ffn / t;
+  const double logit_rows = static_cast<double>(std::min(limits.max_batch_size, limits.max_batched_tokens));
+  plan.workspace_bytes_per_chip = tokens * per_token * ba + logit_rows * m.vocab_size / t * 4.0;
+
+  const double cap = hw.memory.capacity_bytes;
+  plan.budget_bytes_per_chip = std::min(cap * d.memory_utilization, cap - hw.memory.reserved_bytes);
+
+  const double kv_per_layer = m.mla ? model::kv_elements_per_token_per_layer(m)  // latent replicated across TP
+                                    : 2.0 * kv_heads_per_chip(m, d.tensor_parallel) * m.head_dim;
+  plan.kv_bytes_per_token_per_chip = kv_per_layer * plan.layers_per_chip * bytes_per_element(d.kv_cache_dtype);
+  plan.kv_bytes_per_chip = plan.budget_bytes_per_chip - plan.weight_bytes_per_chip - plan.workspace_bytes_per_chip;
+  plan.kv_token_capacity = plan.kv_bytes_per_chip > 0
+                               ? static_cast<std::int64_t>(std::floor(plan.kv_bytes_per_chip / plan.kv_bytes_per_token_per_chip))
+                               : 0;
+  return plan;
+}
+
+namespace {
+
+std::string divisors_hint(int n, int limit) {
+  std::vector<std::string> out;
+  for (int v = 1; v <= std::min(n, limit); ++v) {
+    if (n % v == 0) out.push_back(std::to_string(v));
+  }
+  return join(out);
+}
+
+bool heads_split(const model::ModelSpec& m, int t) {
+  if (m.num_attention_heads % t != 0) return false;
+  return m.num_kv_heads % t == 0 || t % m.num_kv_heads == 0;
+}
+
+}  // namespace
+
+void validate_deployment(const model::ModelSpec& m, const hardware::HardwareSpec& hw, const DeploymentSpec& d) {
+  const int t = d.tensor_parallel;
+  if (m.num_attention_heads % t != 0) {
+    throw InfeasibleError("tensor_parallel " + std::to_string(t) + " does not divide " + m.name + "'s " +
+                          std::to_string(m.num_attention_heads) + " attention heads; valid values: " +
+                          divisors_hint(m.num_attention_heads, 1024));
+  }
+  if (!(m.num_kv_heads % t == 0 || t % m.num_kv_heads == 0)) {
+    throw InfeasibleError("tensor_parallel " + std::to_string(t) + " cannot split " + m.name + "'s " +
+                          std::to_string(m.num_kv_heads) + " KV heads (it must divide them or be a multiple of them)");
+  }
+  if (d.pipeline_parallel > m.num_layers) {
+    throw InfeasibleError("pipeline_parallel " + std::to_string(d.pipeline_parallel) + " exceeds " + m.name + "'s " +
+                          std::to_string(m.num_layers) + " layers");
+  }
+  if (d.expert_parallel > 1) {
+    if (!m.moe) {
+      throw InfeasibleError("expert_parallel " + std::to_string(d.expert_parallel) + " needs a mixture-of-experts model; " +
+                            m.name + " is dense (set expert_parallel to 1)");
+    }
+    if (m.moe->num_experts % d.expert_parallel != 0) {
+      throw InfeasibleError("expert_parallel " + std::to_string(d.expert_parallel) + " does not divide " + m.name + "'s " +
+                            std::to_string(m.moe->num_experts) + " experts");
+    }
+    if (t % d.expert_parallel != 0) {
+      throw InfeasibleError("expert_parallel " + std::to_string(d.expert_parallel) +
+                            " must divide tensor_parallel (" + std::to_string(t) +
+                            "): experts are spread over the chips of the tensor-parallel group; valid values: " +
+                            divisors_hint(t, t));
+    }
+  }
+  const DType compute = d.activation_dtype;
+  if (!hw.supports(compute)) {
+    std::vector<std::string> have;
+    for (std::size_t i = 0; i < kDTypeCount; ++i) {
+      if (hw.compute.peak_flops_per_s[i] > 0) have.emplace_back(kDTypeNames[i]);
+    }
+    throw InfeasibleError(hw.name + " has no " + std::string(to_string(compute)) +
+                          " matrix rate (compute.peak_tflops." + std::string(to_string(compute)) +
+                          " is null), so activation_dtype " + std::string(to_string(compute)) +
+                          " cannot run on it; rates it has: " + join(have) +
+                          ". Weight-only quantization keeps activation_dtype at a 16-bit type.");
+  }
+  if (bytes_per_element(d.weight_dtype) > bytes_per_element(compute) && d.weight_dtype != DType::tf32) {
+    // e.g. fp16 weights with fp8 activations: the weights would be converted on every use; say what people mean.
+    throw InfeasibleError("weight_dtype " + std::string(to_string(d.weight_dtype)) + " is wider than activation_dtype " +
+                          std::string(to_string(compute)) + "; quantize the weights at least as far as the activations "
+                          "(e.g. weight_dtype " + std::string(to_string(compute)) + ")");
+  }
+}
+
+std::optional<DeploymentSpec> smallest_fitting_deployment(const model::ModelSpec& m, const hardware::HardwareSpec& hw,
+                                                          const DeploymentSpec& d, const WorkspaceLimits& limits) {
+  for (int chips = 1; chips <= 4096; ++chips) {
+    // Prefer tensor parallelism inside the scale-up domain, pipeline stages for the rest.
+    for (int t = std::min(chips, std::max(1, hw.interconnect.scale_up_domain_chips)); t >= 1; --t) {
+      if (chips % t != 0 || !heads_split(m, t)) continue;
+      const int p = chips / t;
+      if (p > m.num_layers) continue;
+      DeploymentSpec c = d;
+      c.tensor_parallel = t;
+      c.pipeline_parallel = p;
+      if (c.expert_parallel > 1 && t % c.expert_parallel != 0) c.expert_parallel = 1;
+      if (plan_memory(m, hw, c, limits).fits()) return c;
+      break;  // the largest valid t for this chip count did not fit; a smaller t fits even less
+    }
+  }
+  return std::nullopt;
+}
+
+void require_fit(const model::ModelSpec& m, const hardware::HardwareSpec& hw, const DeploymentSpec& d,
+                 const MemoryPlan& plan, const WorkspaceLimits& limits) {
+  if (plan.fits()) return;
+  const double needed = plan.weight_bytes_per_chip + plan.workspace_bytes_per_chip;
+  std::string msg = m.name + " in " + std::string(to_string(d.weight_dtype)) + " does not fit on " + hw.name + " at tensor_parallel " +
+                    std::to_string(d.tensor_parallel) + " x pipeline_parallel " + std::to_string(d.pipeline_parallel) +
+                    ": each chip needs " + format_bytes(plan.weight_bytes_per_chip) + " of weights (" +
+                    format_bytes(plan.weight_bytes_total) + " in all) + " + format_bytes(plan.workspace_bytes_per_chip) +
+                    " of activation workspace = " + format_bytes(needed) + " before any KV cache, but has " +
+                    format_bytes(plan.budget_bytes_per_chip) + " usable (" + format_bytes(hw.memory.capacity_bytes) +
+                    " x memory_utilization " + format_number(d.memory_utilization, 3) + ", less " +
+                    format_bytes(hw.memory.reserved_bytes) + " reserved).";
+  if (auto fit = smallest_fitting_deployment(m, hw, d, limits)) {
+    msg += " The smallest deployment that fits: tensor_parallel " + std::to_string(fit->tensor_parallel) +
+           ", pipeline_parallel " + std::to_string(fit->pipeline_parallel) + " (" +
+           std::to_string(fit->chips_per_replica()) + " chips per replica).";
+  } else {
+    msg += " No deployment of up to 4096 chips fits.";
+  }
+  msg += " A smaller weight_dtype (fp8, int4) also reduces the need.";
+  throw InfeasibleError(msg);
+}
+
+}  // namespace infersim::parallelism

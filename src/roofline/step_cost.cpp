@@ -1,0 +1,322 @@
+#include "infersim/roofline/step_cost.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "infersim/model/model_stats.hpp"
+#include "infersim/parallelism/memory_plan.hpp"
+#include "infersim/roofline/kernel.hpp"
+
+namespace infersim::roofline {
+
+using parallelism::CollectiveCost;
+using parallelism::Link;
+
+double expected_distinct_experts(double experts, double k, double tokens, double skew) {
+  if (tokens <= 0 || experts <= 0) return 0.0;
+  if (k >= experts) return experts;
+  skew = std::clamp(skew, 0.0, 1.0);
+  // Per-token selection probability: popular experts s + (1-s) k/E, the others (1-s) k/E; the k popular
+  // and E-k other probabilities sum to k, so one token still picks k experts.
+  const double q_cold = (1.0 - skew) * k / experts;
+  const double q_hot = skew + q_cold;
+  const double untouched_hot = std::pow(std::max(0.0, 1.0 - q_hot), tokens);
+  const double untouched_cold = std::pow(1.0 - q_cold, tokens);
+  return k * (1.0 - untouched_hot) + (experts - k) * (1.0 - untouched_cold);
+}
+
+StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::HardwareSpec& hw,
+                             const parallelism::DeploymentSpec& d)
+    : model_(m), hw_(hw), dep_(d) {
+  parallelism::validate_deployment(m, hw, d);
+  const auto& eff = hw.efficiency;
+  tile_rows_ = std::max(hw.compute.gemm_tile_rows, hw.compute.systolic_array_size);
+  double gemm_slowdown = 1.0;
+  if (bytes_per_element(d.weight_dtype) < bytes_per_element(d.activation_dtype)) gemm_slowdown += d.dequant_overhead;
+  gemm_s_per_flop_ = gemm_slowdown / (hw.peak_flops_per_s(d.activation_dtype) * eff.compute);
+  vector_s_per_flop_ = 1.0 / (hw.vector_flops_per_s() * eff.compute);
+  s_per_byte_ = 1.0 / (hw.memory.bandwidth_bytes_per_s * eff.memory);
+  launch_s_ = eff.kernel_launch_overhead_s;
+  wb_ = parallelism::weight_bytes_per_element(d);
+  eb_ = std::max(bytes_per_element(d.weight_dtype), 2.0);
+  ab_ = bytes_per_element(d.activation_dtype);
+  kvb_ = bytes_per_element(d.kv_cache_dtype);
+  const int t = d.tensor_parallel;
+  heads_ = static_cast<double>(m.num_attention_heads) / t;
+  kv_heads_ = std::max(1.0, static_cast<double>(m.num_kv_heads) / t);
+  const double p = d.pipeline_parallel;
+  dense_layers_ = m.num_dense_mlp_layers() / p;
+  moe_layers_ = m.num_moe_layers() / p;
+  if (t > 1) tp_link_ = parallelism::link_for_group(hw, t);
+  if (d.expert_parallel > 1) ep_link_ = parallelism::link_for_group(hw, d.expert_parallel);
+  if (d.pipeline_parallel > 1) pp_link_ = parallelism::link_for_group(hw, d.chips_per_replica());
+  scratch_.reserve(32);
+}
+
+void StepCostModel::add_gemm(OperatorTable& t, std::string_view name, Phase phase, double count, double m, double k,
+                             double n, double weight_bytes_per_element, Segment segment) const {
+  if (m <= 0 || count <= 0) return;
+  OperatorRow r;
+  r.name = name;
+  r.phase = phase;
+  r.op_class = OpClass::gemm;
+  r.segment = segment;
+  r.count = count;
+  r.flops = 2.0 * m * k * n;
+  r.bytes = k * n * weight_bytes_per_element + (m * k + m * n) * ab_;
+  r.rows = std::max(1.0, m);  // the kernel expects rows >= 1 for a GEMM
+  double pad_nk = 1.0;
+  if (const int s = hw_.compute.systolic_array_size; s > 0) {
+    pad_nk = std::ceil(n / s) * s / n * (std::ceil(k / s) * s / k);  // systolic arrays pad N and K too
+  }
+  r.seconds_per_flop = gemm_s_per_flop_ * pad_nk;
+  r.seconds_per_byte = s_per_byte_;
+  r.overhead_s = launch_s_;
+  t.push(r);
+}
+
+void StepCostModel::add_batched_gemm(OperatorTable& t, std::string_view name, Phase phase, double count,
+                                     double batch, double m, double k, double n) const {
+  add_gemm(t, name, phase, count, m, k, n, wb_);
+  if (t.size() == 0 || t.name.back() != name) return;
+  // `batch` independent GEMMs of the same shape in one kernel: rows (and so the tile padding) stay per GEMM.
+  t.flops_per_row.back() *= static_cast<Real>(batch);
+  t.bytes.back() *= static_cast<Real>(batch);
+}
+
+void StepCostModel::add_elementwise(OperatorTable& t, std::string_view name, Phase phase, double count, double flops,
+                                    double bytes, Segment segment) const {
+  if (count <= 0 || (flops <= 0 && bytes <= 0)) return;
+  OperatorRow r;
+  r.name = name;
+  r.phase = phase;
+  r.op_class = OpClass::elementwise;
+  r.segment = segment;
+  r.count = count;
+  r.flops = flops;
+  r.bytes = bytes;
+  r.seconds_per_flop = vector_s_per_flop_;
+  r.seconds_per_byte = s_per_byte_;
+  r.overhead_s = launch_s_;
+  t.push(r);
+}
+
+void StepCostModel::add_network(OperatorTable& t, std::string_view name, Phase phase, double count,
+                                const CollectiveCost& c, const Link& link, Segment segment) const {
+  if (count <= 0 || c.bytes_per_chip <= 0) return;
+  OperatorRow r;
+  r.name = name;
+  r.phase = phase;
+  r.op_class = OpClass::collective;
+  r.segment = segment;
+  r.count = count;
+  r.bytes = c.bytes_per_chip;
+  r.seconds_per_byte = 1.0 / (link.bandwidth_bytes_per_s * hw_.efficiency.network);
+  r.overhead_s = c.latency_s + launch_s_;
+  r.network = true;
+  t.push(r);
+}
+
+void StepCostModel::build(const StepShape& s, OperatorTable& table) const {
+  table.clear();
+  const auto& m = model_;
+  const double T = static_cast<double>(s.total_tokens());
+  if (T <= 0) return;
+  const double Tp = static_cast<double>(s.prefill_tokens);
+  const double Td = static_cast<double>(s.decode_tokens());
+  const double Tout = static_cast<double>(s.logit_tokens);
+  const double d = m.hidden_size;
+  const double dh = m.head_dim;
+  const double h = heads_;
+  const double hkv = kv_heads_;
+  const int tp = dep_.tensor_parallel;
+  const double layers = dense_layers_ + moe_layers_;
+  const Phase phase = Tp > 0 && Td > 0 ? Phase::mixed : (Tp > 0 ? Phase::prefill : Phase::decode);
+
+  // Once per step: embedding lookup (first stage).
+  add_elementwise(table, "embedding", phase, 1, 0, T * d * (eb_ + ab_), Segment::first_stage);
+
+  // Attention block, per layer.
+  add_elementwise(table, "attn_norm", phase, layers, 4 * T * d, 4 * T * d * ab_);
+  if (m.mla) {
+    const auto& a = *m.mla;
+    const double qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
+    const double latent = a.kv_lora_rank + a.qk_rope_head_dim;
+    // Down-projections (replicated on every chip of the tensor-parallel group).
+    add_gemm(table, "mla_down_proj", phase, layers, T, d, a.q_lora_rank + latent, wb_);
+    add_gemm(table, "mla_q_up_proj", phase, layers, T, a.q_lora_rank > 0 ? a.q_lora_rank : d, h * qk, wb_);
+    if (Tp > 0) {
+      // Prefill expands the latent of new and cached tokens into per-head keys and values.
+      const double rows = Tp + static_cast<double>(s.prefill_context_tokens);
+      add_gemm(table, "mla_kv_up_proj", Phase::prefill, layers, rows, a.kv_lora_rank,
+               h * (a.qk_nope_head_dim + a.v_head_dim), wb_);
+    }
+  } else {
+    add_gemm(table, "qkv_proj", phase, layers, T, d, (h + 2 * hkv) * dh, wb_);
+  }
+  // Attention proper: FlashAttention-style, at the activation type's matrix rate.
+  const double kv_elems = m.mla ? static_cast<double>(m.mla->kv_lora_rank + m.mla->qk_rope_head_dim) : 2.0 * hkv * dh;
+  if (Tp > 0) {
+    OperatorRow r;
+    r.name = "attention_prefill";
+    r.phase = Phase::prefill;
+    r.op_class = OpClass::attention;
+    r.count = layers;
+    if (m.mla) {
+      const auto& a = *m.mla;
+      const double qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
+      const double rows = Tp + static_cast<double>(s.prefill_context_tokens);
+      r.flops = 2.0 * h * (qk + a.v_head_dim) * s.prefill_attention_pairs;
+      r.bytes = (rows + Tp) * h * (qk + a.v_head_dim) * ab_ + Tp * kv_elems * kvb_;
+    } else {
+      r.flops = 4.0 * h * dh * s.prefill_attention_pairs;
+      r.bytes = Tp * 2 * h * dh * ab_ + Tp * kv_elems * (ab_ + kvb_) +
+                static_cast<double>(s.prefill_context_tokens) * kv_elems * kvb_;
+    }
+    r.seconds_per_flop = gemm_s_per_flop_;
+    r.seconds_per_byte = s_per_byte_;
+    r.overhead_s = launch_s_;
+    table.push(r);
+  }
+  if (Td > 0) {
+    OperatorRow r;
+    r.name = "attention_decode";
+    r.phase = Phase::decode;
+    r.op_class = OpClass::attention;
+    r.count = layers;
+    const double pairs = s.decode_attention_pairs();
+    const double ctx = static_cast<double>(s.decode_context_tokens);
+    if (m.mla) {
+      const auto& a = *m.mla;
+      // Absorbed form: queries move into the latent space, attention runs over the shared latent (MQA-like).
+      r.flops = 2.0 * h * (kv_elems + a.kv_lora_rank) * pairs;
+      r.bytes = ctx * kv_elems * kvb_ + Td * kv_elems * kvb_ + Td * h * (kv_elems + a.kv_lora_rank) * ab_;
+    } else {
+      r.flops = 4.0 * h * dh * pairs;
+      r.bytes = ctx * kv_elems * kvb_ + Td * kv_elems * kvb_ + Td * 2 * h * dh * ab_;
+    }
+    r.seconds_per_flop = gemm_s_per_flop_;
+    r.seconds_per_byte = s_per_byte_;
+    r.overhead_s = launch_s_;
+    table.push(r);
+    if (m.mla) {
+      const auto& a = *m.mla;
+      // Per-head absorption of W_UK into the query and of W_UV into the output (batched GEMMs).
+      // One batched kernel per layer: every head multiplies its Td queries by its own matrix.
+      add_batched_gemm(table, "mla_absorb_q", Phase::decode, layers, h, Td, a.qk_nope_head_dim, a.kv_lora_rank);
+      add_batched_gemm(table, "mla_absorb_out", Phase::decode, layers, h, Td, a.kv_lora_rank, a.v_head_dim);
+    }
+  }
+  const double o_in = m.mla ? h * m.mla->v_head_dim : h * dh;
+  add_gemm(table, "o_proj", phase, layers, T, o_in, d, wb_);
+  if (tp > 1) {
+    add_network(table, "tp_all_reduce", phase, 2 * layers, parallelism::all_reduce(T * d * ab_, tp, tp_link_), tp_link_);
+  }
+  add_elementwise(table, "mlp_norm", phase, layers, 4 * T * d, 4 * T * d * ab_);
+
+  // Dense MLP layers.
+  const double gate_factor = m.gated_mlp ? 2.0 : 1.0;
+  if (dense_layers_ > 0) {
+    const double f = static_cast<double>(m.ffn_hidden_size) / tp;
+    add_gemm(table, "mlp_up_gate", phase, dense_layers_, T, d, gate_factor * f, wb_);
+    add_elementwise(table, "mlp_act", phase, dense_layers_, 4 * T * f, (gate_factor + 1) * T * f * ab_);
+    add_gemm(table, "mlp_down", phase, dense_layers_, T, f, d, wb_);
+  }
+  // Mixture-of-experts layers.
+  if (moe_layers_ > 0) {
+    const auto& e = *m.moe;
+    const double E = e.num_experts;
+    const double k = e.experts_per_token;
+    const double ep = dep_.expert_parallel;
+    const double expert_tp = tp / ep;  // each expert's FFN is split over t/e chips
+    const double fe = static_cast<double>(e.expert_ffn_hidden_size) / expert_tp;
+    add_gemm(table, "moe_router", phase, moe_layers_, T, d, E, eb_);
+    if (ep > 1) {
+      add_network(table, "ep_dispatch", phase, moe_layers_, parallelism::all_to_all(T * k * d * ab_ / ep, dep_.expert_parallel, ep_link_), ep_link_);
+    }
+    const double active = expected_distinct_experts(E, k, T, dep_.moe_routing_skew);
+    const double active_here = active / ep;       // experts touched on this chip
+    const double assignments = T * k / ep;         // token-expert pairs this chip computes
+    const double rows_per_expert = T * k / active; // GEMM M of one expert
+    // Grouped GEMMs: weights of the touched experts, rows padded per expert.
+    {
+      OperatorRow r;
+      r.name = "moe_up_gate";
+      r.phase = phase;
+      r.op_class = OpClass::gemm;
+      r.count = moe_layers_;
+      r.flops = 2.0 * assignments * d * gate_factor * fe;
+      r.bytes = active_here * d * gate_factor * fe * wb_ + assignments * (d + gate_factor * fe) * ab_;
+      r.rows = std::max(1.0, rows_per_expert);
+      r.seconds_per_flop = gemm_s_per_flop_;
+      r.seconds_per_byte = s_per_byte_;
+      r.overhead_s = launch_s_;
+      table.push(r);
+      add_elementwise(table, "moe_act", phase, moe_layers_, 4 * assignments * fe, (gate_factor + 1) * assignments * fe * ab_);
+      r.name = "moe_down";
+      r.flops = 2.0 * assignments * fe * d;
+      r.bytes = active_here * fe * d * wb_ + assignments * (fe + d) * ab_;
+      table.push(r);
+    }
+    if (ep > 1) {
+      add_network(table, "ep_combine", phase, moe_layers_, parallelism::all_to_all(T * k * d * ab_ / ep, dep_.expert_parallel, ep_link_), ep_link_);
+    }
+    if (e.num_shared_experts > 0) {
+      const double fs = static_cast<double>(e.num_shared_experts) * e.expert_ffn_hidden_size / tp;
+      add_gemm(table, "shared_expert_up_gate", phase, moe_layers_, T, d, gate_factor * fs, wb_);
+      add_gemm(table, "shared_expert_down", phase, moe_layers_, T, fs, d, wb_);
+    }
+  }
+
+  // Pipeline: activations to the next stage.
+  if (dep_.pipeline_parallel > 1) {
+    add_network(table, "pp_send", phase, 1, parallelism::send(T * d * ab_, pp_link_), pp_link_,
+                Segment::stage_boundary);
+  }
+  // Once per step (last stage): LM head for the tokens that emit logits, gather and sampling.
+  if (Tout > 0) {
+    const double v = static_cast<double>(m.vocab_size) / tp;
+    add_elementwise(table, "final_norm", phase, 1, 4 * Tout * d, 2 * Tout * d * ab_, Segment::last_stage);
+    add_gemm(table, "lm_head", phase, 1, Tout, d, v, eb_, Segment::last_stage);
+    if (tp > 1) {
+      add_network(table, "logits_gather", phase, 1, parallelism::all_gather(Tout * m.vocab_size * 4.0, tp, tp_link_), tp_link_,
+                  Segment::last_stage);
+    }
+    add_elementwise(table, "sampling", phase, 1, 5 * Tout * m.vocab_size, 2 * Tout * m.vocab_size * 4.0,
+                    Segment::last_stage);
+  }
+  evaluate_roofline(table, tile_rows_);
+}
+
+StepCost StepCostModel::summarize(const OperatorTable& t) const {
+  StepCost c;
+  double layer_s = 0, embed_s = 0, head_s = 0, pp_s = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const double total = t.count[i] * static_cast<double>(t.time_s[i]);
+    switch (t.segment[i]) {
+      case Segment::layers: layer_s += total; break;
+      case Segment::first_stage: embed_s += total; break;
+      case Segment::last_stage: head_s += total; break;
+      case Segment::stage_boundary: pp_s += total; break;
+    }
+    c.flops_per_chip += t.count[i] * t.flops(i);
+    if (!t.network[i]) c.bytes_per_chip += t.count[i] * static_cast<double>(t.bytes[i]);
+    switch (static_cast<Bound>(t.bound[i])) {
+      case Bound::compute: c.compute_bound_s += total; break;
+      case Bound::memory: c.memory_bound_s += total; break;
+      case Bound::network: c.network_bound_s += total; break;
+    }
+  }
+  const double p = dep_.pipeline_parallel;
+  const double ends_s = embed_s + head_s;
+  c.time_s = p * layer_s + ends_s + (p - 1) * pp_s;
+  c.stage_time_s = layer_s + (p > 1 ? std::max(embed_s, head_s) + pp_s : ends_s);
+  return c;
+}
+
+StepCost StepCostModel::evaluate(const StepShape& shape) const {
+  build(shape, scratch_);
+  return summarize(scratch_);
+}
+
+}  // namespace infersim::roofline

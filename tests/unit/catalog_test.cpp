@@ -1,0 +1,97 @@
+// Every catalog name of the interface contract loads, carries its sources, and is named after its file.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "infersim/config/catalog.hpp"
+#include "infersim/hardware/hardware_loader.hpp"
+#include "infersim/model/model_loader.hpp"
+#include "support/paths.hpp"
+
+namespace infersim {
+namespace {
+
+const std::vector<std::string> kContractHardware = {
+    "a100-sxm-80gb", "h100-sxm", "h100-pcie", "h200-sxm",  "gh200",       "b200",           "gb200",
+    "mi300x",        "mi325x",   "mi355x",    "gaudi2",    "gaudi3",      "tpu-v5e",        "tpu-v5p",
+    "tpu-v6e",       "groq-lpu", "cerebras-wse3", "trainium2", "inferentia2", "l40s",      "l4",
+    "rtx-4090",      "rtx-3090", "rtx-a6000", "apple-m2-ultra", "apple-m3-max"};
+const std::vector<std::string> kContractModels = {
+    "llama-2-7b",   "llama-2-13b",   "llama-2-70b",   "llama-3-8b",   "llama-3-70b", "llama-3.1-8b", "llama-3.1-70b",
+    "llama-3.1-405b", "llama-3.2-1b", "llama-3.3-70b", "vicuna-7b",   "vicuna-13b",  "vicuna-33b",   "mixtral-8x7b",
+    "mixtral-8x22b", "deepseek-v3",  "deepseek-r1",   "qwen3-235b-a22b", "gpt-j-6b", "gpt-3-175b"};
+
+TEST(Catalog, EveryContractHardwareLoadsWithSources) {
+  for (const auto& name : kContractHardware) {
+    SCOPED_TRACE(name);
+    const auto hw = hardware::load_hardware(name);
+    EXPECT_EQ(hw.name, name);
+    EXPECT_FALSE(hw.source.empty());
+    EXPECT_FALSE(hw.efficiency.source.empty());
+    if (hw.price.usd_per_chip_hour) {
+      EXPECT_FALSE(hw.price.as_of.empty());
+      EXPECT_FALSE(hw.price.source.empty());
+    }
+  }
+}
+
+TEST(Catalog, HasAServerCpu) {
+  int cpus = 0;
+  for (const auto& name : config::catalog_names(config::CatalogKind::hardware)) {
+    if (hardware::load_hardware(name).kind == hardware::DeviceKind::cpu) ++cpus;
+  }
+  EXPECT_GE(cpus, 1);
+}
+
+TEST(Catalog, EveryContractModelLoadsWithSource) {
+  for (const auto& name : kContractModels) {
+    SCOPED_TRACE(name);
+    const auto m = model::load_model(name);
+    EXPECT_EQ(m.name, name);
+    EXPECT_FALSE(m.source.empty());
+  }
+}
+
+TEST(Catalog, EveryFileIsNamedAfterItsName) {
+  for (auto kind : {config::CatalogKind::hardware, config::CatalogKind::models}) {
+    for (const auto& name : config::catalog_names(kind)) {
+      const auto doc = config::load_document(config::catalog_path(kind, name));
+      EXPECT_EQ(doc.json.at("name").get<std::string>(), name) << doc.file;
+    }
+  }
+}
+
+TEST(Catalog, UnknownNameSuggestsTheClosestAndListsValidOnes) {
+  try {
+    hardware::load_hardware("h100-sxn");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("did you mean \"h100-sxm\""), std::string::npos) << msg;
+    EXPECT_NE(msg.find("mi300x"), std::string::npos) << msg;  // the valid names are listed
+  }
+}
+
+TEST(Catalog, InlineObjectsAndPathsWorkWhereANameDoes) {
+  const config::Document where{config::Json::object(), "scenario.json", "", std::filesystem::path(INFERSIM_SOURCE_DIR)};
+  // A path relative to the referencing file's directory.
+  const auto by_path = config::resolve_reference(config::CatalogKind::models, config::Json("configs/models/llama-2-7b.json"),
+                                                 where, "/model");
+  EXPECT_EQ(model::load_model(by_path).num_layers, 32);
+  // An inline object: errors inside it name the referencing file and the path of the object.
+  config::Json inline_model = config::load_document(config::catalog_path(config::CatalogKind::models, "llama-2-7b")).json;
+  inline_model["num_layers"] = -1;
+  const auto doc = config::resolve_reference(config::CatalogKind::models, inline_model, where, "/model");
+  try {
+    model::load_model(doc);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    ASSERT_FALSE(e.diagnostics().empty());
+    EXPECT_EQ(e.diagnostics()[0].file, "scenario.json");
+    EXPECT_EQ(e.diagnostics()[0].path, "/model/num_layers");
+  }
+}
+
+}  // namespace
+}  // namespace infersim

@@ -1,0 +1,182 @@
+// Operator costs of whole steps against hand derivations (docs/modeling.md sections 1-3 and 7).
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "infersim/hardware/hardware_loader.hpp"
+#include "infersim/model/model_loader.hpp"
+#include "infersim/model/model_stats.hpp"
+#include "infersim/roofline/step_cost.hpp"
+
+namespace infersim::roofline {
+namespace {
+
+parallelism::DeploymentSpec native(const model::ModelSpec& m, int tp = 1) {
+  parallelism::DeploymentSpec d;
+  d.tensor_parallel = tp;
+  d.weight_dtype = d.activation_dtype = d.kv_cache_dtype = m.native_dtype;
+  return d;
+}
+
+double sum_of(const OperatorTable& t, std::string_view name, bool use_bytes) {
+  double s = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.name[i] == name) s += t.count[i] * (use_bytes ? static_cast<double>(t.bytes[i]) : t.flops(i));
+  }
+  return s;
+}
+
+TEST(StepCost, Llama2_7bBatch1DecodeOnA100IsBoundedByWeightStreaming) {
+  // docs/modeling.md: Llama-2-7B fp16 (13.5 GB) on A100-80GB (2.039 TB/s) cannot beat ~6.6 ms per token.
+  const auto m = model::load_model("llama-2-7b");
+  const auto hw = hardware::load_hardware("a100-sxm-80gb");
+  const StepCostModel cost(m, hw, native(m));
+  OperatorTable t;
+  cost.build(StepShape::decode(1, 128), t);
+  const StepCost c = cost.summarize(t);
+  const double weight_bytes = model::count_parameters(m).total() * 2.0;
+  const double floor_s = weight_bytes / hw.memory.bandwidth_bytes_per_s;
+  EXPECT_NEAR(floor_s, 6.6e-3, 0.05e-3);
+  EXPECT_GT(c.time_s, floor_s);
+  // Within the profile's memory efficiency of the floor, plus the fixed per-operator overheads.
+  double overhead = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) overhead += t.count[i] * static_cast<double>(t.overhead_s[i]);
+  EXPECT_LT(c.time_s, floor_s / hw.efficiency.memory * 1.01 + overhead);
+  EXPECT_GT(c.time_s, floor_s / hw.efficiency.memory);
+  // Every GEMM at batch 1 is memory-bound.
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.op_class[i] == OpClass::gemm) {
+      EXPECT_EQ(static_cast<Bound>(t.bound[i]), Bound::memory) << t.name[i];
+    }
+  }
+}
+
+TEST(StepCost, LargePrefillGemmsAreComputeBound) {
+  const auto m = model::load_model("llama-3.1-8b");
+  const auto hw = hardware::load_hardware("h100-sxm");
+  const StepCostModel cost(m, hw, native(m));
+  OperatorTable t;
+  cost.build(StepShape::prefill(4, 2048), t);
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.name[i] == "mlp_up_gate" || t.name[i] == "qkv_proj") {
+      EXPECT_EQ(static_cast<Bound>(t.bound[i]), Bound::compute);
+    }
+  }
+}
+
+TEST(StepCost, PrefillAttentionFlopsAreCausal) {
+  // Causal attention over N tokens: sum_{i=1..N} i = N (N + 1) / 2 query-key pairs, 4 n_h d_h FLOPs each, per layer.
+  const auto m = model::load_model("llama-2-7b");
+  const auto hw = hardware::load_hardware("a100-sxm-80gb");
+  const StepCostModel cost(m, hw, native(m));
+  OperatorTable t;
+  const double n = 1000;
+  cost.build(StepShape::prefill(2, 1000), t);
+  const double expected = 2 * 4.0 * 32 * 128 * (n * (n + 1) / 2) * 32;
+  EXPECT_NEAR(sum_of(t, "attention_prefill", false) / (expected), 1.0, 1e-6);
+}
+
+TEST(StepCost, MoeBatch1ReadsTopKExpertsAndLargeBatchReadsAll) {
+  const auto m = model::load_model("mixtral-8x7b");
+  const auto hw = hardware::load_hardware("h100-sxm");
+  const StepCostModel cost(m, hw, native(m));
+  const double d = 4096, f = 14336, layers = 32, wb = 2;
+  const double one_expert = 3 * d * f * wb;  // gate, up and down matrices
+  auto expert_weight_bytes = [&](std::int64_t batch) {
+    OperatorTable t;
+    cost.build(StepShape::decode(batch, 512), t);
+    const double all = sum_of(t, "moe_up_gate", true) + sum_of(t, "moe_down", true);
+    // Subtract activation traffic: tokens x k x (d + 2f) in, (f + d) out per expert pair.
+    const double tokens = static_cast<double>(batch) * 2;
+    const double act = layers * tokens * ((d + 2 * f) + (f + d)) * wb;
+    return (all - act) / layers;
+  };
+  EXPECT_NEAR(expert_weight_bytes(1) / (2 * one_expert), 1.0, 1e-9);     // k = 2 experts
+  EXPECT_NEAR(expert_weight_bytes(4096) / (8 * one_expert), 1.0, 1e-9);  // all 8 experts
+}
+
+TEST(StepCost, ExpectedDistinctExperts) {
+  // Uniform routing: E (1 - (1 - k/E)^T).
+  EXPECT_DOUBLE_EQ(expected_distinct_experts(8, 2, 1, 0), 2.0);
+  EXPECT_NEAR(expected_distinct_experts(8, 2, 2, 0), 8 * (1 - 0.75 * 0.75), 1e-12);
+  EXPECT_NEAR(expected_distinct_experts(256, 8, 32, 0), 256 * (1 - std::pow(1 - 8.0 / 256, 32)), 1e-9);
+  // Skew: one token still picks k experts; at moderate batches fewer distinct experts than uniform.
+  EXPECT_NEAR(expected_distinct_experts(256, 8, 1, 0.5), 8.0, 1e-12);
+  EXPECT_LT(expected_distinct_experts(256, 8, 16, 0.5), expected_distinct_experts(256, 8, 16, 0));
+  EXPECT_NEAR(expected_distinct_experts(8, 2, 1e6, 0.9), 8.0, 1e-6);
+}
+
+TEST(StepCost, TensorParallelAllReduceBytes) {
+  // Two ring all-reduces per layer of T d b_a bytes: each chip sends 2 (t-1)/t of it.
+  const auto m = model::load_model("llama-3.1-70b");
+  const auto hw = hardware::load_hardware("h100-sxm");
+  const StepCostModel cost(m, hw, native(m, 8));
+  OperatorTable t;
+  cost.build(StepShape::decode(64, 1024), t);
+  const double per = 2.0 * 7 / 8 * 64 * 8192 * 2;
+  EXPECT_NEAR(sum_of(t, "tp_all_reduce", true) / (2 * 80 * per), 1.0, 1e-6);
+  // And the GEMM weights are split 8 ways: qkv N = (64 + 2 * 8) * 128 / 8.
+  EXPECT_NEAR(sum_of(t, "qkv_proj", false) / (80 * 2.0 * 64 * 8192 * (80 * 128 / 8)), 1.0, 1e-6);
+}
+
+TEST(StepCost, PipelineStagesSplitLayersAndAddLatency) {
+  const auto m = model::load_model("llama-3.1-70b");
+  const auto hw = hardware::load_hardware("h100-sxm");
+  auto d1 = native(m, 4);
+  auto d2 = d1;
+  d2.pipeline_parallel = 2;
+  const auto shape = StepShape::decode(32, 2048);
+  const StepCost c1 = StepCostModel(m, hw, d1).evaluate(shape);
+  const StepCost c2 = StepCostModel(m, hw, d2).evaluate(shape);
+  // A stage holds half the layers: roughly half the time; one step still passes all layers, plus a hop.
+  EXPECT_NEAR(c2.stage_time_s / c1.stage_time_s, 0.5, 0.05);
+  EXPECT_GT(c2.time_s, c1.time_s);
+  EXPECT_LT(c2.time_s, c1.time_s * 1.05);
+}
+
+TEST(StepCost, Fp8HalvesWeightBytesAndUsesTheFp8Rate) {
+  const auto m = model::load_model("llama-3.1-8b");
+  const auto hw = hardware::load_hardware("h100-sxm");
+  auto d16 = native(m);
+  auto d8 = d16;
+  d8.weight_dtype = d8.activation_dtype = d8.kv_cache_dtype = DType::fp8;
+  OperatorTable t16, t8;
+  StepCostModel(m, hw, d16).build(StepShape::prefill(8, 2048), t16);
+  StepCostModel(m, hw, d8).build(StepShape::prefill(8, 2048), t8);
+  for (std::size_t i = 0; i < t16.size(); ++i) {
+    if (t16.name[i] != "mlp_up_gate") continue;
+    EXPECT_DOUBLE_EQ(t8.flops(i), t16.flops(i));
+    EXPECT_NEAR(t8.seconds_per_flop[i] / t16.seconds_per_flop[i], 989.0 / 1979.0, 1e-6);
+  }
+}
+
+TEST(StepCost, Fp8OnAChipWithoutFp8IsAClearError) {
+  const auto m = model::load_model("llama-3.1-8b");
+  const auto hw = hardware::load_hardware("a100-sxm-80gb");
+  auto d = native(m);
+  d.weight_dtype = d.activation_dtype = DType::fp8;
+  try {
+    StepCostModel c(m, hw, d);
+    FAIL() << "expected InfeasibleError";
+  } catch (const InfeasibleError& e) {
+    EXPECT_NE(std::string(e.what()).find("no fp8 matrix rate"), std::string::npos) << e.what();
+  }
+}
+
+TEST(StepCost, LmHeadOnlyForTokensThatEmitLogits) {
+  const auto m = model::load_model("llama-3.1-8b");
+  const auto hw = hardware::load_hardware("h100-sxm");
+  const StepCostModel cost(m, hw, native(m));
+  OperatorTable t;
+  StepShape s;
+  s.add_prefill_chunk(512, 0, false);   // a middle chunk emits nothing
+  s.add_prefill_chunk(256, 1024, true); // the last chunk of another prompt emits one logit
+  s.add_decode(300);
+  s.add_decode(400);
+  cost.build(s, t);
+  EXPECT_NEAR(sum_of(t, "lm_head", false) / (3 * 2.0 * 4096 * 128256), 1.0, 1e-6);
+}
+
+}  // namespace
+}  // namespace infersim::roofline
