@@ -15,6 +15,7 @@ struct Command {
   std::function<int()> run;
 };
 
+Command add_run_command(CLI::App& app);
 Command add_roofline_command(CLI::App& app);
 Command add_list_command(CLI::App& app);
 Command add_validate_command(CLI::App& app);

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("infersim ") + INFERSIM_VERSION);
   app.require_subcommand(1);
   std::vector<infersim::cli::Command> commands;
+  commands.push_back(infersim::cli::add_run_command(app));
   commands.push_back(infersim::cli::add_roofline_command(app));
   commands.push_back(infersim::cli::add_list_command(app));
   commands.push_back(infersim::cli::add_validate_command(app));

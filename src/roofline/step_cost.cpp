@@ -6,6 +6,7 @@
 #include "infersim/model/model_stats.hpp"
 #include "infersim/parallelism/memory_plan.hpp"
 #include "infersim/roofline/kernel.hpp"
+#include "infersim/roofline/step_cost_cache.hpp"
 
 namespace infersim::roofline {
 
@@ -117,26 +118,29 @@ void StepCostModel::add_network(OperatorTable& t, std::string_view name, Phase p
   t.push(r);
 }
 
+Phase StepCostModel::phase_of(const StepShape& s) {
+  const bool prefill = s.prefill_tokens > 0, decode = s.decode_tokens() > 0;
+  return prefill && decode ? Phase::mixed : (prefill ? Phase::prefill : Phase::decode);
+}
+
 void StepCostModel::build(const StepShape& s, OperatorTable& table) const {
   table.clear();
-  const auto& m = model_;
   const double T = static_cast<double>(s.total_tokens());
   if (T <= 0) return;
-  const double Tp = static_cast<double>(s.prefill_tokens);
-  const double Td = static_cast<double>(s.decode_tokens());
-  const double Tout = static_cast<double>(s.logit_tokens);
-  const double d = m.hidden_size;
-  const double dh = m.head_dim;
-  const double h = heads_;
-  const double hkv = kv_heads_;
-  const int tp = dep_.tensor_parallel;
-  const double layers = dense_layers_ + moe_layers_;
-  const Phase phase = Tp > 0 && Td > 0 ? Phase::mixed : (Tp > 0 ? Phase::prefill : Phase::decode);
+  const Phase phase = phase_of(s);
+  append_pre_attention(table, T, phase);
+  append_attention(table, s);
+  append_post_attention(table, T, phase);
+  append_head(table, static_cast<double>(s.logit_tokens), phase);
+  evaluate_roofline(table, tile_rows_);
+}
 
+void StepCostModel::append_pre_attention(OperatorTable& table, double T, Phase phase) const {
+  const auto& m = model_;
+  const double d = m.hidden_size;
+  const double layers = dense_layers_ + moe_layers_;
   // Once per step: embedding lookup (first stage).
   add_elementwise(table, "embedding", phase, 1, 0, T * d * (eb_ + ab_), Segment::first_stage);
-
-  // Attention block, per layer.
   add_elementwise(table, "attn_norm", phase, layers, 4 * T * d, 4 * T * d * ab_);
   if (m.mla) {
     const auto& a = *m.mla;
@@ -144,19 +148,30 @@ void StepCostModel::build(const StepShape& s, OperatorTable& table) const {
     const double latent = a.kv_lora_rank + a.qk_rope_head_dim;
     // Down-projections (replicated on every chip of the tensor-parallel group).
     add_gemm(table, "mla_down_proj", phase, layers, T, d, a.q_lora_rank + latent, wb_);
-    add_gemm(table, "mla_q_up_proj", phase, layers, T, a.q_lora_rank > 0 ? a.q_lora_rank : d, h * qk, wb_);
-    if (Tp > 0) {
+    add_gemm(table, "mla_q_up_proj", phase, layers, T, a.q_lora_rank > 0 ? a.q_lora_rank : d, heads_ * qk, wb_);
+  } else {
+    add_gemm(table, "qkv_proj", phase, layers, T, d, (heads_ + 2 * kv_heads_) * m.head_dim, wb_);
+  }
+}
+
+void StepCostModel::append_attention(OperatorTable& table, const StepShape& s) const {
+  const auto& m = model_;
+  const double Tp = static_cast<double>(s.prefill_tokens);
+  const double Td = static_cast<double>(s.decode_tokens());
+  const double dh = m.head_dim;
+  const double h = heads_;
+  const double layers = dense_layers_ + moe_layers_;
+  const double kv_elems = m.mla ? static_cast<double>(m.mla->kv_lora_rank + m.mla->qk_rope_head_dim) : 2.0 * kv_heads_ * dh;
+  // Attention proper: FlashAttention-style, at the activation type's matrix rate; rotary and the KV-cache
+  // write are fused into it.
+  if (Tp > 0) {
+    const double cached = static_cast<double>(s.prefill_context_tokens);
+    if (m.mla) {
+      const auto& a = *m.mla;
       // Prefill expands the latent of new and cached tokens into per-head keys and values.
-      const double rows = Tp + static_cast<double>(s.prefill_context_tokens);
-      add_gemm(table, "mla_kv_up_proj", Phase::prefill, layers, rows, a.kv_lora_rank,
+      add_gemm(table, "mla_kv_up_proj", Phase::prefill, layers, Tp + cached, a.kv_lora_rank,
                h * (a.qk_nope_head_dim + a.v_head_dim), wb_);
     }
-  } else {
-    add_gemm(table, "qkv_proj", phase, layers, T, d, (h + 2 * hkv) * dh, wb_);
-  }
-  // Attention proper: FlashAttention-style, at the activation type's matrix rate.
-  const double kv_elems = m.mla ? static_cast<double>(m.mla->kv_lora_rank + m.mla->qk_rope_head_dim) : 2.0 * hkv * dh;
-  if (Tp > 0) {
     OperatorRow r;
     r.name = "attention_prefill";
     r.phase = Phase::prefill;
@@ -165,13 +180,11 @@ void StepCostModel::build(const StepShape& s, OperatorTable& table) const {
     if (m.mla) {
       const auto& a = *m.mla;
       const double qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
-      const double rows = Tp + static_cast<double>(s.prefill_context_tokens);
       r.flops = 2.0 * h * (qk + a.v_head_dim) * s.prefill_attention_pairs;
-      r.bytes = (rows + Tp) * h * (qk + a.v_head_dim) * ab_ + Tp * kv_elems * kvb_;
+      r.bytes = (Tp + cached + Tp) * h * (qk + a.v_head_dim) * ab_ + Tp * kv_elems * kvb_;
     } else {
       r.flops = 4.0 * h * dh * s.prefill_attention_pairs;
-      r.bytes = Tp * 2 * h * dh * ab_ + Tp * kv_elems * (ab_ + kvb_) +
-                static_cast<double>(s.prefill_context_tokens) * kv_elems * kvb_;
+      r.bytes = Tp * 2 * h * dh * ab_ + Tp * kv_elems * (ab_ + kvb_) + cached * kv_elems * kvb_;
     }
     r.seconds_per_flop = gemm_s_per_flop_;
     r.seconds_per_byte = s_per_byte_;
@@ -201,13 +214,21 @@ void StepCostModel::build(const StepShape& s, OperatorTable& table) const {
     table.push(r);
     if (m.mla) {
       const auto& a = *m.mla;
-      // Per-head absorption of W_UK into the query and of W_UV into the output (batched GEMMs).
-      // One batched kernel per layer: every head multiplies its Td queries by its own matrix.
+      // Absorption of W_UK into the queries and of W_UV into the output: one batched kernel per layer in
+      // which every head multiplies its Td rows by its own matrix.
       add_batched_gemm(table, "mla_absorb_q", Phase::decode, layers, h, Td, a.qk_nope_head_dim, a.kv_lora_rank);
       add_batched_gemm(table, "mla_absorb_out", Phase::decode, layers, h, Td, a.kv_lora_rank, a.v_head_dim);
     }
   }
-  const double o_in = m.mla ? h * m.mla->v_head_dim : h * dh;
+}
+
+void StepCostModel::append_post_attention(OperatorTable& table, double T, Phase phase) const {
+  const auto& m = model_;
+  const double d = m.hidden_size;
+  const double h = heads_;
+  const int tp = dep_.tensor_parallel;
+  const double layers = dense_layers_ + moe_layers_;
+  const double o_in = m.mla ? h * m.mla->v_head_dim : h * m.head_dim;
   add_gemm(table, "o_proj", phase, layers, T, o_in, d, wb_);
   if (tp > 1) {
     add_network(table, "tp_all_reduce", phase, 2 * layers, parallelism::all_reduce(T * d * ab_, tp, tp_link_), tp_link_);
@@ -232,34 +253,34 @@ void StepCostModel::build(const StepShape& s, OperatorTable& table) const {
     const double fe = static_cast<double>(e.expert_ffn_hidden_size) / expert_tp;
     add_gemm(table, "moe_router", phase, moe_layers_, T, d, E, eb_);
     if (ep > 1) {
-      add_network(table, "ep_dispatch", phase, moe_layers_, parallelism::all_to_all(T * k * d * ab_ / ep, dep_.expert_parallel, ep_link_), ep_link_);
+      add_network(table, "ep_dispatch", phase, moe_layers_,
+                  parallelism::all_to_all(T * k * d * ab_ / ep, dep_.expert_parallel, ep_link_), ep_link_);
     }
     const double active = expected_distinct_experts(E, k, T, dep_.moe_routing_skew);
-    const double active_here = active / ep;       // experts touched on this chip
-    const double assignments = T * k / ep;         // token-expert pairs this chip computes
-    const double rows_per_expert = T * k / active; // GEMM M of one expert
+    const double active_here = active / ep;        // experts touched on this chip
+    const double assignments = T * k / ep;          // token-expert pairs this chip computes
+    const double rows_per_expert = T * k / active;  // GEMM M of one expert
     // Grouped GEMMs: weights of the touched experts, rows padded per expert.
-    {
-      OperatorRow r;
-      r.name = "moe_up_gate";
-      r.phase = phase;
-      r.op_class = OpClass::gemm;
-      r.count = moe_layers_;
-      r.flops = 2.0 * assignments * d * gate_factor * fe;
-      r.bytes = active_here * d * gate_factor * fe * wb_ + assignments * (d + gate_factor * fe) * ab_;
-      r.rows = std::max(1.0, rows_per_expert);
-      r.seconds_per_flop = gemm_s_per_flop_;
-      r.seconds_per_byte = s_per_byte_;
-      r.overhead_s = launch_s_;
-      table.push(r);
-      add_elementwise(table, "moe_act", phase, moe_layers_, 4 * assignments * fe, (gate_factor + 1) * assignments * fe * ab_);
-      r.name = "moe_down";
-      r.flops = 2.0 * assignments * fe * d;
-      r.bytes = active_here * fe * d * wb_ + assignments * (fe + d) * ab_;
-      table.push(r);
-    }
+    OperatorRow r;
+    r.name = "moe_up_gate";
+    r.phase = phase;
+    r.op_class = OpClass::gemm;
+    r.count = moe_layers_;
+    r.flops = 2.0 * assignments * d * gate_factor * fe;
+    r.bytes = active_here * d * gate_factor * fe * wb_ + assignments * (d + gate_factor * fe) * ab_;
+    r.rows = std::max(1.0, rows_per_expert);
+    r.seconds_per_flop = gemm_s_per_flop_;
+    r.seconds_per_byte = s_per_byte_;
+    r.overhead_s = launch_s_;
+    table.push(r);
+    add_elementwise(table, "moe_act", phase, moe_layers_, 4 * assignments * fe, (gate_factor + 1) * assignments * fe * ab_);
+    r.name = "moe_down";
+    r.flops = 2.0 * assignments * fe * d;
+    r.bytes = active_here * fe * d * wb_ + assignments * (fe + d) * ab_;
+    table.push(r);
     if (ep > 1) {
-      add_network(table, "ep_combine", phase, moe_layers_, parallelism::all_to_all(T * k * d * ab_ / ep, dep_.expert_parallel, ep_link_), ep_link_);
+      add_network(table, "ep_combine", phase, moe_layers_,
+                  parallelism::all_to_all(T * k * d * ab_ / ep, dep_.expert_parallel, ep_link_), ep_link_);
     }
     if (e.num_shared_experts > 0) {
       const double fs = static_cast<double>(e.num_shared_experts) * e.expert_ffn_hidden_size / tp;
@@ -267,51 +288,31 @@ void StepCostModel::build(const StepShape& s, OperatorTable& table) const {
       add_gemm(table, "shared_expert_down", phase, moe_layers_, T, fs, d, wb_);
     }
   }
-
   // Pipeline: activations to the next stage.
   if (dep_.pipeline_parallel > 1) {
-    add_network(table, "pp_send", phase, 1, parallelism::send(T * d * ab_, pp_link_), pp_link_,
-                Segment::stage_boundary);
+    add_network(table, "pp_send", phase, 1, parallelism::send(T * d * ab_, pp_link_), pp_link_, Segment::stage_boundary);
   }
+}
+
+void StepCostModel::append_head(OperatorTable& table, double Tout, Phase phase) const {
+  if (Tout <= 0) return;
   // Once per step (last stage): LM head for the tokens that emit logits, gather and sampling.
-  if (Tout > 0) {
-    const double v = static_cast<double>(m.vocab_size) / tp;
-    add_elementwise(table, "final_norm", phase, 1, 4 * Tout * d, 2 * Tout * d * ab_, Segment::last_stage);
-    add_gemm(table, "lm_head", phase, 1, Tout, d, v, eb_, Segment::last_stage);
-    if (tp > 1) {
-      add_network(table, "logits_gather", phase, 1, parallelism::all_gather(Tout * m.vocab_size * 4.0, tp, tp_link_), tp_link_,
-                  Segment::last_stage);
-    }
-    add_elementwise(table, "sampling", phase, 1, 5 * Tout * m.vocab_size, 2 * Tout * m.vocab_size * 4.0,
-                    Segment::last_stage);
+  const auto& m = model_;
+  const double d = m.hidden_size;
+  const int tp = dep_.tensor_parallel;
+  const double v = static_cast<double>(m.vocab_size) / tp;
+  add_elementwise(table, "final_norm", phase, 1, 4 * Tout * d, 2 * Tout * d * ab_, Segment::last_stage);
+  add_gemm(table, "lm_head", phase, 1, Tout, d, v, eb_, Segment::last_stage);
+  if (tp > 1) {
+    add_network(table, "logits_gather", phase, 1, parallelism::all_gather(Tout * m.vocab_size * 4.0, tp, tp_link_),
+                tp_link_, Segment::last_stage);
   }
-  evaluate_roofline(table, tile_rows_);
+  add_elementwise(table, "sampling", phase, 1, 5 * Tout * m.vocab_size, 2 * Tout * m.vocab_size * 4.0,
+                  Segment::last_stage);
 }
 
 StepCost StepCostModel::summarize(const OperatorTable& t) const {
-  StepCost c;
-  double layer_s = 0, embed_s = 0, head_s = 0, pp_s = 0;
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const double total = t.count[i] * static_cast<double>(t.time_s[i]);
-    switch (t.segment[i]) {
-      case Segment::layers: layer_s += total; break;
-      case Segment::first_stage: embed_s += total; break;
-      case Segment::last_stage: head_s += total; break;
-      case Segment::stage_boundary: pp_s += total; break;
-    }
-    c.flops_per_chip += t.count[i] * t.flops(i);
-    if (!t.network[i]) c.bytes_per_chip += t.count[i] * static_cast<double>(t.bytes[i]);
-    switch (static_cast<Bound>(t.bound[i])) {
-      case Bound::compute: c.compute_bound_s += total; break;
-      case Bound::memory: c.memory_bound_s += total; break;
-      case Bound::network: c.network_bound_s += total; break;
-    }
-  }
-  const double p = dep_.pipeline_parallel;
-  const double ends_s = embed_s + head_s;
-  c.time_s = p * layer_s + ends_s + (p - 1) * pp_s;
-  c.stage_time_s = layer_s + (p > 1 ? std::max(embed_s, head_s) + pp_s : ends_s);
-  return c;
+  return finish_step(sum_parts(t), dep_.pipeline_parallel);
 }
 
 StepCost StepCostModel::evaluate(const StepShape& shape) const {

@@ -7,7 +7,9 @@
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
 #include "infersim/model/model_stats.hpp"
+#include "infersim/core/random.hpp"
 #include "infersim/roofline/step_cost.hpp"
+#include "infersim/roofline/step_cost_cache.hpp"
 
 namespace infersim::roofline {
 namespace {
@@ -176,6 +178,38 @@ TEST(StepCost, LmHeadOnlyForTokensThatEmitLogits) {
   s.add_decode(400);
   cost.build(s, t);
   EXPECT_NEAR(sum_of(t, "lm_head", false) / (3 * 2.0 * 4096 * 128256), 1.0, 1e-6);
+}
+
+TEST(StepCostCache, EqualsFullEvaluationOnRandomSteps) {
+  struct Case {
+    const char* model;
+    int tp, pp;
+  };
+  const auto hw = hardware::load_hardware("h100-sxm");
+  Rng rng(11);
+  for (const Case c : {Case{"llama-3.1-8b", 1, 1}, Case{"llama-3.1-70b", 4, 2}, Case{"mixtral-8x7b", 2, 1},
+                       Case{"deepseek-v3", 8, 4}}) {
+    SCOPED_TRACE(c.model);
+    const auto m = model::load_model(c.model);
+    auto d = native(m, c.tp);
+    d.pipeline_parallel = c.pp;
+    if (m.native_dtype == DType::fp8) d.weight_dtype = d.activation_dtype = d.kv_cache_dtype = DType::fp8;
+    const StepCostModel model(m, hw, d);
+    StepCostCache cache(model);
+    for (int i = 0; i < 200; ++i) {
+      StepShape s;
+      const auto prefills = rng.uniform_int(0, 3), decodes = rng.uniform_int(0, 64);
+      for (std::int64_t j = 0; j < prefills; ++j) s.add_prefill_chunk(rng.uniform_int(1, 2048), rng.uniform_int(0, 4096), rng.uniform() < 0.5);
+      for (std::int64_t j = 0; j < decodes; ++j) s.add_decode(rng.uniform_int(1, 8192));
+      if (s.empty()) continue;
+      const StepCost a = model.evaluate(s);
+      const StepCost b = cache.evaluate(s);
+      ASSERT_NEAR(b.time_s / a.time_s, 1.0, 1e-12);
+      ASSERT_NEAR(b.stage_time_s / a.stage_time_s, 1.0, 1e-12);
+      ASSERT_NEAR(b.flops_per_chip / a.flops_per_chip, 1.0, 1e-12);
+      ASSERT_NEAR(b.bytes_per_chip / a.bytes_per_chip, 1.0, 1e-12);
+    }
+  }
 }
 
 }  // namespace

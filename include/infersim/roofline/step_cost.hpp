@@ -47,6 +47,15 @@ class StepCostModel {
   double tile_rows() const { return tile_rows_; }
 
  private:
+  friend class StepCostCache;
+  static Phase phase_of(const StepShape& s);
+  // The operators of a step in four groups: those that depend only on the step's token count T (before and
+  // after attention), those that depend on the prefill/decode mix (attention), and those that depend only
+  // on the tokens that emit logits (LM head). StepCostCache memoizes the first and last groups.
+  void append_pre_attention(OperatorTable& t, double tokens, Phase phase) const;
+  void append_attention(OperatorTable& t, const StepShape& s) const;
+  void append_post_attention(OperatorTable& t, double tokens, Phase phase) const;
+  void append_head(OperatorTable& t, double logit_tokens, Phase phase) const;
   void add_gemm(OperatorTable& t, std::string_view name, Phase phase, double count, double m, double k, double n,
                 double weight_bytes_per_element, Segment segment = Segment::layers) const;
   void add_batched_gemm(OperatorTable& t, std::string_view name, Phase phase, double count, double batch, double m,

@@ -1,0 +1,72 @@
+#pragma once
+// The discrete-event engine. It knows only time and callbacks: no LLMs, requests or batches.
+//
+// Contract:
+// - Events run in order of (time, sequence number); the sequence number is the order of scheduling, so
+//   events at the same time run first-scheduled first (FIFO), deterministically.
+// - A callback may schedule and cancel events, at the current time or later; scheduling in the past is a
+//   logic error (std::logic_error).
+// - cancel() is O(1) (a tombstone); cancelled events are skipped when they reach the top of the heap.
+// - now() is the time of the event being run (or of the last one run).
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "infersim/engine/sim_time.hpp"
+
+namespace infersim::engine {
+
+using EventId = std::uint64_t;
+
+class Simulator {
+ public:
+  using Callback = std::function<void()>;
+
+  SimTime now() const { return now_; }
+
+  /// Run `callback` at absolute time `at` (>= now()). Returns an id for cancel().
+  EventId schedule_at(SimTime at, Callback callback);
+  /// Run `callback` `delay` nanoseconds from now.
+  EventId schedule_after(SimTime delay, Callback callback) { return schedule_at(now_ + delay, std::move(callback)); }
+  /// Cancel a pending event; returns false if it already ran, was cancelled, or never existed.
+  bool cancel(EventId id);
+
+  /// Run the next pending event; false when there is none.
+  bool step();
+  /// Run until no events remain.
+  void run();
+  /// Run every event with time <= `until`, then set now() to `until` (if later than the last event).
+  void run_until(SimTime until);
+
+  std::size_t pending() const { return live_; }
+  std::uint64_t events_run() const { return events_run_; }
+
+ private:
+  struct Entry {
+    SimTime time;
+    std::uint64_t seq;
+    std::uint32_t slot;  // index into slots_
+  };
+  struct Later {
+    bool operator()(const Entry& a, const Entry& b) const {
+      return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+    }
+  };
+  struct Slot {
+    Callback callback;
+    std::uint64_t seq = 0;  // sequence number of the event occupying the slot (0 = free)
+  };
+
+  void pop_cancelled();
+
+  SimTime now_ = 0;
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t events_run_ = 0;
+  std::size_t live_ = 0;
+  std::vector<Entry> heap_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+};
+
+}  // namespace infersim::engine

@@ -1,0 +1,46 @@
+#pragma once
+// Memoized step pricing for the serving simulation, which prices millions of steps. The operators of a
+// step split into groups that depend on one number each: everything but attention and the LM head depends
+// only on the step's token count T, the LM head only on the tokens that emit logits. Those groups are
+// priced once per distinct count and reused; attention, which depends on the prefill/decode mix and the
+// contexts, is priced every step. The result equals StepCostModel::evaluate up to the order of additions.
+
+#include <unordered_map>
+#include <vector>
+
+#include "infersim/roofline/step_cost.hpp"
+
+namespace infersim::roofline {
+
+/// Sums of priced operators by pipeline segment.
+struct CostParts {
+  double layers_s = 0, first_stage_s = 0, last_stage_s = 0, boundary_s = 0;
+  double flops = 0, bytes = 0;
+  double compute_s = 0, memory_s = 0, network_s = 0;
+  CostParts& operator+=(const CostParts& o);
+};
+
+/// Sum a priced table by segment.
+CostParts sum_parts(const OperatorTable& table);
+/// Latency through p pipeline stages and time of the slowest stage, from the parts of one step.
+StepCost finish_step(const CostParts& parts, int pipeline_parallel);
+
+class StepCostCache {
+ public:
+  explicit StepCostCache(const StepCostModel& model) : model_(&model) {}
+  StepCost evaluate(const StepShape& shape);
+  const StepCostModel& model() const { return *model_; }
+
+ private:
+  const CostParts& body(std::int64_t tokens, Phase phase);
+  const CostParts& head(std::int64_t logit_tokens, Phase phase);
+
+  const StepCostModel* model_;
+  static constexpr std::int64_t kDense = 1 << 16;  // counts below this live in vectors, above in maps
+  std::vector<CostParts> body_, head_;
+  std::vector<std::uint8_t> body_known_, head_known_;
+  std::unordered_map<std::int64_t, CostParts> body_big_, head_big_;
+  OperatorTable scratch_;
+};
+
+}  // namespace infersim::roofline

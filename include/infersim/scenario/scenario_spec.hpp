@@ -1,0 +1,34 @@
+#pragma once
+// A what-if scenario (contract: scenario file): model, hardware, deployment, scheduler, workload, and the
+// optional SLO and pricing. Parsed from JSON into plain specs; the resolved JSON (defaults filled in) is
+// kept for reports.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "infersim/config/json_reader.hpp"
+#include "infersim/serving/simulation.hpp"
+
+namespace infersim::scenario {
+
+struct SloSpec {
+  std::optional<double> ttft_p99_s;  // a request meets the SLO when its TTFT <= this ...
+  std::optional<double> tpot_p99_s;  // ... and its TPOT <= this; the scenario meets it when the p99s do
+  bool any() const { return ttft_p99_s || tpot_p99_s; }
+};
+
+struct PricingSpec {
+  std::optional<double> usd_per_chip_hour;  // overrides the hardware profile's price
+};
+
+struct ScenarioSpec {
+  std::string name, description;
+  std::string file;  // where it was read from (or "<inline>")
+  serving::SimulationSpec simulation;
+  SloSpec slo;
+  PricingSpec pricing;
+  config::Json resolved;  // the scenario with defaults filled in (schema of the input)
+};
+
+}  // namespace infersim::scenario

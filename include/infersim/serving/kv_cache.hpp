@@ -1,0 +1,38 @@
+#pragma once
+// The paged KV cache of one replica: a pool of fixed-size blocks (vLLM's PagedAttention layout). Requests
+// hold whole blocks; a request with n cached tokens holds ceil(n / block_size) of them. The pool also keeps
+// the time-weighted usage for the utilization metric.
+
+#include <cstdint>
+
+#include "infersim/engine/sim_time.hpp"
+
+namespace infersim::serving {
+
+class BlockPool {
+ public:
+  BlockPool(std::int64_t total_blocks, std::int64_t block_size) : total_(total_blocks), block_size_(block_size) {}
+
+  std::int64_t total() const { return total_; }
+  std::int64_t used() const { return used_; }
+  std::int64_t free() const { return total_ - used_; }
+  std::int64_t block_size() const { return block_size_; }
+  std::int64_t blocks_for(std::int64_t tokens) const { return tokens <= 0 ? 0 : (tokens + block_size_ - 1) / block_size_; }
+
+  /// Take n blocks; false (and nothing taken) when fewer are free.
+  bool allocate(std::int64_t n, engine::SimTime now);
+  void release(std::int64_t n, engine::SimTime now);
+
+  /// Integral of used blocks over time up to `now`, in block-nanoseconds; and the peak.
+  double used_block_ns(engine::SimTime now) const;
+  std::int64_t peak() const { return peak_; }
+
+ private:
+  void advance(engine::SimTime now);
+  std::int64_t total_, block_size_;
+  std::int64_t used_ = 0, peak_ = 0;
+  engine::SimTime last_change_ = 0;
+  double area_ = 0;
+};
+
+}  // namespace infersim::serving

@@ -1,0 +1,45 @@
+#pragma once
+// Latency statistics (docs/metrics.md). Percentiles are exact: every per-request value is kept, and
+// inter-token gaps, which are shared by all requests of a step, are kept as (gap, count) runs. A
+// percentile is NumPy's default: linear interpolation between the two closest ranks.
+
+#include <cstdint>
+#include <vector>
+
+#include "infersim/engine/sim_time.hpp"
+
+namespace infersim::serving {
+
+struct Distribution {
+  double mean = 0, p50 = 0, p90 = 0, p99 = 0, max = 0;
+  std::uint64_t count = 0;
+};
+
+/// Exact summary of `values` (reordered in place; O(n) selection, no full sort). Empty input: all zero.
+Distribution summarize(std::vector<double>& values);
+/// p-th percentile (0..100) of sorted values, linear interpolation.
+double percentile_sorted(const std::vector<double>& sorted, double p);
+
+/// Inter-token gaps as (gap, how many tokens had it) runs.
+class GapRecorder {
+ public:
+  void add(engine::SimTime gap, std::uint64_t count = 1) {
+    if (!runs_.empty() && runs_.back().gap == gap) {
+      runs_.back().count += count;
+    } else {
+      runs_.push_back({gap, count});
+    }
+  }
+  /// Exact summary in seconds (reorders the runs).
+  Distribution summarize();
+  std::uint64_t total() const;
+
+ private:
+  struct Run {
+    engine::SimTime gap;
+    std::uint64_t count;
+  };
+  std::vector<Run> runs_;
+};
+
+}  // namespace infersim::serving

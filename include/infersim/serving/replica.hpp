@@ -1,0 +1,108 @@
+#pragma once
+// One replica of the model: its waiting queue, its KV-cache block pool, and one lane per pipeline stage
+// (each lane a micro-batch moving through the pipeline, as vLLM's virtual engines). A lane runs one step
+// at a time: its scheduler chooses the step, the memoized roofline prices it, the engine fires its end.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "infersim/core/random.hpp"
+#include "infersim/engine/simulator.hpp"
+#include "infersim/roofline/step_cost_cache.hpp"
+#include "infersim/serving/batch_scheduler.hpp"
+#include "infersim/serving/metrics.hpp"
+#include "infersim/serving/request_table.hpp"
+
+namespace infersim::serving {
+
+class Replica;
+
+/// What a replica reports to the simulation that owns it.
+class ReplicaObserver {
+ public:
+  virtual ~ReplicaObserver() = default;
+  virtual void on_completion(Replica& replica, std::uint32_t id) = 0;
+  /// A prefill finished on a replica whose role is prefill-only: the request leaves it (KV transfer).
+  virtual void on_prefill_handoff(Replica& replica, std::uint32_t id) { (void)replica; (void)id; }
+  virtual void on_step(const Replica& replica, std::size_t lane, engine::SimTime start, engine::SimTime duration,
+                       const roofline::StepShape& shape) {
+    (void)replica, (void)lane, (void)start, (void)duration, (void)shape;
+  }
+  /// The replica has room again (blocks or a lane freed): other replicas' hand-offs may now fit.
+  virtual bool more_arrivals() const = 0;
+};
+
+enum class ReplicaRole { unified, prefill, decode };
+
+struct ReplicaStats {
+  std::int64_t steps = 0;
+  double busy_chip_s = 0;    // sum over steps of the stage time: how long each chip of the replica worked
+  double flops_per_chip = 0; // useful FLOPs on one chip, summed over steps
+  double bytes_per_chip = 0;
+  double active_energy_j = 0;  // per chip, above idle: (tdp - idle) x utilization x stage time, summed
+  std::int64_t preemptions = 0;
+  std::int64_t kv_blocks_total = 0;
+  std::int64_t kv_blocks_peak = 0;
+  double kv_block_ns = 0;    // integral of used blocks over time
+};
+
+struct ReplicaSetup {
+  int index = 0;        // across all pools
+  int pool = 0;
+  ReplicaRole role = ReplicaRole::unified;
+  SchedulerSpec scheduler;
+  std::int64_t kv_blocks = 0;
+  int lanes = 1;                // pipeline stages: micro-batches in flight
+  double peak_flops_per_s = 0;  // for the utilization that drives power
+  double memory_bytes_per_s = 0;
+  double active_power_w = 0;    // tdp - idle, per chip (0 when unknown)
+};
+
+class Replica {
+ public:
+  Replica(engine::Simulator& sim, RequestTable& requests, ReplicaObserver& observer, const ReplicaSetup& setup,
+          const roofline::StepCostModel& cost, std::unique_ptr<BatchScheduler> scheduler, GapRecorder& itl);
+
+  /// A request joins the waiting queue (at the back; it arrived).
+  void enqueue(std::uint32_t id);
+  /// Start a step on every idle lane that has work.
+  void kick();
+  /// Requests waiting or running (for the least-loaded router).
+  std::size_t outstanding() const;
+  ReplicaStats stats(engine::SimTime end) const;
+  const ReplicaSetup& setup() const { return setup_; }
+  int index() const { return setup_.index; }
+
+ private:
+  struct Lane {
+    RunningSet running;
+    StepPlan plan;
+    bool busy = false;
+    engine::EventId wake = 0;
+    bool wake_pending = false;
+    engine::SimTime step_start = 0;
+  };
+
+  void try_start(std::size_t lane);
+  void finish_step(std::size_t lane);
+  /// Emit the next output token of running entry `slot` of `lane`; true when the request is done.
+  bool emit_token(Lane& lane, std::size_t slot, engine::SimTime now);
+
+  engine::Simulator& sim_;
+  RequestTable& requests_;
+  ReplicaObserver& observer_;
+  ReplicaSetup setup_;
+  roofline::StepCostCache cost_;
+  std::unique_ptr<BatchScheduler> scheduler_;
+  GapRecorder& itl_;
+  BlockPool kv_;
+  std::deque<std::uint32_t> waiting_;
+  std::vector<Lane> lanes_;
+  std::vector<std::uint32_t> completed_, handoffs_, leaving_;  // scratch of finish_step
+  std::uint64_t admissions_ = 0;
+  ReplicaStats stats_;
+};
+
+}  // namespace infersim::serving

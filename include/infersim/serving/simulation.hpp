@@ -1,0 +1,76 @@
+#pragma once
+// The serving simulation: requests from a workload, routed to the replicas of one or more pools, batched
+// by each replica's scheduler, each step priced by the roofline; the result is every request's timeline
+// and the statistics of docs/metrics.md. Deterministic: one thread, seeded random streams, integer time.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "infersim/hardware/hardware_spec.hpp"
+#include "infersim/model/model_spec.hpp"
+#include "infersim/parallelism/deployment_spec.hpp"
+#include "infersim/parallelism/memory_plan.hpp"
+#include "infersim/roofline/step_shape.hpp"
+#include "infersim/serving/metrics.hpp"
+#include "infersim/serving/replica.hpp"
+#include "infersim/serving/request_table.hpp"
+#include "infersim/serving/serving_spec.hpp"
+#include "infersim/workload/workload_spec.hpp"
+
+namespace infersim::serving {
+
+struct PoolSpec {
+  std::string name = "default";
+  ReplicaRole role = ReplicaRole::unified;
+  model::ModelSpec model;
+  hardware::HardwareSpec hardware;
+  parallelism::DeploymentSpec deployment;
+  SchedulerSpec scheduler;
+  Router router = Router::round_robin;
+};
+
+struct SimulationSpec {
+  std::vector<PoolSpec> pools;  // one unified pool (or a prefill and a decode pool)
+  workload::WorkloadSpec workload;
+};
+
+/// Receives every step as it is simulated (the timeline export); optional.
+class StepListener {
+ public:
+  virtual ~StepListener() = default;
+  virtual void step(int pool, int replica, std::size_t lane, engine::SimTime start, engine::SimTime duration,
+                    const roofline::StepShape& shape) = 0;
+};
+
+struct PoolResult {
+  std::string name;
+  ReplicaRole role = ReplicaRole::unified;
+  int replicas = 0;
+  int chips_per_replica = 0;
+  parallelism::MemoryPlan memory;
+  std::int64_t kv_blocks_per_replica = 0;
+  std::vector<ReplicaStats> replica_stats;
+  double peak_flops_per_s = 0;      // per chip, at the activation type
+  double memory_bytes_per_s = 0;    // per chip
+};
+
+struct SimulationResult {
+  std::int64_t requests = 0;
+  std::int64_t completed = 0;
+  double duration_s = 0;  // first arrival (t = 0) to the last completion
+  Distribution ttft, tpot, itl, e2e, queue;
+  double input_tokens = 0, output_tokens = 0;
+  double mean_in_system = 0;  // time-average of requests arrived and not completed (for Little's law)
+  std::int64_t preemptions = 0;
+  std::uint64_t events = 0;
+  std::vector<PoolResult> pools;
+  RequestTable request_table;  // every request's timeline
+};
+
+/// Run a simulation; throws ConfigError / InfeasibleError for inputs that cannot run.
+SimulationResult simulate(const SimulationSpec& spec, StepListener* listener = nullptr);
+
+}  // namespace infersim::serving

@@ -1,0 +1,30 @@
+#pragma once
+// Token counts: a fixed number, or a distribution sampled per request (contract: `workload.input_tokens`,
+// `workload.output_tokens`). Every sample is an integer >= 1.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "infersim/core/random.hpp"
+
+namespace infersim::workload {
+
+struct TokenDistribution {
+  enum class Kind { fixed, uniform, normal, lognormal, empirical };
+  Kind kind = Kind::fixed;
+  std::int64_t value = 1;        // fixed
+  std::int64_t min = 1, max = 0; // uniform bounds; clamps for normal / lognormal (max 0 = none)
+  double mean = 0, std = 0;      // normal (truncated to [min, max] by resampling)
+  double median = 0, sigma = 0;  // lognormal: exp(N(ln median, sigma^2)), clamped
+  std::vector<std::int64_t> values;  // empirical: sampled uniformly
+  std::string source;            // empirical: where the values came from (for the resolved scenario)
+
+  std::int64_t sample(Rng& rng) const;
+  /// Expected value (for sizing and reports).
+  double expected() const;
+  /// The largest value a sample can take (for KV-capacity checks); 0 when unbounded.
+  std::int64_t upper_bound() const;
+};
+
+}  // namespace infersim::workload

@@ -1,0 +1,121 @@
+#include "infersim/roofline/step_cost_cache.hpp"
+
+#include <algorithm>
+
+#include "infersim/roofline/kernel.hpp"
+
+namespace infersim::roofline {
+
+CostParts& CostParts::operator+=(const CostParts& o) {
+  layers_s += o.layers_s;
+  first_stage_s += o.first_stage_s;
+  last_stage_s += o.last_stage_s;
+  boundary_s += o.boundary_s;
+  flops += o.flops;
+  bytes += o.bytes;
+  compute_s += o.compute_s;
+  memory_s += o.memory_s;
+  network_s += o.network_s;
+  return *this;
+}
+
+CostParts sum_parts(const OperatorTable& t) {
+  CostParts c;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const double total = t.count[i] * static_cast<double>(t.time_s[i]);
+    switch (t.segment[i]) {
+      case Segment::layers: c.layers_s += total; break;
+      case Segment::first_stage: c.first_stage_s += total; break;
+      case Segment::last_stage: c.last_stage_s += total; break;
+      case Segment::stage_boundary: c.boundary_s += total; break;
+    }
+    c.flops += t.count[i] * t.flops(i);
+    if (!t.network[i]) c.bytes += t.count[i] * static_cast<double>(t.bytes[i]);
+    switch (static_cast<Bound>(t.bound[i])) {
+      case Bound::compute: c.compute_s += total; break;
+      case Bound::memory: c.memory_s += total; break;
+      case Bound::network: c.network_s += total; break;
+    }
+  }
+  return c;
+}
+
+StepCost finish_step(const CostParts& c, int pipeline_parallel) {
+  StepCost s;
+  const double p = pipeline_parallel;
+  const double ends = c.first_stage_s + c.last_stage_s;
+  s.time_s = p * c.layers_s + ends + (p - 1) * c.boundary_s;
+  s.stage_time_s = c.layers_s + (p > 1 ? std::max(c.first_stage_s, c.last_stage_s) + c.boundary_s : ends);
+  s.flops_per_chip = c.flops;
+  s.bytes_per_chip = c.bytes;
+  s.compute_bound_s = c.compute_s;
+  s.memory_bound_s = c.memory_s;
+  s.network_bound_s = c.network_s;
+  return s;
+}
+
+const CostParts& StepCostCache::body(std::int64_t tokens, Phase phase) {
+  auto compute = [&] {
+    scratch_.clear();
+    model_->append_pre_attention(scratch_, static_cast<double>(tokens), phase);
+    model_->append_post_attention(scratch_, static_cast<double>(tokens), phase);
+    evaluate_roofline(scratch_, model_->tile_rows());
+    return sum_parts(scratch_);
+  };
+  if (tokens < kDense) {
+    const auto i = static_cast<std::size_t>(tokens);
+    if (i >= body_.size()) {
+      const std::size_t n = std::min<std::size_t>(kDense, std::max<std::size_t>(i + 1, body_.size() * 2));
+      body_.resize(n);
+      body_known_.resize(n, 0);
+    }
+    if (!body_known_[i]) {
+      body_[i] = compute();
+      body_known_[i] = 1;
+    }
+    return body_[i];
+  }
+  auto it = body_big_.find(tokens);
+  if (it == body_big_.end()) it = body_big_.emplace(tokens, compute()).first;
+  return it->second;
+}
+
+const CostParts& StepCostCache::head(std::int64_t logit_tokens, Phase phase) {
+  auto compute = [&] {
+    scratch_.clear();
+    model_->append_head(scratch_, static_cast<double>(logit_tokens), phase);
+    evaluate_roofline(scratch_, model_->tile_rows());
+    return sum_parts(scratch_);
+  };
+  if (logit_tokens < kDense) {
+    const auto i = static_cast<std::size_t>(logit_tokens);
+    if (i >= head_.size()) {
+      const std::size_t n = std::min<std::size_t>(kDense, std::max<std::size_t>(i + 1, head_.size() * 2));
+      head_.resize(n);
+      head_known_.resize(n, 0);
+    }
+    if (!head_known_[i]) {
+      head_[i] = compute();
+      head_known_[i] = 1;
+    }
+    return head_[i];
+  }
+  auto it = head_big_.find(logit_tokens);
+  if (it == head_big_.end()) it = head_big_.emplace(logit_tokens, compute()).first;
+  return it->second;
+}
+
+StepCost StepCostCache::evaluate(const StepShape& s) {
+  const std::int64_t tokens = s.total_tokens();
+  if (tokens <= 0) return {};
+  const Phase phase = StepCostModel::phase_of(s);
+  CostParts parts = body(tokens, phase);
+  parts += head(s.logit_tokens, phase);
+  scratch_.clear();
+  model_->append_attention(scratch_, s);
+  evaluate_roofline(scratch_, model_->tile_rows());
+  parts += sum_parts(scratch_);
+  return finish_step(parts, model_->deployment().pipeline_parallel);
+}
+
+}  // namespace infersim::roofline

@@ -1,0 +1,159 @@
+#include "infersim/serving/batch_scheduler.hpp"
+
+#include <stdexcept>
+
+#include "infersim/core/error.hpp"
+#include "infersim/core/strings.hpp"
+
+namespace infersim::serving {
+
+std::size_t RunningSet::push(std::uint32_t request, std::uint64_t admission, std::int64_t prefill, const RequestRecord& r) {
+  id.push_back(request);
+  seq.push_back(admission);
+  kv_tokens.push_back(0);
+  prefill_left.push_back(prefill);
+  blocks.push_back(0);
+  generated.push_back(r.generated);
+  output.push_back(r.output_tokens);
+  last_token.push_back(r.last_token);
+  finished.push_back(0);
+  return id.size() - 1;
+}
+
+void RunningSet::remove_swap(std::size_t i) {
+  const std::size_t last = id.size() - 1;
+  if (i != last) {
+    id[i] = id[last];
+    seq[i] = seq[last];
+    kv_tokens[i] = kv_tokens[last];
+    prefill_left[i] = prefill_left[last];
+    blocks[i] = blocks[last];
+    generated[i] = generated[last];
+    output[i] = output[last];
+    last_token[i] = last_token[last];
+    finished[i] = finished[last];
+  }
+  id.pop_back();
+  seq.pop_back();
+  kv_tokens.pop_back();
+  prefill_left.pop_back();
+  blocks.pop_back();
+  generated.pop_back();
+  output.pop_back();
+  last_token.pop_back();
+  finished.pop_back();
+}
+
+std::size_t RunningSet::newest() const {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < seq.size(); ++i) {
+    if (seq[i] > seq[best]) best = i;
+  }
+  return best;
+}
+
+void RunningSet::clear() {
+  id.clear();
+  seq.clear();
+  kv_tokens.clear();
+  prefill_left.clear();
+  blocks.clear();
+  generated.clear();
+  output.clear();
+  last_token.clear();
+  finished.clear();
+}
+
+std::int64_t SchedulerContext::prefill_tokens(std::uint32_t id) const {
+  const RequestRecord& r = requests_[id];
+  return static_cast<std::int64_t>(r.input_tokens) + r.generated - r.transferred;
+}
+
+bool SchedulerContext::admit(std::int64_t reserve_tokens) {
+  if (waiting_.empty()) return false;
+  const std::uint32_t id = waiting_.front();
+  const std::int64_t cached = requests_[id].transferred;  // KV that arrived with the request
+  const std::int64_t blocks = kv_.blocks_for(cached + reserve_tokens);
+  if (!kv_.allocate(blocks, now_)) return false;
+  waiting_.pop_front();
+  RequestRecord& rec = requests_[id];
+  if (rec.first_scheduled < 0) rec.first_scheduled = now_;
+  const std::size_t slot = running_.push(id, (*admissions_)++, prefill_tokens(id), rec);
+  running_.kv_tokens[slot] = cached;
+  running_.blocks[slot] = blocks;
+  return true;
+}
+
+bool SchedulerContext::reserve(std::size_t slot, std::int64_t tokens) {
+  const std::int64_t need = kv_.blocks_for(running_.kv_tokens[slot] + tokens) - running_.blocks[slot];
+  if (need <= 0) return true;
+  if (!kv_.allocate(need, now_)) return false;
+  running_.blocks[slot] += need;
+  return true;
+}
+
+void SchedulerContext::reserve_decodes() {
+  RunningSet& r = running_;
+  const std::int64_t bs = kv_.block_size();
+  for (;;) {
+    // An entry needs a new block when its next token does not fit in the blocks it holds. Branch-free so
+    // that the compiler vectorizes it: take the blocks optimistically, give them back if the pool is short.
+    const std::size_t n = r.size();
+    grown_.resize(n);
+    std::int64_t* __restrict blocks = r.blocks.data();
+    const std::int64_t* __restrict kv = r.kv_tokens.data();
+    const std::int64_t* __restrict left = r.prefill_left.data();
+    const std::uint8_t* __restrict finished = r.finished.data();
+    std::int64_t* __restrict grown = grown_.data();
+    std::int64_t need = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::int64_t g = static_cast<std::int64_t>(left[i] == 0) & static_cast<std::int64_t>(finished[i] == 0) &
+                             static_cast<std::int64_t>(kv[i] + 1 > blocks[i] * bs);
+      grown[i] = g;
+      blocks[i] += g;
+      need += g;
+    }
+    if (need == 0 || kv_.allocate(need, now_)) return;
+    for (std::size_t i = 0; i < n; ++i) blocks[i] -= grown[i];
+    if (r.empty()) return;
+    preempt_newest();  // frees blocks (and maybe removes a needy entry); try again
+  }
+}
+
+void SchedulerContext::preempt_newest() {
+  if (running_.empty()) throw std::logic_error("preempt_newest on an empty running set");
+  const std::size_t slot = running_.newest();
+  kv_.release(running_.blocks[slot], now_);
+  const std::uint32_t id = running_.id[slot];
+  RequestRecord& rec = requests_[id];
+  rec.generated = static_cast<std::int32_t>(running_.generated[slot]);
+  rec.last_token = running_.last_token[slot];
+  rec.preemptions += 1;
+  rec.transferred = 0;  // recompute: the KV is gone, the replica prefills it again
+  running_.remove_swap(slot);
+  waiting_.push_front(id);
+  ++preemptions_;
+}
+
+void SchedulerRegistry::add(std::string name, std::string description, Factory factory) {
+  entries_[std::move(name)] = Entry{std::move(description), std::move(factory)};
+}
+
+std::vector<std::string> SchedulerRegistry::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, entry] : entries_) out.push_back(name);
+  return out;
+}
+
+std::unique_ptr<BatchScheduler> SchedulerRegistry::make(const SchedulerSpec& spec) const {
+  auto it = entries_.find(spec.policy);
+  if (it == entries_.end()) {
+    const auto valid = names();
+    std::string message = "unknown scheduler policy \"" + spec.policy + "\"";
+    if (auto near = closest_match(spec.policy, valid)) message += "; did you mean \"" + *near + "\"?";
+    throw InfeasibleError(message + " Valid policies: " + join(valid));
+  }
+  return it->second.factory(spec);
+}
+
+}  // namespace infersim::serving

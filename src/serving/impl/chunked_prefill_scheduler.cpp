@@ -1,0 +1,64 @@
+// Chunked prefill (Sarathi-Serve; vLLM v1): a token budget per iteration (max_batched_tokens). Running
+// decodes go first, one token each; the rest of the budget is filled with prefill chunks, first those of
+// requests already partly prefilled, then new requests from the queue. Steps mix prefill and decode, so
+// decodes never stall behind a long prompt. KV blocks are reserved per chunk; when they run out, the
+// newest running request is preempted by recompute.
+
+#include <algorithm>
+
+#include "infersim/serving/impl/builtin_schedulers.hpp"
+
+namespace infersim::serving {
+
+namespace {
+
+class ChunkedPrefillScheduler final : public BatchScheduler {
+  std::vector<std::uint32_t> partial_;
+
+ public:
+  void schedule(SchedulerContext& ctx, StepPlan& plan) override {
+    RunningSet& run = ctx.running();
+    std::int64_t budget = ctx.limits().max_batched_tokens;
+    // 1. Decodes, with room for one more token each (preempting the newest if blocks run short).
+    ctx.reserve_decodes();
+    for (std::size_t i = 0; i < run.size() && budget > 0; ++i) {
+      if (run.prefill_left[i] == 0) {
+        plan.decodes.push_back(static_cast<std::uint32_t>(i));
+        --budget;
+      }
+    }
+    // 2. Continue partial prefills, oldest admission first.
+    partial_.clear();
+    for (std::size_t i = 0; i < run.size(); ++i) {
+      if (run.prefill_left[i] > 0) partial_.push_back(static_cast<std::uint32_t>(i));
+    }
+    std::sort(partial_.begin(), partial_.end(), [&](std::uint32_t a, std::uint32_t b) { return run.seq[a] < run.seq[b]; });
+    for (std::uint32_t i : partial_) {
+      if (budget <= 0) break;
+      const std::int64_t chunk = std::min(run.prefill_left[i], budget);
+      if (!ctx.reserve(i, chunk)) break;  // wait for blocks rather than preempt a request that is further along
+      plan.prefills.push_back({i, chunk});
+      budget -= chunk;
+    }
+    // 3. New requests.
+    while (budget > 0 && !ctx.waiting().empty() && static_cast<std::int64_t>(run.size()) < ctx.lane_batch_limit()) {
+      const std::int64_t prompt = ctx.prefill_tokens(ctx.waiting().front());
+      if (prompt == 0) {  // arrived with its KV (disaggregated decode): decodes from the next step
+        if (!ctx.admit(0)) break;
+        continue;
+      }
+      const std::int64_t chunk = std::min(prompt, budget);
+      if (!ctx.admit(chunk)) break;
+      plan.prefills.push_back({static_cast<std::uint32_t>(run.size() - 1), chunk});
+      budget -= chunk;
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<BatchScheduler> make_chunked_prefill_scheduler(const SchedulerSpec&) {
+  return std::make_unique<ChunkedPrefillScheduler>();
+}
+
+}  // namespace infersim::serving

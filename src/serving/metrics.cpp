@@ -1,0 +1,106 @@
+#include "infersim/serving/metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace infersim::serving {
+
+double percentile_sorted(const std::vector<double>& v, double p) {
+  if (v.empty()) return 0.0;
+  const double pos = p / 100.0 * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  const double frac = pos - static_cast<double>(lo);
+  return v[lo] + (v[hi] - v[lo]) * frac;
+}
+
+namespace {
+
+/// p-th percentile (linear interpolation between closest ranks) by selection: O(n), reorders `v`.
+double select_percentile(std::vector<double>& v, double p) {
+  const double pos = p / 100.0 * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
+  const double a = v[lo];
+  if (lo + 1 >= v.size()) return a;
+  const double b = *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end());
+  return a + (b - a) * (pos - static_cast<double>(lo));
+}
+
+}  // namespace
+
+Distribution summarize(std::vector<double>& values) {
+  Distribution d;
+  if (values.empty()) return d;
+  double sum = 0, max = values.front();
+  for (double v : values) {
+    sum += v;
+    max = std::max(max, v);
+  }
+  d.count = values.size();
+  d.mean = sum / static_cast<double>(values.size());
+  d.p50 = select_percentile(values, 50);
+  d.p90 = select_percentile(values, 90);
+  d.p99 = select_percentile(values, 99);
+  d.max = max;
+  return d;
+}
+
+std::uint64_t GapRecorder::total() const {
+  std::uint64_t n = 0;
+  for (const auto& r : runs_) n += r.count;
+  return n;
+}
+
+namespace {
+
+/// The gap at 0-based rank k of the runs expanded into one sorted list: weighted quickselect, O(n) expected.
+template <typename Run>
+engine::SimTime gap_at_rank(std::vector<Run>& runs, std::uint64_t k) {
+  std::size_t lo = 0, hi = runs.size();
+  for (;;) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    std::nth_element(runs.begin() + static_cast<std::ptrdiff_t>(lo), runs.begin() + static_cast<std::ptrdiff_t>(mid),
+                     runs.begin() + static_cast<std::ptrdiff_t>(hi), [](const Run& a, const Run& b) { return a.gap < b.gap; });
+    std::uint64_t left = 0;
+    for (std::size_t i = lo; i < mid; ++i) left += runs[i].count;
+    if (k < left) {
+      hi = mid;
+    } else if (k < left + runs[mid].count) {
+      return runs[mid].gap;
+    } else {
+      k -= left + runs[mid].count;
+      lo = mid + 1;
+    }
+  }
+}
+
+}  // namespace
+
+Distribution GapRecorder::summarize() {
+  Distribution d;
+  const std::uint64_t n = total();
+  if (n == 0) return d;
+  double sum = 0;
+  engine::SimTime max = runs_.front().gap;
+  for (const auto& r : runs_) {
+    sum += engine::to_seconds(r.gap) * static_cast<double>(r.count);
+    max = std::max(max, r.gap);
+  }
+  auto pct = [&](double p) {
+    const double pos = p / 100.0 * static_cast<double>(n - 1);
+    const auto lo = static_cast<std::uint64_t>(std::floor(pos));
+    const double a = engine::to_seconds(gap_at_rank(runs_, lo));
+    const double b = engine::to_seconds(gap_at_rank(runs_, std::min(lo + 1, n - 1)));
+    return a + (b - a) * (pos - static_cast<double>(lo));
+  };
+  d.count = n;
+  d.mean = sum / static_cast<double>(n);
+  d.p50 = pct(50);
+  d.p90 = pct(90);
+  d.p99 = pct(99);
+  d.max = engine::to_seconds(max);
+  return d;
+}
+
+}  // namespace infersim::serving

@@ -1,0 +1,179 @@
+#include "infersim/serving/replica.hpp"
+
+#include <algorithm>
+
+namespace infersim::serving {
+
+Replica::Replica(engine::Simulator& sim, RequestTable& requests, ReplicaObserver& observer, const ReplicaSetup& setup,
+                 const roofline::StepCostModel& cost, std::unique_ptr<BatchScheduler> scheduler, GapRecorder& itl)
+    : sim_(sim),
+      requests_(requests),
+      observer_(observer),
+      setup_(setup),
+      cost_(cost),
+      scheduler_(std::move(scheduler)),
+      itl_(itl),
+      kv_(setup.kv_blocks, setup.scheduler.block_size),
+      lanes_(static_cast<std::size_t>(std::max(1, setup.lanes))) {}
+
+void Replica::enqueue(std::uint32_t id) {
+  requests_[id].replica = setup_.index;
+  waiting_.push_back(id);
+}
+
+void Replica::kick() {
+  for (std::size_t i = 0; i < lanes_.size(); ++i) try_start(i);
+}
+
+std::size_t Replica::outstanding() const {
+  std::size_t n = waiting_.size();
+  for (const Lane& l : lanes_) {
+    for (std::size_t i = 0; i < l.running.size(); ++i) n += l.running.finished[i] ? 0 : 1;
+  }
+  return n;
+}
+
+void Replica::try_start(std::size_t index) {
+  Lane& lane = lanes_[index];
+  if (lane.busy) return;
+  const engine::SimTime now = sim_.now();
+  SchedulerContext ctx(now, lane.running, waiting_, kv_, requests_, setup_.scheduler, observer_.more_arrivals());
+  ctx.set_admission_counter(&admissions_);
+  lane.plan.clear();
+  scheduler_->schedule(ctx, lane.plan);
+  stats_.preemptions += ctx.preemptions();
+  if (ctx.wake() >= 0) {
+    if (lane.wake_pending) sim_.cancel(lane.wake);
+    lane.wake = sim_.schedule_at(std::max(ctx.wake(), now), [this, index] {
+      lanes_[index].wake_pending = false;
+      try_start(index);
+    });
+    lane.wake_pending = true;
+  }
+  if (lane.plan.empty()) return;
+
+  // Price the step.
+  roofline::StepShape shape;
+  const RunningSet& run = lane.running;
+  for (const auto& p : lane.plan.prefills) {
+    shape.add_prefill_chunk(p.tokens, run.kv_tokens[p.slot], run.prefill_left[p.slot] == p.tokens);
+  }
+  std::int64_t context = 0;
+  for (std::uint32_t s : lane.plan.decodes) context += run.kv_tokens[s];
+  for (std::uint32_t s : lane.plan.padding) context += run.kv_tokens[s];
+  shape.decode_sequences = static_cast<std::int64_t>(lane.plan.decodes.size() + lane.plan.padding.size());
+  shape.decode_context_tokens = context;
+  shape.logit_tokens += shape.decode_sequences;
+  const roofline::StepCost c = cost_.evaluate(shape);
+  const engine::SimTime duration = std::max<engine::SimTime>(1, engine::from_seconds(c.time_s + setup_.scheduler.scheduling_overhead_s));
+
+  ++stats_.steps;
+  stats_.busy_chip_s += c.stage_time_s;
+  stats_.flops_per_chip += c.flops_per_chip;
+  stats_.bytes_per_chip += c.bytes_per_chip;
+  if (setup_.active_power_w > 0 && c.stage_time_s > 0) {
+    // Utilization of the busiest unit over the stage: achieved / peak FLOP rate or memory bandwidth.
+    const double u = std::min(1.0, std::max(c.flops_per_chip / (setup_.peak_flops_per_s * c.stage_time_s),
+                                            c.bytes_per_chip / (setup_.memory_bytes_per_s * c.stage_time_s)));
+    stats_.active_energy_j += setup_.active_power_w * u * c.stage_time_s;
+  }
+  observer_.on_step(*this, index, now, duration, shape);
+  lane.busy = true;
+  lane.step_start = now;
+  sim_.schedule_after(duration, [this, index] { finish_step(index); });
+}
+
+bool Replica::emit_token(Lane& lane, std::size_t slot, engine::SimTime now) {
+  RunningSet& run = lane.running;
+  if (run.generated[slot] == 0) {
+    requests_[run.id[slot]].first_token = now;
+  } else {
+    itl_.add(now - run.last_token[slot]);
+  }
+  run.generated[slot] += 1;
+  run.last_token[slot] = now;
+  return run.generated[slot] >= run.output[slot];
+}
+
+void Replica::finish_step(std::size_t index) {
+  Lane& lane = lanes_[index];
+  RunningSet& run = lane.running;
+  const engine::SimTime now = sim_.now();
+  completed_.clear();
+  handoffs_.clear();
+  leaving_.clear();
+  const bool keep_finished = scheduler_->keeps_finished();
+  auto retire = [&](std::size_t slot) {
+    RequestRecord& r = requests_[run.id[slot]];
+    r.generated = static_cast<std::int32_t>(run.generated[slot]);
+    r.last_token = run.last_token[slot];
+    r.completion = now;
+    completed_.push_back(run.id[slot]);
+    if (keep_finished) {
+      run.finished[slot] = 1;  // padding until the batch ends; its blocks stay reserved
+    } else {
+      leaving_.push_back(static_cast<std::uint32_t>(slot));
+    }
+  };
+  for (const auto& p : lane.plan.prefills) {
+    run.kv_tokens[p.slot] += p.tokens;
+    run.prefill_left[p.slot] -= p.tokens;
+    if (run.prefill_left[p.slot] > 0) continue;
+    if (setup_.role == ReplicaRole::prefill) {
+      // Prefill-only replica: the request leaves with its KV (disaggregated serving).
+      handoffs_.push_back(run.id[p.slot]);
+      leaving_.push_back(p.slot);
+      continue;
+    }
+    if (emit_token(lane, p.slot, now)) retire(p.slot);
+  }
+  // The hot loop: one token for every decoding entry. A decoding entry has emitted its first token, so
+  // every token here has an inter-token gap; gaps come in runs (entries that decoded in the previous step).
+  {
+    std::int64_t* kv = run.kv_tokens.data();
+    std::int64_t* gen = run.generated.data();
+    const std::int64_t* out = run.output.data();
+    engine::SimTime* last = run.last_token.data();
+    engine::SimTime run_gap = -1;
+    std::uint64_t run_count = 0;
+    for (std::uint32_t s : lane.plan.decodes) {
+      kv[s] += 1;
+      gen[s] += 1;
+      const engine::SimTime gap = now - last[s];
+      if (gap == run_gap) {
+        ++run_count;
+      } else {
+        if (run_count) itl_.add(run_gap, run_count);
+        run_gap = gap;
+        run_count = 1;
+      }
+      last[s] = now;
+      if (gen[s] >= out[s]) retire(s);
+    }
+    if (run_count) itl_.add(run_gap, run_count);
+  }
+  if (!leaving_.empty()) {
+    // Highest position first, so that swap-removal never moves an entry still to be removed.
+    std::sort(leaving_.begin(), leaving_.end(), std::greater<>());
+    for (std::uint32_t slot : leaving_) {
+      kv_.release(run.blocks[slot], now);
+      run.remove_swap(slot);
+    }
+  }
+  lane.busy = false;
+  // Report in a fixed order (prefills, then decodes, in plan order): deterministic.
+  for (std::uint32_t id : handoffs_) observer_.on_prefill_handoff(*this, id);
+  for (std::uint32_t id : completed_) observer_.on_completion(*this, id);
+  // Blocks and a lane are free again: every idle lane may start.
+  kick();
+}
+
+ReplicaStats Replica::stats(engine::SimTime end) const {
+  ReplicaStats s = stats_;
+  s.kv_blocks_total = kv_.total();
+  s.kv_blocks_peak = kv_.peak();
+  s.kv_block_ns = kv_.used_block_ns(end);
+  return s;
+}
+
+}  // namespace infersim::serving

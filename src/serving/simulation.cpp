@@ -1,0 +1,235 @@
+#include "infersim/serving/simulation.hpp"
+
+#include <algorithm>
+#include <deque>
+
+#include "infersim/core/error.hpp"
+#include "infersim/core/strings.hpp"
+#include "infersim/roofline/step_cost.hpp"
+#include "infersim/workload/request_source.hpp"
+
+namespace infersim::serving {
+
+namespace {
+
+class Simulation final : public ReplicaObserver {
+ public:
+  Simulation(const SimulationSpec& spec, StepListener* listener) : spec_(spec), listener_(listener), source_(spec.workload) {
+    if (spec.pools.empty()) throw std::logic_error("a simulation needs at least one pool");
+    requests_.reserve(static_cast<std::size_t>(std::max<std::int64_t>(source_.total(), 0)));
+    int replica_index = 0;
+    for (std::size_t p = 0; p < spec.pools.size(); ++p) {
+      const PoolSpec& ps = spec.pools[p];
+      Pool pool;
+      pool.cost = std::make_unique<roofline::StepCostModel>(ps.model, ps.hardware, ps.deployment);
+      parallelism::WorkspaceLimits limits{ps.scheduler.max_batched_tokens, ps.scheduler.max_batch_size};
+      pool.result.name = ps.name;
+      pool.result.role = ps.role;
+      pool.result.replicas = ps.deployment.replicas;
+      pool.result.chips_per_replica = ps.deployment.chips_per_replica();
+      pool.result.memory = parallelism::plan_memory(ps.model, ps.hardware, ps.deployment, limits);
+      parallelism::require_fit(ps.model, ps.hardware, ps.deployment, pool.result.memory, limits);
+      pool.result.kv_blocks_per_replica = pool.result.memory.kv_token_capacity / ps.scheduler.block_size;
+      pool.result.peak_flops_per_s = ps.hardware.peak_flops_per_s(ps.deployment.activation_dtype);
+      pool.result.memory_bytes_per_s = ps.hardware.memory.bandwidth_bytes_per_s;
+      ReplicaSetup setup;
+      setup.pool = static_cast<int>(p);
+      setup.role = ps.role;
+      setup.scheduler = ps.scheduler;
+      setup.kv_blocks = pool.result.kv_blocks_per_replica;
+      setup.lanes = ps.deployment.pipeline_parallel;
+      setup.peak_flops_per_s = pool.result.peak_flops_per_s;
+      setup.memory_bytes_per_s = pool.result.memory_bytes_per_s;
+      if (ps.hardware.power.tdp_w) {
+        setup.active_power_w = *ps.hardware.power.tdp_w - ps.hardware.power.idle_w.value_or(0.0);
+      }
+      for (int r = 0; r < ps.deployment.replicas; ++r) {
+        setup.index = replica_index++;
+        pool.replicas.push_back(std::make_unique<Replica>(sim_, requests_, *this, setup, *pool.cost,
+                                                          scheduler_registry().make(ps.scheduler), itl_));
+      }
+      pools_.push_back(std::move(pool));
+    }
+    entry_pool_ = 0;
+  }
+
+  SimulationResult run() {
+    workload::Request r;
+    if (source_.next(r)) schedule_arrival(r);
+    sim_.run();
+    return collect();
+  }
+
+  bool more_arrivals() const override { return has_next_ || pending_closed_ > 0 || issued_ < source_.total(); }
+
+  void on_completion(Replica&, std::uint32_t id) override {
+    account(sim_.now(), -1);
+    ++completed_;
+    if (source_.closed_loop()) {
+      workload::Request r;
+      const engine::SimTime at = sim_.now() + engine::from_seconds(spec_.workload.think_time_s);
+      if (source_.issue_at(at, r)) {
+        ++pending_closed_;
+        sim_.schedule_at(at, [this, r] {
+          --pending_closed_;
+          admit(r);
+          route_and_kick();
+        });
+      }
+    }
+    (void)id;
+  }
+
+  void on_step(const Replica& replica, std::size_t lane, engine::SimTime start, engine::SimTime duration,
+               const roofline::StepShape& shape) override {
+    if (listener_) listener_->step(replica.setup().pool, replica.index(), lane, start, duration, shape);
+  }
+
+ private:
+  struct Pool {
+    std::unique_ptr<roofline::StepCostModel> cost;
+    std::vector<std::unique_ptr<Replica>> replicas;
+    std::size_t next_round_robin = 0;
+    PoolResult result;
+  };
+
+  void account(engine::SimTime now, int delta) {
+    area_ += static_cast<double>(in_system_) * static_cast<double>(now - last_change_);
+    last_change_ = now;
+    in_system_ += delta;
+  }
+
+  void schedule_arrival(const workload::Request& r) {
+    next_ = r;
+    has_next_ = true;
+    sim_.schedule_at(r.arrival, [this] { on_arrivals(); });
+  }
+
+  /// Every request arriving at this nanosecond joins its queue before any replica schedules.
+  void on_arrivals() {
+    const engine::SimTime now = sim_.now();
+    while (has_next_ && next_.arrival == now) {
+      admit(next_);
+      has_next_ = source_.next(next_);
+    }
+    route_and_kick();
+    if (has_next_) sim_.schedule_at(next_.arrival, [this] { on_arrivals(); });
+  }
+
+  void admit(const workload::Request& r) {
+    ++issued_;
+    RequestRecord rec;
+    rec.arrival = r.arrival;
+    rec.input_tokens = static_cast<std::int32_t>(r.input_tokens);
+    rec.output_tokens = static_cast<std::int32_t>(r.output_tokens);
+    const Pool& pool = pools_[entry_pool_];
+    const std::int64_t capacity = pool.result.kv_blocks_per_replica * spec_.pools[entry_pool_].scheduler.block_size;
+    const std::int64_t need = r.input_tokens + r.output_tokens;
+    if (need > capacity) {
+      const PoolSpec& ps = spec_.pools[entry_pool_];
+      throw InfeasibleError("request " + std::to_string(r.id) + " needs " + std::to_string(need) +
+                            " tokens of KV cache (input " + std::to_string(r.input_tokens) + " + output " +
+                            std::to_string(r.output_tokens) + "), but a replica of " + ps.model.name + " on " +
+                            std::to_string(ps.deployment.chips_per_replica()) + " " + ps.hardware.name +
+                            " holds " + std::to_string(capacity) +
+                            "; raise tensor_parallel, use a smaller kv_cache_dtype, or shorten the requests");
+    }
+    requests_.push_back(rec);
+    arrived_.push_back(static_cast<std::uint32_t>(requests_.size() - 1));
+    account(r.arrival, +1);
+  }
+
+  void route_and_kick() {
+    Pool& pool = pools_[entry_pool_];
+    const Router router = spec_.pools[entry_pool_].router;
+    touched_.clear();
+    for (std::uint32_t id : arrived_) {
+      std::size_t target = 0;
+      if (router == Router::round_robin) {
+        target = pool.next_round_robin;
+        pool.next_round_robin = (pool.next_round_robin + 1) % pool.replicas.size();
+      } else {
+        std::size_t best = SIZE_MAX;
+        for (std::size_t i = 0; i < pool.replicas.size(); ++i) {
+          const std::size_t load = pool.replicas[i]->outstanding();
+          if (load < best) {
+            best = load;
+            target = i;
+          }
+        }
+      }
+      pool.replicas[target]->enqueue(id);
+      if (std::find(touched_.begin(), touched_.end(), target) == touched_.end()) touched_.push_back(target);
+    }
+    arrived_.clear();
+    for (std::size_t t : touched_) pool.replicas[t]->kick();
+  }
+
+  SimulationResult collect() {
+    SimulationResult out;
+    out.requests = static_cast<std::int64_t>(requests_.size());
+    out.completed = completed_;
+    engine::SimTime end = 0;
+    std::vector<double> ttft, tpot, e2e, queue;
+    ttft.reserve(requests_.size());
+    e2e.reserve(requests_.size());
+    queue.reserve(requests_.size());
+    tpot.reserve(requests_.size());
+    for (const RequestRecord& r : requests_) {
+      if (!r.done()) continue;
+      end = std::max(end, r.completion);
+      ttft.push_back(engine::to_seconds(r.first_token - r.arrival));
+      e2e.push_back(engine::to_seconds(r.completion - r.arrival));
+      queue.push_back(engine::to_seconds(r.first_scheduled - r.arrival));
+      if (r.output_tokens > 1) {
+        tpot.push_back(engine::to_seconds(r.completion - r.first_token) / (r.output_tokens - 1));
+      }
+      out.input_tokens += r.input_tokens;
+      out.output_tokens += r.output_tokens;
+      out.preemptions += r.preemptions;
+    }
+    account(end, 0);
+    out.duration_s = engine::to_seconds(end);
+    out.mean_in_system = end > 0 ? area_ / static_cast<double>(end) : 0.0;
+    out.ttft = summarize(ttft);
+    out.tpot = summarize(tpot);
+    out.e2e = summarize(e2e);
+    out.queue = summarize(queue);
+    out.itl = itl_.summarize();
+    out.events = sim_.events_run();
+    for (Pool& pool : pools_) {
+      for (const auto& rep : pool.replicas) pool.result.replica_stats.push_back(rep->stats(end));
+      out.pools.push_back(pool.result);
+    }
+    out.request_table = std::move(requests_);
+    return out;
+  }
+
+  const SimulationSpec& spec_;
+  StepListener* listener_;
+  engine::Simulator sim_;
+  RequestTable requests_;
+  workload::RequestSource source_;
+  GapRecorder itl_;
+  std::vector<Pool> pools_;
+  std::size_t entry_pool_ = 0;
+  workload::Request next_;
+  bool has_next_ = false;
+  std::int64_t issued_ = 0;
+  std::int64_t pending_closed_ = 0;
+  std::int64_t completed_ = 0;
+  std::vector<std::uint32_t> arrived_;
+  std::vector<std::size_t> touched_;
+  std::int64_t in_system_ = 0;
+  engine::SimTime last_change_ = 0;
+  double area_ = 0;
+};
+
+}  // namespace
+
+SimulationResult simulate(const SimulationSpec& spec, StepListener* listener) {
+  Simulation s(spec, listener);
+  return s.run();
+}
+
+}  // namespace infersim::serving

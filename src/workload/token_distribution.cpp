@@ -1,0 +1,63 @@
+#include "infersim/workload/token_distribution.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace infersim::workload {
+
+namespace {
+std::int64_t clamp_count(double v, std::int64_t lo, std::int64_t hi) {
+  auto r = static_cast<std::int64_t>(std::llround(v));
+  r = std::max(r, std::max<std::int64_t>(lo, 1));
+  if (hi > 0) r = std::min(r, hi);
+  return r;
+}
+}  // namespace
+
+std::int64_t TokenDistribution::sample(Rng& rng) const {
+  switch (kind) {
+    case Kind::fixed: return value;
+    case Kind::uniform: return rng.uniform_int(min, max);
+    case Kind::normal: {
+      // Truncated normal by resampling; after 64 misses (a window far in the tail) fall back to clamping.
+      for (int i = 0; i < 64; ++i) {
+        const double v = std::round(mean + std * rng.normal());
+        if (v >= static_cast<double>(std::max<std::int64_t>(min, 1)) && (max <= 0 || v <= static_cast<double>(max))) {
+          return static_cast<std::int64_t>(v);
+        }
+      }
+      return clamp_count(mean, min, max);
+    }
+    case Kind::lognormal: return clamp_count(median * std::exp(sigma * rng.normal()), min, max);
+    case Kind::empirical:
+      return values[static_cast<std::size_t>(rng.uniform_int(0, static_cast<std::int64_t>(values.size()) - 1))];
+  }
+  return 1;
+}
+
+double TokenDistribution::expected() const {
+  switch (kind) {
+    case Kind::fixed: return static_cast<double>(value);
+    case Kind::uniform: return 0.5 * static_cast<double>(min + max);
+    case Kind::normal: return mean;  // before truncation
+    case Kind::lognormal: return median * std::exp(0.5 * sigma * sigma);
+    case Kind::empirical:
+      return static_cast<double>(std::accumulate(values.begin(), values.end(), std::int64_t{0})) /
+             static_cast<double>(values.size());
+  }
+  return 0;
+}
+
+std::int64_t TokenDistribution::upper_bound() const {
+  switch (kind) {
+    case Kind::fixed: return value;
+    case Kind::uniform: return max;
+    case Kind::normal:
+    case Kind::lognormal: return max;
+    case Kind::empirical: return *std::max_element(values.begin(), values.end());
+  }
+  return 0;
+}
+
+}  // namespace infersim::workload

@@ -1,0 +1,219 @@
+#include "infersim/workload/trace.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "infersim/core/error.hpp"
+#include "infersim/core/strings.hpp"
+
+namespace infersim::workload {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  std::size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return s.substr(b, e - b);
+}
+
+const std::vector<std::string> kTimeNames = {"arrival_s", "timestamp_s", "time_s", "timestamp", "arrival_time_s"};
+const std::vector<std::string> kInputNames = {"input_tokens", "prompt_tokens", "contexttokens", "num_prefill_tokens"};
+const std::vector<std::string> kOutputNames = {"output_tokens", "completion_tokens", "generatedtokens", "num_decode_tokens"};
+
+int find_column(const std::vector<std::string>& header, const std::vector<std::string>& names) {
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (std::find(names.begin(), names.end(), lower(trim(header[i]))) != names.end()) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::vector<std::string> split(const std::string& line, char sep) {
+  std::vector<std::string> out;
+  std::string cell;
+  for (char c : line) {
+    if (c == sep) {
+      out.push_back(cell);
+      cell.clear();
+    } else if (c != '\r') {
+      cell += c;
+    }
+  }
+  out.push_back(cell);
+  return out;
+}
+
+bool parse_number(const std::string& s, double& v) {
+  const std::string t = trim(s);
+  if (t.empty()) return false;
+  char* end = nullptr;
+  v = std::strtod(t.c_str(), &end);
+  return end == t.c_str() + t.size() && std::isfinite(v);
+}
+
+bool parse_tokens(const std::string& s, std::int64_t& v) {
+  double d;
+  if (!parse_number(s, d) || d < 1 || d > 1e9 || std::floor(d) != d) return false;
+  v = static_cast<std::int64_t>(d);
+  return true;
+}
+
+bool parse_time(const std::string& s, double& v) { return parse_number(s, v) || parse_datetime(trim(s), v); }
+
+struct RawRow {
+  double time;
+  std::int64_t input, output;
+  std::size_t line;
+};
+
+[[noreturn]] void fail(const std::string& file, std::size_t line, const std::string& message) {
+  throw ConfigError(file + ":" + std::to_string(line), "", message);
+}
+
+std::vector<RawRow> read_csv(const std::string& path, std::ifstream& in) {
+  std::string line;
+  std::size_t line_no = 1;
+  if (!std::getline(in, line)) throw ConfigError(path, "", "the trace is empty: expected a CSV header line");
+  if (line.size() >= 3 && static_cast<unsigned char>(line[0]) == 0xEF) line = line.substr(3);  // UTF-8 BOM
+  const auto header = split(line, ',');
+  const int tc = find_column(header, kTimeNames), ic = find_column(header, kInputNames),
+            oc = find_column(header, kOutputNames);
+  if (tc < 0 || ic < 0 || oc < 0) {
+    fail(path, 1, "the header must name a time column (" + join(kTimeNames) + "), an input-token column (" +
+                      join(kInputNames) + ") and an output-token column (" + join(kOutputNames) + "); found: " +
+                      trim(line).substr(0, 200));
+  }
+  std::vector<RawRow> rows;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (trim(line).empty()) continue;
+    const auto cells = split(line, ',');
+    const auto need = static_cast<std::size_t>(std::max({tc, ic, oc}));
+    if (cells.size() <= need) fail(path, line_no, "expected " + std::to_string(header.size()) + " columns, found " + std::to_string(cells.size()));
+    RawRow r{0, 0, 0, line_no};
+    if (!parse_time(cells[static_cast<std::size_t>(tc)], r.time)) {
+      fail(path, line_no, "column " + trim(header[static_cast<std::size_t>(tc)]) + ": expected seconds or a date-time, found \"" + trim(cells[static_cast<std::size_t>(tc)]).substr(0, 40) + "\"");
+    }
+    if (!parse_tokens(cells[static_cast<std::size_t>(ic)], r.input)) {
+      fail(path, line_no, "column " + trim(header[static_cast<std::size_t>(ic)]) + ": expected a whole number of tokens >= 1, found \"" + trim(cells[static_cast<std::size_t>(ic)]).substr(0, 40) + "\"");
+    }
+    if (!parse_tokens(cells[static_cast<std::size_t>(oc)], r.output)) {
+      fail(path, line_no, "column " + trim(header[static_cast<std::size_t>(oc)]) + ": expected a whole number of tokens >= 1, found \"" + trim(cells[static_cast<std::size_t>(oc)]).substr(0, 40) + "\"");
+    }
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+const nlohmann::json* find_key(const nlohmann::json& j, const std::vector<std::string>& names) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (std::find(names.begin(), names.end(), lower(it.key())) != names.end()) return &*it;
+  }
+  return nullptr;
+}
+
+std::vector<RawRow> read_jsonl(const std::string& path, std::ifstream& in) {
+  std::vector<RawRow> rows;
+  std::string line;
+  std::size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (trim(line).empty()) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      fail(path, line_no, "invalid JSON: " + std::string(e.what()).substr(0, 200));
+    }
+    if (!j.is_object()) fail(path, line_no, "expected a JSON object per line");
+    const auto* t = find_key(j, kTimeNames);
+    const auto* i = find_key(j, kInputNames);
+    const auto* o = find_key(j, kOutputNames);
+    if (!t || !i || !o) {
+      fail(path, line_no, "each object needs a time (" + join(kTimeNames) + "), input tokens (" + join(kInputNames) +
+                              ") and output tokens (" + join(kOutputNames) + ")");
+    }
+    RawRow r{0, 0, 0, line_no};
+    const bool time_ok = t->is_number() ? (r.time = t->get<double>(), std::isfinite(r.time))
+                                        : (t->is_string() && parse_time(t->get<std::string>(), r.time));
+    if (!time_ok) fail(path, line_no, "expected the time in seconds or as a date-time");
+    const auto tokens = [&](const nlohmann::json& v, std::int64_t& out) {
+      if (!v.is_number()) return false;
+      const double d = v.get<double>();
+      if (!(d >= 1 && d <= 1e9) || std::floor(d) != d) return false;
+      out = static_cast<std::int64_t>(d);
+      return true;
+    };
+    if (!tokens(*i, r.input)) fail(path, line_no, "input tokens: expected a whole number >= 1");
+    if (!tokens(*o, r.output)) fail(path, line_no, "output tokens: expected a whole number >= 1");
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+}  // namespace
+
+bool parse_datetime(const std::string& text, double& seconds) {
+  int y, mo, d, h, mi;
+  double s;
+  char sep;
+  if (std::sscanf(text.c_str(), "%d-%d-%d%c%d:%d:%lf", &y, &mo, &d, &sep, &h, &mi, &s) != 7) return false;
+  if ((sep != ' ' && sep != 'T') || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+      s < 0 || s >= 61) {
+    return false;
+  }
+  // Days from civil (H. Hinnant's algorithm).
+  y -= mo <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = static_cast<unsigned>((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const double days = static_cast<double>(era) * 146097.0 + static_cast<double>(doe) - 719468.0;
+  seconds = days * 86400.0 + h * 3600.0 + mi * 60.0 + s;
+  return true;
+}
+
+std::vector<TraceRow> load_trace(const TraceSpec& spec, std::int64_t max_requests) {
+  std::ifstream in(spec.path, std::ios::binary);
+  if (!in) throw ConfigError(spec.path, "", "cannot open the trace file (does it exist and is it readable?)");
+  std::string format = lower(spec.format);
+  if (format.empty()) format = spec.path.ends_with(".jsonl") || spec.path.ends_with(".json") ? "jsonl" : "csv";
+  const std::vector<RawRow> raw = format == "jsonl" ? read_jsonl(spec.path, in) : read_csv(spec.path, in);
+  if (raw.empty()) throw ConfigError(spec.path, "", "the trace has no requests");
+  for (std::size_t i = 1; i < raw.size(); ++i) {
+    if (raw[i].time < raw[i - 1].time) {
+      fail(spec.path, raw[i].line, "rows out of order: this request arrives " +
+                                       format_number(raw[i - 1].time - raw[i].time, 6) +
+                                       " s before the previous row's; sort the trace by arrival time");
+    }
+  }
+  std::vector<TraceRow> rows;
+  const double t0 = raw.front().time;
+  for (const RawRow& r : raw) {
+    const double rel = r.time - t0;
+    if (rel < spec.start_s) continue;
+    if (rel >= spec.end_s) break;
+    rows.push_back(TraceRow{(rel - spec.start_s) / spec.rate_scale, r.input, r.output});
+    if (max_requests > 0 && static_cast<std::int64_t>(rows.size()) >= max_requests) break;
+  }
+  if (rows.empty()) {
+    throw ConfigError(spec.path, "", "no request of the trace falls in the window [" + format_number(spec.start_s) +
+                                         ", " + format_number(spec.end_s) + ") s; the trace spans " +
+                                         format_number(raw.back().time - t0) + " s");
+  }
+  // Re-base so that the first request of the window arrives at t = 0.
+  const double first = rows.front().arrival_s;
+  for (auto& r : rows) r.arrival_s -= first;
+  return rows;
+}
+
+}  // namespace infersim::workload
