@@ -6,6 +6,8 @@
 #include "infersim/core/error.hpp"
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
+#include "infersim/scenario/report.hpp"
+#include "infersim/scenario/scenario_loader.hpp"
 
 namespace infersim::cli {
 
@@ -41,9 +43,14 @@ std::string validate_config_file(const std::string& path) {
     d.throw_if_any();
     return "model " + m.name;
   }
+  if (j.contains("workload") || j.contains("model") || j.contains("hardware")) {
+    const auto sc = scenario::parse_scenario(doc);
+    scenario::check_feasible(sc);
+    return "scenario " + sc.name;
+  }
   throw ConfigError(path, "/",
                     "cannot tell what kind of file this is: a hardware profile has \"compute\" and \"memory\", a model "
-                    "has \"num_layers\"");
+                    "has \"num_layers\", a scenario has \"model\", \"hardware\" and \"workload\"");
 }
 
 }  // namespace infersim::cli

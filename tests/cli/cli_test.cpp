@@ -8,38 +8,14 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
-#include "support/paths.hpp"
+#include "support/cli.hpp"
 
 namespace infersim {
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-Result run(const std::string& args) {
-  static int counter = 0;
-  const std::string base = ::testing::TempDir() + "/cli_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
-  const std::string cmd = testing::binary_path() + " " + args + " >" + base + ".out 2>" + base + ".err";
-  const int status = std::system(cmd.c_str());
-  Result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_file(base + ".out");
-  r.err = read_file(base + ".err");
-  return r;
-}
-
-std::string write_temp(const std::string& name, const std::string& content) {
-  const std::string path = ::testing::TempDir() + "/" + name;
-  std::ofstream(path) << content;
-  return path;
-}
+using testing::read_text;
+using testing::write_temp;
+auto run = testing::run_cli;
 
 TEST(Cli, ListsEveryCatalog) {
   const auto hw = run("list hardware");
@@ -95,7 +71,7 @@ TEST(Cli, BadDataTypeAndBadParallelism) {
 TEST(Cli, ValidateAcceptsTheCatalogAndRejectsTypos) {
   const auto ok = run(testing::source_path("configs/hardware/h100-sxm.json").insert(0, "validate "));
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  auto j = nlohmann::json::parse(read_file(testing::source_path("configs/models/llama-2-7b.json")));
+  auto j = nlohmann::json::parse(read_text(testing::source_path("configs/models/llama-2-7b.json")));
   j["num_layer"] = j["num_layers"];
   j.erase("num_layers");
   const auto path = write_temp("typo_model.json", j.dump(2));

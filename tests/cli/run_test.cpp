@@ -1,0 +1,142 @@
+// `infersim run` as users and scripts use it.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/cli.hpp"
+#include "support/paths.hpp"
+
+namespace infersim {
+namespace {
+
+using testing::run_cli;
+using testing::write_temp;
+
+const char* kScenario = R"({"name": "t", "model": "llama-3.1-8b", "hardware": "h100-sxm",
+  "deployment": {"tensor_parallel": 1, "weight_dtype": "bf16"},
+  "scheduler": {"policy": "continuous", "max_batch_size": 64, "max_batched_tokens": 4096},
+  "workload": {"requests": 200, "seed": 1, "arrival": {"process": "poisson", "rate_per_s": 2},
+               "input_tokens": 256, "output_tokens": {"distribution": "uniform", "min": 16, "max": 64}},
+  "slo": {"ttft_p99_s": 1.0, "tpot_p99_s": 0.05}})";
+
+nlohmann::json get(const nlohmann::json& j, const std::string& dotted) {
+  const nlohmann::json* node = &j;
+  std::size_t start = 0;
+  while (start <= dotted.size()) {
+    const auto end = dotted.find('.', start);
+    const std::string key = dotted.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!node->contains(key)) throw std::runtime_error("missing " + dotted);
+    node = &(*node)[key];
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return *node;
+}
+
+TEST(Run, JsonReportHasTheContractKeys) {
+  const auto path = write_temp("run_contract.json", kScenario);
+  const auto r = run_cli("run " + path + " --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["schema_version"], 1);
+  for (const char* k : {"scenario", "deployment.chips", "metrics.requests_completed", "metrics.simulated_duration_s",
+                        "metrics.throughput.requests_per_s", "metrics.throughput.input_tokens_per_s",
+                        "metrics.throughput.output_tokens_per_s", "metrics.throughput.total_tokens_per_s",
+                        "metrics.cost.usd_per_hour", "metrics.cost.usd_per_million_output_tokens",
+                        "metrics.cost.usd_per_million_total_tokens", "metrics.energy.joules_per_output_token"}) {
+    EXPECT_NO_THROW(get(j, k)) << k;
+  }
+  for (const char* m : {"ttft_s", "tpot_s", "itl_s", "e2e_s"}) {
+    for (const char* s : {"mean", "p50", "p90", "p99", "max"}) EXPECT_NO_THROW(get(j, std::string("metrics.") + m + "." + s));
+  }
+  EXPECT_EQ(get(j, "metrics.requests_completed"), 200);
+  // The resolved scenario has its defaults filled in.
+  EXPECT_EQ(get(j, "scenario.deployment.pipeline_parallel"), 1);
+  EXPECT_EQ(get(j, "scenario.deployment.kv_cache_dtype"), "bf16");
+  // Cost by hand: 1 chip at the profile's price over the simulated duration, per million output tokens.
+  const double price = 3.99;  // configs/hardware/h100-sxm.json
+  const double hours = get(j, "metrics.simulated_duration_s").get<double>() / 3600;
+  const double out_tokens = get(j, "metrics.throughput.output_tokens_per_s").get<double>() *
+                            get(j, "metrics.simulated_duration_s").get<double>();
+  EXPECT_NEAR(get(j, "metrics.cost.usd_per_million_output_tokens").get<double>(), price * hours / out_tokens * 1e6, 1e-9);
+}
+
+TEST(Run, SetOverridesAKeyAndAnUnknownPathIsAnError) {
+  const auto path = write_temp("run_set.json", kScenario);
+  const auto base = nlohmann::json::parse(run_cli("run " + path + " --format json").out);
+  const auto faster = run_cli("run " + path + " --format json --set workload.arrival.rate_per_s=4 --set deployment.replicas=2");
+  ASSERT_EQ(faster.exit_code, 0) << faster.err;
+  const auto j = nlohmann::json::parse(faster.out);
+  EXPECT_EQ(get(j, "scenario.workload.arrival.rate_per_s"), 4);
+  EXPECT_EQ(get(j, "deployment.chips"), 2);
+  EXPECT_LT(get(j, "metrics.simulated_duration_s").get<double>(), get(base, "metrics.simulated_duration_s").get<double>());
+  const auto bad = run_cli("run " + path + " --set workload.arival.rate_per_s=4");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--set workload.arival.rate_per_s=4"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("did you mean \"arrival\""), std::string::npos) << bad.err;
+  const auto not_kv = run_cli("run " + path + " --set workload");
+  EXPECT_EQ(not_kv.exit_code, 2);
+  const auto policy = run_cli("run " + path + " --set scheduler.policy=contiuous");
+  EXPECT_EQ(policy.exit_code, 2);
+  EXPECT_NE(policy.err.find("did you mean \"continuous\""), std::string::npos) << policy.err;
+}
+
+TEST(Run, CsvRequestsOutAndTraceOut) {
+  const auto path = write_temp("run_files.json", kScenario);
+  const std::string requests = ::testing::TempDir() + "/requests.csv", trace = ::testing::TempDir() + "/trace.json";
+  const auto r = run_cli("run " + path + " --format csv --requests-out " + requests + " --trace-out " + trace);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // CSV: a header and one row with the same number of cells.
+  const auto nl = r.out.find('\n');
+  const std::string header = r.out.substr(0, nl), row = r.out.substr(nl + 1);
+  EXPECT_NE(header.find("metrics.ttft_s.p99"), std::string::npos);
+  EXPECT_EQ(std::count(header.begin(), header.end(), ','), std::count(row.begin(), row.end(), ','));
+  std::ifstream rq(requests);
+  std::size_t lines = 0;
+  for (std::string line; std::getline(rq, line);) ++lines;
+  EXPECT_EQ(lines, 201u);
+  std::ifstream tr(trace);
+  const auto t = nlohmann::json::parse(tr);
+  ASSERT_TRUE(t.contains("traceEvents"));
+  std::size_t steps = 0, begins = 0;
+  for (const auto& e : t["traceEvents"]) {
+    steps += e["ph"] == "X";
+    begins += e["ph"] == "b" && e["cat"] == "request" && e["name"].get<std::string>().starts_with("request ");
+  }
+  EXPECT_GT(steps, 200u);
+  EXPECT_EQ(begins, 200u);
+}
+
+TEST(Run, ErrorsInScenariosNameFileAndPath) {
+  auto j = nlohmann::json::parse(kScenario);
+  j["workload"]["arrival"]["rate_per_s"] = -3;
+  j["deployment"]["tensor_paralel"] = 2;
+  const auto path = write_temp("run_bad.json", j.dump());
+  const auto r = run_cli("run " + path);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("run_bad.json: /workload/arrival/rate_per_s"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("run_bad.json: /deployment/tensor_paralel"), std::string::npos) << r.err;  // both reported
+  j = nlohmann::json::parse(kScenario);
+  j["model"] = "llama-3.1-405b";
+  const auto big = run_cli("run " + write_temp("run_big.json", j.dump()));
+  EXPECT_EQ(big.exit_code, 2);
+  EXPECT_NE(big.err.find("smallest deployment that fits"), std::string::npos) << big.err;
+}
+
+TEST(Run, EveryShippedScenarioRunsAndValidates) {
+  for (const auto& entry : std::filesystem::directory_iterator(testing::source_path("configs/scenarios"))) {
+    SCOPED_TRACE(entry.path().string());
+    const auto v = run_cli("validate " + entry.path().string());
+    EXPECT_EQ(v.exit_code, 0) << v.err;
+    const auto r = run_cli("run " + entry.path().string() + " --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_GT(get(j, "metrics.requests_completed").get<int>(), 0);
+  }
+}
+
+}  // namespace
+}  // namespace infersim

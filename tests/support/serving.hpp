@@ -1,0 +1,33 @@
+#pragma once
+// Small serving set-ups for tests.
+
+#include "infersim/hardware/hardware_loader.hpp"
+#include "infersim/model/model_loader.hpp"
+#include "infersim/serving/simulation.hpp"
+
+namespace infersim::testing {
+
+/// One pool of `model` on one `hardware` chip, native data types, the given policy; workload to be filled in.
+inline serving::SimulationSpec one_pool(const std::string& model, const std::string& hardware, const std::string& policy,
+                                        std::int64_t max_batch = 256, std::int64_t max_tokens = 8192) {
+  serving::PoolSpec p;
+  p.model = model::load_model(model);
+  p.hardware = hardware::load_hardware(hardware);
+  p.deployment.weight_dtype = p.deployment.activation_dtype = p.deployment.kv_cache_dtype = p.model.native_dtype;
+  p.scheduler.policy = policy;
+  p.scheduler.max_batch_size = max_batch;
+  p.scheduler.max_batched_tokens = max_tokens;
+  serving::SimulationSpec s;
+  s.pools.push_back(p);
+  s.workload.seed = 1;
+  return s;
+}
+
+inline void fixed_tokens(serving::SimulationSpec& s, std::int64_t input, std::int64_t output) {
+  s.workload.input.kind = workload::TokenDistribution::Kind::fixed;
+  s.workload.input.value = input;
+  s.workload.output.kind = workload::TokenDistribution::Kind::fixed;
+  s.workload.output.value = output;
+}
+
+}  // namespace infersim::testing

@@ -1,0 +1,99 @@
+// The discrete-event engine on its own: ordering, ties, cancellation, run_until.
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <vector>
+
+#include "infersim/engine/simulator.hpp"
+
+namespace infersim::engine {
+namespace {
+
+TEST(Simulator, RunsEventsInTimeOrder) {
+  Simulator sim;
+  std::vector<int> order;
+  sim.schedule_at(30, [&] { order.push_back(3); });
+  sim.schedule_at(10, [&] { order.push_back(1); });
+  sim.schedule_at(20, [&] { order.push_back(2); });
+  sim.run();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(sim.now(), 30);
+  EXPECT_EQ(sim.events_run(), 3u);
+}
+
+TEST(Simulator, TiesRunInSchedulingOrder) {
+  Simulator sim;
+  std::vector<int> order;
+  for (int i = 0; i < 100; ++i) sim.schedule_at(5, [&order, i] { order.push_back(i); });
+  sim.run();
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(order[i], i);
+}
+
+TEST(Simulator, EventsScheduledNowRunAfterThoseAlreadyPending) {
+  Simulator sim;
+  std::vector<int> order;
+  sim.schedule_at(1, [&] {
+    order.push_back(1);
+    sim.schedule_after(0, [&] { order.push_back(3); });
+  });
+  sim.schedule_at(1, [&] { order.push_back(2); });
+  sim.run();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(Simulator, CancelledEventsDoNotRun) {
+  Simulator sim;
+  int ran = 0;
+  const EventId a = sim.schedule_at(10, [&] { ran += 1; });
+  const EventId b = sim.schedule_at(20, [&] { ran += 10; });
+  EXPECT_TRUE(sim.cancel(a));
+  EXPECT_FALSE(sim.cancel(a));  // already cancelled
+  EXPECT_EQ(sim.pending(), 1u);
+  sim.run();
+  EXPECT_EQ(ran, 10);
+  EXPECT_FALSE(sim.cancel(b));  // already ran
+  EXPECT_FALSE(sim.cancel(12345678));  // never existed
+}
+
+TEST(Simulator, StaleIdDoesNotCancelAReusedSlot) {
+  Simulator sim;
+  int ran = 0;
+  const EventId a = sim.schedule_at(1, [&] { ran += 1; });
+  sim.run();  // a ran; its slot is free
+  sim.schedule_at(2, [&] { ran += 10; });  // reuses the slot
+  EXPECT_FALSE(sim.cancel(a));
+  sim.run();
+  EXPECT_EQ(ran, 11);
+}
+
+TEST(Simulator, RunUntilStopsAtTheBoundary) {
+  Simulator sim;
+  std::vector<SimTime> times;
+  for (SimTime t : {5, 10, 15, 20}) sim.schedule_at(t, [&times, &sim] { times.push_back(sim.now()); });
+  sim.run_until(15);
+  EXPECT_EQ(times, (std::vector<SimTime>{5, 10, 15}));
+  EXPECT_EQ(sim.now(), 15);
+  sim.run_until(17);
+  EXPECT_EQ(sim.now(), 17);  // time advances to the boundary even without events
+  EXPECT_TRUE(sim.step());
+  EXPECT_EQ(times.back(), 20);
+  EXPECT_FALSE(sim.step());
+}
+
+TEST(Simulator, SchedulingInThePastIsALogicError) {
+  Simulator sim;
+  sim.schedule_at(10, [] {});
+  sim.run();
+  EXPECT_THROW(sim.schedule_at(5, [] {}), std::logic_error);
+}
+
+TEST(SimTime, SecondsConversionRounds) {
+  EXPECT_EQ(from_seconds(1.5e-9), 2);
+  EXPECT_EQ(from_seconds(0.25), 250000000);
+  EXPECT_EQ(from_seconds(-1.0), 0);
+  EXPECT_DOUBLE_EQ(to_seconds(1500000000), 1.5);
+}
+
+}  // namespace
+}  // namespace infersim::engine
