@@ -9,7 +9,7 @@ ctest --preset dev -j"$(nproc)"
 # The interface contract (names, keys, exit codes), when the shared checks are beside the project.
 shared="${INFERSIM_SHARED_DIR:-../shared}"
 if [ -f "$shared/checks/contract-check.py" ]; then
-  python3 "$shared/checks/contract-check.py" build/dev/src/infersim --only list,roofline,validate
+  python3 "$shared/checks/contract-check.py" build/dev/src/infersim --only list,roofline,run,validate
 else
   echo "contract check skipped: $shared/checks/contract-check.py not found (set INFERSIM_SHARED_DIR)" >&2
 fi

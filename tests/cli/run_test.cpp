@@ -110,6 +110,16 @@ TEST(Run, CsvRequestsOutAndTraceOut) {
   EXPECT_EQ(begins, 200u);
 }
 
+TEST(Run, SameSeedGivesByteIdenticalOutput) {
+  const auto path = write_temp("run_det.json", kScenario);
+  const std::string requests_a = ::testing::TempDir() + "/det_a.csv", requests_b = ::testing::TempDir() + "/det_b.csv";
+  const auto a = run_cli("run " + path + " --format json --requests-out " + requests_a);
+  const auto b = run_cli("run " + path + " --format json --requests-out " + requests_b);
+  ASSERT_EQ(a.exit_code, 0);
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(testing::read_text(requests_a), testing::read_text(requests_b));
+}
+
 TEST(Run, ErrorsInScenariosNameFileAndPath) {
   auto j = nlohmann::json::parse(kScenario);
   j["workload"]["arrival"]["rate_per_s"] = -3;
