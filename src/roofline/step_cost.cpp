@@ -311,6 +311,27 @@ void StepCostModel::append_head(OperatorTable& table, double Tout, Phase phase) 
                   Segment::last_stage);
 }
 
+StepCost sequential(const StepCost& a, const StepCost& b) {
+  StepCost c;
+  c.time_s = a.time_s + b.time_s;
+  c.stage_time_s = a.stage_time_s + b.stage_time_s;
+  c.flops_per_chip = a.flops_per_chip + b.flops_per_chip;
+  c.bytes_per_chip = a.bytes_per_chip + b.bytes_per_chip;
+  c.compute_bound_s = a.compute_bound_s + b.compute_bound_s;
+  c.memory_bound_s = a.memory_bound_s + b.memory_bound_s;
+  c.network_bound_s = a.network_bound_s + b.network_bound_s;
+  return c;
+}
+
+StepCost StepCostModel::price_gemm(std::string_view name, double m, double k, double n) const {
+  OperatorTable t;
+  add_gemm(t, name, Phase::decode, 1, m, k, n, wb_);
+  evaluate_roofline(t, tile_rows_);
+  StepCost c = summarize(t);
+  c.time_s = c.stage_time_s;  // one kernel on one stage, not a pass through every stage
+  return c;
+}
+
 StepCost StepCostModel::summarize(const OperatorTable& t) const {
   return finish_step(sum_parts(t), dep_.pipeline_parallel);
 }

@@ -51,30 +51,48 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
   int chips = 0;
   double mfu_num = 0, mbu_num = 0, busy = 0, kv_mean = 0, kv_peak = 0;
   int replicas_total = 0;
+  double decode_steps = 0, decode_tokens = 0;
   for (std::size_t p = 0; p < spec.pools.size(); ++p) {
     const auto& ps = spec.pools[p];
     const auto& pr = r.pools[p];
     chips += ps.deployment.total_chips();
+    double pool_mfu = 0, pool_mbu = 0, pool_busy = 0;
     for (const auto& rs : pr.replica_stats) {
       ++replicas_total;
+      decode_steps += static_cast<double>(rs.decode_sequence_steps);
+      decode_tokens += static_cast<double>(rs.decode_tokens);
       if (dur > 0) {
-        mfu_num += rs.flops_per_chip / (pr.peak_flops_per_s * dur);
-        mbu_num += rs.bytes_per_chip / (pr.memory_bytes_per_s * dur);
-        busy += std::min(1.0, rs.busy_chip_s / dur);
+        const double mfu = rs.flops_per_chip / (pr.peak_flops_per_s * dur);
+        const double mbu = rs.bytes_per_chip / (pr.memory_bytes_per_s * dur);
+        const double b = std::min(1.0, rs.busy_chip_s / dur);
+        mfu_num += mfu;
+        mbu_num += mbu;
+        busy += b;
+        pool_mfu += mfu;
+        pool_mbu += mbu;
+        pool_busy += b;
         kv_mean += rs.kv_blocks_total > 0 ? rs.kv_block_ns / (static_cast<double>(rs.kv_blocks_total) * dur * 1e9) : 0.0;
       }
       kv_peak = std::max(kv_peak, rs.kv_blocks_total > 0 ? static_cast<double>(rs.kv_blocks_peak) / static_cast<double>(rs.kv_blocks_total) : 0.0);
     }
-    pools.push_back({{"name", pr.name},
-                     {"role", role_name(pr.role)},
-                     {"model", ps.model.name},
-                     {"hardware", ps.hardware.name},
-                     {"replicas", pr.replicas},
-                     {"chips_per_replica", pr.chips_per_replica},
-                     {"chips", ps.deployment.total_chips()},
-                     {"weight_bytes_per_chip", pr.memory.weight_bytes_per_chip},
-                     {"kv_cache_tokens_per_replica", pr.kv_blocks_per_replica * ps.scheduler.block_size},
-                     {"kv_bytes_per_token_per_chip", pr.memory.kv_bytes_per_token_per_chip}});
+    const double reps = static_cast<double>(std::max<std::size_t>(1, pr.replica_stats.size()));
+    Json pj = {{"name", pr.name},
+               {"role", role_name(pr.role)},
+               {"model", ps.model.name},
+               {"hardware", ps.hardware.name},
+               {"replicas", pr.replicas},
+               {"chips_per_replica", pr.chips_per_replica},
+               {"tensor_parallel", ps.deployment.tensor_parallel},
+               {"pipeline_parallel", ps.deployment.pipeline_parallel},
+               {"chips", ps.deployment.total_chips()},
+               {"weight_bytes_per_chip", pr.memory.weight_bytes_per_chip},
+               {"kv_cache_tokens_per_replica", pr.kv_blocks_per_replica * ps.scheduler.block_size},
+               {"kv_bytes_per_token_per_chip", pr.memory.kv_bytes_per_token_per_chip},
+               {"mfu", pool_mfu / reps},
+               {"mbu", pool_mbu / reps},
+               {"busy_fraction", pool_busy / reps}};
+    if (pr.draft_weight_bytes_per_chip > 0) pj["draft_weight_bytes_per_chip"] = pr.draft_weight_bytes_per_chip;
+    pools.push_back(pj);
   }
   const double n = std::max(1, replicas_total);
 
@@ -118,6 +136,11 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
                             {"kv_cache_mean", kv_mean / n},
                             {"kv_cache_peak", kv_peak}};
   metrics["preemptions"] = r.preemptions;
+  if (spec.pools.front().speculative.enabled()) {
+    metrics["speculative"] = {{"expected_tokens_per_step", spec.pools.front().speculative.expected_tokens_per_step()},
+                              {"tokens_per_step", decode_steps > 0 ? decode_tokens / decode_steps : 0.0}};
+  }
+  if (spec.pools.size() > 1) metrics["kv_transfer_s_mean"] = r.kv_transfer_s_mean;
   Json cj;
   cj["usd_per_hour"] = nullable(c.priced, c.usd_per_hour);
   cj["total_usd"] = nullable(c.priced, c.total_usd);

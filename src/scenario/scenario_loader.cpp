@@ -10,6 +10,7 @@
 #include "infersim/core/strings.hpp"
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
+#include "scenario/loader_parts.hpp"
 
 namespace infersim::scenario {
 
@@ -94,202 +95,6 @@ void apply_overrides(Json& doc, const std::vector<Override>& overrides) {
 
 namespace {
 
-/// Parse a token count: an integer, or {"distribution": ..., ...}.
-TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const std::filesystem::path& base_dir,
-                               Json& resolved) {
-  TokenDistribution t;
-  const Json* v = parent.raw(key);
-  const Range count = Range::between(1, 1e8);
-  if (!v) {
-    parent.error(key, "missing required key; expected a token count (an integer >= 1) or {\"distribution\": ...}");
-    return t;
-  }
-  if (v->is_number()) {
-    t.kind = TokenDistribution::Kind::fixed;
-    Json wrapper = Json::object();
-    wrapper[std::string(key)] = *v;
-    Diagnostics& d = parent.diagnostics();
-    ObjectReader r(wrapper, parent.path(), d);
-    t.value = r.integer(key, count);
-    resolved = t.value;
-    return t;
-  }
-  ObjectReader r = parent.object(key);
-  if (!r.valid()) return t;
-  static constexpr std::string_view kKinds[] = {"fixed", "uniform", "normal", "lognormal", "empirical"};
-  t.kind = static_cast<TokenDistribution::Kind>(r.choice("distribution", kKinds));
-  resolved = Json::object();
-  resolved["distribution"] = std::string(kKinds[static_cast<std::size_t>(t.kind)]);
-  switch (t.kind) {
-    case TokenDistribution::Kind::fixed:
-      t.value = r.integer("value", count);
-      resolved["value"] = t.value;
-      break;
-    case TokenDistribution::Kind::uniform:
-      t.min = r.integer("min", count);
-      t.max = r.integer("max", count);
-      if (t.max < t.min) r.error("max", "must be >= min (" + std::to_string(t.min) + ")");
-      resolved["min"] = t.min;
-      resolved["max"] = t.max;
-      break;
-    case TokenDistribution::Kind::normal:
-      t.mean = r.number("mean", Range::positive());
-      t.std = r.number("std", Range::non_negative());
-      t.min = r.integer_or("min", 1, count);
-      t.max = r.integer_or("max", 0, Range::between(0, 1e8));
-      if (t.max > 0 && t.max < t.min) r.error("max", "must be >= min");
-      resolved["mean"] = t.mean;
-      resolved["std"] = t.std;
-      resolved["min"] = t.min;
-      if (t.max > 0) resolved["max"] = t.max;
-      break;
-    case TokenDistribution::Kind::lognormal:
-      t.median = r.number("median", Range::positive());
-      t.sigma = r.number("sigma", Range::between(0, 10));
-      t.min = r.integer_or("min", 1, count);
-      t.max = r.integer_or("max", 0, Range::between(0, 1e8));
-      if (t.max > 0 && t.max < t.min) r.error("max", "must be >= min");
-      resolved["median"] = t.median;
-      resolved["sigma"] = t.sigma;
-      resolved["min"] = t.min;
-      if (t.max > 0) resolved["max"] = t.max;
-      break;
-    case TokenDistribution::Kind::empirical: {
-      const bool has_values = r.has("values"), has_path = r.has("path");
-      if (has_values == has_path) {
-        r.error("distribution", "an empirical distribution needs exactly one of \"values\" (a list of token counts) or "
-                                "\"path\" (a file of token counts, one per line)");
-        break;
-      }
-      if (has_values) {
-        const Json* vals = r.raw("values");
-        if (!vals->is_array() || vals->empty()) {
-          r.error("values", "expected a non-empty list of token counts");
-          break;
-        }
-        for (std::size_t i = 0; i < vals->size(); ++i) {
-          const Json& x = (*vals)[i];
-          if (!x.is_number_integer() || x.get<std::int64_t>() < 1) {
-            r.error("values", "element " + std::to_string(i) + ": expected an integer >= 1, found " + config::describe_json(x));
-            break;
-          }
-          t.values.push_back(x.get<std::int64_t>());
-        }
-        resolved["values"] = *vals;
-      } else {
-        const std::string path = r.string("path");
-        const auto full = config::resolve_path(base_dir, path);
-        std::ifstream in(full);
-        if (!in) {
-          r.error("path", "cannot open " + full.string());
-          break;
-        }
-        std::string line;
-        std::size_t line_no = 0;
-        while (std::getline(in, line)) {
-          ++line_no;
-          if (line.empty() || line[0] == '#') continue;
-          char* end = nullptr;
-          const long long count_value = std::strtoll(line.c_str(), &end, 10);
-          while (end && (*end == ' ' || *end == '\r' || *end == '\t')) ++end;
-          if (end == line.c_str() || (end && *end != '\0') || count_value < 1) {
-            if (line_no == 1) continue;  // a header line
-            r.error("path", full.string() + ":" + std::to_string(line_no) + ": expected a token count >= 1, found \"" +
-                                line.substr(0, 40) + "\"");
-            break;
-          }
-          t.values.push_back(count_value);
-        }
-        if (t.values.empty()) r.error("path", full.string() + " holds no token counts");
-        t.source = full.string();
-        resolved["path"] = path;
-      }
-      break;
-    }
-  }
-  r.finish();
-  return t;
-}
-
-void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpec& sc, Json& out) {
-  ObjectReader w = root.object("workload");
-  auto& wl = sc.simulation.workload;
-  if (!w.valid()) return;
-  ObjectReader a = w.object("arrival");
-  wl.process = static_cast<ArrivalProcess>(a.choice("process", workload::kArrivalProcessNames));
-  const std::string process(workload::kArrivalProcessNames[static_cast<std::size_t>(wl.process)]);
-  Json arr = Json::object();
-  arr["process"] = process;
-  // Keys that belong to other processes are reported as not applying here.
-  auto only_for = [&](std::string_view key, std::initializer_list<ArrivalProcess> ps) {
-    for (ArrivalProcess p : ps) {
-      if (p == wl.process) return true;
-    }
-    if (a.has(key)) a.error(key, "does not apply to process \"" + process + "\"");
-    return false;
-  };
-  if (only_for("rate_per_s", {ArrivalProcess::poisson, ArrivalProcess::constant, ArrivalProcess::gamma})) {
-    wl.rate_per_s = a.number("rate_per_s", Range::positive());
-    arr["rate_per_s"] = wl.rate_per_s;
-  }
-  if (only_for("cv", {ArrivalProcess::gamma})) {
-    wl.cv = a.number("cv", Range::between(0.01, 100));
-    arr["cv"] = wl.cv;
-  }
-  if (only_for("concurrency", {ArrivalProcess::closed_loop})) {
-    wl.concurrency = a.integer("concurrency", Range::between(1, 1e7));
-    arr["concurrency"] = wl.concurrency;
-  }
-  if (only_for("think_time_s", {ArrivalProcess::closed_loop})) {
-    wl.think_time_s = a.number_or("think_time_s", 0.0, Range::between(0, 1e9));
-    arr["think_time_s"] = wl.think_time_s;
-  }
-  const bool trace = wl.process == ArrivalProcess::trace;
-  for (const char* key : {"path", "format", "rate_scale", "start_s", "end_s"}) only_for(key, {ArrivalProcess::trace});
-  if (trace) {
-    const std::string path = a.string("path");
-    wl.trace.path = config::resolve_path(doc.base_dir, path).string();
-    static constexpr std::string_view kFormats[] = {"auto", "csv", "jsonl"};
-    const auto f = a.choice("format", kFormats, 0);
-    wl.trace.format = f == 0 ? "" : std::string(kFormats[f]);
-    wl.trace.rate_scale = a.number_or("rate_scale", 1.0, Range::positive());
-    wl.trace.start_s = a.number_or("start_s", 0.0, Range::non_negative());
-    if (a.has("end_s")) {
-      wl.trace.end_s = a.number("end_s", Range::positive());
-      if (wl.trace.end_s <= wl.trace.start_s) a.error("end_s", "must be after start_s");
-    }
-    arr["path"] = path;
-    arr["format"] = std::string(kFormats[f]);
-    arr["rate_scale"] = wl.trace.rate_scale;
-    arr["start_s"] = wl.trace.start_s;
-    if (std::isfinite(wl.trace.end_s)) arr["end_s"] = wl.trace.end_s;
-  }
-  a.finish();
-
-  Json wj = Json::object();
-  if (trace) {
-    wl.requests = w.integer_or("requests", 0, Range::between(0, 1e9));
-    for (const char* key : {"input_tokens", "output_tokens"}) {
-      if (w.has(key)) w.error(key, "comes from the trace with process \"trace\"; remove it");
-    }
-  } else {
-    wl.requests = w.integer("requests", Range::between(1, 1e9));
-  }
-  wl.seed = static_cast<std::uint64_t>(w.integer_or("seed", 1, Range::between(0, 9.0e15)));
-  wj["requests"] = wl.requests;
-  wj["seed"] = wl.seed;
-  wj["arrival"] = arr;
-  if (!trace) {
-    Json in, out_t;
-    wl.input = parse_tokens(w, "input_tokens", doc.base_dir, in);
-    wl.output = parse_tokens(w, "output_tokens", doc.base_dir, out_t);
-    wj["input_tokens"] = in;
-    wj["output_tokens"] = out_t;
-  }
-  w.finish();
-  out["workload"] = wj;
-}
-
 /// Resolve and parse a model or hardware reference, collecting errors (which may be in another file).
 template <typename Spec, typename Parse>
 bool parse_reference(ObjectReader& root, std::string_view key, config::CatalogKind kind, const config::Document& doc,
@@ -311,6 +116,56 @@ bool parse_reference(ObjectReader& root, std::string_view key, config::CatalogKi
     return false;
   }
 }
+
+}  // namespace
+
+namespace {
+
+/// Data types, memory use and routing of a deployment; parallelism and replicas come from `r` (and default
+/// to `base`).
+void read_parallelism(ObjectReader& r, const parallelism::DeploymentSpec& base, parallelism::DeploymentSpec& dep,
+                      Json& dj) {
+  dep.tensor_parallel = static_cast<int>(r.integer_or("tensor_parallel", base.tensor_parallel, Range::between(1, 4096)));
+  dep.pipeline_parallel = static_cast<int>(r.integer_or("pipeline_parallel", base.pipeline_parallel, Range::between(1, 4096)));
+  dep.expert_parallel = static_cast<int>(r.integer_or("expert_parallel", base.expert_parallel, Range::between(1, 4096)));
+  dep.replicas = static_cast<int>(r.integer_or("replicas", base.replicas, Range::between(1, 100000)));
+  dep.memory_utilization = r.number_or("memory_utilization", base.memory_utilization, Range::fraction());
+  dj["tensor_parallel"] = dep.tensor_parallel;
+  dj["pipeline_parallel"] = dep.pipeline_parallel;
+  dj["expert_parallel"] = dep.expert_parallel;
+  dj["replicas"] = dep.replicas;
+  dj["memory_utilization"] = dep.memory_utilization;
+}
+
+serving::Router read_router(ObjectReader& r, serving::Router fallback, Json& dj) {
+  const auto router = static_cast<serving::Router>(r.choice("router", serving::kRouterNames, static_cast<std::size_t>(fallback)));
+  dj["router"] = std::string(serving::kRouterNames[static_cast<std::size_t>(router)]);
+  return router;
+}
+
+/// Batching fields of a scheduler (or of one pool of a disaggregated deployment).
+void read_batching(ObjectReader& r, const serving::SchedulerSpec& base, serving::SchedulerSpec& s, Json& sj,
+                   bool allow_disaggregated) {
+  auto names = serving::scheduler_registry().names();
+  if (allow_disaggregated) names.push_back("disaggregated");
+  std::vector<std::string_view> views(names.begin(), names.end());
+  const auto fallback = std::find(names.begin(), names.end(), base.policy) - names.begin();
+  s.policy = names[r.choice("policy", views, static_cast<std::size_t>(fallback))];
+  s.max_batch_size = r.integer_or("max_batch_size", base.max_batch_size, Range::between(1, 1e6));
+  s.max_batched_tokens = r.integer_or("max_batched_tokens", base.max_batched_tokens, Range::between(1, 1e8));
+  s.block_size = r.integer_or("block_size", base.block_size, Range::between(1, 1 << 16));
+  s.scheduling_overhead_s = r.number_or("scheduling_overhead_s", base.scheduling_overhead_s, Range::between(0, 10));
+  s.batch_timeout_s = r.number_or("batch_timeout_s", base.batch_timeout_s, Range::between(0, 1e6));
+  sj["policy"] = s.policy;
+  sj["max_batch_size"] = s.max_batch_size;
+  sj["max_batched_tokens"] = s.max_batched_tokens;
+  sj["block_size"] = s.block_size;
+  sj["scheduling_overhead_s"] = s.scheduling_overhead_s;
+  sj["batch_timeout_s"] = s.batch_timeout_s;
+}
+
+void parse_speculative(ObjectReader& root, const config::Document& doc, Diagnostics& d, serving::SpeculativeSpec& sp,
+                       Json& out);
 
 }  // namespace
 
@@ -340,60 +195,92 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     const DType native = have_model ? pool.model.native_dtype : DType::bf16;
     std::optional<ObjectReader> r = root.optional_object("deployment");
     if (r) {
-      dep.tensor_parallel = static_cast<int>(r->integer_or("tensor_parallel", 1, Range::between(1, 4096)));
-      dep.pipeline_parallel = static_cast<int>(r->integer_or("pipeline_parallel", 1, Range::between(1, 4096)));
-      dep.expert_parallel = static_cast<int>(r->integer_or("expert_parallel", 1, Range::between(1, 4096)));
-      dep.replicas = static_cast<int>(r->integer_or("replicas", 1, Range::between(1, 100000)));
+      read_parallelism(*r, parallelism::DeploymentSpec{}, dep, dj);
       dep.weight_dtype = r->dtype_or("weight_dtype", native);
       dep.activation_dtype = r->dtype_or("activation_dtype", native);
       dep.kv_cache_dtype = r->dtype_or("kv_cache_dtype", native);
-      dep.memory_utilization = r->number_or("memory_utilization", 0.9, Range::fraction());
       dep.quantization_group_size = static_cast<int>(r->integer_or("quantization_group_size", 0, Range::between(0, 1 << 20)));
       dep.dequant_overhead = r->number_or("dequant_overhead", 0.0, Range::between(0, 10));
       dep.moe_routing_skew = r->number_or("moe_routing_skew", 0.0, Range::between(0, 0.999));
-      pool.router = static_cast<serving::Router>(r->choice("router", serving::kRouterNames, 0));
+      pool.router = read_router(*r, serving::Router::round_robin, dj);
       r->finish();
     } else {
+      static const Json kEmpty = Json::object();
+      ObjectReader empty(kEmpty, "/deployment", d);
+      read_parallelism(empty, parallelism::DeploymentSpec{}, dep, dj);
+      pool.router = read_router(empty, serving::Router::round_robin, dj);
       dep.weight_dtype = dep.activation_dtype = dep.kv_cache_dtype = native;
     }
-    dj["tensor_parallel"] = dep.tensor_parallel;
-    dj["pipeline_parallel"] = dep.pipeline_parallel;
-    dj["expert_parallel"] = dep.expert_parallel;
-    dj["replicas"] = dep.replicas;
     dj["weight_dtype"] = to_string(dep.weight_dtype);
     dj["activation_dtype"] = to_string(dep.activation_dtype);
     dj["kv_cache_dtype"] = to_string(dep.kv_cache_dtype);
-    dj["memory_utilization"] = dep.memory_utilization;
     dj["quantization_group_size"] = dep.quantization_group_size;
     dj["dequant_overhead"] = dep.dequant_overhead;
     dj["moe_routing_skew"] = dep.moe_routing_skew;
-    dj["router"] = std::string(serving::kRouterNames[static_cast<std::size_t>(pool.router)]);
     out["deployment"] = dj;
   }
-  // Scheduler.
+  // Scheduler; "disaggregated" has a prefill and a decode pool, each with hardware, parallelism and batching.
+  std::vector<serving::PoolSpec> pools;
   {
     Json sj = Json::object();
-    auto& s = pool.scheduler;
     std::optional<ObjectReader> r = root.optional_object("scheduler");
-    if (r) {
-      const auto names = serving::scheduler_registry().names();
-      std::vector<std::string_view> views(names.begin(), names.end());
-      const auto idx = r->choice("policy", views, std::find(names.begin(), names.end(), "continuous") - names.begin());
-      s.policy = names[idx];
-      s.max_batch_size = r->integer_or("max_batch_size", 256, Range::between(1, 1e6));
-      s.max_batched_tokens = r->integer_or("max_batched_tokens", 8192, Range::between(1, 1e8));
-      s.block_size = r->integer_or("block_size", 16, Range::between(1, 1 << 16));
-      s.scheduling_overhead_s = r->number_or("scheduling_overhead_s", 0.0, Range::between(0, 10));
-      s.batch_timeout_s = r->number_or("batch_timeout_s", 0.0, Range::between(0, 1e6));
-      r->finish();
+    static const Json kEmpty = Json::object();
+    ObjectReader empty(kEmpty, "/scheduler", d);
+    ObjectReader& sr = r ? *r : empty;
+    read_batching(sr, serving::SchedulerSpec{}, pool.scheduler, sj, true);
+    if (pool.scheduler.policy == "disaggregated") {
+      for (const char* role : {"prefill", "decode"}) {
+        serving::PoolSpec ps = pool;
+        ps.name = role;
+        ps.role = std::string(role) == "prefill" ? serving::ReplicaRole::prefill : serving::ReplicaRole::decode;
+        ObjectReader pr = sr.object(role);
+        Json pj = Json::object();
+        if (pr.has("hardware")) {
+          parse_reference(pr, "hardware", config::CatalogKind::hardware, doc, d, ps.hardware,
+                          [](const config::Document& x, Diagnostics& dd) { return hardware::parse_hardware(x, dd); });
+          pj["hardware"] = *pr.raw("hardware");
+        } else {
+          pj["hardware"] = out.value("hardware", Json());
+        }
+        read_parallelism(pr, pool.deployment, ps.deployment, pj);
+        ps.router = read_router(pr, pool.router, pj);
+        serving::SchedulerSpec base = pool.scheduler;
+        base.policy = "continuous";
+        read_batching(pr, base, ps.scheduler, pj, false);
+        pr.finish();
+        sj[role] = pj;
+        pools.push_back(std::move(ps));
+      }
+      // The prompt's KV moves over the prefill chips' scale-out links unless given.
+      const auto& link_hw = pools.front().hardware;
+      double bw = link_hw.interconnect.scale_out_bandwidth_bytes_per_s.value_or(0.0);
+      double latency = link_hw.interconnect.scale_out_latency_s;
+      if (std::optional<ObjectReader> kt = sr.optional_object("kv_transfer")) {
+        bw = kt->number_or("bandwidth_gb_per_s", bw / 1e9, Range::positive()) * 1e9;
+        latency = kt->number_or("latency_us", latency * 1e6, Range::non_negative()) * 1e-6;
+        kt->finish();
+      }
+      if (!(bw > 0) && sr.valid()) {
+        sr.error("kv_transfer", "the prefill hardware has no scale-out bandwidth in its profile; give "
+                                "kv_transfer.bandwidth_gb_per_s");
+        bw = 1;
+      }
+      sc.simulation.kv_transfer.bandwidth_bytes_per_s = bw;
+      sc.simulation.kv_transfer.latency_s = latency;
+      sj["kv_transfer"] = Json{{"bandwidth_gb_per_s", bw / 1e9}, {"latency_us", latency * 1e6}};
+    } else {
+      for (const char* key : {"prefill", "decode", "kv_transfer"}) {
+        if (sr.has(key)) sr.error(key, "only applies to policy \"disaggregated\"");
+      }
     }
-    sj["policy"] = s.policy;
-    sj["max_batch_size"] = s.max_batch_size;
-    sj["max_batched_tokens"] = s.max_batched_tokens;
-    sj["block_size"] = s.block_size;
-    sj["scheduling_overhead_s"] = s.scheduling_overhead_s;
-    sj["batch_timeout_s"] = s.batch_timeout_s;
+    sr.finish();
     out["scheduler"] = sj;
+  }
+  parse_speculative(root, doc, d, pool.speculative, out);
+  if (pools.empty()) {
+    pools.push_back(pool);
+  } else {
+    for (auto& p : pools) p.speculative = pool.speculative;
   }
   parse_workload(root, doc, sc, out);
   if (std::optional<ObjectReader> r = root.optional_object("slo")) {
@@ -424,10 +311,80 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     }
     throw ConfigError(items);
   }
-  sc.simulation.pools.push_back(std::move(pool));
+  sc.simulation.pools = std::move(pools);
   sc.resolved = std::move(out);
   return sc;
 }
+
+namespace {
+
+void parse_speculative(ObjectReader& root, const config::Document& doc, Diagnostics& d, serving::SpeculativeSpec& sp,
+                       Json& out) {
+  std::optional<ObjectReader> r = root.optional_object("speculative");
+  if (!r) return;
+  Json sj = Json::object();
+  using serving::SpeculativeMethod;
+  sp.method = static_cast<SpeculativeMethod>(r->choice("method", serving::kSpeculativeMethodNames));
+  const std::string method(serving::kSpeculativeMethodNames[static_cast<std::size_t>(sp.method)]);
+  sj["method"] = method;
+  if (sp.method == SpeculativeMethod::none) {
+    for (const char* key : {"draft_model", "num_speculative_tokens", "acceptance_rate", "num_candidate_tokens"}) {
+      if (r->has(key)) r->error(key, "does not apply to method \"none\"");
+    }
+    r->finish();
+    out["speculative"] = sj;
+    return;
+  }
+  if (sp.method == SpeculativeMethod::draft_model) {
+    model::ModelSpec draft;
+    if (parse_reference(*r, "draft_model", config::CatalogKind::models, doc, d, draft,
+                        [](const config::Document& x, Diagnostics& dd) { return model::parse_model(x, dd); })) {
+      sp.draft_model = draft;
+    }
+    if (const Json* dm = r->raw("draft_model")) sj["draft_model"] = *dm;
+  } else if (r->has("draft_model")) {
+    r->error("draft_model", "only applies to method \"draft_model\"");
+  }
+  sp.num_speculative_tokens = static_cast<int>(r->integer("num_speculative_tokens", Range::between(1, 32)));
+  sj["num_speculative_tokens"] = sp.num_speculative_tokens;
+  if (const Json* a = r->raw("acceptance_rate")) {
+    if (a->is_number()) {
+      const double v = a->get<double>();
+      if (!(v >= 0 && v <= 1)) r->error("acceptance_rate", "expected a probability in [0, 1], found " + a->dump());
+      sp.acceptance = {v};
+    } else if (a->is_array()) {
+      if (static_cast<int>(a->size()) != sp.num_speculative_tokens) {
+        r->error("acceptance_rate", "a per-position list needs one rate per speculative token (" +
+                                        std::to_string(sp.num_speculative_tokens) + "), found " + std::to_string(a->size()));
+      }
+      for (const auto& x : *a) {
+        if (!x.is_number() || !(x.get<double>() >= 0 && x.get<double>() <= 1)) {
+          r->error("acceptance_rate", "each rate must be a probability in [0, 1], found " + config::describe_json(x));
+          break;
+        }
+        sp.acceptance.push_back(x.get<double>());
+      }
+    } else {
+      r->error("acceptance_rate", "expected a probability in [0, 1] or one per speculative token, found " +
+                                      config::describe_json(*a));
+    }
+    sj["acceptance_rate"] = *a;
+  } else {
+    r->error("acceptance_rate", "missing required key; expected the probability that a drafted token is accepted "
+                                "(or one per position)");
+  }
+  if (sp.method == SpeculativeMethod::medusa || sp.method == SpeculativeMethod::eagle) {
+    sp.num_candidate_tokens = static_cast<int>(r->integer_or("num_candidate_tokens", sp.num_speculative_tokens + 1,
+                                                             Range::between(sp.num_speculative_tokens + 1, 4096)));
+    sj["num_candidate_tokens"] = sp.num_candidate_tokens;
+  } else if (r->has("num_candidate_tokens")) {
+    r->error("num_candidate_tokens", "tree verification applies to methods \"medusa\" and \"eagle\"");
+  }
+  r->finish();
+  out["speculative"] = sj;
+}
+
+}  // namespace
 
 ScenarioSpec load_scenario(const std::string& path, const std::vector<Override>& overrides) {
   config::Document doc = config::load_document(path);

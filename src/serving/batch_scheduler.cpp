@@ -95,9 +95,10 @@ bool SchedulerContext::reserve(std::size_t slot, std::int64_t tokens) {
 void SchedulerContext::reserve_decodes() {
   RunningSet& r = running_;
   const std::int64_t bs = kv_.block_size();
+  const std::int64_t ahead = decode_tokens_;
   for (;;) {
-    // An entry needs a new block when its next token does not fit in the blocks it holds. Branch-free so
-    // that the compiler vectorizes it: take the blocks optimistically, give them back if the pool is short.
+    // An entry needs blocks when its next tokens do not fit in the blocks it holds. Branch-free so that the
+    // compiler vectorizes it: take the blocks optimistically, give them back if the pool is short.
     const std::size_t n = r.size();
     grown_.resize(n);
     std::int64_t* __restrict blocks = r.blocks.data();
@@ -106,12 +107,22 @@ void SchedulerContext::reserve_decodes() {
     const std::uint8_t* __restrict finished = r.finished.data();
     std::int64_t* __restrict grown = grown_.data();
     std::int64_t need = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::int64_t g = static_cast<std::int64_t>(left[i] == 0) & static_cast<std::int64_t>(finished[i] == 0) &
-                             static_cast<std::int64_t>(kv[i] + 1 > blocks[i] * bs);
-      grown[i] = g;
-      blocks[i] += g;
-      need += g;
+    if (ahead == 1) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::int64_t g = static_cast<std::int64_t>(left[i] == 0) & static_cast<std::int64_t>(finished[i] == 0) &
+                               static_cast<std::int64_t>(kv[i] + 1 > blocks[i] * bs);
+        grown[i] = g;
+        blocks[i] += g;
+        need += g;
+      }
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        const bool decoding = left[i] == 0 && finished[i] == 0;
+        const std::int64_t g = decoding ? std::max<std::int64_t>(0, (kv[i] + ahead + bs - 1) / bs - blocks[i]) : 0;
+        grown[i] = g;
+        blocks[i] += g;
+        need += g;
+      }
     }
     if (need == 0 || kv_.allocate(need, now_)) return;
     for (std::size_t i = 0; i < n; ++i) blocks[i] -= grown[i];

@@ -5,12 +5,15 @@
 namespace infersim::serving {
 
 Replica::Replica(engine::Simulator& sim, RequestTable& requests, ReplicaObserver& observer, const ReplicaSetup& setup,
-                 const roofline::StepCostModel& cost, std::unique_ptr<BatchScheduler> scheduler, GapRecorder& itl)
+                 StepPricer& pricer, std::unique_ptr<BatchScheduler> scheduler, GapRecorder& itl,
+                 const SpeculativeSpec* speculative, std::uint64_t seed)
     : sim_(sim),
       requests_(requests),
       observer_(observer),
       setup_(setup),
-      cost_(cost),
+      pricer_(pricer),
+      speculative_(speculative && speculative->enabled() ? speculative : nullptr),
+      acceptance_rng_(Rng::stream(seed, 1000 + static_cast<std::uint64_t>(setup.index))),
       scheduler_(std::move(scheduler)),
       itl_(itl),
       kv_(setup.kv_blocks, setup.scheduler.block_size),
@@ -39,6 +42,8 @@ void Replica::try_start(std::size_t index) {
   const engine::SimTime now = sim_.now();
   SchedulerContext ctx(now, lane.running, waiting_, kv_, requests_, setup_.scheduler, observer_.more_arrivals());
   ctx.set_admission_counter(&admissions_);
+  const std::int64_t q = pricer_.decode_tokens_per_sequence();
+  ctx.set_decode_tokens(q);
   lane.plan.clear();
   scheduler_->schedule(ctx, lane.plan);
   stats_.preemptions += ctx.preemptions();
@@ -62,9 +67,10 @@ void Replica::try_start(std::size_t index) {
   for (std::uint32_t s : lane.plan.decodes) context += run.kv_tokens[s];
   for (std::uint32_t s : lane.plan.padding) context += run.kv_tokens[s];
   shape.decode_sequences = static_cast<std::int64_t>(lane.plan.decodes.size() + lane.plan.padding.size());
+  shape.decode_tokens_per_sequence = q;
   shape.decode_context_tokens = context;
-  shape.logit_tokens += shape.decode_sequences;
-  const roofline::StepCost c = cost_.evaluate(shape);
+  shape.logit_tokens += shape.decode_tokens();
+  const roofline::StepCost c = pricer_.price(shape);
   const engine::SimTime duration = std::max<engine::SimTime>(1, engine::from_seconds(c.time_s + setup_.scheduler.scheduling_overhead_s));
 
   ++stats_.steps;
@@ -127,9 +133,24 @@ void Replica::finish_step(std::size_t index) {
     }
     if (emit_token(lane, p.slot, now)) retire(p.slot);
   }
-  // The hot loop: one token for every decoding entry. A decoding entry has emitted its first token, so
-  // every token here has an inter-token gap; gaps come in runs (entries that decoded in the previous step).
-  {
+  stats_.decode_sequence_steps += static_cast<std::int64_t>(lane.plan.decodes.size());
+  if (speculative_) {
+    // Each sequence keeps its accepted draft tokens plus the target's own next token, all emitted at once:
+    // the first has the gap since the last token, the others a gap of zero.
+    for (std::uint32_t s : lane.plan.decodes) {
+      const std::int64_t want = run.output[s] - run.generated[s];
+      const std::int64_t emitted = std::min<std::int64_t>(want, 1 + speculative_->sample_accepted(acceptance_rng_));
+      run.kv_tokens[s] += emitted;
+      run.generated[s] += emitted;
+      itl_.add(now - run.last_token[s]);
+      if (emitted > 1) itl_.add(0, static_cast<std::uint64_t>(emitted - 1));
+      run.last_token[s] = now;
+      stats_.decode_tokens += emitted;
+      if (run.generated[s] >= run.output[s]) retire(s);
+    }
+  } else {
+    // The hot loop: one token for every decoding entry. A decoding entry has emitted its first token, so
+    // every token here has an inter-token gap; gaps come in runs (entries that decoded in the previous step).
     std::int64_t* kv = run.kv_tokens.data();
     std::int64_t* gen = run.generated.data();
     const std::int64_t* out = run.output.data();
@@ -151,6 +172,7 @@ void Replica::finish_step(std::size_t index) {
       if (gen[s] >= out[s]) retire(s);
     }
     if (run_count) itl_.add(run_gap, run_count);
+    stats_.decode_tokens += static_cast<std::int64_t>(lane.plan.decodes.size());
   }
   if (!leaving_.empty()) {
     // Highest position first, so that swap-removal never moves an entry still to be removed.

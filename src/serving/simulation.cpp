@@ -5,6 +5,7 @@
 
 #include "infersim/core/error.hpp"
 #include "infersim/core/strings.hpp"
+#include "infersim/model/model_stats.hpp"
 #include "infersim/roofline/step_cost.hpp"
 #include "infersim/workload/request_source.hpp"
 
@@ -16,40 +17,12 @@ class Simulation final : public ReplicaObserver {
  public:
   Simulation(const SimulationSpec& spec, StepListener* listener) : spec_(spec), listener_(listener), source_(spec.workload) {
     if (spec.pools.empty()) throw std::logic_error("a simulation needs at least one pool");
+    if (spec.pools.size() == 2 && !(spec.pools[0].role == ReplicaRole::prefill && spec.pools[1].role == ReplicaRole::decode)) {
+      throw std::logic_error("two pools must be a prefill pool followed by a decode pool");
+    }
     requests_.reserve(static_cast<std::size_t>(std::max<std::int64_t>(source_.total(), 0)));
     int replica_index = 0;
-    for (std::size_t p = 0; p < spec.pools.size(); ++p) {
-      const PoolSpec& ps = spec.pools[p];
-      Pool pool;
-      pool.cost = std::make_unique<roofline::StepCostModel>(ps.model, ps.hardware, ps.deployment);
-      parallelism::WorkspaceLimits limits{ps.scheduler.max_batched_tokens, ps.scheduler.max_batch_size};
-      pool.result.name = ps.name;
-      pool.result.role = ps.role;
-      pool.result.replicas = ps.deployment.replicas;
-      pool.result.chips_per_replica = ps.deployment.chips_per_replica();
-      pool.result.memory = parallelism::plan_memory(ps.model, ps.hardware, ps.deployment, limits);
-      parallelism::require_fit(ps.model, ps.hardware, ps.deployment, pool.result.memory, limits);
-      pool.result.kv_blocks_per_replica = pool.result.memory.kv_token_capacity / ps.scheduler.block_size;
-      pool.result.peak_flops_per_s = ps.hardware.peak_flops_per_s(ps.deployment.activation_dtype);
-      pool.result.memory_bytes_per_s = ps.hardware.memory.bandwidth_bytes_per_s;
-      ReplicaSetup setup;
-      setup.pool = static_cast<int>(p);
-      setup.role = ps.role;
-      setup.scheduler = ps.scheduler;
-      setup.kv_blocks = pool.result.kv_blocks_per_replica;
-      setup.lanes = ps.deployment.pipeline_parallel;
-      setup.peak_flops_per_s = pool.result.peak_flops_per_s;
-      setup.memory_bytes_per_s = pool.result.memory_bytes_per_s;
-      if (ps.hardware.power.tdp_w) {
-        setup.active_power_w = *ps.hardware.power.tdp_w - ps.hardware.power.idle_w.value_or(0.0);
-      }
-      for (int r = 0; r < ps.deployment.replicas; ++r) {
-        setup.index = replica_index++;
-        pool.replicas.push_back(std::make_unique<Replica>(sim_, requests_, *this, setup, *pool.cost,
-                                                          scheduler_registry().make(ps.scheduler), itl_));
-      }
-      pools_.push_back(std::move(pool));
-    }
+    for (std::size_t p = 0; p < spec.pools.size(); ++p) pools_.push_back(build_pool(p, replica_index));
     entry_pool_ = 0;
   }
 
@@ -88,10 +61,110 @@ class Simulation final : public ReplicaObserver {
  private:
   struct Pool {
     std::unique_ptr<roofline::StepCostModel> cost;
+    std::unique_ptr<StepPricer> pricer;
     std::vector<std::unique_ptr<Replica>> replicas;
     std::size_t next_round_robin = 0;
+    std::int64_t kv_capacity_tokens = 0;  // per replica
     PoolResult result;
   };
+
+  Pool build_pool(std::size_t p, int& replica_index) {
+    const PoolSpec& ps = spec_.pools[p];
+    Pool pool;
+    pool.cost = std::make_unique<roofline::StepCostModel>(ps.model, ps.hardware, ps.deployment);
+    parallelism::WorkspaceLimits limits{ps.scheduler.max_batched_tokens, ps.scheduler.max_batch_size};
+    pool.result.name = ps.name;
+    pool.result.hardware = ps.hardware.name;
+    pool.result.role = ps.role;
+    pool.result.replicas = ps.deployment.replicas;
+    pool.result.chips_per_replica = ps.deployment.chips_per_replica();
+    pool.result.memory = parallelism::plan_memory(ps.model, ps.hardware, ps.deployment, limits);
+    parallelism::require_fit(ps.model, ps.hardware, ps.deployment, pool.result.memory, limits);
+    if (ps.speculative.enabled()) {
+      pool.pricer = std::make_unique<SpeculativePricer>(ps.speculative, *pool.cost, ps.hardware, ps.deployment);
+      // The proposer's weights and KV cache share the chips with the target's.
+      const DraftMemory dm = draft_memory(ps.speculative, ps.model, ps.deployment);
+      auto& m = pool.result.memory;
+      pool.result.draft_weight_bytes_per_chip = dm.weight_bytes_per_chip;
+      m.kv_bytes_per_chip -= dm.weight_bytes_per_chip;
+      m.kv_bytes_per_token_per_chip += dm.kv_bytes_per_token_per_chip;
+      m.kv_token_capacity = m.kv_bytes_per_chip > 0
+                                ? static_cast<std::int64_t>(m.kv_bytes_per_chip / m.kv_bytes_per_token_per_chip)
+                                : 0;
+      if (m.kv_token_capacity <= 0) {
+        throw InfeasibleError("with its speculative proposer (" + format_bytes(dm.weight_bytes_per_chip) +
+                              " per chip) " + ps.model.name + " leaves no room for a KV cache on " + ps.hardware.name +
+                              "; raise tensor_parallel or use a smaller draft");
+      }
+    } else {
+      pool.pricer = std::make_unique<PlainPricer>(*pool.cost);
+    }
+    pool.result.kv_blocks_per_replica = pool.result.memory.kv_token_capacity / ps.scheduler.block_size;
+    pool.kv_capacity_tokens = pool.result.kv_blocks_per_replica * ps.scheduler.block_size;
+    pool.result.peak_flops_per_s = ps.hardware.peak_flops_per_s(ps.deployment.activation_dtype);
+    pool.result.memory_bytes_per_s = ps.hardware.memory.bandwidth_bytes_per_s;
+    ReplicaSetup setup;
+    setup.pool = static_cast<int>(p);
+    setup.role = ps.role;
+    setup.scheduler = ps.scheduler;
+    setup.kv_blocks = pool.result.kv_blocks_per_replica;
+    setup.lanes = ps.deployment.pipeline_parallel;
+    setup.peak_flops_per_s = pool.result.peak_flops_per_s;
+    setup.memory_bytes_per_s = pool.result.memory_bytes_per_s;
+    if (ps.hardware.power.tdp_w) setup.active_power_w = *ps.hardware.power.tdp_w - ps.hardware.power.idle_w.value_or(0.0);
+    for (int r = 0; r < ps.deployment.replicas; ++r) {
+      setup.index = replica_index++;
+      pool.replicas.push_back(std::make_unique<Replica>(sim_, requests_, *this, setup, *pool.pricer,
+                                                        scheduler_registry().make(ps.scheduler), itl_,
+                                                        &ps.speculative, spec_.workload.seed));
+    }
+    return pool;
+  }
+
+  void check_fits(const Pool& pool, std::size_t p, std::uint64_t id, std::int64_t input, std::int64_t output) const {
+    const std::int64_t need = input + output;
+    if (need <= pool.kv_capacity_tokens) return;
+    const PoolSpec& ps = spec_.pools[p];
+    throw InfeasibleError("request " + std::to_string(id) + " needs " + std::to_string(need) +
+                          " tokens of KV cache (input " + std::to_string(input) + " + output " + std::to_string(output) +
+                          "), but a replica of " + ps.model.name + " on " + std::to_string(ps.deployment.chips_per_replica()) +
+                          " " + ps.hardware.name + (spec_.pools.size() > 1 ? " (" + ps.name + " pool)" : std::string()) +
+                          " holds " + std::to_string(pool.kv_capacity_tokens) +
+                          "; raise tensor_parallel, use a smaller kv_cache_dtype, or shorten the requests");
+  }
+
+  /// Disaggregated serving: the prompt's KV moves to the decode pool, which then emits the first token.
+  void on_prefill_handoff(Replica& from, std::uint32_t id) override {
+    const PoolSpec& pre = spec_.pools[static_cast<std::size_t>(from.setup().pool)];
+    const PoolSpec& dec = spec_.pools[1];
+    const RequestRecord& r = requests_[id];
+    check_fits(pools_[1], 1, id, r.input_tokens, r.output_tokens);
+    // KV of the whole prompt, all layers and heads; each chip's shard moves over its own link in parallel.
+    const double kv_per_token = model::kv_elements_per_token_per_layer(pre.model) * pre.model.num_layers *
+                                bytes_per_element(pre.deployment.kv_cache_dtype);
+    const double links = std::min(pre.deployment.chips_per_replica(), dec.deployment.chips_per_replica());
+    const double seconds = kv_per_token * r.input_tokens / (spec_.kv_transfer.bandwidth_bytes_per_s * links) +
+                           spec_.kv_transfer.latency_s;
+    transfer_s_ += seconds;
+    ++transfers_;
+    sim_.schedule_after(std::max<engine::SimTime>(1, engine::from_seconds(seconds)), [this, id] { on_kv_arrived(id); });
+  }
+
+  void on_kv_arrived(std::uint32_t id) {
+    const engine::SimTime now = sim_.now();
+    RequestRecord& r = requests_[id];
+    // The prefill computed the first token; it reaches the user with the KV (TTFT includes the transfer).
+    r.first_token = now;
+    r.last_token = now;
+    r.generated = 1;
+    r.transferred = r.input_tokens + 1;  // the first token's KV is computed by the decode replica's first step; counted as cached
+    if (r.generated >= r.output_tokens) {
+      r.completion = now;
+      on_completion(*pools_[1].replicas.front(), id);
+      return;
+    }
+    route(1, id);
+  }
 
   void account(engine::SimTime now, int delta) {
     area_ += static_cast<double>(in_system_) * static_cast<double>(now - last_change_);
@@ -122,42 +195,42 @@ class Simulation final : public ReplicaObserver {
     rec.arrival = r.arrival;
     rec.input_tokens = static_cast<std::int32_t>(r.input_tokens);
     rec.output_tokens = static_cast<std::int32_t>(r.output_tokens);
-    const Pool& pool = pools_[entry_pool_];
-    const std::int64_t capacity = pool.result.kv_blocks_per_replica * spec_.pools[entry_pool_].scheduler.block_size;
-    const std::int64_t need = r.input_tokens + r.output_tokens;
-    if (need > capacity) {
-      const PoolSpec& ps = spec_.pools[entry_pool_];
-      throw InfeasibleError("request " + std::to_string(r.id) + " needs " + std::to_string(need) +
-                            " tokens of KV cache (input " + std::to_string(r.input_tokens) + " + output " +
-                            std::to_string(r.output_tokens) + "), but a replica of " + ps.model.name + " on " +
-                            std::to_string(ps.deployment.chips_per_replica()) + " " + ps.hardware.name +
-                            " holds " + std::to_string(capacity) +
-                            "; raise tensor_parallel, use a smaller kv_cache_dtype, or shorten the requests");
-    }
+    check_fits(pools_[entry_pool_], entry_pool_, r.id, r.input_tokens, r.output_tokens);
     requests_.push_back(rec);
     arrived_.push_back(static_cast<std::uint32_t>(requests_.size() - 1));
     account(r.arrival, +1);
   }
 
+  /// Put a request in a replica's queue of pool p (by its router) and let that replica start.
+  std::size_t pick(std::size_t p) {
+    Pool& pool = pools_[p];
+    if (spec_.pools[p].router == Router::round_robin) {
+      const std::size_t target = pool.next_round_robin;
+      pool.next_round_robin = (pool.next_round_robin + 1) % pool.replicas.size();
+      return target;
+    }
+    std::size_t target = 0, best = SIZE_MAX;
+    for (std::size_t i = 0; i < pool.replicas.size(); ++i) {
+      const std::size_t load = pool.replicas[i]->outstanding();
+      if (load < best) {
+        best = load;
+        target = i;
+      }
+    }
+    return target;
+  }
+
+  void route(std::size_t p, std::uint32_t id) {
+    Replica& rep = *pools_[p].replicas[pick(p)];
+    rep.enqueue(id);
+    rep.kick();
+  }
+
   void route_and_kick() {
     Pool& pool = pools_[entry_pool_];
-    const Router router = spec_.pools[entry_pool_].router;
     touched_.clear();
     for (std::uint32_t id : arrived_) {
-      std::size_t target = 0;
-      if (router == Router::round_robin) {
-        target = pool.next_round_robin;
-        pool.next_round_robin = (pool.next_round_robin + 1) % pool.replicas.size();
-      } else {
-        std::size_t best = SIZE_MAX;
-        for (std::size_t i = 0; i < pool.replicas.size(); ++i) {
-          const std::size_t load = pool.replicas[i]->outstanding();
-          if (load < best) {
-            best = load;
-            target = i;
-          }
-        }
-      }
+      const std::size_t target = pick(entry_pool_);
       pool.replicas[target]->enqueue(id);
       if (std::find(touched_.begin(), touched_.end(), target) == touched_.end()) touched_.push_back(target);
     }
@@ -197,6 +270,7 @@ class Simulation final : public ReplicaObserver {
     out.queue = summarize(queue);
     out.itl = itl_.summarize();
     out.events = sim_.events_run();
+    out.kv_transfer_s_mean = transfers_ > 0 ? transfer_s_ / static_cast<double>(transfers_) : 0.0;
     for (Pool& pool : pools_) {
       for (const auto& rep : pool.replicas) pool.result.replica_stats.push_back(rep->stats(end));
       out.pools.push_back(pool.result);
@@ -220,6 +294,8 @@ class Simulation final : public ReplicaObserver {
   std::int64_t completed_ = 0;
   std::vector<std::uint32_t> arrived_;
   std::vector<std::size_t> touched_;
+  double transfer_s_ = 0;
+  std::int64_t transfers_ = 0;
   std::int64_t in_system_ = 0;
   engine::SimTime last_change_ = 0;
   double area_ = 0;

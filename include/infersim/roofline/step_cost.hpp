@@ -26,6 +26,9 @@ struct StepCost {
   double network_bound_s = 0;
 };
 
+/// Two steps run one after the other (e.g. a draft model's steps and the target's verification).
+StepCost sequential(const StepCost& a, const StepCost& b);
+
 /// Expected distinct experts touched when `tokens` tokens each pick `k` of `experts` experts; `skew` in [0, 1)
 /// moves a fraction of the routing onto k popular experts (0 = uniform: E (1 - (1 - k/E)^T)).
 double expected_distinct_experts(double experts, double k, double tokens, double skew);
@@ -40,6 +43,8 @@ class StepCostModel {
   StepCost evaluate(const StepShape& shape) const;
   /// Sum the priced table into a StepCost.
   StepCost summarize(const OperatorTable& table) const;
+  /// Price one standalone GEMM on one chip (rows m, inner k, outputs n; weights in the deployment's type).
+  StepCost price_gemm(std::string_view name, double m, double k, double n) const;
 
   const model::ModelSpec& model() const { return model_; }
   const hardware::HardwareSpec& hardware() const { return hw_; }

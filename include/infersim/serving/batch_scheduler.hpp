@@ -85,6 +85,10 @@ class SchedulerContext {
         more_arrivals_(more_arrivals) {}
   /// The admission counter of the replica (shared by its lanes), so that `seq` orders all admissions.
   void set_admission_counter(std::uint64_t* counter) { admissions_ = counter; }
+  /// Tokens a decoding sequence adds to the KV cache in one step, at most (1; with speculative decoding the
+  /// tokens verified). Decodes reserve room for this many and count this many against a token budget.
+  void set_decode_tokens(std::int64_t n) { decode_tokens_ = n; }
+  std::int64_t decode_tokens() const { return decode_tokens_; }
 
   engine::SimTime now() const { return now_; }
   RunningSet& running() { return running_; }
@@ -105,8 +109,8 @@ class SchedulerContext {
   bool admit(std::int64_t reserve_tokens);
   /// Reserve blocks so that entry `slot` can hold `tokens` more tokens; false if they are not free.
   bool reserve(std::size_t slot, std::int64_t tokens);
-  /// Reserve one more token's room for every decoding entry (prefill done, not finished), preempting the
-  /// newest entries by recompute while blocks run short.
+  /// Reserve room for decode_tokens() more tokens for every decoding entry (prefill done, not finished),
+  /// preempting the newest entries by recompute while blocks run short.
   void reserve_decodes();
   /// Preempt the newest running entry by recompute: free its blocks, put it at the front of the queue.
   void preempt_newest();
@@ -125,6 +129,7 @@ class SchedulerContext {
   bool more_arrivals_;
   engine::SimTime wake_ = -1;
   std::int64_t preemptions_ = 0;
+  std::int64_t decode_tokens_ = 1;
   std::uint64_t local_admissions_ = 0;
   std::vector<std::int64_t> grown_;
   std::uint64_t* admissions_ = &local_admissions_;

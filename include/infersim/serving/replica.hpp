@@ -14,6 +14,8 @@
 #include "infersim/serving/batch_scheduler.hpp"
 #include "infersim/serving/metrics.hpp"
 #include "infersim/serving/request_table.hpp"
+#include "infersim/serving/speculative.hpp"
+#include "infersim/serving/step_pricer.hpp"
 
 namespace infersim::serving {
 
@@ -46,6 +48,8 @@ struct ReplicaStats {
   std::int64_t kv_blocks_total = 0;
   std::int64_t kv_blocks_peak = 0;
   double kv_block_ns = 0;    // integral of used blocks over time
+  std::int64_t decode_sequence_steps = 0;  // decoding sequences summed over steps
+  std::int64_t decode_tokens = 0;          // tokens those decodes emitted (> steps with speculative decoding)
 };
 
 struct ReplicaSetup {
@@ -62,8 +66,10 @@ struct ReplicaSetup {
 
 class Replica {
  public:
+  /// `speculative` (may be null) samples accepted draft tokens; `pricer` must price its verification.
   Replica(engine::Simulator& sim, RequestTable& requests, ReplicaObserver& observer, const ReplicaSetup& setup,
-          const roofline::StepCostModel& cost, std::unique_ptr<BatchScheduler> scheduler, GapRecorder& itl);
+          StepPricer& pricer, std::unique_ptr<BatchScheduler> scheduler, GapRecorder& itl,
+          const SpeculativeSpec* speculative = nullptr, std::uint64_t seed = 0);
 
   /// A request joins the waiting queue (at the back; it arrived).
   void enqueue(std::uint32_t id);
@@ -94,7 +100,9 @@ class Replica {
   RequestTable& requests_;
   ReplicaObserver& observer_;
   ReplicaSetup setup_;
-  roofline::StepCostCache cost_;
+  StepPricer& pricer_;
+  const SpeculativeSpec* speculative_;
+  Rng acceptance_rng_;
   std::unique_ptr<BatchScheduler> scheduler_;
   GapRecorder& itl_;
   BlockPool kv_;

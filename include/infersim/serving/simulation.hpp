@@ -18,6 +18,7 @@
 #include "infersim/serving/replica.hpp"
 #include "infersim/serving/request_table.hpp"
 #include "infersim/serving/serving_spec.hpp"
+#include "infersim/serving/speculative.hpp"
 #include "infersim/workload/workload_spec.hpp"
 
 namespace infersim::serving {
@@ -30,11 +31,19 @@ struct PoolSpec {
   parallelism::DeploymentSpec deployment;
   SchedulerSpec scheduler;
   Router router = Router::round_robin;
+  SpeculativeSpec speculative;
+};
+
+/// How a prompt's KV cache moves from a prefill replica to a decode replica (disaggregated serving).
+struct KvTransferSpec {
+  double bandwidth_bytes_per_s = 0;  // per chip and direction; shards move in parallel over min(chips) links
+  double latency_s = 0;
 };
 
 struct SimulationSpec {
-  std::vector<PoolSpec> pools;  // one unified pool (or a prefill and a decode pool)
+  std::vector<PoolSpec> pools;  // one unified pool, or a prefill pool and a decode pool (disaggregated)
   workload::WorkloadSpec workload;
+  KvTransferSpec kv_transfer;   // disaggregated only
 };
 
 /// Receives every step as it is simulated (the timeline export); optional.
@@ -47,6 +56,7 @@ class StepListener {
 
 struct PoolResult {
   std::string name;
+  std::string hardware;
   ReplicaRole role = ReplicaRole::unified;
   int replicas = 0;
   int chips_per_replica = 0;
@@ -55,6 +65,7 @@ struct PoolResult {
   std::vector<ReplicaStats> replica_stats;
   double peak_flops_per_s = 0;      // per chip, at the activation type
   double memory_bytes_per_s = 0;    // per chip
+  double draft_weight_bytes_per_chip = 0;  // speculative proposer
 };
 
 struct SimulationResult {
@@ -66,6 +77,7 @@ struct SimulationResult {
   double mean_in_system = 0;  // time-average of requests arrived and not completed (for Little's law)
   std::int64_t preemptions = 0;
   std::uint64_t events = 0;
+  double kv_transfer_s_mean = 0;  // disaggregated: mean time a prompt's KV spent moving between pools
   std::vector<PoolResult> pools;
   RequestTable request_table;  // every request's timeline
 };

@@ -21,10 +21,10 @@ class ChunkedPrefillScheduler final : public BatchScheduler {
     std::int64_t budget = ctx.limits().max_batched_tokens;
     // 1. Decodes, with room for one more token each (preempting the newest if blocks run short).
     ctx.reserve_decodes();
-    for (std::size_t i = 0; i < run.size() && budget > 0; ++i) {
+    for (std::size_t i = 0; i < run.size() && budget >= ctx.decode_tokens(); ++i) {
       if (run.prefill_left[i] == 0) {
         plan.decodes.push_back(static_cast<std::uint32_t>(i));
-        --budget;
+        budget -= ctx.decode_tokens();
       }
     }
     // 2. Continue partial prefills, oldest admission first.

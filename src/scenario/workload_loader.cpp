@@ -1,0 +1,219 @@
+// The `workload` section of a scenario: arrivals and token-count distributions.
+
+#include <cmath>
+#include <fstream>
+
+#include "infersim/core/error.hpp"
+#include "scenario/loader_parts.hpp"
+
+namespace infersim::scenario {
+
+using config::Diagnostics;
+using config::Json;
+using config::ObjectReader;
+using config::Range;
+using workload::ArrivalProcess;
+using workload::TokenDistribution;
+
+namespace {
+
+/// Parse a token count: an integer, or {"distribution": ..., ...}.
+TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const std::filesystem::path& base_dir,
+                               Json& resolved) {
+  TokenDistribution t;
+  const Json* v = parent.raw(key);
+  const Range count = Range::between(1, 1e8);
+  if (!v) {
+    parent.error(key, "missing required key; expected a token count (an integer >= 1) or {\"distribution\": ...}");
+    return t;
+  }
+  if (v->is_number()) {
+    t.kind = TokenDistribution::Kind::fixed;
+    Json wrapper = Json::object();
+    wrapper[std::string(key)] = *v;
+    Diagnostics& d = parent.diagnostics();
+    ObjectReader r(wrapper, parent.path(), d);
+    t.value = r.integer(key, count);
+    resolved = t.value;
+    return t;
+  }
+  ObjectReader r = parent.object(key);
+  if (!r.valid()) return t;
+  static constexpr std::string_view kKinds[] = {"fixed", "uniform", "normal", "lognormal", "empirical"};
+  t.kind = static_cast<TokenDistribution::Kind>(r.choice("distribution", kKinds));
+  resolved = Json::object();
+  resolved["distribution"] = std::string(kKinds[static_cast<std::size_t>(t.kind)]);
+  switch (t.kind) {
+    case TokenDistribution::Kind::fixed:
+      t.value = r.integer("value", count);
+      resolved["value"] = t.value;
+      break;
+    case TokenDistribution::Kind::uniform:
+      t.min = r.integer("min", count);
+      t.max = r.integer("max", count);
+      if (t.max < t.min) r.error("max", "must be >= min (" + std::to_string(t.min) + ")");
+      resolved["min"] = t.min;
+      resolved["max"] = t.max;
+      break;
+    case TokenDistribution::Kind::normal:
+      t.mean = r.number("mean", Range::positive());
+      t.std = r.number("std", Range::non_negative());
+      t.min = r.integer_or("min", 1, count);
+      t.max = r.integer_or("max", 0, Range::between(0, 1e8));
+      if (t.max > 0 && t.max < t.min) r.error("max", "must be >= min");
+      resolved["mean"] = t.mean;
+      resolved["std"] = t.std;
+      resolved["min"] = t.min;
+      if (t.max > 0) resolved["max"] = t.max;
+      break;
+    case TokenDistribution::Kind::lognormal:
+      t.median = r.number("median", Range::positive());
+      t.sigma = r.number("sigma", Range::between(0, 10));
+      t.min = r.integer_or("min", 1, count);
+      t.max = r.integer_or("max", 0, Range::between(0, 1e8));
+      if (t.max > 0 && t.max < t.min) r.error("max", "must be >= min");
+      resolved["median"] = t.median;
+      resolved["sigma"] = t.sigma;
+      resolved["min"] = t.min;
+      if (t.max > 0) resolved["max"] = t.max;
+      break;
+    case TokenDistribution::Kind::empirical: {
+      const bool has_values = r.has("values"), has_path = r.has("path");
+      if (has_values == has_path) {
+        r.error("distribution", "an empirical distribution needs exactly one of \"values\" (a list of token counts) or "
+                                "\"path\" (a file of token counts, one per line)");
+        break;
+      }
+      if (has_values) {
+        const Json* vals = r.raw("values");
+        if (!vals->is_array() || vals->empty()) {
+          r.error("values", "expected a non-empty list of token counts");
+          break;
+        }
+        for (std::size_t i = 0; i < vals->size(); ++i) {
+          const Json& x = (*vals)[i];
+          if (!x.is_number_integer() || x.get<std::int64_t>() < 1) {
+            r.error("values", "element " + std::to_string(i) + ": expected an integer >= 1, found " + config::describe_json(x));
+            break;
+          }
+          t.values.push_back(x.get<std::int64_t>());
+        }
+        resolved["values"] = *vals;
+      } else {
+        const std::string path = r.string("path");
+        const auto full = config::resolve_path(base_dir, path);
+        std::ifstream in(full);
+        if (!in) {
+          r.error("path", "cannot open " + full.string());
+          break;
+        }
+        std::string line;
+        std::size_t line_no = 0;
+        while (std::getline(in, line)) {
+          ++line_no;
+          if (line.empty() || line[0] == '#') continue;
+          char* end = nullptr;
+          const long long count_value = std::strtoll(line.c_str(), &end, 10);
+          while (end && (*end == ' ' || *end == '\r' || *end == '\t')) ++end;
+          if (end == line.c_str() || (end && *end != '\0') || count_value < 1) {
+            if (line_no == 1) continue;  // a header line
+            r.error("path", full.string() + ":" + std::to_string(line_no) + ": expected a token count >= 1, found \"" +
+                                line.substr(0, 40) + "\"");
+            break;
+          }
+          t.values.push_back(count_value);
+        }
+        if (t.values.empty()) r.error("path", full.string() + " holds no token counts");
+        t.source = full.string();
+        resolved["path"] = path;
+      }
+      break;
+    }
+  }
+  r.finish();
+  return t;
+}
+
+}  // namespace
+
+void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpec& sc, Json& out) {
+  ObjectReader w = root.object("workload");
+  auto& wl = sc.simulation.workload;
+  if (!w.valid()) return;
+  ObjectReader a = w.object("arrival");
+  wl.process = static_cast<ArrivalProcess>(a.choice("process", workload::kArrivalProcessNames));
+  const std::string process(workload::kArrivalProcessNames[static_cast<std::size_t>(wl.process)]);
+  Json arr = Json::object();
+  arr["process"] = process;
+  // Keys that belong to other processes are reported as not applying here.
+  auto only_for = [&](std::string_view key, std::initializer_list<ArrivalProcess> ps) {
+    for (ArrivalProcess p : ps) {
+      if (p == wl.process) return true;
+    }
+    if (a.has(key)) a.error(key, "does not apply to process \"" + process + "\"");
+    return false;
+  };
+  if (only_for("rate_per_s", {ArrivalProcess::poisson, ArrivalProcess::constant, ArrivalProcess::gamma})) {
+    wl.rate_per_s = a.number("rate_per_s", Range::positive());
+    arr["rate_per_s"] = wl.rate_per_s;
+  }
+  if (only_for("cv", {ArrivalProcess::gamma})) {
+    wl.cv = a.number("cv", Range::between(0.01, 100));
+    arr["cv"] = wl.cv;
+  }
+  if (only_for("concurrency", {ArrivalProcess::closed_loop})) {
+    wl.concurrency = a.integer("concurrency", Range::between(1, 1e7));
+    arr["concurrency"] = wl.concurrency;
+  }
+  if (only_for("think_time_s", {ArrivalProcess::closed_loop})) {
+    wl.think_time_s = a.number_or("think_time_s", 0.0, Range::between(0, 1e9));
+    arr["think_time_s"] = wl.think_time_s;
+  }
+  const bool trace = wl.process == ArrivalProcess::trace;
+  for (const char* key : {"path", "format", "rate_scale", "start_s", "end_s"}) only_for(key, {ArrivalProcess::trace});
+  if (trace) {
+    const std::string path = a.string("path");
+    wl.trace.path = config::resolve_path(doc.base_dir, path).string();
+    static constexpr std::string_view kFormats[] = {"auto", "csv", "jsonl"};
+    const auto f = a.choice("format", kFormats, 0);
+    wl.trace.format = f == 0 ? "" : std::string(kFormats[f]);
+    wl.trace.rate_scale = a.number_or("rate_scale", 1.0, Range::positive());
+    wl.trace.start_s = a.number_or("start_s", 0.0, Range::non_negative());
+    if (a.has("end_s")) {
+      wl.trace.end_s = a.number("end_s", Range::positive());
+      if (wl.trace.end_s <= wl.trace.start_s) a.error("end_s", "must be after start_s");
+    }
+    arr["path"] = path;
+    arr["format"] = std::string(kFormats[f]);
+    arr["rate_scale"] = wl.trace.rate_scale;
+    arr["start_s"] = wl.trace.start_s;
+    if (std::isfinite(wl.trace.end_s)) arr["end_s"] = wl.trace.end_s;
+  }
+  a.finish();
+
+  Json wj = Json::object();
+  if (trace) {
+    wl.requests = w.integer_or("requests", 0, Range::between(0, 1e9));
+    for (const char* key : {"input_tokens", "output_tokens"}) {
+      if (w.has(key)) w.error(key, "comes from the trace with process \"trace\"; remove it");
+    }
+  } else {
+    wl.requests = w.integer("requests", Range::between(1, 1e9));
+  }
+  wl.seed = static_cast<std::uint64_t>(w.integer_or("seed", 1, Range::between(0, 9.0e15)));
+  wj["requests"] = wl.requests;
+  wj["seed"] = wl.seed;
+  wj["arrival"] = arr;
+  if (!trace) {
+    Json in, out_t;
+    wl.input = parse_tokens(w, "input_tokens", doc.base_dir, in);
+    wl.output = parse_tokens(w, "output_tokens", doc.base_dir, out_t);
+    wj["input_tokens"] = in;
+    wj["output_tokens"] = out_t;
+  }
+  w.finish();
+  out["workload"] = wj;
+}
+
+
+}  // namespace infersim::scenario

@@ -1,0 +1,118 @@
+// Speculative decoding and disaggregated serving in the simulation, against closed forms.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "infersim/model/model_stats.hpp"
+#include "infersim/roofline/step_cost.hpp"
+#include "support/serving.hpp"
+
+namespace infersim::serving {
+namespace {
+
+using testing::fixed_tokens;
+using testing::one_pool;
+
+SpeculativeSpec draft_spec(double acceptance, int s) {
+  SpeculativeSpec sp;
+  sp.method = SpeculativeMethod::draft_model;
+  sp.draft_model = model::load_model("llama-3.2-1b");
+  sp.num_speculative_tokens = s;
+  sp.acceptance = {acceptance};
+  return sp;
+}
+
+TEST(Speculative, ExpectedTokensPerStepFormula) {
+  const auto sp = draft_spec(0.7, 4);
+  EXPECT_NEAR(sp.expected_tokens_per_step(), (1 - std::pow(0.7, 5)) / (1 - 0.7), 1e-12);
+  SpeculativeSpec v = sp;
+  v.acceptance = {0.9, 0.8, 0.5, 0.1};
+  EXPECT_NEAR(v.expected_tokens_per_step(), 1 + 0.9 + 0.9 * 0.8 + 0.9 * 0.8 * 0.5 + 0.9 * 0.8 * 0.5 * 0.1, 1e-12);
+}
+
+TEST(Speculative, SampledTokensPerStepMatchTheExpectationOverALongRun) {
+  // E[tokens per step] = (1 - a^(s+1)) / (1 - a) for per-token acceptance a and s drafted tokens.
+  for (const double a : {0.5, 0.7, 0.9}) {
+    auto spec = one_pool("llama-3.1-8b", "h100-sxm", "continuous");
+    spec.pools[0].speculative = draft_spec(a, 4);
+    fixed_tokens(spec, 128, 4000);  // long outputs: the cap at the last step barely matters
+    spec.workload.requests = 64;
+    spec.workload.process = workload::ArrivalProcess::offline;
+    const auto r = simulate(spec);
+    ASSERT_EQ(r.completed, 64);
+    double steps = 0, tokens = 0;
+    for (const auto& rs : r.pools[0].replica_stats) {
+      steps += static_cast<double>(rs.decode_sequence_steps);
+      tokens += static_cast<double>(rs.decode_tokens);
+    }
+    const double expected = (1 - std::pow(a, 5)) / (1 - a);
+    std::printf("acceptance %.1f: %.4f tokens per step, expected %.4f\n", a, tokens / steps, expected);
+    EXPECT_NEAR(tokens / steps / expected, 1.0, 0.02) << a;
+    for (const auto& q : r.request_table) ASSERT_EQ(q.generated, q.output_tokens);
+  }
+}
+
+double tpot_p50(const SimulationSpec& spec) { return simulate(spec).tpot.p50; }
+
+TEST(Speculative, SpeedsUpBatchOneAndLosesAtLargeBatches) {
+  // Batch 1: decode is memory-bound, so verifying 5 tokens costs about what 1 does, and a 1B draft adds
+  // 4 cheap steps: speed-up 1.5-3x with acceptance 0.75. At batch 256 the verification of 5 x 256 tokens is
+  // compute-bound and costs ~5x a decode step, which 3.05 tokens per step cannot pay back.
+  auto base = one_pool("llama-3.1-8b", "h100-sxm", "continuous");
+  fixed_tokens(base, 512, 512);
+  base.workload.requests = 20;
+  base.workload.process = workload::ArrivalProcess::poisson;
+  base.workload.rate_per_s = 0.01;  // one request at a time
+  auto spec = base;
+  spec.pools[0].speculative = draft_spec(0.75, 4);
+  const double speedup_batch1 = tpot_p50(base) / tpot_p50(spec);
+  auto big = base;
+  big.workload.requests = 1024;
+  big.workload.process = workload::ArrivalProcess::offline;
+  auto big_spec = big;
+  big_spec.pools[0].speculative = draft_spec(0.75, 4);
+  const auto plain = simulate(big), speculative = simulate(big_spec);
+  const double speedup_batch256 = (speculative.output_tokens / speculative.duration_s) / (plain.output_tokens / plain.duration_s);
+  std::printf("speed-up at batch 1: %.2fx; throughput ratio at batch 256: %.2fx\n", speedup_batch1, speedup_batch256);
+  EXPECT_GE(speedup_batch1, 1.5);
+  EXPECT_LE(speedup_batch1, 3.0);
+  EXPECT_LT(speedup_batch256, 1.0);
+}
+
+TEST(Disaggregated, TtftIncludesTheKvTransfer) {
+  // At low load a request's TTFT is its prefill step on the prefill pool plus moving its KV:
+  // 2 L n_kv d_h b_kv x input bytes over min(prefill, decode chips) links, plus the link latency.
+  auto spec = one_pool("llama-3.1-70b", "h100-sxm", "continuous");
+  PoolSpec prefill = spec.pools[0], decode = spec.pools[0];
+  prefill.name = "prefill";
+  prefill.role = ReplicaRole::prefill;
+  prefill.deployment.tensor_parallel = 4;
+  decode.name = "decode";
+  decode.role = ReplicaRole::decode;
+  decode.hardware = hardware::load_hardware("h200-sxm");
+  decode.deployment.tensor_parallel = 2;
+  spec.pools = {prefill, decode};
+  spec.kv_transfer.bandwidth_bytes_per_s = 50e9;
+  spec.kv_transfer.latency_s = 20e-6;
+  fixed_tokens(spec, 2000, 100);
+  spec.workload.requests = 30;
+  spec.workload.process = workload::ArrivalProcess::poisson;
+  spec.workload.rate_per_s = 0.01;
+  const auto r = simulate(spec);
+  ASSERT_EQ(r.completed, 30);
+  const roofline::StepCostModel pre(prefill.model, prefill.hardware, prefill.deployment);
+  const double prefill_s = pre.evaluate(roofline::StepShape::prefill(1, 2000)).time_s;
+  const double kv_bytes = 2.0 * 80 * 8 * 128 * 2 * 2000;  // bf16 KV of Llama-3.1-70B
+  const double transfer_s = kv_bytes / (50e9 * 2) + 20e-6;
+  EXPECT_NEAR(r.ttft.p50, prefill_s + transfer_s, 2e-9);
+  EXPECT_NEAR(r.kv_transfer_s_mean, transfer_s, 1e-12);
+  // Decode runs on the other pool: the decode pool's chips did the decode steps.
+  EXPECT_GT(r.pools[1].replica_stats[0].decode_sequence_steps, 0);
+  EXPECT_EQ(r.pools[0].replica_stats[0].decode_sequence_steps, 0);
+  for (const auto& q : r.request_table) ASSERT_EQ(q.generated, q.output_tokens);
+}
+
+}  // namespace
+}  // namespace infersim::serving
