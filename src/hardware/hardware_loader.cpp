@@ -59,6 +59,8 @@ HardwareSpec parse_hardware(const config::Document& doc, config::Diagnostics& d)
       hw.interconnect.scale_out_bandwidth_bytes_per_s = *v * units::kGBPerS;
     }
     hw.interconnect.scale_out_latency_s = n.number("scale_out_latency_us", Range::non_negative()) * units::kMicrosecond;
+    hw.interconnect.all_reduce =
+        static_cast<AllReduceAlgorithm>(n.choice("all_reduce_algorithm", kAllReduceAlgorithmNames, 0));
     n.finish();
   }
   {

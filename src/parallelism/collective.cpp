@@ -1,5 +1,7 @@
 #include "infersim/parallelism/collective.hpp"
 
+#include <cmath>
+
 #include "infersim/core/error.hpp"
 
 namespace infersim::parallelism {
@@ -12,19 +14,20 @@ Link link_for_group(const hardware::HardwareSpec& hw, int group_size) {
                             "(interconnect.scale_up_bandwidth_gb_per_s is null); a group of " +
                             std::to_string(group_size) + " chips cannot be priced");
     }
-    return Link{*ic.scale_up_bandwidth_bytes_per_s, ic.scale_up_latency_s};
+    return Link{*ic.scale_up_bandwidth_bytes_per_s, ic.scale_up_latency_s, ic.all_reduce};
   }
   if (!ic.scale_out_bandwidth_bytes_per_s) {
     throw InfeasibleError("a group of " + std::to_string(group_size) + " chips exceeds " + hw.name +
                           "'s scale-up domain of " + std::to_string(ic.scale_up_domain_chips) +
                           " chips and the profile has no scale-out bandwidth");
   }
-  return Link{*ic.scale_out_bandwidth_bytes_per_s, ic.scale_out_latency_s};
+  return Link{*ic.scale_out_bandwidth_bytes_per_s, ic.scale_out_latency_s, hardware::AllReduceAlgorithm::ring};
 }
 
 CollectiveCost all_reduce(double bytes, int t, const Link& link) {
   if (t <= 1) return {};
-  return {2.0 * (t - 1) / t * bytes, 2.0 * (t - 1) * link.latency_s};
+  const double steps = link.all_reduce == hardware::AllReduceAlgorithm::tree ? 2.0 * std::ceil(std::log2(t)) : 2.0 * (t - 1);
+  return {2.0 * (t - 1) / t * bytes, steps * link.latency_s};
 }
 
 CollectiveCost all_gather(double bytes, int t, const Link& link) {

@@ -31,22 +31,42 @@ int kv_heads_per_chip(const model::ModelSpec& m, int t) { return std::max(1, m.n
 
 }  // namespace
 
+model::ModelSpec slice_layers(const model::ModelSpec& m, int first, int count) {
+  model::ModelSpec s = m;
+  s.num_layers = count;
+  if (s.moe) {
+    const int dense = m.moe->first_dense_layers;
+    s.moe->first_dense_layers = std::clamp(dense - first, 0, count);
+    if (s.moe->first_dense_layers == count) s.moe.reset();  // the slice holds only dense layers
+  }
+  return s;
+}
+
 MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& hw, const DeploymentSpec& d,
-                       const WorkspaceLimits& limits) {
+                       const WorkspaceLimits& limits, const Placement& placement) {
   MemoryPlan plan;
   const auto params = model::count_parameters(m);
   const double t = d.tensor_parallel;
   const int p = d.pipeline_parallel;
   const double wb = weight_bytes_per_element(d);
   const double eb = embedding_bytes_per_element(d);
-  plan.layers_per_chip = (m.num_layers + p - 1) / p;
+  // GPUs split pipelines at layer boundaries (the most loaded stage holds ceil(L/p) layers). Compiler-scheduled
+  // dataflow parts (LPU, wafer-scale) place operators, not layers, so their stages balance to L/p.
+  const bool operator_placement = hw.kind == hardware::DeviceKind::lpu || hw.kind == hardware::DeviceKind::wafer;
+  plan.layers_per_chip = operator_placement ? static_cast<double>(m.num_layers) / p
+                                            : static_cast<double>((m.num_layers + p - 1) / p);
 
   const double layer_bytes = params.layers() * wb;
-  const double embed_bytes = params.embedding * eb;
-  const double head_bytes = params.lm_head * eb;
+  const double embed_bytes = placement.embedding ? params.embedding * eb : 0.0;
+  // A tied LM head shares the embedding's bytes; placed apart from it, it needs its own copy.
+  const double head_bytes = !placement.lm_head ? 0.0
+                            : (m.tied_embeddings && !placement.embedding) ? params.embedding * eb
+                                                                          : params.lm_head * eb;
   plan.weight_bytes_total = layer_bytes + embed_bytes + head_bytes;
   const double layer_share = layer_bytes / m.num_layers * plan.layers_per_chip / t;
-  const double ends = p == 1 ? (embed_bytes + head_bytes) : std::max(embed_bytes, head_bytes);
+  const double ends = operator_placement ? (embed_bytes + head_bytes) / p  // spread like everything else
+                     : p == 1             ? (embed_bytes + head_bytes)
+                                          : std::max(embed_bytes, head_bytes);
   plan.weight_bytes_per_chip = layer_share + ends / t;
 
   // Activation workspace of the largest step: hidden states, QKV, MLP intermediates, fp32 logits.
@@ -56,7 +76,7 @@ MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& 
   double ffn = m.ffn_hidden_size;
   if (m.moe) ffn = std::max<double>(ffn, static_cast<double>(m.moe->expert_ffn_hidden_size) * m.moe->experts_per_token);
   const double per_token = 4.0 * m.hidden_size + 2.0 * qkv + 3.0 * ffn / t;
-  const double logit_rows = static_cast<double>(std::min(limits.max_batch_size, limits.max_batched_tokens));
+  const double logit_rows = placement.lm_head ? static_cast<double>(std::min(limits.max_batch_size, limits.max_batched_tokens)) : 0.0;
   plan.workspace_bytes_per_chip = tokens * per_token * ba + logit_rows * m.vocab_size / t * 4.0;
 
   const double cap = hw.memory.capacity_bytes;
@@ -132,6 +152,10 @@ void validate_deployment(const model::ModelSpec& m, const hardware::HardwareSpec
                           " cannot run on it; rates it has: " + join(have) +
                           ". Weight-only quantization keeps activation_dtype at a 16-bit type.");
   }
+  if (d.weight_dtype == DType::fp4 && !hw.supports(DType::fp4)) {
+    throw InfeasibleError("weight_dtype fp4 needs a chip with an fp4 matrix rate (Blackwell, MI355X); " + hw.name +
+                          " has none (compute.peak_tflops.fp4 is null). Use int4 for 4-bit weights on it.");
+  }
   if (bytes_per_element(d.weight_dtype) > bytes_per_element(compute) && d.weight_dtype != DType::tf32) {
     // e.g. fp16 weights with fp8 activations: the weights would be converted on every use; say what people mean.
     throw InfeasibleError("weight_dtype " + std::string(to_string(d.weight_dtype)) + " is wider than activation_dtype " +
@@ -141,19 +165,25 @@ void validate_deployment(const model::ModelSpec& m, const hardware::HardwareSpec
 }
 
 std::optional<DeploymentSpec> smallest_fitting_deployment(const model::ModelSpec& m, const hardware::HardwareSpec& hw,
-                                                          const DeploymentSpec& d, const WorkspaceLimits& limits) {
+                                                          const DeploymentSpec& d, const WorkspaceLimits& limits,
+                                                          const FitRequirement& need) {
   for (int chips = 1; chips <= 4096; ++chips) {
     // Prefer tensor parallelism inside the scale-up domain, pipeline stages for the rest.
-    for (int t = std::min(chips, std::max(1, hw.interconnect.scale_up_domain_chips)); t >= 1; --t) {
+    const int t_max = need.vary_tensor_parallel ? std::min(chips, std::max(1, hw.interconnect.scale_up_domain_chips))
+                                                : d.tensor_parallel;
+    for (int t = t_max; t >= 1; --t) {
+      if (!need.vary_tensor_parallel && t != d.tensor_parallel) break;
       if (chips % t != 0 || !heads_split(m, t)) continue;
       const int p = chips / t;
       if (p > m.num_layers) continue;
+      if (!need.vary_pipeline_parallel && p != d.pipeline_parallel) continue;
       DeploymentSpec c = d;
       c.tensor_parallel = t;
       c.pipeline_parallel = p;
       if (c.expert_parallel > 1 && t % c.expert_parallel != 0) c.expert_parallel = 1;
-      if (plan_memory(m, hw, c, limits).fits()) return c;
-      break;  // the largest valid t for this chip count did not fit; a smaller t fits even less
+      const MemoryPlan plan = plan_memory(m, hw, c, limits);
+      if (plan.fits() && plan.kv_token_capacity >= need.min_kv_tokens) return c;
+      // A smaller t with more stages may still fit: tensor parallelism beyond the KV heads replicates them.
     }
   }
   return std::nullopt;

@@ -27,8 +27,8 @@ double expected_distinct_experts(double experts, double k, double tokens, double
 }
 
 StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::HardwareSpec& hw,
-                             const parallelism::DeploymentSpec& d)
-    : model_(m), hw_(hw), dep_(d) {
+                             const parallelism::DeploymentSpec& d, const parallelism::Placement& placement)
+    : model_(m), hw_(hw), dep_(d), placement_(placement) {
   parallelism::validate_deployment(m, hw, d);
   const auto& eff = hw.efficiency;
   tile_rows_ = std::max(hw.compute.gemm_tile_rows, hw.compute.systolic_array_size);
@@ -140,7 +140,7 @@ void StepCostModel::append_pre_attention(OperatorTable& table, double T, Phase p
   const double d = m.hidden_size;
   const double layers = dense_layers_ + moe_layers_;
   // Once per step: embedding lookup (first stage).
-  add_elementwise(table, "embedding", phase, 1, 0, T * d * (eb_ + ab_), Segment::first_stage);
+  if (placement_.embedding) add_elementwise(table, "embedding", phase, 1, 0, T * d * (eb_ + ab_), Segment::first_stage);
   add_elementwise(table, "attn_norm", phase, layers, 4 * T * d, 4 * T * d * ab_);
   if (m.mla) {
     const auto& a = *m.mla;
@@ -295,7 +295,7 @@ void StepCostModel::append_post_attention(OperatorTable& table, double T, Phase 
 }
 
 void StepCostModel::append_head(OperatorTable& table, double Tout, Phase phase) const {
-  if (Tout <= 0) return;
+  if (Tout <= 0 || !placement_.lm_head) return;
   // Once per step (last stage): LM head for the tokens that emit logits, gather and sampling.
   const auto& m = model_;
   const double d = m.hidden_size;

@@ -92,6 +92,7 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
                {"mbu", pool_mbu / reps},
                {"busy_fraction", pool_busy / reps}};
     if (pr.draft_weight_bytes_per_chip > 0) pj["draft_weight_bytes_per_chip"] = pr.draft_weight_bytes_per_chip;
+    if (!ps.sizing.empty()) pj["sizing"] = ps.sizing;
     pools.push_back(pj);
   }
   const double n = std::max(1, replicas_total);
@@ -219,6 +220,9 @@ void print_report_table(std::ostream& os, const Json& report) {
     if (p["role"] != "unified") os << " (" << p["role"].get<std::string>() << ")";
   }
   os << "\n";
+  for (const auto& p : report["deployment"]["pools"]) {
+    if (p.contains("sizing")) os << "  " << p["sizing"].get<std::string>() << "\n";
+  }
   const Json& d = s["deployment"];
   os << "  " << d["weight_dtype"].get<std::string>() << " weights, " << d["activation_dtype"].get<std::string>()
      << " activations, " << d["kv_cache_dtype"].get<std::string>() << " KV; scheduler " << s["scheduler"]["policy"].get<std::string>()
@@ -256,16 +260,7 @@ void print_report_table(std::ostream& os, const Json& report) {
   os << "\n";
 }
 
-void check_feasible(const ScenarioSpec& sc) {
-  for (const auto& pool : sc.simulation.pools) {
-    const roofline::StepCostModel cost(pool.model, pool.hardware, pool.deployment);
-    const parallelism::WorkspaceLimits limits{pool.scheduler.max_batched_tokens, pool.scheduler.max_batch_size};
-    const auto plan = parallelism::plan_memory(pool.model, pool.hardware, pool.deployment, limits);
-    parallelism::require_fit(pool.model, pool.hardware, pool.deployment, plan, limits);
-  }
-  const auto& w = sc.simulation.workload;
-  if (w.process == workload::ArrivalProcess::trace) (void)workload::load_trace(w.trace, w.requests);
-}
+void check_feasible(const ScenarioSpec& sc) { serving::check_runnable(sc.simulation); }
 
 void write_file_atomically(const std::string& path, const std::string& content) {
   namespace fs = std::filesystem;

@@ -10,6 +10,8 @@
 #include "infersim/core/strings.hpp"
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
+#include "infersim/parallelism/memory_plan.hpp"
+#include "infersim/workload/trace.hpp"
 #include "scenario/loader_parts.hpp"
 
 namespace infersim::scenario {
@@ -123,10 +125,20 @@ namespace {
 
 /// Data types, memory use and routing of a deployment; parallelism and replicas come from `r` (and default
 /// to `base`).
+/// A parallelism degree: an integer, or "auto" (sized to the smallest deployment that fits; 0 here).
+int read_degree(ObjectReader& r, std::string_view key, int fallback) {
+  if (const Json* v = r.raw(key); v && v->is_string()) {
+    if (v->get<std::string>() == "auto") return 0;
+    r.error(key, "expected an integer >= 1 or \"auto\", found " + config::describe_json(*v));
+    return 1;
+  }
+  return static_cast<int>(r.integer_or(key, fallback, Range::between(1, 4096)));
+}
+
 void read_parallelism(ObjectReader& r, const parallelism::DeploymentSpec& base, parallelism::DeploymentSpec& dep,
                       Json& dj) {
-  dep.tensor_parallel = static_cast<int>(r.integer_or("tensor_parallel", base.tensor_parallel, Range::between(1, 4096)));
-  dep.pipeline_parallel = static_cast<int>(r.integer_or("pipeline_parallel", base.pipeline_parallel, Range::between(1, 4096)));
+  dep.tensor_parallel = read_degree(r, "tensor_parallel", base.tensor_parallel);
+  dep.pipeline_parallel = read_degree(r, "pipeline_parallel", base.pipeline_parallel);
   dep.expert_parallel = static_cast<int>(r.integer_or("expert_parallel", base.expert_parallel, Range::between(1, 4096)));
   dep.replicas = static_cast<int>(r.integer_or("replicas", base.replicas, Range::between(1, 100000)));
   dep.memory_utilization = r.number_or("memory_utilization", base.memory_utilization, Range::fraction());
@@ -167,6 +179,54 @@ void read_batching(ObjectReader& r, const serving::SchedulerSpec& base, serving:
 void parse_speculative(ObjectReader& root, const config::Document& doc, Diagnostics& d, serving::SpeculativeSpec& sp,
                        Json& out);
 
+/// Mean tokens (input + output) of one request of the workload.
+double mean_request_tokens(const workload::WorkloadSpec& w) {
+  if (w.process != workload::ArrivalProcess::trace) return w.input.expected() + w.output.expected();
+  const auto rows = workload::load_trace(w.trace, w.requests);
+  double sum = 0;
+  for (const auto& r : rows) sum += static_cast<double>(r.input_tokens + r.output_tokens);
+  return sum / static_cast<double>(rows.size());
+}
+
+/// Choose "auto" parallelism: the fewest chips that hold the weights, the activation workspace and the KV
+/// cache of max_batch_size requests of the workload's mean length.
+void size_auto(serving::PoolSpec& pool, const workload::WorkloadSpec& w, Json& dj) {
+  auto& d = pool.deployment;
+  const bool auto_t = d.tensor_parallel == 0, auto_p = d.pipeline_parallel == 0;
+  if (!auto_t && !auto_p) return;
+  const double mean_tokens = mean_request_tokens(w);
+  parallelism::FitRequirement need;
+  need.min_kv_tokens = static_cast<std::int64_t>(std::ceil(static_cast<double>(pool.scheduler.max_batch_size) * mean_tokens));
+  need.vary_tensor_parallel = auto_t;
+  need.vary_pipeline_parallel = auto_p;
+  parallelism::DeploymentSpec start = d;
+  if (auto_t) start.tensor_parallel = 1;
+  if (auto_p) start.pipeline_parallel = 1;
+  const parallelism::WorkspaceLimits limits{pool.scheduler.max_batched_tokens, pool.scheduler.max_batch_size};
+  const auto fit = parallelism::smallest_fitting_deployment(pool.model, pool.hardware, start, limits, need);
+  if (!fit) {
+    throw InfeasibleError("no deployment of up to 4096 " + pool.hardware.name + " chips holds " + pool.model.name +
+                          " and the KV cache of " + std::to_string(pool.scheduler.max_batch_size) + " requests of " +
+                          format_number(mean_tokens, 5) + " tokens; lower scheduler.max_batch_size or quantize");
+  }
+  d.tensor_parallel = fit->tensor_parallel;
+  d.pipeline_parallel = fit->pipeline_parallel;
+  d.expert_parallel = fit->expert_parallel;
+  const auto plan = parallelism::plan_memory(pool.model, pool.hardware, d, limits);
+  const double chip_gb = pool.hardware.memory.capacity_bytes / 1e9;
+  pool.sizing = "auto: " + std::to_string(d.chips_per_replica()) + " chips (tensor_parallel " +
+                std::to_string(d.tensor_parallel) + " x pipeline_parallel " + std::to_string(d.pipeline_parallel) +
+                ") hold " + format_bytes(plan.weight_bytes_total) + " of weights and the KV cache of " +
+                std::to_string(pool.scheduler.max_batch_size) + " requests of " + format_number(mean_tokens, 5) +
+                " tokens (" + format_bytes(static_cast<double>(need.min_kv_tokens) * plan.kv_bytes_per_token_per_chip *
+                                          d.chips_per_replica()) +
+                ") in " + format_number(chip_gb, 4) + " GB of " + pool.hardware.memory.type + " per chip";
+  dj["tensor_parallel"] = d.tensor_parallel;
+  dj["pipeline_parallel"] = d.pipeline_parallel;
+  dj["expert_parallel"] = d.expert_parallel;
+  dj["sizing"] = pool.sizing;
+}
+
 }  // namespace
 
 ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Override>& overrides) {
@@ -203,6 +263,26 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
       dep.dequant_overhead = r->number_or("dequant_overhead", 0.0, Range::between(0, 10));
       dep.moe_routing_skew = r->number_or("moe_routing_skew", 0.0, Range::between(0, 0.999));
       pool.router = read_router(*r, serving::Router::round_robin, dj);
+      if (r->has("gpu_layers")) {
+        // Hybrid CPU/GPU placement (llama.cpp style): the first gpu_layers on `hardware`, the rest on the host.
+        pool.hybrid.gpu_layers = static_cast<int>(r->integer("gpu_layers", Range::between(0, 10000)));
+        const Json host_name = r->has("host_hardware") ? *r->raw("host_hardware") : Json("epyc-9654");
+        Json host_wrapper = Json::object();
+        host_wrapper["host_hardware"] = host_name;
+        ObjectReader hr(host_wrapper, r->path(), d);
+        parse_reference(hr, "host_hardware", config::CatalogKind::hardware, doc, d, pool.hybrid.host,
+                        [](const config::Document& x, Diagnostics& dd) { return hardware::parse_hardware(x, dd); });
+        pool.hybrid.link_bytes_per_s = r->number_or("host_link_gb_per_s", 25.0, Range::positive()) * 1e9;
+        pool.hybrid.link_latency_s = r->number_or("host_link_latency_us", 10.0, Range::non_negative()) * 1e-6;
+        dj["gpu_layers"] = pool.hybrid.gpu_layers;
+        dj["host_hardware"] = host_name;
+        dj["host_link_gb_per_s"] = pool.hybrid.link_bytes_per_s / 1e9;
+        dj["host_link_latency_us"] = pool.hybrid.link_latency_s * 1e6;
+      } else {
+        for (const char* key : {"host_hardware", "host_link_gb_per_s", "host_link_latency_us"}) {
+          if (r->has(key)) r->error(key, "applies only with gpu_layers (hybrid CPU/GPU placement)");
+        }
+      }
       r->finish();
     } else {
       static const Json kEmpty = Json::object();
@@ -283,6 +363,14 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     for (auto& p : pools) p.speculative = pool.speculative;
   }
   parse_workload(root, doc, sc, out);
+  if (d.empty()) {
+    if (pools.size() == 1) {
+      size_auto(pools[0], sc.simulation.workload, out["deployment"]);
+    } else {
+      size_auto(pools[0], sc.simulation.workload, out["scheduler"]["prefill"]);
+      size_auto(pools[1], sc.simulation.workload, out["scheduler"]["decode"]);
+    }
+  }
   if (std::optional<ObjectReader> r = root.optional_object("slo")) {
     Json sj = Json::object();
     if (r->has("ttft_p99_s")) sj["ttft_p99_s"] = *(sc.slo.ttft_p99_s = r->number("ttft_p99_s", Range::positive()));

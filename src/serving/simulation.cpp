@@ -78,9 +78,20 @@ class Simulation final : public ReplicaObserver {
     pool.result.role = ps.role;
     pool.result.replicas = ps.deployment.replicas;
     pool.result.chips_per_replica = ps.deployment.chips_per_replica();
-    pool.result.memory = parallelism::plan_memory(ps.model, ps.hardware, ps.deployment, limits);
-    parallelism::require_fit(ps.model, ps.hardware, ps.deployment, pool.result.memory, limits);
-    if (ps.speculative.enabled()) {
+    if (ps.hybrid.enabled()) {
+      if (ps.speculative.enabled()) throw InfeasibleError("speculative decoding with a hybrid CPU/GPU placement is not modelled");
+      const HybridMemory hm = plan_hybrid_memory(ps.model, ps.hardware, ps.deployment, ps.hybrid, limits);
+      pool.result.memory = hm.accelerator;
+      pool.result.memory.kv_token_capacity = hm.kv_token_capacity;
+      pool.result.host_memory = hm.host;
+      pool.pricer = std::make_unique<HybridPricer>(ps.model, ps.hardware, ps.deployment, ps.hybrid);
+    } else {
+      pool.result.memory = parallelism::plan_memory(ps.model, ps.hardware, ps.deployment, limits);
+      parallelism::require_fit(ps.model, ps.hardware, ps.deployment, pool.result.memory, limits);
+    }
+    if (pool.pricer) {
+      // hybrid: priced above
+    } else if (ps.speculative.enabled()) {
       pool.pricer = std::make_unique<SpeculativePricer>(ps.speculative, *pool.cost, ps.hardware, ps.deployment);
       // The proposer's weights and KV cache share the chips with the target's.
       const DraftMemory dm = draft_memory(ps.speculative, ps.model, ps.deployment);
@@ -302,6 +313,8 @@ class Simulation final : public ReplicaObserver {
 };
 
 }  // namespace
+
+void check_runnable(const SimulationSpec& spec) { Simulation s(spec, nullptr); }
 
 SimulationResult simulate(const SimulationSpec& spec, StepListener* listener) {
   Simulation s(spec, listener);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
@@ -210,6 +211,50 @@ TEST(StepCostCache, EqualsFullEvaluationOnRandomSteps) {
       ASSERT_NEAR(b.bytes_per_chip / a.bytes_per_chip, 1.0, 1e-12);
     }
   }
+}
+
+}  // namespace
+}  // namespace infersim::roofline
+
+namespace infersim::roofline {
+namespace {
+
+TEST(Quantization, Int4WeightBytesAndBatchOneSpeedup) {
+  // AWQ-style W4A16: 4-bit weights with one fp16 scale per 128, 16-bit embedding and LM head. On a
+  // memory-bound GPU batch-1 decode time tracks the bytes read, so the speed-up over fp16 is about the ratio of
+  // weight bytes: (2 x 6.74e9) / (0.5156 x 6.48e9 + 2 x 0.26e9) ~ 3.5, less the fixed per-kernel costs.
+  // The AWQ paper measures 2.61x for Llama-2-7B on an RTX A6000 (TinyChat); the issue asks for 2.5-3.5x.
+  const auto m = model::load_model("llama-2-7b");
+  const auto hw = hardware::load_hardware("rtx-a6000");
+  auto fp16 = native(m);
+  auto int4 = fp16;
+  int4.weight_dtype = DType::int4;
+  OperatorTable t;
+  StepCostModel(m, hw, int4).build(StepShape::decode(1, 256), t);
+  const double layer_weights = 32 * (4096.0 * 4096 * 4 + 3 * 4096.0 * 11008);
+  double int4_gemm_bytes = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.name[i] == "qkv_proj" || t.name[i] == "o_proj" || t.name[i] == "mlp_up_gate" || t.name[i] == "mlp_down") {
+      int4_gemm_bytes += t.count[i] * static_cast<double>(t.bytes[i]);
+    }
+  }
+  const double activations = 32 * 2.0 * (4096 + 12288 + 4096 + 4096 + 4096 + 22016 + 11008 + 4096);
+  EXPECT_NEAR((int4_gemm_bytes - activations) / (layer_weights * (0.5 + 2.0 / 128)), 1.0, 1e-5);
+  const double t16 = StepCostModel(m, hw, fp16).evaluate(StepShape::decode(1, 256)).time_s;
+  const double t4 = StepCostModel(m, hw, int4).evaluate(StepShape::decode(1, 256)).time_s;
+  std::printf("llama-2-7b batch-1 decode on rtx-a6000: fp16 %.2f ms, int4 %.2f ms, %.2fx\n", t16 * 1e3, t4 * 1e3, t16 / t4);
+  EXPECT_GE(t16 / t4, 2.5);
+  EXPECT_LE(t16 / t4, 3.5);
+}
+
+TEST(Quantization, Fp4OnlyWhereTheChipHasIt) {
+  const auto m = model::load_model("llama-3.1-8b");
+  auto d = native(m);
+  d.weight_dtype = DType::fp4;
+  EXPECT_THROW(StepCostModel(m, hardware::load_hardware("h100-sxm"), d), InfeasibleError);
+  EXPECT_NO_THROW(StepCostModel(m, hardware::load_hardware("b200"), d));
+  d.activation_dtype = DType::fp4;
+  EXPECT_NO_THROW(StepCostModel(m, hardware::load_hardware("b200"), d));
 }
 
 }  // namespace

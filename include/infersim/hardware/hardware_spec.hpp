@@ -28,8 +28,12 @@ struct MemorySpec {
   double reserved_bytes = 0;        // kept by the runtime
 };
 
+enum class AllReduceAlgorithm { ring, tree };
+inline constexpr std::array<std::string_view, 2> kAllReduceAlgorithmNames = {"ring", "tree"};
+
 struct InterconnectSpec {
   std::string scale_up_name;
+  AllReduceAlgorithm all_reduce = AllReduceAlgorithm::ring;  // latency steps: 2(t-1) ring, 2 ceil(log2 t) tree
   std::optional<double> scale_up_bandwidth_bytes_per_s;  // per chip, one direction
   double scale_up_latency_s = 0;
   int scale_up_domain_chips = 1;

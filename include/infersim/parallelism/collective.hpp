@@ -10,6 +10,7 @@ namespace infersim::parallelism {
 struct Link {
   double bandwidth_bytes_per_s = 0;  // one direction, per chip
   double latency_s = 0;              // per algorithm step
+  hardware::AllReduceAlgorithm all_reduce = hardware::AllReduceAlgorithm::ring;
 };
 
 /// The link a group of `group_size` chips communicates over: scale-up within the domain, else scale-out.
@@ -21,7 +22,8 @@ struct CollectiveCost {
   double latency_s = 0;       // summed step latencies
 };
 
-/// Ring all-reduce of `bytes` per chip: 2(t-1)/t * S sent, 2(t-1) latency steps.
+/// All-reduce of `bytes` per chip: 2(t-1)/t * S sent; 2(t-1) latency steps for a ring, 2 ceil(log2 t) for a
+/// tree (recursive halving and doubling), as the link says.
 CollectiveCost all_reduce(double bytes, int group_size, const Link& link);
 /// All-gather producing `bytes` per chip: (t-1)/t * S sent, (t-1) steps.
 CollectiveCost all_gather(double bytes, int group_size, const Link& link);

@@ -24,6 +24,13 @@ struct DeploymentSpec {
   int total_chips() const { return chips_per_replica() * replicas; }
 };
 
+/// Which once-per-model parts a set of chips holds: a deployment normally holds both; with hybrid CPU/GPU
+/// placement the layers are split between two devices and the embedding and LM head sit on one of them.
+struct Placement {
+  bool embedding = true;
+  bool lm_head = true;
+};
+
 /// Bytes per weight element including quantization scales (int4: fp16 scale per group; fp4: fp8 scale per group).
 double weight_bytes_per_element(const DeploymentSpec& d);
 

@@ -20,7 +20,7 @@ struct MemoryPlan {
   double kv_bytes_per_token_per_chip = 0;
   double kv_bytes_per_chip = 0;        // budget - weights - workspace (negative: does not fit)
   std::int64_t kv_token_capacity = 0;  // tokens of KV cache one replica holds
-  int layers_per_chip = 0;             // ceil(L / p)
+  double layers_per_chip = 0;          // ceil(L / p); L / p for LPU and wafer-scale parts (operator placement)
 
   bool fits() const { return kv_bytes_per_chip > 0 && kv_token_capacity > 0; }
 };
@@ -32,14 +32,27 @@ struct WorkspaceLimits {
 };
 
 MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& hw, const DeploymentSpec& d,
-                       const WorkspaceLimits& limits = {});
+                       const WorkspaceLimits& limits = {}, const Placement& placement = {});
+
+/// The model restricted to `count` consecutive layers starting at `first` (for hybrid placement); the MoE
+/// dense-layer count is adjusted to the slice.
+model::ModelSpec slice_layers(const model::ModelSpec& m, int first, int count);
 
 /// Divisibility and data-type checks: throws InfeasibleError naming the offending setting and a valid one.
 void validate_deployment(const model::ModelSpec& m, const hardware::HardwareSpec& hw, const DeploymentSpec& d);
 
-/// The smallest tensor x pipeline parallelism (fewest chips) whose memory plan fits, if any up to 4096 chips.
+/// What a search for the smallest deployment may change and must achieve.
+struct FitRequirement {
+  std::int64_t min_kv_tokens = 1;  // KV-cache tokens one replica must hold
+  bool vary_tensor_parallel = true;
+  bool vary_pipeline_parallel = true;
+};
+
+/// The smallest tensor x pipeline parallelism (fewest chips; tensor parallelism inside the scale-up domain
+/// first) whose memory plan fits, if any up to 4096 chips.
 std::optional<DeploymentSpec> smallest_fitting_deployment(const model::ModelSpec& m, const hardware::HardwareSpec& hw,
-                                                          const DeploymentSpec& d, const WorkspaceLimits& limits = {});
+                                                          const DeploymentSpec& d, const WorkspaceLimits& limits = {},
+                                                          const FitRequirement& need = {});
 
 /// Throw InfeasibleError when the plan does not fit: states the bytes needed per chip, the memory available,
 /// and the smallest parallelism that fits.

@@ -36,7 +36,8 @@ double expected_distinct_experts(double experts, double k, double tokens, double
 class StepCostModel {
  public:
   /// Validates the deployment against the model and hardware (throws InfeasibleError).
-  StepCostModel(const model::ModelSpec& m, const hardware::HardwareSpec& hw, const parallelism::DeploymentSpec& d);
+  StepCostModel(const model::ModelSpec& m, const hardware::HardwareSpec& hw, const parallelism::DeploymentSpec& d,
+                const parallelism::Placement& placement = {});
 
   /// The operators of one step on one chip, priced by the roofline kernel.
   void build(const StepShape& shape, OperatorTable& table) const;
@@ -74,6 +75,7 @@ class StepCostModel {
   model::ModelSpec model_;
   hardware::HardwareSpec hw_;
   parallelism::DeploymentSpec dep_;
+  parallelism::Placement placement_;
   // Derived once.
   double tile_rows_ = 1;
   double gemm_s_per_flop_ = 0, vector_s_per_flop_ = 0, s_per_byte_ = 0, launch_s_ = 0;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "infersim/parallelism/memory_plan.hpp"
 #include "infersim/roofline/step_shape.hpp"
 #include "infersim/serving/metrics.hpp"
+#include "infersim/serving/hybrid.hpp"
 #include "infersim/serving/replica.hpp"
 #include "infersim/serving/request_table.hpp"
 #include "infersim/serving/serving_spec.hpp"
@@ -32,6 +34,8 @@ struct PoolSpec {
   SchedulerSpec scheduler;
   Router router = Router::round_robin;
   SpeculativeSpec speculative;
+  HybridSpec hybrid;    // llama.cpp-style CPU/GPU split (gpu_layers)
+  std::string sizing;  // how the parallelism was chosen, when it was sized automatically
 };
 
 /// How a prompt's KV cache moves from a prefill replica to a decode replica (disaggregated serving).
@@ -66,6 +70,7 @@ struct PoolResult {
   double peak_flops_per_s = 0;      // per chip, at the activation type
   double memory_bytes_per_s = 0;    // per chip
   double draft_weight_bytes_per_chip = 0;  // speculative proposer
+  std::optional<parallelism::MemoryPlan> host_memory;  // hybrid placement: the host's share
 };
 
 struct SimulationResult {
@@ -84,5 +89,9 @@ struct SimulationResult {
 
 /// Run a simulation; throws ConfigError / InfeasibleError for inputs that cannot run.
 SimulationResult simulate(const SimulationSpec& spec, StepListener* listener = nullptr);
+
+/// Build everything a simulation needs (pools, memory plans, pricers, the workload's trace) without running
+/// it: throws what simulate() would throw before its first event.
+void check_runnable(const SimulationSpec& spec);
 
 }  // namespace infersim::serving

@@ -1,4 +1,5 @@
-// Speculative decoding and disaggregated serving in the simulation, against closed forms.
+// The efficiency techniques in the serving simulation against closed forms: speculative decoding,
+// disaggregated prefill/decode, SRAM-only chips, hybrid CPU/GPU placement, expert parallelism.
 
 #include <gtest/gtest.h>
 
@@ -6,6 +7,8 @@
 #include <cstdio>
 
 #include "infersim/model/model_stats.hpp"
+#include "infersim/scenario/scenario_loader.hpp"
+#include "support/paths.hpp"
 #include "infersim/roofline/step_cost.hpp"
 #include "support/serving.hpp"
 
@@ -112,6 +115,75 @@ TEST(Disaggregated, TtftIncludesTheKvTransfer) {
   EXPECT_GT(r.pools[1].replica_stats[0].decode_sequence_steps, 0);
   EXPECT_EQ(r.pools[0].replica_stats[0].decode_sequence_steps, 0);
   for (const auto& q : r.request_table) ASSERT_EQ(q.generated, q.output_tokens);
+}
+
+TEST(SramOnlyChips, LpuChipCountForLlama2_70bFollowsTheSramArithmetic) {
+  // configs/scenarios/groq-lpu-llama-2-70b.json sizes the deployment automatically. By hand: every chip gives
+  // 0.23 GB of SRAM less its activation workspace; the model needs 2 bytes per parameter (68.98e9 parameters)
+  // plus the KV cache of 32 requests of the workload's mean length, 2 x 80 layers x 8 KV heads x 128 x 2 bytes
+  // = 327,680 bytes per token (more when tensor parallelism exceeds the 8 KV heads and replicates them).
+  const auto sc = scenario::load_scenario(testing::source_path("configs/scenarios/groq-lpu-llama-2-70b.json"));
+  const auto& pool = sc.simulation.pools[0];
+  const int chips = pool.deployment.chips_per_replica();
+  const auto& w = sc.simulation.workload;
+  const double mean_tokens = w.input.expected() + w.output.expected();
+  const double kv = 327680.0 * std::ceil(32 * mean_tokens);
+  const double weights = model::count_parameters(pool.model).total() * 2.0;
+  const parallelism::WorkspaceLimits limits{pool.scheduler.max_batched_tokens, pool.scheduler.max_batch_size};
+  const auto plan = parallelism::plan_memory(pool.model, pool.hardware, pool.deployment, limits);
+  const double usable = 0.23e9 - plan.workspace_bytes_per_chip;
+  const double minimum = (weights + kv) / usable;
+  std::printf("LPU chips: %d (tensor %d x pipeline %d); SRAM arithmetic: %.1f\n", chips, pool.deployment.tensor_parallel,
+              pool.deployment.pipeline_parallel, minimum);
+  EXPECT_GE(chips, std::ceil(minimum));
+  EXPECT_LE(chips, 1.1 * minimum);  // rounding to whole tensor x pipeline shapes, and KV replication
+  EXPECT_FALSE(pool.sizing.empty());
+}
+
+TEST(Hybrid, DecodeTimeIsTheBytesOnEachDevice) {
+  // Batch-1 decode of a llama.cpp-style split is memory-bound on both devices: time ~ the accelerator's
+  // share of the weights / its effective bandwidth + the host's share / the host's effective bandwidth.
+  auto spec = one_pool("llama-3.1-8b", "rtx-4090", "continuous", 1, 2048);
+  auto& pool = spec.pools[0];
+  pool.hybrid.gpu_layers = 16;
+  pool.hybrid.host = hardware::load_hardware("epyc-9654");
+  fixed_tokens(spec, 128, 64);
+  spec.workload.requests = 3;
+  spec.workload.process = workload::ArrivalProcess::poisson;
+  spec.workload.rate_per_s = 0.001;
+  const auto r = simulate(spec);
+  ASSERT_EQ(r.completed, 3);
+  const auto c = model::count_parameters(pool.model);
+  const double per_layer = c.layers() / 32 * 2.0;
+  const double gpu_bw = pool.hardware.memory.bandwidth_bytes_per_s * pool.hardware.efficiency.memory;
+  const double host_bw = pool.hybrid.host.memory.bandwidth_bytes_per_s * pool.hybrid.host.efficiency.memory;
+  // The host reads its layers and the whole LM head; of the embedding only the token's row.
+  auto expected = [&](int gpu_layers) {
+    return gpu_layers * per_layer / gpu_bw + ((32 - gpu_layers) * per_layer + c.lm_head * 2.0) / host_bw;
+  };
+  std::printf("hybrid TPOT %.2f ms; bytes / bandwidth %.2f ms\n", r.tpot.p50 * 1e3, expected(16) * 1e3);
+  EXPECT_NEAR(r.tpot.p50 / expected(16), 1.0, 0.1);
+  // More layers on the accelerator: faster, by the bytes that moved to the faster memory.
+  pool.hybrid.gpu_layers = 28;
+  const double t28 = simulate(spec).tpot.p50;
+  EXPECT_NEAR((t28 / r.tpot.p50) / (expected(28) / expected(16)), 1.0, 0.1);
+}
+
+TEST(ExpertParallel, AllToAllMovesTheRoutedTokens) {
+  // Dispatch and combine each move T k d b_a bytes across the expert-parallel group: T k d b_a / e per chip, of
+  // which (e - 1) / e leaves it.
+  const auto m = model::load_model("mixtral-8x7b");
+  parallelism::DeploymentSpec d;
+  d.tensor_parallel = 8;
+  d.expert_parallel = 8;
+  const roofline::StepCostModel cost(m, hardware::load_hardware("h100-sxm"), d);
+  roofline::OperatorTable t;
+  cost.build(roofline::StepShape::decode(64, 1000), t);
+  double dispatch = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.name[i] == "ep_dispatch") dispatch = t.bytes[i];
+  }
+  EXPECT_NEAR(dispatch / (64.0 * 2 * 4096 * 2 / 8 * 7 / 8), 1.0, 1e-6);
 }
 
 }  // namespace
