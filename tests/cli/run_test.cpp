@@ -150,3 +150,25 @@ TEST(Run, EveryShippedScenarioRunsAndValidates) {
 
 }  // namespace
 }  // namespace infersim
+
+namespace infersim {
+namespace {
+
+TEST(Study, EfficiencyTableRunsEveryRow) {
+  // Fewer requests than the shipped study, so that the test is quick; every row must run.
+  const auto r = testing::run_cli("study " + testing::source_path("configs/studies/efficiency-table.json") +
+                                  " --set workload.requests=150");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* row : {"Dense baseline", "Mixture of experts", "FP8", "INT4", "Speculative decoding", "LPU (Groq)",
+                          "Disaggregated"}) {
+    EXPECT_NE(r.out.find(std::string("| ") + row), std::string::npos) << row;
+  }
+  EXPECT_EQ(r.out.find("cannot run"), std::string::npos) << r.out;
+  const auto csv = testing::run_cli("study " + testing::source_path("configs/studies/efficiency-table.json") +
+                                    " --set workload.requests=50 --format csv");
+  ASSERT_EQ(csv.exit_code, 0);
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 9);  // header + 8 rows
+}
+
+}  // namespace
+}  // namespace infersim
