@@ -167,7 +167,9 @@ void validate_deployment(const model::ModelSpec& m, const hardware::HardwareSpec
 std::optional<DeploymentSpec> smallest_fitting_deployment(const model::ModelSpec& m, const hardware::HardwareSpec& hw,
                                                           const DeploymentSpec& d, const WorkspaceLimits& limits,
                                                           const FitRequirement& need) {
-  for (int chips = 1; chips <= 4096; ++chips) {
+  // Without a scale-out network a deployment cannot span more than one scale-up domain.
+  const int max_chips = hw.interconnect.scale_out_bandwidth_bytes_per_s ? 4096 : std::min(4096, hw.interconnect.scale_up_domain_chips);
+  for (int chips = 1; chips <= max_chips; ++chips) {
     // Prefer tensor parallelism inside the scale-up domain, pipeline stages for the rest.
     const int t_max = need.vary_tensor_parallel ? std::min(chips, std::max(1, hw.interconnect.scale_up_domain_chips))
                                                 : d.tensor_parallel;

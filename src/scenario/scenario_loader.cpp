@@ -205,9 +205,16 @@ void size_auto(serving::PoolSpec& pool, const workload::WorkloadSpec& w, Json& d
   const parallelism::WorkspaceLimits limits{pool.scheduler.max_batched_tokens, pool.scheduler.max_batch_size};
   const auto fit = parallelism::smallest_fitting_deployment(pool.model, pool.hardware, start, limits, need);
   if (!fit) {
-    throw InfeasibleError("no deployment of up to 4096 " + pool.hardware.name + " chips holds " + pool.model.name +
-                          " and the KV cache of " + std::to_string(pool.scheduler.max_batch_size) + " requests of " +
-                          format_number(mean_tokens, 5) + " tokens; lower scheduler.max_batch_size or quantize");
+    const auto& ic = pool.hardware.interconnect;
+    const int limit = ic.scale_out_bandwidth_bytes_per_s ? 4096 : std::min(4096, ic.scale_up_domain_chips);
+    std::string why = "no deployment of up to " + std::to_string(limit) + " " + pool.hardware.name + " chips";
+    if (!ic.scale_out_bandwidth_bytes_per_s) {
+      why += " (its profile has no scale-out network, so a deployment spans at most its scale-up domain of " +
+             std::to_string(ic.scale_up_domain_chips) + ")";
+    }
+    throw InfeasibleError(why + " holds " + pool.model.name + " and the KV cache of " +
+                          std::to_string(pool.scheduler.max_batch_size) + " requests of " + format_number(mean_tokens, 5) +
+                          " tokens; lower scheduler.max_batch_size or quantize");
   }
   d.tensor_parallel = fit->tensor_parallel;
   d.pipeline_parallel = fit->pipeline_parallel;
