@@ -17,6 +17,7 @@ struct Command {
 
 Command add_run_command(CLI::App& app);
 Command add_study_command(CLI::App& app);
+Command add_compare_command(CLI::App& app);
 Command add_roofline_command(CLI::App& app);
 Command add_list_command(CLI::App& app);
 Command add_validate_command(CLI::App& app);

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<infersim::cli::Command> commands;
   commands.push_back(infersim::cli::add_run_command(app));
+  commands.push_back(infersim::cli::add_compare_command(app));
   commands.push_back(infersim::cli::add_study_command(app));
   commands.push_back(infersim::cli::add_roofline_command(app));
   commands.push_back(infersim::cli::add_list_command(app));

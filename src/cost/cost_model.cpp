@@ -1,34 +1,66 @@
 #include "infersim/cost/cost_model.hpp"
 
+#include <algorithm>
+
 namespace infersim::cost {
 
-std::optional<double> chip_price(const hardware::HardwareSpec& hw, std::optional<double> override_price) {
-  if (override_price) return override_price;
-  return hw.price.usd_per_chip_hour;
-}
-
-CostReport compute_cost(const serving::SimulationSpec& spec, const serving::SimulationResult& result,
-                        std::optional<double> override_price) {
+CostReport compute_cost(const serving::SimulationSpec& spec, const serving::SimulationResult& r) {
   CostReport c;
   c.priced = true;
-  for (const auto& pool : spec.pools) {
-    const auto price = chip_price(pool.hardware, override_price);
-    if (!price) {
+  double prefill_usd = 0;
+  for (std::size_t p = 0; p < spec.pools.size(); ++p) {
+    const auto& pool = spec.pools[p];
+    if (!pool.usd_per_chip_hour) {
       c.priced = false;
-      c.unpriced_reason = pool.hardware.name + " has no price in its profile; give pricing.usd_per_chip_hour";
+      c.unpriced_reason = pool.hardware.name + " has no price in its profile; give pricing.usd_per_chip_hour or pricing.tco";
       return c;
     }
-    c.usd_per_hour += *price * pool.deployment.total_chips();
+    const double pool_usd_per_hour = *pool.usd_per_chip_hour * pool.deployment.total_chips();
+    c.usd_per_hour += pool_usd_per_hour;
+    // The pool's cost splits between the phases as its chips' busy time does; idle time in proportion.
+    double prefill = 0, busy = 0;
+    for (const auto& rs : r.pools[p].replica_stats) {
+      prefill += rs.prefill_busy_s;
+      busy += rs.prefill_busy_s + rs.decode_busy_s;
+    }
+    prefill_usd += pool_usd_per_hour * r.duration_s / 3600.0 * (busy > 0 ? prefill / busy : 0.0);
   }
-  c.total_usd = c.usd_per_hour * result.duration_s / 3600.0;
-  const double tokens = result.input_tokens + result.output_tokens;
-  if (result.output_tokens > 0) c.usd_per_million_output_tokens = c.total_usd / result.output_tokens * 1e6;
-  if (result.input_tokens > 0) c.usd_per_million_input_tokens = c.total_usd / result.input_tokens * 1e6;
-  if (tokens > 0) c.usd_per_million_total_tokens = c.total_usd / tokens * 1e6;
+  c.total_usd = c.usd_per_hour * r.duration_s / 3600.0;
+  c.usd_per_day = c.usd_per_hour * 24.0;
+  c.prefill_share = c.total_usd > 0 ? prefill_usd / c.total_usd : 0.0;
+  const double decode_usd = c.total_usd - prefill_usd;
+  if (r.input_tokens > 0) c.usd_per_million_input_tokens = prefill_usd / r.input_tokens * 1e6;
+  if (r.output_tokens > 0) {
+    c.usd_per_million_output_tokens = decode_usd / r.output_tokens * 1e6;
+    c.usd_per_million_output_tokens_all_in = c.total_usd / r.output_tokens * 1e6;
+  }
+  if (r.input_tokens + r.output_tokens > 0) c.usd_per_million_total_tokens = c.total_usd / (r.input_tokens + r.output_tokens) * 1e6;
+  // Per request: the chip time of the steps it was in, by its share of their tokens; idle time spread in
+  // proportion, so that the requests' costs add up to the total.
+  std::vector<double> per_request;
+  per_request.reserve(r.request_table.size());
+  double attributed = 0;
+  for (const auto& q : r.request_table) {
+    if (!q.done()) continue;
+    per_request.push_back(q.cost_usd);
+    attributed += q.cost_usd;
+  }
+  if (attributed > 0) {
+    const double scale = c.total_usd / attributed;
+    for (double& v : per_request) v *= scale;
+  }
+  c.usd_per_request = serving::summarize(per_request);
   return c;
 }
 
-EnergyReport compute_energy(const serving::SimulationSpec& spec, const serving::SimulationResult& result) {
+std::optional<double> idle_power_w(const hardware::HardwareSpec& hw, const EnergySpec& energy) {
+  if (hw.power.idle_w) return hw.power.idle_w;
+  if (hw.power.tdp_w) return *hw.power.tdp_w * energy.idle_fraction_of_tdp;
+  return std::nullopt;
+}
+
+EnergyReport compute_energy(const serving::SimulationSpec& spec, const serving::SimulationResult& r,
+                            const EnergySpec& energy) {
   EnergyReport e;
   e.known = true;
   for (std::size_t p = 0; p < spec.pools.size(); ++p) {
@@ -38,15 +70,24 @@ EnergyReport compute_energy(const serving::SimulationSpec& spec, const serving::
       e.unknown_reason = hw.name + " has no TDP in its profile";
       return e;
     }
-    if (!hw.power.idle_w) e.idle_power_assumed_zero = true;
+    if (!hw.power.idle_w && std::find(e.idle_assumed.begin(), e.idle_assumed.end(), hw.name) == e.idle_assumed.end()) {
+      e.idle_assumed.push_back(hw.name);
+    }
+    const double idle = *idle_power_w(hw, energy);
     const double chips_per_replica = spec.pools[p].deployment.chips_per_replica();
-    const double idle = hw.power.idle_w.value_or(0.0);
-    for (const auto& rs : result.pools[p].replica_stats) {
-      e.total_j += chips_per_replica * (idle * result.duration_s + rs.active_energy_j);
+    // Each chip: idle power the whole time, plus (TDP - idle) x utilization during its steps.
+    for (const auto& rs : r.pools[p].replica_stats) {
+      e.it_j += chips_per_replica * (idle * r.duration_s + (*hw.power.tdp_w - idle) * rs.utilized_chip_s);
     }
   }
-  if (result.duration_s > 0) e.average_power_w = e.total_j / result.duration_s;
-  if (result.output_tokens > 0) e.joules_per_output_token = e.total_j / result.output_tokens;
+  e.facility_j = e.it_j * energy.pue;
+  if (r.duration_s > 0) {
+    e.average_power_w = e.it_j / r.duration_s;
+    e.facility_kwh_per_day = e.facility_j / r.duration_s * 86400.0 / 3.6e6;
+  }
+  if (r.output_tokens > 0) e.joules_per_output_token = e.it_j / r.output_tokens;
+  const double tokens = r.input_tokens + r.output_tokens;
+  if (tokens > 0) e.kg_co2_per_million_tokens = e.facility_j / 3.6e6 * energy.grid_kg_co2_per_kwh / tokens * 1e6;
   return e;
 }
 

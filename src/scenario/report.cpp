@@ -97,8 +97,8 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
   }
   const double n = std::max(1, replicas_total);
 
-  const cost::CostReport c = cost::compute_cost(spec, r, sc.pricing.usd_per_chip_hour);
-  const cost::EnergyReport e = cost::compute_energy(spec, r);
+  const cost::CostReport c = cost::compute_cost(spec, r);
+  const cost::EnergyReport e = cost::compute_energy(spec, r, sc.energy);
 
   Json metrics;
   metrics["requests_completed"] = r.completed;
@@ -145,17 +145,38 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
   Json cj;
   cj["usd_per_hour"] = nullable(c.priced, c.usd_per_hour);
   cj["total_usd"] = nullable(c.priced, c.total_usd);
+  cj["usd_per_day"] = nullable(c.priced, c.usd_per_day);
   cj["usd_per_million_input_tokens"] = nullable(c.priced, c.usd_per_million_input_tokens);
   cj["usd_per_million_output_tokens"] = nullable(c.priced, c.usd_per_million_output_tokens);
   cj["usd_per_million_total_tokens"] = nullable(c.priced, c.usd_per_million_total_tokens);
+  cj["usd_per_million_output_tokens_all_in"] = nullable(c.priced, c.usd_per_million_output_tokens_all_in);
+  cj["prefill_share"] = nullable(c.priced, c.prefill_share);
+  cj["usd_per_request"] = c.priced ? distribution(c.usd_per_request) : Json(nullptr);
+  cj["busy_fraction"] = busy / n;  // beside the cost: chips are paid for when idle too
+  cj["requests_per_day"] = per_s(static_cast<double>(r.completed)) * 86400.0;
   if (!c.priced) cj["note"] = c.unpriced_reason;
+  Json prices = Json::array();
+  for (const auto& pool : spec.pools) {
+    prices.push_back({{"pool", pool.name}, {"hardware", pool.hardware.name},
+                      {"usd_per_chip_hour", pool.usd_per_chip_hour ? Json(*pool.usd_per_chip_hour) : Json(nullptr)},
+                      {"basis", pool.price_basis}});
+  }
+  cj["prices"] = prices;
   metrics["cost"] = cj;
   Json ej;
   ej["joules_per_output_token"] = nullable(e.known, e.joules_per_output_token);
   ej["average_power_w"] = nullable(e.known, e.average_power_w);
-  ej["total_kwh"] = nullable(e.known, e.total_j / 3.6e6);
-  if (!e.known) ej["note"] = e.unknown_reason;
-  else if (e.idle_power_assumed_zero) ej["note"] = "the hardware profile has no idle power; idle counted as 0 W";
+  ej["total_kwh"] = nullable(e.known, e.it_j / 3.6e6);
+  ej["facility_kwh_per_day"] = nullable(e.known, e.facility_kwh_per_day);
+  ej["kg_co2_per_million_tokens"] = nullable(e.known, e.kg_co2_per_million_tokens);
+  if (!e.known) {
+    ej["note"] = e.unknown_reason;
+  } else if (!e.idle_assumed.empty()) {
+    std::string names;
+    for (const auto& n2 : e.idle_assumed) names += (names.empty() ? "" : ", ") + n2;
+    ej["note"] = "no idle power in the profile of " + names + ": idle taken as " +
+                 format_number(sc.energy.idle_fraction_of_tdp * 100, 3) + "% of TDP";
+  }
   metrics["energy"] = ej;
 
   Json report;
@@ -250,12 +271,15 @@ void print_report_table(std::ostream& os, const Json& report) {
        << num(o["goodput_requests_per_s"]) << " requests/s; p99 targets " << (o["p99_met"].get<bool>() ? "met" : "missed") << "\n";
   }
   const Json& c = m["cost"];
-  os << "cost: $" << num(c["usd_per_hour"]) << "/hour, $" << num(c["usd_per_million_output_tokens"]) << " per million output tokens, $"
-     << num(c["usd_per_million_total_tokens"]) << " per million tokens";
+  os << "cost: $" << num(c["usd_per_hour"]) << "/hour ($" << num(c["usd_per_day"], 5) << "/day); per million tokens: $"
+     << num(c["usd_per_million_input_tokens"]) << " input, $" << num(c["usd_per_million_output_tokens"]) << " output, $"
+     << num(c["usd_per_million_total_tokens"]) << " all; per request $" << num(c["usd_per_request"].is_null() ? Json(nullptr) : c["usd_per_request"]["p50"])
+     << " p50 / $" << num(c["usd_per_request"].is_null() ? Json(nullptr) : c["usd_per_request"]["p99"]) << " p99";
   if (c.contains("note")) os << " (" << c["note"].get<std::string>() << ")";
   os << "\n";
   const Json& e = m["energy"];
-  os << "energy: " << num(e["joules_per_output_token"]) << " J per output token, " << num(e["average_power_w"]) << " W average";
+  os << "energy: " << num(e["joules_per_output_token"]) << " J per output token, " << num(e["average_power_w"])
+     << " W average, " << num(e["kg_co2_per_million_tokens"]) << " kg CO2 per million tokens";
   if (e.contains("note")) os << " (" << e["note"].get<std::string>() << ")";
   os << "\n";
 }

@@ -387,9 +387,48 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     out["slo"] = sj;
   }
   if (std::optional<ObjectReader> r = root.optional_object("pricing")) {
-    sc.pricing.usd_per_chip_hour = r->number("usd_per_chip_hour", Range::non_negative());
-    out["pricing"] = Json{{"usd_per_chip_hour", *sc.pricing.usd_per_chip_hour}};
+    Json pj = Json::object();
+    if (r->has("usd_per_chip_hour")) {
+      sc.pricing.usd_per_chip_hour = r->number("usd_per_chip_hour", Range::non_negative());
+      pj["usd_per_chip_hour"] = *sc.pricing.usd_per_chip_hour;
+    }
+    if (std::optional<ObjectReader> t = r->optional_object("tco")) {
+      cost::TcoSpec tco;
+      tco.purchase_usd_per_chip = t->number("purchase_usd_per_chip", Range::positive());
+      tco.amortization_years = t->number_or("amortization_years", tco.amortization_years, Range::between(0.1, 50));
+      tco.utilization = t->number_or("utilization", tco.utilization, Range::fraction());
+      tco.pue = t->number_or("pue", tco.pue, Range::between(1.0, 5.0));
+      tco.electricity_usd_per_kwh = t->number_or("electricity_usd_per_kwh", tco.electricity_usd_per_kwh, Range::non_negative());
+      tco.hosting_usd_per_kw_month = t->number_or("hosting_usd_per_kw_month", tco.hosting_usd_per_kw_month, Range::non_negative());
+      t->finish();
+      sc.pricing.tco = tco;
+      pj["tco"] = Json{{"purchase_usd_per_chip", tco.purchase_usd_per_chip}, {"amortization_years", tco.amortization_years},
+                       {"utilization", tco.utilization}, {"pue", tco.pue},
+                       {"electricity_usd_per_kwh", tco.electricity_usd_per_kwh},
+                       {"hosting_usd_per_kw_month", tco.hosting_usd_per_kw_month}};
+    }
+    if (sc.pricing.usd_per_chip_hour && sc.pricing.tco) {
+      r->error("tco", "give either usd_per_chip_hour or tco, not both");
+    } else if (!sc.pricing.usd_per_chip_hour && !sc.pricing.tco && r->valid()) {
+      d.error(r->path(), "pricing needs usd_per_chip_hour or tco");
+    }
     r->finish();
+    out["pricing"] = pj;
+  }
+  {
+    Json ej = Json::object();
+    std::optional<ObjectReader> r = root.optional_object("energy");
+    auto& e = sc.energy;
+    if (r) {
+      e.pue = r->number_or("pue", e.pue, Range::between(1.0, 5.0));
+      e.grid_kg_co2_per_kwh = r->number_or("grid_kg_co2_per_kwh", e.grid_kg_co2_per_kwh, Range::non_negative());
+      e.idle_fraction_of_tdp = r->number_or("idle_fraction_of_tdp", e.idle_fraction_of_tdp, Range::between(0, 1));
+      r->finish();
+    }
+    ej["pue"] = e.pue;
+    ej["grid_kg_co2_per_kwh"] = e.grid_kg_co2_per_kwh;
+    ej["idle_fraction_of_tdp"] = e.idle_fraction_of_tdp;
+    out["energy"] = ej;
   }
   root.finish();
 
@@ -405,6 +444,12 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
       }
     }
     throw ConfigError(items);
+  }
+  // What each pool pays per chip-hour: the scenario's price, its TCO, or the profile's dated price.
+  for (auto& p : pools) {
+    const cost::ChipPrice price = cost::resolve_chip_price(p.hardware, sc.pricing.usd_per_chip_hour, sc.pricing.tco);
+    p.usd_per_chip_hour = price.usd_per_chip_hour;
+    p.price_basis = price.basis;
   }
   sc.simulation.pools = std::move(pools);
   sc.resolved = std::move(out);

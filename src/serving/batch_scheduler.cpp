@@ -16,6 +16,7 @@ std::size_t RunningSet::push(std::uint32_t request, std::uint64_t admission, std
   generated.push_back(r.generated);
   output.push_back(r.output_tokens);
   last_token.push_back(r.last_token);
+  cost_usd.push_back(r.cost_usd);
   finished.push_back(0);
   return id.size() - 1;
 }
@@ -31,6 +32,7 @@ void RunningSet::remove_swap(std::size_t i) {
     generated[i] = generated[last];
     output[i] = output[last];
     last_token[i] = last_token[last];
+    cost_usd[i] = cost_usd[last];
     finished[i] = finished[last];
   }
   id.pop_back();
@@ -41,6 +43,7 @@ void RunningSet::remove_swap(std::size_t i) {
   generated.pop_back();
   output.pop_back();
   last_token.pop_back();
+  cost_usd.pop_back();
   finished.pop_back();
 }
 
@@ -61,6 +64,7 @@ void RunningSet::clear() {
   generated.clear();
   output.clear();
   last_token.clear();
+  cost_usd.clear();
   finished.clear();
 }
 
@@ -139,6 +143,7 @@ void SchedulerContext::preempt_newest() {
   RequestRecord& rec = requests_[id];
   rec.generated = static_cast<std::int32_t>(running_.generated[slot]);
   rec.last_token = running_.last_token[slot];
+  rec.cost_usd = running_.cost_usd[slot];
   rec.preemptions += 1;
   rec.transferred = 0;  // recompute: the KV is gone, the replica prefills it again
   running_.remove_swap(slot);

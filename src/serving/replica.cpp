@@ -73,15 +73,35 @@ void Replica::try_start(std::size_t index) {
   const roofline::StepCost c = pricer_.price(shape);
   const engine::SimTime duration = std::max<engine::SimTime>(1, engine::from_seconds(c.time_s + setup_.scheduler.scheduling_overhead_s));
 
+  // Split the step's chip time between the phases: a mixed step by the times its prefill and decode parts
+  // would take alone.
+  double prefill_share = shape.prefill_tokens > 0 ? 1.0 : 0.0;
+  if (shape.prefill_tokens > 0 && shape.decode_sequences > 0) {
+    roofline::StepShape p = shape, d = shape;
+    p.decode_sequences = 0;
+    p.decode_context_tokens = 0;
+    p.logit_tokens = shape.logit_tokens - shape.decode_tokens();
+    d.prefill_tokens = d.prefill_sequences = d.prefill_context_tokens = 0;
+    d.prefill_attention_pairs = 0;
+    d.logit_tokens = shape.decode_tokens();
+    const double tp = pricer_.price(p).time_s, td = pricer_.price(d).time_s;
+    prefill_share = tp / (tp + td);
+  }
+  const std::int64_t live_tokens =
+      shape.prefill_tokens + static_cast<std::int64_t>(lane.plan.decodes.size()) * shape.decode_tokens_per_sequence;
+  lane.usd_per_token = live_tokens > 0 ? engine::to_seconds(duration) * setup_.usd_per_second / static_cast<double>(live_tokens) : 0.0;
+
   ++stats_.steps;
   stats_.busy_chip_s += c.stage_time_s;
+  stats_.prefill_busy_s += c.stage_time_s * prefill_share;
+  stats_.decode_busy_s += c.stage_time_s * (1.0 - prefill_share);
   stats_.flops_per_chip += c.flops_per_chip;
   stats_.bytes_per_chip += c.bytes_per_chip;
-  if (setup_.active_power_w > 0 && c.stage_time_s > 0) {
+  if (c.stage_time_s > 0) {
     // Utilization of the busiest unit over the stage: achieved / peak FLOP rate or memory bandwidth.
     const double u = std::min(1.0, std::max(c.flops_per_chip / (setup_.peak_flops_per_s * c.stage_time_s),
                                             c.bytes_per_chip / (setup_.memory_bytes_per_s * c.stage_time_s)));
-    stats_.active_energy_j += setup_.active_power_w * u * c.stage_time_s;
+    stats_.utilized_chip_s += u * c.stage_time_s;
   }
   observer_.on_step(*this, index, now, duration, shape);
   lane.busy = true;
@@ -113,6 +133,7 @@ void Replica::finish_step(std::size_t index) {
     RequestRecord& r = requests_[run.id[slot]];
     r.generated = static_cast<std::int32_t>(run.generated[slot]);
     r.last_token = run.last_token[slot];
+    r.cost_usd = run.cost_usd[slot];
     r.completion = now;
     completed_.push_back(run.id[slot]);
     if (keep_finished) {
@@ -124,9 +145,11 @@ void Replica::finish_step(std::size_t index) {
   for (const auto& p : lane.plan.prefills) {
     run.kv_tokens[p.slot] += p.tokens;
     run.prefill_left[p.slot] -= p.tokens;
+    run.cost_usd[p.slot] += lane.usd_per_token * static_cast<double>(p.tokens);
     if (run.prefill_left[p.slot] > 0) continue;
     if (setup_.role == ReplicaRole::prefill) {
       // Prefill-only replica: the request leaves with its KV (disaggregated serving).
+      requests_[run.id[p.slot]].cost_usd = run.cost_usd[p.slot];
       handoffs_.push_back(run.id[p.slot]);
       leaving_.push_back(p.slot);
       continue;
@@ -134,6 +157,8 @@ void Replica::finish_step(std::size_t index) {
     if (emit_token(lane, p.slot, now)) retire(p.slot);
   }
   stats_.decode_sequence_steps += static_cast<std::int64_t>(lane.plan.decodes.size());
+  const double decode_usd = lane.usd_per_token * static_cast<double>(pricer_.decode_tokens_per_sequence());
+  for (std::uint32_t s : lane.plan.decodes) run.cost_usd[s] += decode_usd;
   if (speculative_) {
     // Each sequence keeps its accepted draft tokens plus the target's own next token, all emitted at once:
     // the first has the gap since the last token, the others a gap of zero.

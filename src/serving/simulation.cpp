@@ -122,7 +122,7 @@ class Simulation final : public ReplicaObserver {
     setup.lanes = ps.deployment.pipeline_parallel;
     setup.peak_flops_per_s = pool.result.peak_flops_per_s;
     setup.memory_bytes_per_s = pool.result.memory_bytes_per_s;
-    if (ps.hardware.power.tdp_w) setup.active_power_w = *ps.hardware.power.tdp_w - ps.hardware.power.idle_w.value_or(0.0);
+    if (ps.usd_per_chip_hour) setup.usd_per_second = *ps.usd_per_chip_hour * ps.deployment.chips_per_replica() / 3600.0;
     for (int r = 0; r < ps.deployment.replicas; ++r) {
       setup.index = replica_index++;
       pool.replicas.push_back(std::make_unique<Replica>(sim_, requests_, *this, setup, *pool.pricer,

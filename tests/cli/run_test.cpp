@@ -61,7 +61,7 @@ TEST(Run, JsonReportHasTheContractKeys) {
   const double hours = get(j, "metrics.simulated_duration_s").get<double>() / 3600;
   const double out_tokens = get(j, "metrics.throughput.output_tokens_per_s").get<double>() *
                             get(j, "metrics.simulated_duration_s").get<double>();
-  EXPECT_NEAR(get(j, "metrics.cost.usd_per_million_output_tokens").get<double>(), price * hours / out_tokens * 1e6, 1e-9);
+  EXPECT_NEAR(get(j, "metrics.cost.usd_per_million_output_tokens_all_in").get<double>(), price * hours / out_tokens * 1e6, 1e-9);
 }
 
 TEST(Run, SetOverridesAKeyAndAnUnknownPathIsAnError) {
@@ -168,6 +168,34 @@ TEST(Study, EfficiencyTableRunsEveryRow) {
                                     " --set workload.requests=50 --format csv");
   ASSERT_EQ(csv.exit_code, 0);
   EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 9);  // header + 8 rows
+}
+
+}  // namespace
+}  // namespace infersim
+
+namespace infersim {
+namespace {
+
+TEST(Compare, ColumnsAndChangesAgainstTheFirst) {
+  const auto path = testing::write_temp("compare_base.json", kScenario);
+  const auto r = testing::run_cli("compare " + path + " " + path + " --variant 'double|pricing={\"usd_per_chip_hour\":7.98}'" +
+                                  " --variant 'MI300X|hardware=mi300x' --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 4u);
+  EXPECT_EQ(j[2]["name"], "double");
+  EXPECT_EQ(j[3]["report"]["deployment"]["pools"][0]["hardware"], "mi300x");
+  // The same scenario twice gives the same numbers; twice the price, twice the cost and the same latency.
+  EXPECT_EQ(j[0]["report"]["metrics"], j[1]["report"]["metrics"]);
+  const auto& c0 = j[0]["report"]["metrics"]["cost"];
+  const auto& c2 = j[2]["report"]["metrics"]["cost"];
+  EXPECT_NEAR(c2["usd_per_million_total_tokens"].get<double>() / c0["usd_per_million_total_tokens"].get<double>(), 2.0, 1e-9);
+  EXPECT_EQ(j[2]["report"]["metrics"]["ttft_s"], j[0]["report"]["metrics"]["ttft_s"]);
+  // The table shows the change against the first column.
+  const auto t = testing::run_cli("compare " + path + " --variant 'double|pricing={\"usd_per_chip_hour\":7.98}'");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("(+100%)"), std::string::npos) << t.out;
+  EXPECT_EQ(testing::run_cli("compare " + path + " --variant 'hardware=h100-sxn'").exit_code, 2);
 }
 
 }  // namespace

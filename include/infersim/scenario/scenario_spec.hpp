@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "infersim/config/json_reader.hpp"
+#include "infersim/cost/cost_model.hpp"
+#include "infersim/cost/pricing.hpp"
 #include "infersim/serving/simulation.hpp"
 
 namespace infersim::scenario {
@@ -20,6 +22,7 @@ struct SloSpec {
 
 struct PricingSpec {
   std::optional<double> usd_per_chip_hour;  // overrides the hardware profile's price
+  std::optional<cost::TcoSpec> tco;         // or: price from the total cost of ownership
 };
 
 struct ScenarioSpec {
@@ -28,6 +31,7 @@ struct ScenarioSpec {
   serving::SimulationSpec simulation;
   SloSpec slo;
   PricingSpec pricing;
+  cost::EnergySpec energy;
   config::Json resolved;  // the scenario with defaults filled in (schema of the input)
 };
 

@@ -46,6 +46,7 @@ struct RunningSet {
   std::vector<std::int64_t> generated;     // output tokens emitted so far
   std::vector<std::int64_t> output;        // output tokens wanted
   std::vector<engine::SimTime> last_token; // when the last output token was emitted
+  std::vector<double> cost_usd;            // cost attributed so far
   std::vector<std::uint8_t> finished;      // done but kept as padding (static batching)
 
   std::size_t size() const { return id.size(); }

@@ -43,13 +43,15 @@ struct ReplicaStats {
   double busy_chip_s = 0;    // sum over steps of the stage time: how long each chip of the replica worked
   double flops_per_chip = 0; // useful FLOPs on one chip, summed over steps
   double bytes_per_chip = 0;
-  double active_energy_j = 0;  // per chip, above idle: (tdp - idle) x utilization x stage time, summed
+  double utilized_chip_s = 0;  // per chip: utilization x stage time, summed (energy above idle is (tdp - idle) x this)
   std::int64_t preemptions = 0;
   std::int64_t kv_blocks_total = 0;
   std::int64_t kv_blocks_peak = 0;
   double kv_block_ns = 0;    // integral of used blocks over time
   std::int64_t decode_sequence_steps = 0;  // decoding sequences summed over steps
   std::int64_t decode_tokens = 0;          // tokens those decodes emitted (> steps with speculative decoding)
+  double prefill_busy_s = 0;  // busy_chip_s split by phase: a mixed step by its prefill and decode parts' own times
+  double decode_busy_s = 0;
 };
 
 struct ReplicaSetup {
@@ -61,7 +63,7 @@ struct ReplicaSetup {
   int lanes = 1;                // pipeline stages: micro-batches in flight
   double peak_flops_per_s = 0;  // for the utilization that drives power
   double memory_bytes_per_s = 0;
-  double active_power_w = 0;    // tdp - idle, per chip (0 when unknown)
+  double usd_per_second = 0;    // the whole replica (0 when unpriced)
 };
 
 class Replica {
@@ -89,6 +91,7 @@ class Replica {
     engine::EventId wake = 0;
     bool wake_pending = false;
     engine::SimTime step_start = 0;
+    double usd_per_token = 0;  // the step's cost over the tokens of live requests in it
   };
 
   void try_start(std::size_t lane);

@@ -15,6 +15,7 @@ struct RequestRecord {
   engine::SimTime first_token = -1;
   engine::SimTime last_token = -1;
   engine::SimTime completion = -1;
+  double cost_usd = 0;            // chip time of the steps it took part in, by its share of their tokens
   std::int32_t input_tokens = 1;
   std::int32_t output_tokens = 1;
   std::int32_t generated = 0;     // output tokens emitted so far

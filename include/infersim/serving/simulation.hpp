@@ -35,6 +35,8 @@ struct PoolSpec {
   Router router = Router::round_robin;
   SpeculativeSpec speculative;
   HybridSpec hybrid;    // llama.cpp-style CPU/GPU split (gpu_layers)
+  std::optional<double> usd_per_chip_hour;  // resolved price (profile, scenario or TCO); nullopt = unknown
+  std::string price_basis;
   std::string sizing;  // how the parallelism was chosen, when it was sized automatically
 };
 
