@@ -51,19 +51,6 @@ const Row kRows[] = {
     {"kg CO2 per M tokens", "metrics.energy.kg_co2_per_million_tokens", 1, ""},
 };
 
-const config::Json* lookup(const config::Json& j, const std::string& dotted) {
-  const config::Json* node = &j;
-  std::size_t start = 0;
-  for (;;) {
-    const auto end = dotted.find('.', start);
-    const std::string key = dotted.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (!node->is_object() || !node->contains(key)) return nullptr;
-    node = &(*node)[key];
-    if (end == std::string::npos) return node;
-    start = end + 1;
-  }
-}
-
 std::vector<std::string> split_variant(const std::string& v) {
   std::vector<std::string> out;
   std::string cur;
@@ -114,10 +101,10 @@ int run_compare(const CompareOptions& o) {
   TextTable table(header, right);
   for (const Row& row : kRows) {
     std::vector<std::string> cells{std::string(row.label) + (row.unit[0] ? std::string(" (") + row.unit + ")" : "")};
-    const config::Json* first = lookup(columns.front().report, row.path);
+    const config::Json* first = config::find_dotted(columns.front().report, row.path);
     bool any = false;
     for (std::size_t i = 0; i < columns.size(); ++i) {
-      const config::Json* v = lookup(columns[i].report, row.path);
+      const config::Json* v = config::find_dotted(columns[i].report, row.path);
       if (!v || !v->is_number()) {
         cells.push_back(o.format == Format::csv ? "" : "n/a");
         continue;

@@ -21,5 +21,7 @@ Command add_compare_command(CLI::App& app);
 Command add_roofline_command(CLI::App& app);
 Command add_list_command(CLI::App& app);
 Command add_validate_command(CLI::App& app);
+Command add_accuracy_command(CLI::App& app);
+Command add_calibrate_command(CLI::App& app);
 
 }  // namespace infersim::cli

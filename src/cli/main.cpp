@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   commands.push_back(infersim::cli::add_roofline_command(app));
   commands.push_back(infersim::cli::add_list_command(app));
   commands.push_back(infersim::cli::add_validate_command(app));
+  commands.push_back(infersim::cli::add_accuracy_command(app));
+  commands.push_back(infersim::cli::add_calibrate_command(app));
 
   try {
     app.parse(argc, argv);

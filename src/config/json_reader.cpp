@@ -328,6 +328,21 @@ Json parse_json_text(std::string_view text, const std::string& file_label) {
   }
 }
 
+const Json* find_dotted(const Json& j, std::string_view dotted) {
+  const Json* node = &j;
+  std::size_t start = 0;
+  for (;;) {
+    const auto end = dotted.find('.', start);
+    const std::string key(dotted.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (!node->is_object()) return nullptr;
+    const auto it = node->find(key);
+    if (it == node->end()) return nullptr;
+    node = &*it;
+    if (end == std::string_view::npos) return node;
+    start = end + 1;
+  }
+}
+
 Json parse_json_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, "", "cannot open the file (does it exist and is it readable?)");

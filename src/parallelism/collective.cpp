@@ -26,8 +26,15 @@ Link link_for_group(const hardware::HardwareSpec& hw, int group_size) {
 
 CollectiveCost all_reduce(double bytes, int t, const Link& link) {
   if (t <= 1) return {};
-  const double steps = link.all_reduce == hardware::AllReduceAlgorithm::tree ? 2.0 * std::ceil(std::log2(t)) : 2.0 * (t - 1);
-  return {2.0 * (t - 1) / t * bytes, steps * link.latency_s};
+  switch (link.all_reduce) {
+    case hardware::AllReduceAlgorithm::in_switch:
+      return {bytes, 2.0 * link.latency_s};
+    case hardware::AllReduceAlgorithm::tree:
+      return {2.0 * (t - 1) / t * bytes, 2.0 * std::ceil(std::log2(t)) * link.latency_s};
+    case hardware::AllReduceAlgorithm::ring:
+      break;
+  }
+  return {2.0 * (t - 1) / t * bytes, 2.0 * (t - 1) * link.latency_s};
 }
 
 CollectiveCost all_gather(double bytes, int t, const Link& link) {

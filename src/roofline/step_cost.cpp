@@ -32,6 +32,12 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
   parallelism::validate_deployment(m, hw, d);
   const auto& eff = hw.efficiency;
   tile_rows_ = std::max(hw.compute.gemm_tile_rows, hw.compute.systolic_array_size);
+  // Weight-only quantized GEMMs (weights narrower than activations: W4A16, W8A16) run in kernels built for
+  // small batches (Marlin, AWQ, llama.cpp's mmq/mmvq) whose MMA fragments are 16 rows, not the large tiles
+  // of dense tensor-core GEMMs. GPUs only: a systolic array pads whatever the weight type.
+  if (hw.compute.systolic_array_size <= 0 && bytes_per_element(d.weight_dtype) < bytes_per_element(d.activation_dtype)) {
+    tile_rows_ = std::min(tile_rows_, 16.0);
+  }
   double gemm_slowdown = 1.0;
   if (bytes_per_element(d.weight_dtype) < bytes_per_element(d.activation_dtype)) gemm_slowdown += d.dequant_overhead;
   gemm_s_per_flop_ = gemm_slowdown / (hw.peak_flops_per_s(d.activation_dtype) * eff.compute);
@@ -102,9 +108,11 @@ void StepCostModel::add_elementwise(OperatorTable& t, std::string_view name, Pha
   t.push(r);
 }
 
-void StepCostModel::add_network(OperatorTable& t, std::string_view name, Phase phase, double count,
-                                const CollectiveCost& c, const Link& link, Segment segment) const {
-  if (count <= 0 || c.bytes_per_chip <= 0) return;
+namespace {
+
+/// A collective as an operator row: bytes each chip sends over the link, plus step latencies and a launch.
+OperatorRow network_row(std::string_view name, Phase phase, double count, const CollectiveCost& c, const Link& link,
+                        const hardware::HardwareSpec& hw, Segment segment) {
   OperatorRow r;
   r.name = name;
   r.phase = phase;
@@ -112,10 +120,27 @@ void StepCostModel::add_network(OperatorTable& t, std::string_view name, Phase p
   r.segment = segment;
   r.count = count;
   r.bytes = c.bytes_per_chip;
-  r.seconds_per_byte = 1.0 / (link.bandwidth_bytes_per_s * hw_.efficiency.network);
-  r.overhead_s = c.latency_s + launch_s_;
+  r.seconds_per_byte = 1.0 / (link.bandwidth_bytes_per_s * hw.efficiency.network);
+  r.overhead_s = c.latency_s + hw.efficiency.kernel_launch_overhead_s;
   r.network = true;
-  t.push(r);
+  return r;
+}
+
+}  // namespace
+
+double price_all_reduce(const hardware::HardwareSpec& hw, int chips, double bytes) {
+  if (chips <= 1) return 0.0;
+  const Link link = parallelism::link_for_group(hw, chips);
+  OperatorTable t;
+  t.push(network_row("all_reduce", Phase::decode, 1, parallelism::all_reduce(bytes, chips, link), link, hw, Segment::layers));
+  evaluate_roofline(t, 1);
+  return static_cast<double>(t.time_s[0]);
+}
+
+void StepCostModel::add_network(OperatorTable& t, std::string_view name, Phase phase, double count,
+                                const CollectiveCost& c, const Link& link, Segment segment) const {
+  if (count <= 0 || c.bytes_per_chip <= 0) return;
+  t.push(network_row(name, phase, count, c, link, hw_, segment));
 }
 
 Phase StepCostModel::phase_of(const StepShape& s) {

@@ -111,14 +111,19 @@ TEST(StepCost, ExpectedDistinctExperts) {
 }
 
 TEST(StepCost, TensorParallelAllReduceBytes) {
-  // Two ring all-reduces per layer of T d b_a bytes: each chip sends 2 (t-1)/t of it.
+  // Two all-reduces per layer of T d b_a bytes. In a ring each chip sends 2 (t-1)/t of it; reduced in the
+  // switch (h100-sxm's NVLink SHARP) each chip sends it once.
   const auto m = model::load_model("llama-3.1-70b");
-  const auto hw = hardware::load_hardware("h100-sxm");
+  auto hw = hardware::load_hardware("h100-sxm");
+  ASSERT_EQ(hw.interconnect.all_reduce, hardware::AllReduceAlgorithm::in_switch);
   const StepCostModel cost(m, hw, native(m, 8));
   OperatorTable t;
   cost.build(StepShape::decode(64, 1024), t);
-  const double per = 2.0 * 7 / 8 * 64 * 8192 * 2;
-  EXPECT_NEAR(sum_of(t, "tp_all_reduce", true) / (2 * 80 * per), 1.0, 1e-6);
+  const double buffer = 64.0 * 8192 * 2;
+  EXPECT_NEAR(sum_of(t, "tp_all_reduce", true) / (2 * 80 * buffer), 1.0, 1e-6);
+  hw.interconnect.all_reduce = hardware::AllReduceAlgorithm::ring;
+  StepCostModel(m, hw, native(m, 8)).build(StepShape::decode(64, 1024), t);
+  EXPECT_NEAR(sum_of(t, "tp_all_reduce", true) / (2 * 80 * 2.0 * 7 / 8 * buffer), 1.0, 1e-6);
   // And the GEMM weights are split 8 ways: qkv N = (64 + 2 * 8) * 128 / 8.
   EXPECT_NEAR(sum_of(t, "qkv_proj", false) / (80 * 2.0 * 64 * 8192 * (80 * 128 / 8)), 1.0, 1e-6);
 }

@@ -126,4 +126,7 @@ Json parse_json_text(std::string_view text, const std::string& file_label);
 /// Read and parse a file; an unreadable file becomes a ConfigError.
 Json parse_json_file(const std::string& path);
 
+/// The value at a dotted path ("metrics.ttft_s.p50"), or nullptr when a key on the way is missing.
+const Json* find_dotted(const Json& j, std::string_view dotted);
+
 }  // namespace infersim::config

@@ -28,12 +28,15 @@ struct MemorySpec {
   double reserved_bytes = 0;        // kept by the runtime
 };
 
-enum class AllReduceAlgorithm { ring, tree };
-inline constexpr std::array<std::string_view, 2> kAllReduceAlgorithmNames = {"ring", "tree"};
+/// ring: 2(t-1)/t of the buffer over the link, 2(t-1) latency steps. tree: the same bytes, 2 ceil(log2 t) steps.
+/// in_switch: the switch reduces (NVLink SHARP): each chip sends its buffer once and receives the sum once
+/// (1x the buffer), 2 steps.
+enum class AllReduceAlgorithm { ring, tree, in_switch };
+inline constexpr std::array<std::string_view, 3> kAllReduceAlgorithmNames = {"ring", "tree", "in_switch"};
 
 struct InterconnectSpec {
   std::string scale_up_name;
-  AllReduceAlgorithm all_reduce = AllReduceAlgorithm::ring;  // latency steps: 2(t-1) ring, 2 ceil(log2 t) tree
+  AllReduceAlgorithm all_reduce = AllReduceAlgorithm::ring;  // within the scale-up domain
   std::optional<double> scale_up_bandwidth_bytes_per_s;  // per chip, one direction
   double scale_up_latency_s = 0;
   int scale_up_domain_chips = 1;

@@ -26,6 +26,10 @@ struct StepCost {
   double network_bound_s = 0;
 };
 
+/// Time of one standalone all-reduce of `bytes` per chip over `chips` chips of `hw` (as the step model prices
+/// its tensor-parallel all-reduces).
+double price_all_reduce(const hardware::HardwareSpec& hw, int chips, double bytes);
+
 /// Two steps run one after the other (e.g. a draft model's steps and the target's verification).
 StepCost sequential(const StepCost& a, const StepCost& b);
 

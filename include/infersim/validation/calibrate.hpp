@@ -1,0 +1,39 @@
+#pragma once
+// Fit one hardware profile's efficiency parameters to measurements: compute, memory and network efficiency,
+// the per-kernel fixed cost and the scale-up link latency. Nothing is fitted per row. The objective is the
+// sum over categories of the mean squared log error of that category's rows (so that the hundreds of
+// operator timings do not drown the handful of end-to-end results); Nelder-Mead in transformed coordinates
+// keeps every parameter inside its physical range.
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "infersim/hardware/hardware_spec.hpp"
+#include "infersim/validation/accuracy.hpp"
+
+namespace infersim::validation {
+
+struct CalibrationResult {
+  hardware::HardwareSpec before, after;
+  std::vector<std::string> fitted;    // parameters the rows constrain (the others keep their values)
+  std::vector<std::string> excluded;  // rows that could not run (not fitted), with the reason
+  ErrorStats error_before, error_after;  // over the rows of this hardware
+  std::size_t rows = 0;
+  int evaluations = 0;
+};
+
+/// Latency percentiles under load: near saturation they are dominated by queueing (a 1% change of capacity
+/// moves them by tens of percent), so fitting efficiencies to them would distort the capacity. Left out of the
+/// fit by default; still reported by `accuracy`.
+inline const std::vector<std::string> kDefaultExcludedCategories = {"ttft_p50", "ttft_p99", "tpot_p50", "tpot_p99"};
+
+CalibrationResult calibrate(const std::vector<MeasurementRow>& rows, const std::string& hardware_name,
+                            int max_evaluations = 300,
+                            const std::vector<std::string>& exclude_categories = kDefaultExcludedCategories);
+
+/// The catalog file of `hardware_name` with the calibrated efficiencies, latency and a source note, as JSON text.
+std::string calibrated_profile_json(const CalibrationResult& result, const std::string& hardware_name,
+                                    const std::vector<std::string>& files);
+
+}  // namespace infersim::validation

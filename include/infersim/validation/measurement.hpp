@@ -1,0 +1,55 @@
+#pragma once
+// Measurement files (configs/validation/*.json): published or measured figures and how to reproduce each
+// with infersim. Each row is one measured number and the computation that predicts it:
+//
+//   "scenario"   a scenario (path or inline) with optional --set overrides; the prediction is one metric of
+//                its report (optionally transformed, e.g. the reciprocal of TPOT for tokens/s)
+//   "ratio"      the same scenario twice (baseline_set, variant_set); the prediction is
+//                metric(baseline) / metric(variant): speed-ups
+//   "operator"   one operator of one step priced by the roofline (model, hardware, deployment, step shape)
+//   "gemm"       one standalone GEMM (m x k x n) in a data type
+//   "all_reduce" one all-reduce of `bytes` per chip over `chips` chips
+//   "copy"       one device-to-device copy moving `bytes` through memory (read plus write)
+//
+// Time rows (operator, gemm, all_reduce) are in the unit "ms", "us" or "s".
+// Every row carries its category (throughput, ttft_p50, ...), the hardware it measures (what `calibrate`
+// fits), its source and the assumptions made to map the published conditions onto infersim's inputs.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "infersim/config/catalog.hpp"
+#include "infersim/core/dtype.hpp"
+
+namespace infersim::validation {
+
+enum class RowKind { scenario, ratio, op, gemm, all_reduce, copy };
+
+struct MeasurementRow {
+  std::string id, category, group, hardware, source, assumptions, unit;
+  std::string file;  // measurement file it came from (for messages)
+  RowKind kind = RowKind::scenario;
+  double measured = 0;
+  // scenario / ratio
+  config::Document scenario;
+  std::vector<std::pair<std::string, config::Json>> set, baseline_set, variant_set;
+  std::string metric;
+  std::string transform = "identity";  // identity | reciprocal
+  double scale = 1;                     // predicted = transform(metric) x scale (e.g. 1e3 for seconds -> ms)
+  // operator
+  std::string model, op, phase = "decode";
+  int tensor_parallel = 1;
+  DType dtype = DType::bf16;
+  std::int64_t batch = 1, context = 1;  // decode: sequences and their context; prefill: sequences and length
+  // gemm
+  double m = 0, n = 0, k = 0;
+  // all_reduce, copy
+  int chips = 0;
+  double bytes = 0;
+};
+
+/// Load measurement files (strict; every problem reported with file and path).
+std::vector<MeasurementRow> load_measurements(const std::vector<std::string>& paths);
+
+}  // namespace infersim::validation

@@ -1,0 +1,150 @@
+// `infersim accuracy FILE...`: every measurement row predicted and compared (docs/accuracy.md), optionally
+// guarded against a recorded overall error; `infersim calibrate FILE... --hardware NAME`: fit one profile's
+// efficiencies to the rows of that hardware and write the calibrated profile.
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "infersim/core/error.hpp"
+#include "infersim/scenario/report.hpp"
+#include "infersim/validation/calibrate.hpp"
+#include "output.hpp"
+
+namespace infersim::cli {
+
+namespace {
+
+struct AccuracyOptions {
+  std::vector<std::string> files;
+  std::string format = "table";
+  std::string guard;  // JSON with overall median_abs_error_pct recorded; fail when it rises > tolerance
+  double tolerance_points = 2.0;
+  std::string out;
+};
+
+int check_guard(const validation::AccuracyReport& report, const AccuracyOptions& o) {
+  const config::Document doc = config::load_document(o.guard);
+  config::Diagnostics d(doc.file);
+  config::ObjectReader root(doc.json, "", d);
+  const double recorded = root.number("median_abs_error_pct", config::Range::non_negative());
+  const auto recorded_rows = root.integer("rows", config::Range::between(1, 1e9));
+  root.string_or("note", "");
+  root.finish();
+  d.throw_if_any();
+  const double now = report.overall.median_abs_pct;
+  std::fprintf(stderr, "accuracy guard: overall median absolute error %.2f%% over %zu rows (recorded %.2f%% over %lld rows)\n",
+               now, report.overall.rows, recorded, static_cast<long long>(recorded_rows));
+  if (report.failed > 0) {
+    std::fprintf(stderr, "accuracy guard: FAILED: %zu rows could not run\n", report.failed);
+    return 1;
+  }
+  if (now > recorded + o.tolerance_points) {
+    std::fprintf(stderr, "accuracy guard: FAILED: the error rose by %.2f points (tolerance %.1f); see docs/accuracy.md\n",
+                 now - recorded, o.tolerance_points);
+    return 1;
+  }
+  return 0;
+}
+
+int run_accuracy(const AccuracyOptions& o) {
+  const auto rows = validation::load_measurements(o.files);
+  const auto report = validation::evaluate(rows);
+  std::string text;
+  if (o.format == "json") {
+    text = validation::report_json(report);
+  } else if (o.format == "markdown") {
+    text = validation::report_markdown(report);
+  } else {
+    TextTable summary({"category", "rows", "median |err| %", "p90 |err| %", "mean signed %"}, {false, true, true, true, true});
+    auto add = [&](const std::string& name, const validation::ErrorStats& s) {
+      summary.add_row({name, std::to_string(s.rows), sig(s.median_abs_pct, 3), sig(s.p90_abs_pct, 3), sig(s.mean_signed_pct, 3)});
+    };
+    TextTable table({"id", "hardware", "measured", "predicted", "unit", "error %"}, {false, false, true, true, false, true});
+    for (const auto& r : report.rows) {
+      table.add_row({r.row->id, r.row->hardware, sig(r.row->measured, 4), r.predicted ? sig(*r.predicted, 4) : "failed",
+                     r.row->unit, r.predicted ? sig(100.0 * r.error_fraction(), 3) : r.error});
+    }
+    for (const auto& [category, s] : report.by_category) add(category, s);
+    add("overall", report.overall);
+    std::ostringstream os;
+    table.print(os);
+    os << '\n';
+    summary.print(os);
+    text = os.str();
+  }
+  if (o.out.empty()) {
+    std::cout << text;
+  } else {
+    scenario::write_file_atomically(o.out, text);
+  }
+  if (!o.guard.empty()) return check_guard(report, o);
+  return report.failed > 0 ? 2 : 0;
+}
+
+struct CalibrateOptions {
+  std::vector<std::string> files;
+  std::string hardware, out;
+  int max_evaluations = 300;
+  std::vector<std::string> exclude = validation::kDefaultExcludedCategories;
+};
+
+int run_calibrate(const CalibrateOptions& o) {
+  const auto rows = validation::load_measurements(o.files);
+  const auto r = validation::calibrate(rows, o.hardware, o.max_evaluations, o.exclude);
+  auto line = [](const char* what, double before, double after, double scale, const char* unit) {
+    std::fprintf(stderr, "  %-32s %10.4g -> %10.4g %s\n", what, before * scale, after * scale, unit);
+  };
+  std::fprintf(stderr, "calibrate %s: %zu rows, %d evaluations; fitted: ", o.hardware.c_str(), r.rows, r.evaluations);
+  for (const auto& f : r.fitted) std::fprintf(stderr, "%s ", f.c_str());
+  std::fprintf(stderr, "\n");
+  line("efficiency.compute", r.before.efficiency.compute, r.after.efficiency.compute, 1, "");
+  line("efficiency.memory", r.before.efficiency.memory, r.after.efficiency.memory, 1, "");
+  line("efficiency.network", r.before.efficiency.network, r.after.efficiency.network, 1, "");
+  line("kernel_launch_overhead", r.before.efficiency.kernel_launch_overhead_s, r.after.efficiency.kernel_launch_overhead_s, 1e6, "us");
+  line("scale_up_latency", r.before.interconnect.scale_up_latency_s, r.after.interconnect.scale_up_latency_s, 1e6, "us");
+  std::fprintf(stderr, "  median |error| %.1f%% -> %.1f%%, p90 %.1f%% -> %.1f%%, mean signed %+.1f%% -> %+.1f%%\n",
+               r.error_before.median_abs_pct, r.error_after.median_abs_pct, r.error_before.p90_abs_pct,
+               r.error_after.p90_abs_pct, r.error_before.mean_signed_pct, r.error_after.mean_signed_pct);
+  for (const auto& e : r.excluded) std::fprintf(stderr, "  not fitted: %s\n", e.c_str());
+  const std::string profile = validation::calibrated_profile_json(r, o.hardware, o.files);
+  if (o.out.empty()) {
+    std::cout << profile;
+  } else {
+    scenario::write_file_atomically(o.out, profile);
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_accuracy_command(CLI::App& app) {
+  auto o = std::make_shared<AccuracyOptions>();
+  CLI::App* sub = app.add_subcommand("accuracy", "Predict every measurement row and report the errors (docs/accuracy.md)");
+  sub->add_option("files", o->files, "Measurement files (configs/validation/*.json)")->required();
+  sub->add_option("--format", o->format, "table (default), markdown or json")->check(CLI::IsMember({"table", "markdown", "json"}));
+  sub->add_option("--out", o->out, "Write the report to this file instead of stdout");
+  sub->add_option("--guard", o->guard,
+                  "JSON file with the recorded overall error ({\"median_abs_error_pct\": x, \"rows\": n}); exit 1 when "
+                  "the overall median rises more than --tolerance points above it or a row cannot run");
+  sub->add_option("--tolerance", o->tolerance_points, "Points the guard allows above the recorded error (default 2)")
+      ->check(CLI::NonNegativeNumber);
+  return {sub, [o] { return run_accuracy(*o); }};
+}
+
+Command add_calibrate_command(CLI::App& app) {
+  auto o = std::make_shared<CalibrateOptions>();
+  CLI::App* sub = app.add_subcommand("calibrate", "Fit one hardware profile's efficiencies to measurements and write the calibrated profile");
+  sub->add_option("files", o->files, "Measurement files (configs/validation/*.json)")->required();
+  sub->add_option("--hardware", o->hardware, "Catalog name of the profile to fit (its rows are those with this hardware)")->required();
+  sub->add_option("--out", o->out, "Write the calibrated profile here (default: stdout), e.g. configs/hardware/h200-sxm.json");
+  sub->add_option("--max-evaluations", o->max_evaluations, "Objective evaluations allowed (default 300)")->check(CLI::Range(10, 100000));
+  sub->add_option("--exclude-category", o->exclude,
+                  "Categories left out of the fit (default: ttft_p50 ttft_p99 tpot_p50 tpot_p99, latencies under load); "
+                  "give 'none' to fit every row")
+      ->take_all();
+  return {sub, [o] { return run_calibrate(*o); }};
+}
+
+}  // namespace infersim::cli

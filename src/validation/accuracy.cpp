@@ -1,0 +1,239 @@
+#include "infersim/validation/accuracy.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <thread>
+
+#include "infersim/core/error.hpp"
+#include "infersim/hardware/hardware_loader.hpp"
+#include "infersim/model/model_loader.hpp"
+#include "infersim/roofline/step_cost.hpp"
+#include "infersim/scenario/report.hpp"
+#include "infersim/scenario/scenario_loader.hpp"
+
+namespace infersim::validation {
+
+namespace {
+
+hardware::HardwareSpec hardware_for(const std::string& name, const HardwareOverrides& overrides) {
+  const auto it = overrides.find(name);
+  return it != overrides.end() ? it->second : hardware::load_hardware(name);
+}
+
+double seconds_to_unit(double s, const std::string& unit) {
+  if (unit == "ms") return s * 1e3;
+  if (unit == "us") return s * 1e6;
+  return s;
+}
+
+std::vector<scenario::Override> to_overrides(const std::vector<std::pair<std::string, config::Json>>& a,
+                                             const std::vector<std::pair<std::string, config::Json>>& b = {}) {
+  std::vector<scenario::Override> out;
+  for (const auto* list : {&a, &b}) {
+    for (const auto& [path, value] : *list) out.push_back({path, value, path + "=" + value.dump()});
+  }
+  return out;
+}
+
+/// Simulate the row's scenario with `sets` applied and return its metric (transformed and scaled).
+double scenario_metric(const MeasurementRow& row, const std::vector<scenario::Override>& sets,
+                       const HardwareOverrides& overrides) {
+  config::Document doc = row.scenario;
+  scenario::apply_overrides(doc.json, sets);
+  scenario::ScenarioSpec sc = scenario::parse_scenario(doc, sets);
+  for (auto& pool : sc.simulation.pools) {
+    const auto it = overrides.find(pool.hardware.name);
+    if (it != overrides.end()) pool.hardware = it->second;
+  }
+  const config::Json report = scenario::make_report(sc, serving::simulate(sc.simulation));
+  const config::Json* v = config::find_dotted(report, row.metric);
+  if (!v || !v->is_number()) {
+    throw ConfigError(row.file, "", "row " + row.id + ": metric \"" + row.metric + "\" is not a number in the report");
+  }
+  double x = v->get<double>();
+  if (row.transform == "reciprocal") x = 1.0 / x;
+  return x * row.scale;
+}
+
+double operator_time_s(const MeasurementRow& row, const HardwareOverrides& overrides) {
+  parallelism::DeploymentSpec d;
+  d.tensor_parallel = row.tensor_parallel;
+  d.weight_dtype = d.activation_dtype = d.kv_cache_dtype = row.dtype;
+  const roofline::StepCostModel cost(model::load_model(row.model), hardware_for(row.hardware, overrides), d);
+  const auto shape = row.phase == "prefill" ? roofline::StepShape::prefill(row.batch, row.context)
+                                            : roofline::StepShape::decode(row.batch, row.context);
+  roofline::OperatorTable ops;
+  cost.build(shape, ops);
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (ops.name[i] == row.op) return static_cast<double>(ops.time_s[i]);
+  }
+  throw ConfigError(row.file, "", "row " + row.id + ": the step of " + row.model + " has no operator \"" + row.op + "\"");
+}
+
+double gemm_time_s(const MeasurementRow& row, const HardwareOverrides& overrides) {
+  // Any catalog model will do: price_gemm uses only the hardware and the deployment's data types.
+  parallelism::DeploymentSpec d;
+  d.weight_dtype = d.activation_dtype = d.kv_cache_dtype = row.dtype;
+  const roofline::StepCostModel cost(model::load_model("llama-3.1-8b"), hardware_for(row.hardware, overrides), d);
+  return cost.price_gemm("gemm", row.m, row.k, row.n).time_s;
+}
+
+double percentile_sorted(const std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
+}
+
+std::string fmt(double x, int digits = 4) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*g", digits, x);
+  return b;
+}
+
+std::string pct(double x) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f", x);
+  return b;
+}
+
+std::string pct_signed(double x) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%+.1f", x);
+  return b;
+}
+
+config::Json stats_json(const ErrorStats& s) {
+  return {{"rows", s.rows},
+          {"median_abs_error_pct", s.median_abs_pct},
+          {"p90_abs_error_pct", s.p90_abs_pct},
+          {"mean_signed_error_pct", s.mean_signed_pct}};
+}
+
+}  // namespace
+
+double predict(const MeasurementRow& row, const HardwareOverrides& overrides) {
+  switch (row.kind) {
+    case RowKind::scenario:
+      return scenario_metric(row, to_overrides(row.set), overrides);
+    case RowKind::ratio:
+      return scenario_metric(row, to_overrides(row.set, row.baseline_set), overrides) /
+             scenario_metric(row, to_overrides(row.set, row.variant_set), overrides);
+    case RowKind::op:
+      return seconds_to_unit(operator_time_s(row, overrides), row.unit);
+    case RowKind::gemm:
+      return seconds_to_unit(gemm_time_s(row, overrides), row.unit);
+    case RowKind::copy: {
+      // A streaming kernel: bytes through memory at the profile's bandwidth and efficiency, plus one launch.
+      const auto hw = hardware_for(row.hardware, overrides);
+      return seconds_to_unit(row.bytes / (hw.memory.bandwidth_bytes_per_s * hw.efficiency.memory) +
+                                 hw.efficiency.kernel_launch_overhead_s,
+                             row.unit);
+    }
+    case RowKind::all_reduce:
+      return seconds_to_unit(roofline::price_all_reduce(hardware_for(row.hardware, overrides), row.chips, row.bytes),
+                             row.unit);
+  }
+  return 0;
+}
+
+ErrorStats error_stats(const std::vector<RowResult>& results) {
+  std::vector<double> abs_pct;
+  double signed_sum = 0;
+  for (const auto& r : results) {
+    if (!r.predicted) continue;
+    const double e = 100.0 * r.error_fraction();
+    abs_pct.push_back(std::abs(e));
+    signed_sum += e;
+  }
+  ErrorStats s;
+  s.rows = abs_pct.size();
+  if (abs_pct.empty()) return s;
+  std::sort(abs_pct.begin(), abs_pct.end());
+  const std::size_t n = abs_pct.size();
+  s.median_abs_pct = n % 2 ? abs_pct[n / 2] : 0.5 * (abs_pct[n / 2 - 1] + abs_pct[n / 2]);
+  s.p90_abs_pct = percentile_sorted(abs_pct, 0.9);
+  s.mean_signed_pct = signed_sum / static_cast<double>(n);
+  return s;
+}
+
+AccuracyReport evaluate(const std::vector<MeasurementRow>& rows, const HardwareOverrides& overrides) {
+  AccuracyReport report;
+  report.rows.resize(rows.size());
+  // Rows are independent: predict them on all cores, each into its own slot (the result does not depend on
+  // the thread count).
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < rows.size(); i = next++) {
+      RowResult& r = report.rows[i];
+      r.row = &rows[i];
+      try {
+        r.predicted = predict(rows[i], overrides);
+      } catch (const std::runtime_error& e) {
+        r.error = e.what();
+      }
+    }
+  };
+  const std::size_t threads = std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()), rows.size());
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  std::map<std::string, std::vector<RowResult>> by_category;
+  for (const auto& r : report.rows) {
+    if (!r.predicted) ++report.failed;
+    by_category[r.row->category].push_back(r);
+  }
+  for (const auto& [category, results] : by_category) report.by_category[category] = error_stats(results);
+  report.overall = error_stats(report.rows);
+  return report;
+}
+
+std::string report_markdown(const AccuracyReport& r) {
+  std::string out;
+  out += "| category | rows | median abs error | p90 abs error | mean signed error |\n|---|---:|---:|---:|---:|\n";
+  auto line = [&](const std::string& name, const ErrorStats& s) {
+    out += "| " + name + " | " + std::to_string(s.rows) + " | " + pct(s.median_abs_pct) + "% | " + pct(s.p90_abs_pct) +
+           "% | " + pct_signed(s.mean_signed_pct) + "% |\n";
+  };
+  for (const auto& [category, s] : r.by_category) line(category, s);
+  line("**overall**", r.overall);
+  out += "\n| id | category | hardware | measured | predicted | unit | error |\n|---|---|---|---:|---:|---|---:|\n";
+  for (const auto& row : r.rows) {
+    const auto& m = *row.row;
+    out += "| " + m.id + " | " + m.category + " | " + m.hardware + " | " + fmt(m.measured) + " | " +
+           (row.predicted ? fmt(*row.predicted) : "failed") + " | " + m.unit + " | " +
+           (row.predicted ? pct_signed(100.0 * row.error_fraction()) + "%" : row.error) + " |\n";
+  }
+  return out;
+}
+
+std::string report_json(const AccuracyReport& r) {
+  config::Json out;
+  out["schema_version"] = 1;
+  out["overall"] = stats_json(r.overall);
+  out["failed"] = r.failed;
+  config::Json cats = config::Json::object();
+  for (const auto& [category, s] : r.by_category) cats[category] = stats_json(s);
+  out["categories"] = cats;
+  config::Json rows = config::Json::array();
+  for (const auto& row : r.rows) {
+    const auto& m = *row.row;
+    config::Json j{{"id", m.id},         {"category", m.category}, {"group", m.group},
+                   {"hardware", m.hardware}, {"measured", m.measured}, {"unit", m.unit},
+                   {"source", m.source}, {"file", m.file}};
+    if (row.predicted) {
+      j["predicted"] = *row.predicted;
+      j["error_pct"] = 100.0 * row.error_fraction();
+    } else {
+      j["predicted"] = nullptr;
+      j["error"] = row.error;
+    }
+    rows.push_back(j);
+  }
+  out["rows"] = rows;
+  return out.dump(2) + "\n";
+}
+
+}  // namespace infersim::validation

@@ -1,0 +1,201 @@
+// Measurement files, predictions of single rows against hand-derived roofline times, error statistics on
+// hand-made results, and calibration recovering known efficiencies from synthetic measurements.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "infersim/core/error.hpp"
+#include "infersim/hardware/hardware_loader.hpp"
+#include "infersim/roofline/step_cost.hpp"
+#include "infersim/validation/calibrate.hpp"
+#include "support/paths.hpp"
+
+namespace infersim::validation {
+namespace {
+
+std::string write_file(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+MeasurementRow gemm_row(const std::string& hw, double m, double k, double n, DType dtype, double measured_ms) {
+  MeasurementRow r;
+  r.id = "gemm-" + std::to_string(static_cast<long>(m)) + "x" + std::to_string(static_cast<long>(k)) + "x" +
+         std::to_string(static_cast<long>(n));
+  r.category = "operator_gemm";
+  r.hardware = hw;
+  r.kind = RowKind::gemm;
+  r.unit = "ms";
+  r.m = m, r.k = k, r.n = n;
+  r.dtype = dtype;
+  r.measured = measured_ms;
+  return r;
+}
+
+MeasurementRow all_reduce_row(const std::string& hw, int chips, double bytes, double measured_ms) {
+  MeasurementRow r;
+  r.id = "ar-" + std::to_string(chips) + "x" + std::to_string(static_cast<long>(bytes));
+  r.category = "all_reduce";
+  r.hardware = hw;
+  r.kind = RowKind::all_reduce;
+  r.unit = "ms";
+  r.chips = chips;
+  r.bytes = bytes;
+  r.measured = measured_ms;
+  return r;
+}
+
+TEST(Accuracy, GemmRowIsTheRooflineOfOneKernel) {
+  const auto hw = hardware::load_hardware("h100-sxm");
+  const auto& e = hw.efficiency;
+  // 4096^3 in bf16: compute-bound; 4096 is a whole number of tiles, so no padding.
+  const double flops = 2.0 * 4096 * 4096 * 4096;
+  const double expected_s = flops / (989e12 * e.compute) + e.kernel_launch_overhead_s;
+  EXPECT_NEAR(predict(gemm_row("h100-sxm", 4096, 4096, 4096, DType::bf16, 1)), expected_s * 1e3, 1e-6 * expected_s * 1e3);
+  // M = 1: memory-bound, the 4096 x 4096 weights plus the input and output rows in bf16.
+  const double bytes = 2.0 * (4096.0 * 4096 + 4096 + 4096);
+  const double expected_small_s = bytes / (3.35e12 * e.memory) + e.kernel_launch_overhead_s;
+  EXPECT_NEAR(predict(gemm_row("h100-sxm", 1, 4096, 4096, DType::bf16, 1)), expected_small_s * 1e3,
+              1e-5 * expected_small_s * 1e3);
+}
+
+TEST(Accuracy, AllReduceAlgorithms) {
+  // h100-sxm reduces in the NVSwitch: the buffer crosses the link once, in 2 latency steps.
+  const auto h100 = hardware::load_hardware("h100-sxm");
+  ASSERT_EQ(h100.interconnect.all_reduce, hardware::AllReduceAlgorithm::in_switch);
+  const double b = 128.0 * 1024 * 1024;
+  const double in_switch = b / (450e9 * h100.efficiency.network) + 2 * h100.interconnect.scale_up_latency_s +
+                           h100.efficiency.kernel_launch_overhead_s;
+  EXPECT_NEAR(roofline::price_all_reduce(h100, 8, b), in_switch, 1e-6 * in_switch);
+  // a100 rings: 2 (t - 1) / t of the buffer, 2 (t - 1) latency steps.
+  const auto a100 = hardware::load_hardware("a100-sxm-80gb");
+  ASSERT_EQ(a100.interconnect.all_reduce, hardware::AllReduceAlgorithm::ring);
+  const double ring = 2.0 * 7 / 8 * b / (*a100.interconnect.scale_up_bandwidth_bytes_per_s * a100.efficiency.network) +
+                      14 * a100.interconnect.scale_up_latency_s + a100.efficiency.kernel_launch_overhead_s;
+  EXPECT_NEAR(roofline::price_all_reduce(a100, 8, b), ring, 1e-6 * ring);
+  EXPECT_EQ(roofline::price_all_reduce(a100, 1, b), 0.0);
+}
+
+TEST(Accuracy, ErrorStatisticsOfHandMadeResults) {
+  std::vector<MeasurementRow> rows(5);
+  std::vector<RowResult> results(5);
+  const double measured[] = {100, 100, 100, 100, 100};
+  const double predicted[] = {90, 110, 130, 100, 50};  // errors -10, +10, +30, 0, -50 %
+  for (int i = 0; i < 5; ++i) {
+    rows[i].measured = measured[i];
+    results[i].row = &rows[i];
+    results[i].predicted = predicted[i];
+  }
+  RowResult failed;
+  failed.row = &rows[0];
+  results.push_back(failed);  // rows that could not run do not count
+  const auto s = error_stats(results);
+  EXPECT_EQ(s.rows, 5u);
+  EXPECT_NEAR(s.median_abs_pct, 10.0, 1e-9);        // |errors| 0, 10, 10, 30, 50
+  EXPECT_NEAR(s.p90_abs_pct, 50.0, 1e-9);           // nearest rank: ceil(0.9 * 5) = 5th
+  EXPECT_NEAR(s.mean_signed_pct, -20.0 / 5, 1e-9);  // (-10 + 10 + 30 + 0 - 50) / 5
+}
+
+TEST(Calibrate, RecoversKnownEfficienciesFromSyntheticMeasurements) {
+  // "Measurements" priced with a profile whose efficiencies are known; calibration starts from the catalog's
+  // values and must find them again from GEMMs (compute- and memory-bound, small and large) and all-reduces.
+  // The fit is a MAP estimate whose prior pulls towards the starting values with weight ~1/rows, so exact
+  // data are recovered to within a few percent, not exactly.
+  auto truth = hardware::load_hardware("h100-sxm");
+  truth.efficiency.compute = 0.62;
+  truth.efficiency.memory = 0.71;
+  truth.efficiency.network = 0.66;
+  truth.efficiency.kernel_launch_overhead_s = 4e-6;
+  truth.interconnect.scale_up_latency_s = 3e-6;
+  std::vector<MeasurementRow> rows;
+  for (double m : {1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0}) {
+    for (auto [k, n] : {std::pair{4096.0, 12288.0}, std::pair{14336.0, 4096.0}, std::pair{1024.0, 1024.0}}) {
+      rows.push_back(gemm_row("h100-sxm", m, k, n, DType::bf16, 1));
+    }
+  }
+  for (int chips : {2, 4, 8}) {
+    for (double bytes : {4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0, 134217728.0}) {
+      rows.push_back(all_reduce_row("h100-sxm", chips, bytes, 1));
+    }
+  }
+  for (auto& r : rows) {
+    r.id += "-" + std::to_string(&r - rows.data());
+    r.measured = predict(r, {{"h100-sxm", truth}});
+  }
+  const auto result = calibrate(rows, "h100-sxm", 600);
+  EXPECT_NEAR(result.after.efficiency.compute, 0.62, 0.62 * 0.02);
+  EXPECT_NEAR(result.after.efficiency.memory, 0.71, 0.71 * 0.02);
+  EXPECT_NEAR(result.after.efficiency.network, 0.66, 0.66 * 0.03);
+  EXPECT_NEAR(result.after.efficiency.kernel_launch_overhead_s, 4e-6, 4e-6 * 0.08);
+  EXPECT_NEAR(result.after.interconnect.scale_up_latency_s, 3e-6, 3e-6 * 0.15);
+  EXPECT_LT(result.error_after.median_abs_pct, 1.5);
+  EXPECT_GT(result.error_before.median_abs_pct, 5.0);
+  EXPECT_EQ(result.fitted.size(), 5u);
+}
+
+TEST(Calibrate, FitsOnlyWhatTheRowsConstrain) {
+  // GEMMs alone say nothing about the network: its efficiency and latency keep the profile's values.
+  std::vector<MeasurementRow> rows;
+  for (double m : {1.0, 64.0, 4096.0}) rows.push_back(gemm_row("h100-sxm", m, 4096, 4096, DType::bf16, 0.05));
+  const auto before = hardware::load_hardware("h100-sxm");
+  const auto result = calibrate(rows, "h100-sxm", 100);
+  EXPECT_EQ(result.after.efficiency.network, before.efficiency.network);
+  EXPECT_EQ(result.after.interconnect.scale_up_latency_s, before.interconnect.scale_up_latency_s);
+  for (const auto& f : result.fitted) EXPECT_EQ(f.find("network"), std::string::npos) << f;
+}
+
+TEST(Calibrate, NoRowsForTheHardwareIsAClearError) {
+  std::vector<MeasurementRow> rows{gemm_row("h100-sxm", 64, 4096, 4096, DType::bf16, 0.05)};
+  try {
+    calibrate(rows, "mi300x");
+    FAIL() << "expected an error";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("mi300x"), std::string::npos);
+  }
+}
+
+TEST(MeasurementFile, ProblemsNameFileRowAndKey) {
+  const std::string path = write_file("bad-measurements.json", R"({"rows": [
+    {"id": "a", "category": "operator_gemm", "hardware": "h100-sxm", "measured": 0.1, "unit": "ms", "source": "x",
+     "kind": "gem", "m": 1, "n": 1, "k": 1, "dtype": "bf16"},
+    {"id": "b", "category": "operator_gemm", "hardware": "h100-sxm", "measured": 0.1, "unit": "tokens/s", "source": "x",
+     "kind": "gemm", "m": 1, "n": 1, "k": 1, "dtype": "bf16"},
+    {"id": "b", "category": "operator_gemm", "hardware": "h100-sxm", "measured": -1, "unit": "ms", "source": "x",
+     "kind": "gemm", "m": 1, "n": 1, "k": 1, "dtype": "bf16"}
+  ]})");
+  try {
+    load_measurements({path});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("/rows/0/kind"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("gemm"), std::string::npos) << msg;  // the closest valid kind
+    EXPECT_NE(msg.find("/rows/1/unit"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("/rows/2/measured"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("duplicate row id"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("bad-measurements.json"), std::string::npos) << msg;
+  }
+}
+
+TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
+  std::vector<std::string> files;
+  for (const char* f : {"mlperf.json", "single-user.json", "speculative.json", "quantization.json", "operators.json",
+                        "h200-kernels.json"}) {
+    files.push_back(testing::source_path(std::string("configs/validation/") + f));
+  }
+  const auto rows = load_measurements(files);
+  EXPECT_GT(rows.size(), 250u);
+  for (const auto& r : rows) {
+    EXPECT_FALSE(r.source.empty()) << r.id;
+    EXPECT_GT(r.measured, 0) << r.id;
+    if (r.kind == RowKind::scenario || r.kind == RowKind::ratio) {
+      EXPECT_FALSE(r.assumptions.empty()) << r.id;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace infersim::validation
