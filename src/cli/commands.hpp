@@ -19,5 +19,8 @@ Command add_run_command(CLI::App& app);
 Command add_roofline_command(CLI::App& app);
 Command add_list_command(CLI::App& app);
 Command add_validate_command(CLI::App& app);
+Command add_sweep_command(CLI::App& app);
+Command add_merge_command(CLI::App& app);
+Command add_check_command(CLI::App& app);
 
 }  // namespace infersim::cli
