@@ -28,6 +28,7 @@ void ordered_parallel_map(std::size_t count, unsigned jobs, Work&& work, Sink&& 
     for (std::size_t i = 0; i < count; ++i) sink(i, work(i));
     return;
   }
+  if (jobs > count) jobs = static_cast<unsigned>(count);
   const std::size_t window = 16 * static_cast<std::size_t>(jobs);
   struct Slot {
     std::optional<Result> result;
