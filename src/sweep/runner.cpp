@@ -71,10 +71,16 @@ bool read_existing(const std::string& path, const SweepSpec& spec, const RowLayo
   if (!fs::exists(path, ec) || fs::file_size(path, ec) == 0) return false;
   const std::string other = path + " holds rows of another sweep (or of an edited sweep file): ";
   const std::string fix = "; write to another --out, or delete the file to start again";
-  if (layout.format() == RowFormat::csv) {
+  {
     LineReader first(path);
     std::string line;
-    if (first.next(line) && line != layout.signature()) throw UsageError(other + "its columns differ" + fix);
+    if (first.next(line)) {
+      const RowFormat format = !line.empty() && line.front() == '{' ? RowFormat::jsonl : RowFormat::csv;
+      if (format != layout.format()) {
+        throw UsageError(path + " holds " + (format == RowFormat::csv ? "CSV" : "JSONL") + " rows; give the --format it was written with" + fix);
+      }
+      if (format == RowFormat::csv && line != layout.signature()) throw UsageError(other + "its columns differ" + fix);
+    }
   }
   const RowFileScan scan = scan_row_file(path, [&](std::size_t point, std::string_view line) {
     auto where = [&] { return "point " + std::to_string(point) + ": "; };
@@ -105,9 +111,6 @@ bool read_existing(const std::string& path, const SweepSpec& spec, const RowLayo
     }
     if (o.on_row) o.on_row(point, line);
   });
-  if (!scan.empty && scan.format != layout.format()) {
-    throw UsageError(path + " holds " + (scan.format == RowFormat::csv ? "CSV" : "JSONL") + " rows; give the same --format as before" + fix);
-  }
   if (!scan.empty && scan.signature != layout.signature()) throw UsageError(other + "its columns differ" + fix);
   s.dropped_partial_row = scan.partial_tail;
   fs::resize_file(path, scan.empty ? 0 : scan.rows_end, ec);
