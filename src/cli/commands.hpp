@@ -23,5 +23,8 @@ Command add_list_command(CLI::App& app);
 Command add_validate_command(CLI::App& app);
 Command add_accuracy_command(CLI::App& app);
 Command add_calibrate_command(CLI::App& app);
+Command add_sweep_command(CLI::App& app);
+Command add_merge_command(CLI::App& app);
+Command add_check_command(CLI::App& app);
 
 }  // namespace infersim::cli

@@ -8,6 +8,8 @@
 #include "infersim/model/model_loader.hpp"
 #include "infersim/scenario/report.hpp"
 #include "infersim/scenario/scenario_loader.hpp"
+#include "infersim/sweep/baseline.hpp"
+#include "infersim/sweep/sweep_spec.hpp"
 
 namespace infersim::cli {
 
@@ -22,6 +24,27 @@ void check_catalog_name(const config::Document& doc, const std::string& name, co
     d.error("/name", "catalog file " + p.filename().string() + " must have \"name\": \"" + p.stem().string() +
                          "\" (found \"" + name + "\")");
   }
+}
+
+/// Parse a scenario with overrides (no simulation); a problem is reported under `what` ("point 3 (...)").
+void check_scenario(const config::Document& base, const std::vector<scenario::Override>& overrides, const std::string& what) {
+  config::Document doc = base;
+  try {
+    scenario::apply_overrides(doc.json, overrides);
+    (void)scenario::parse_scenario(doc, overrides);
+  } catch (const ConfigError& e) {
+    std::vector<Diagnostic> items = e.diagnostics();
+    for (auto& item : items) item.message = what + ": " + item.message;
+    throw ConfigError(items);
+  } catch (const UsageError& e) {
+    throw ConfigError(doc.file, doc.pointer, what + ": " + e.what());
+  }
+}
+
+std::string describe_point(const sweep::SweepSpec& spec, std::size_t point) {
+  std::string text;
+  for (const auto& o : spec.overrides(point)) text += (text.empty() ? "" : ", ") + o.text;
+  return "point " + std::to_string(point) + " (" + text + ")";
 }
 
 }  // namespace
@@ -43,6 +66,17 @@ std::string validate_config_file(const std::string& path) {
     d.throw_if_any();
     return "model " + m.name;
   }
+  if (j.contains("base")) {
+    // A sweep: its structure, and every point's scenario parses (whether each fits is known by running it).
+    const sweep::SweepSpec spec = sweep::load_sweep(path);
+    for (std::size_t p = 0; p < spec.points(); ++p) check_scenario(spec.base, spec.overrides(p), describe_point(spec, p));
+    return "sweep of " + std::to_string(spec.points()) + " points";
+  }
+  if (j.contains("cases")) {
+    const sweep::Baseline b = sweep::load_baseline(path);
+    for (const auto& c : b.cases) check_scenario(config::load_document(c.scenario), c.set, "case \"" + c.label + "\"");
+    return "baseline of " + std::to_string(b.cases.size()) + " cases";
+  }
   if (j.contains("workload") || j.contains("model") || j.contains("hardware")) {
     const auto sc = scenario::parse_scenario(doc);
     scenario::check_feasible(sc);
@@ -50,7 +84,8 @@ std::string validate_config_file(const std::string& path) {
   }
   throw ConfigError(path, "/",
                     "cannot tell what kind of file this is: a hardware profile has \"compute\" and \"memory\", a model "
-                    "has \"num_layers\", a scenario has \"model\", \"hardware\" and \"workload\"");
+                    "has \"num_layers\", a scenario has \"model\", \"hardware\" and \"workload\", a sweep has \"base\", a "
+                    "baseline has \"cases\"");
 }
 
 }  // namespace infersim::cli

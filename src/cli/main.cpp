@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   commands.push_back(infersim::cli::add_validate_command(app));
   commands.push_back(infersim::cli::add_accuracy_command(app));
   commands.push_back(infersim::cli::add_calibrate_command(app));
+  commands.push_back(infersim::cli::add_sweep_command(app));
+  commands.push_back(infersim::cli::add_merge_command(app));
+  commands.push_back(infersim::cli::add_check_command(app));
 
   try {
     app.parse(argc, argv);

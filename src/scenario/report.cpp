@@ -151,7 +151,8 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
   cj["usd_per_million_total_tokens"] = nullable(c.priced, c.usd_per_million_total_tokens);
   cj["usd_per_million_output_tokens_all_in"] = nullable(c.priced, c.usd_per_million_output_tokens_all_in);
   cj["prefill_share"] = nullable(c.priced, c.prefill_share);
-  cj["usd_per_request"] = c.priced ? distribution(c.usd_per_request) : Json(nullptr);
+  cj["usd_per_request"] = c.priced ? distribution(c.usd_per_request)
+                                   : Json{{"mean", nullptr}, {"p50", nullptr}, {"p90", nullptr}, {"p99", nullptr}, {"max", nullptr}};
   cj["busy_fraction"] = busy / n;  // beside the cost: chips are paid for when idle too
   cj["requests_per_day"] = per_s(static_cast<double>(r.completed)) * 86400.0;
   if (!c.priced) cj["note"] = c.unpriced_reason;
@@ -203,25 +204,65 @@ std::vector<std::pair<std::string, Json>> flatten(const Json& j, const std::stri
 }
 
 std::string csv_cell(const Json& v) {
-  if (v.is_null()) return "";
-  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-  if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
-  if (v.is_number_float()) {
+  std::string s;
+  if (v.is_null()) return s;
+  if (v.is_boolean()) {
+    s = v.get<bool>() ? "true" : "false";
+  } else if (v.is_number_float()) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.9g", v.get<double>());
-    return buf;
+    s = buf;
+  } else if (v.is_string()) {
+    s = v.get<std::string>();
+  } else {
+    s = v.dump();  // integers; objects and arrays as compact JSON
   }
-  if (v.is_string()) {
-    const std::string s = v.get<std::string>();
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string q = "\"";
-    for (char ch : s) {
-      if (ch == '"') q += '"';
-      q += ch;
-    }
-    return q + "\"";
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char ch : s) {
+    if (ch == '"') q += '"';
+    q += ch;
   }
-  return v.dump();
+  return q + "\"";
+}
+
+const std::vector<std::string>& metric_keys() {
+  static const std::vector<std::string> keys = [] {
+    // The shape of make_report's `metrics` with every optional key present; a sweep throws an internal
+    // error naming any key a report holds that is missing here (and tests/unit/sweep_test.cpp checks).
+    const Json dist{{"mean", nullptr}, {"p50", nullptr}, {"p90", nullptr}, {"p99", nullptr}, {"max", nullptr}};
+    Json m;
+    m["requests_completed"] = nullptr;
+    m["simulated_duration_s"] = nullptr;
+    for (const char* k : {"ttft_s", "tpot_s", "itl_s", "e2e_s", "queue_s"}) m[k] = dist;
+    m["throughput"] = {{"requests_per_s", nullptr}, {"input_tokens_per_s", nullptr}, {"output_tokens_per_s", nullptr},
+                       {"total_tokens_per_s", nullptr}};
+    m["slo"] = {{"attainment", nullptr}, {"goodput_requests_per_s", nullptr}, {"goodput_output_tokens_per_s", nullptr},
+                {"p99_met", nullptr}};
+    m["utilization"] = {{"mfu", nullptr}, {"mbu", nullptr}, {"busy_fraction", nullptr}, {"kv_cache_mean", nullptr},
+                        {"kv_cache_peak", nullptr}};
+    m["preemptions"] = nullptr;
+    m["speculative"] = {{"expected_tokens_per_step", nullptr}, {"tokens_per_step", nullptr}};
+    m["kv_transfer_s_mean"] = nullptr;
+    m["cost"] = {{"usd_per_hour", nullptr},
+                 {"total_usd", nullptr},
+                 {"usd_per_day", nullptr},
+                 {"usd_per_million_input_tokens", nullptr},
+                 {"usd_per_million_output_tokens", nullptr},
+                 {"usd_per_million_total_tokens", nullptr},
+                 {"usd_per_million_output_tokens_all_in", nullptr},
+                 {"prefill_share", nullptr},
+                 {"usd_per_request", dist},
+                 {"busy_fraction", nullptr},
+                 {"requests_per_day", nullptr},
+                 {"note", nullptr}};
+    m["energy"] = {{"joules_per_output_token", nullptr}, {"average_power_w", nullptr}, {"total_kwh", nullptr},
+                   {"facility_kwh_per_day", nullptr}, {"kg_co2_per_million_tokens", nullptr}, {"note", nullptr}};
+    std::vector<std::string> out;
+    for (const auto& [key, value] : flatten(m)) out.push_back(key);
+    return out;
+  }();
+  return keys;
 }
 
 void print_report_table(std::ostream& os, const Json& report) {
@@ -273,8 +314,8 @@ void print_report_table(std::ostream& os, const Json& report) {
   const Json& c = m["cost"];
   os << "cost: $" << num(c["usd_per_hour"]) << "/hour ($" << num(c["usd_per_day"], 5) << "/day); per million tokens: $"
      << num(c["usd_per_million_input_tokens"]) << " input, $" << num(c["usd_per_million_output_tokens"]) << " output, $"
-     << num(c["usd_per_million_total_tokens"]) << " all; per request $" << num(c["usd_per_request"].is_null() ? Json(nullptr) : c["usd_per_request"]["p50"])
-     << " p50 / $" << num(c["usd_per_request"].is_null() ? Json(nullptr) : c["usd_per_request"]["p99"]) << " p99";
+     << num(c["usd_per_million_total_tokens"]) << " all; per request $" << num(c["usd_per_request"]["p50"])
+     << " p50 / $" << num(c["usd_per_request"]["p99"]) << " p99";
   if (c.contains("note")) os << " (" << c["note"].get<std::string>() << ")";
   os << "\n";
   const Json& e = m["energy"];

@@ -17,8 +17,14 @@ config::Json make_report(const ScenarioSpec& scenario, const serving::Simulation
 /// Flatten a JSON object into (dotted key, value) pairs, in document order; arrays are skipped.
 std::vector<std::pair<std::string, config::Json>> flatten(const config::Json& j, const std::string& prefix = "");
 
-/// A value as a CSV cell (numbers with 9 significant digits, strings as they are, null empty).
+/// A value as a CSV cell (numbers with 9 significant digits, strings as they are, null empty, objects and
+/// arrays as compact JSON), quoted when it holds a comma, a quote or a line break.
 std::string csv_cell(const config::Json& v);
+
+/// Every key a report's `metrics` object may hold, flattened with dots ("ttft_s.p99"), in flatten() order,
+/// including those only some scenarios have (`slo.*` with an SLO, `cost.note` when the hardware has no
+/// price, `energy.note`). Sweeps use it as their columns, so that every row of a sweep has the same ones.
+const std::vector<std::string>& metric_keys();
 
 /// Human-readable summary of a report.
 void print_report_table(std::ostream& os, const config::Json& report);
