@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate the accuracy table of docs/accuracy.md (everything after the marker line) and the recorded
-# overall error the CI guard compares against (configs/validation/accuracy-guard.json).
+# overall error the CI guard compares against (configs/baselines/accuracy-guard.json).
 # Usage: tools/update_accuracy.sh [path/to/infersim]   (default build/release/src/infersim, else build/dev)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +24,8 @@ o = r["overall"]
 guard = {"median_abs_error_pct": round(o["median_abs_error_pct"], 2), "rows": o["rows"],
          "note": "overall median absolute error of configs/validation/*.json as of the last tools/update_accuracy.sh; "
                  "the accuracy test fails when it rises more than 2 points above this"}
-json.dump(guard, open("configs/validation/accuracy-guard.json", "w"), indent=2)
-open("configs/validation/accuracy-guard.json", "a").write("\n")
+json.dump(guard, open("configs/baselines/accuracy-guard.json", "w"), indent=2)
+open("configs/baselines/accuracy-guard.json", "a").write("\n")
 print(f"overall median |error| {o['median_abs_error_pct']:.2f}% over {o['rows']} rows")
 PY
 rm -f "$json"

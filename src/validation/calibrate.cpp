@@ -45,8 +45,10 @@ constexpr double kHuberDelta = 0.25;  // log error beyond which a row's loss gro
 
 // Parameters move in an unbounded coordinate u; value = lo + (hi - lo) * logistic(u).
 double to_value(const Param& p, double u) { return p.lo + (p.hi - p.lo) / (1.0 + std::exp(-u)); }
+/// The coordinate of value v, kept off the ends of the range: at a bound the logistic is flat and the simplex
+/// could not move away from it (a profile calibrated before to its bound must still be refittable).
 double to_coordinate(const Param& p, double v) {
-  const double f = std::clamp((v - p.lo) / (p.hi - p.lo), 1e-3, 1.0 - 1e-3);
+  const double f = std::clamp((v - p.lo) / (p.hi - p.lo), 0.02, 0.98);
   return std::log(f / (1.0 - f));
 }
 
@@ -161,7 +163,8 @@ CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const s
   for (const auto& p : parameters()) {
     hardware::HardwareSpec probe = out.before;
     double& v = p.ref(probe);
-    v = to_value(p, to_coordinate(p, v) + 0.5);
+    const double u = to_coordinate(p, v);
+    v = to_value(p, u > 0 ? u - 0.5 : u + 0.5);  // probe towards the middle of the range
     ++evaluations;
     if (std::abs(objective(usable, hardware_name, probe) - f0) > 1e-12) params.push_back(p);
   }
@@ -176,11 +179,13 @@ CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const s
     }
     return p;
   };
-  auto apply = [&](const std::vector<double>& u) {
+  // The simplex sees exact values (rounding inside the objective would make it flat in small steps and stop
+  // the search early); the result is rounded as the profile file writes it, and judged rounded.
+  auto apply = [&](const std::vector<double>& u, bool round) {
     hardware::HardwareSpec h = out.before;
     for (std::size_t i = 0; i < params.size(); ++i) {
       const double v = to_value(params[i], u[i]);
-      params[i].ref(h) = std::round(v / params[i].round_to) * params[i].round_to;
+      params[i].ref(h) = round ? std::round(v / params[i].round_to) * params[i].round_to : v;
     }
     return h;
   };
@@ -188,10 +193,10 @@ CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const s
   for (const auto& p : params) u0.push_back(to_coordinate(p, p.ref(out.before)));
   const auto best = params.empty() ? u0
                                    : nelder_mead([&](const std::vector<double>& u) {
-                                       const auto h = apply(u);
+                                       const auto h = apply(u, false);
                                        return objective(usable, hardware_name, h) + prior(h);
                                      }, u0, 0.7, max_evaluations, evaluations);
-  out.after = apply(best);
+  out.after = apply(best, true);
   out.evaluations = evaluations;
   // Keep the profile as it was when the fit does not improve it.
   if (objective(usable, hardware_name, out.after) > f0) out.after = out.before;
@@ -208,22 +213,33 @@ std::string calibrated_profile_json(const CalibrationResult& r, const std::strin
   text << in.rdbuf();
   nlohmann::ordered_json j = nlohmann::ordered_json::parse(text.str());
   auto& e = j["efficiency"];
-  auto rounded = [](double x, double q) { return std::round(x / q) * q; };
-  e["compute"] = rounded(r.after.efficiency.compute, 1e-3);
-  e["memory"] = rounded(r.after.efficiency.memory, 1e-3);
-  e["network"] = rounded(r.after.efficiency.network, 1e-3);
-  e["kernel_launch_overhead_us"] = rounded(r.after.efficiency.kernel_launch_overhead_s * 1e6, 1e-2);
+  // Written with a fixed number of decimals (parsed back, so that the file shows 5.1 and not 5.1000000000000005).
+  auto rounded = [](double x, int decimals) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.*f", decimals, x);
+    return std::stod(b);
+  };
+  e["compute"] = rounded(r.after.efficiency.compute, 3);
+  e["memory"] = rounded(r.after.efficiency.memory, 3);
+  e["network"] = rounded(r.after.efficiency.network, 3);
+  e["kernel_launch_overhead_us"] = rounded(r.after.efficiency.kernel_launch_overhead_s * 1e6, 2);
   if (j.contains("interconnect") && j["interconnect"].contains("scale_up_latency_us")) {
-    j["interconnect"]["scale_up_latency_us"] = rounded(r.after.interconnect.scale_up_latency_s * 1e6, 1e-2);
+    j["interconnect"]["scale_up_latency_us"] = rounded(r.after.interconnect.scale_up_latency_s * 1e6, 2);
   }
   std::string list;
   for (const auto& f : files) list += (list.empty() ? "" : ", ") + f;
   std::string fitted;
   for (const auto& f : r.fitted) fitted += (fitted.empty() ? "" : ", ") + f;
+  // Keep where the starting values came from: the fit moves them, their provenance still matters.
+  std::string previous = e.contains("source") && e["source"].is_string() ? e["source"].get<std::string>() : "";
+  if (const auto cut = previous.find(" Starting values: "); previous.starts_with("Calibrated with") && cut != std::string::npos) {
+    previous = previous.substr(cut + 18);
+  }
   e["source"] = "Calibrated with `infersim calibrate` on " + list + " (" + std::to_string(r.rows) +
                 " rows of this hardware; fitted: " + (fitted.empty() ? "nothing" : fitted) +
                 "): median absolute error " + pct(r.error_before.median_abs_pct) + " before, " +
-                pct(r.error_after.median_abs_pct) + " after. See docs/accuracy.md.";
+                pct(r.error_after.median_abs_pct) + " after; see docs/accuracy.md." +
+                (previous.empty() ? "" : " Starting values: " + previous);
   return j.dump(2) + "\n";
 }
 

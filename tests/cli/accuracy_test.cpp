@@ -1,5 +1,5 @@
 // `infersim accuracy` and `infersim calibrate` from the command line, and the CI guard on the shipped
-// measurement set (configs/validation/accuracy-guard.json).
+// measurement set (configs/baselines/accuracy-guard.json).
 
 #include <gtest/gtest.h>
 
@@ -78,7 +78,7 @@ TEST(AccuracyCli, CalibrateWritesAProfileThatFitsBetter) {
 }
 
 // The CI guard: every shipped measurement row runs and the overall median error stays within 2 points of the
-// value recorded in configs/validation/accuracy-guard.json (regenerate with tools/update_accuracy.sh).
+// value recorded in configs/baselines/accuracy-guard.json (regenerate with tools/update_accuracy.sh).
 TEST(AccuracyCli, ShippedMeasurementsStayWithinTheRecordedError) {
   std::string files;
   for (const char* f : {"mlperf.json", "single-user.json", "speculative.json", "quantization.json", "operators.json",
@@ -86,7 +86,7 @@ TEST(AccuracyCli, ShippedMeasurementsStayWithinTheRecordedError) {
     files += " " + testing::source_path(std::string("configs/validation/") + f);
   }
   const auto r = testing::run_cli("accuracy" + files + " --guard " +
-                                  testing::source_path("configs/validation/accuracy-guard.json"));
+                                  testing::source_path("configs/baselines/accuracy-guard.json"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
