@@ -105,7 +105,7 @@ std::string study_markdown(const StudySpec& study, const StudyResult& r) {
   std::string out = "## " + study.title + "\n\n";
   if (!study.description.empty()) out += study.description + "\n\n";
   out +=
-      "| technique | model | hardware | chips | $ / M output tokens | vs first | $ / M tokens | TTFT p50 / p99 (ms) | "
+      "| technique | model | hardware | chips | $ / M output tokens (all-in) | vs first | $ / M tokens | TTFT p50 / p99 (ms) | "
       "TPOT p50 / p99 (ms) | output tokens/s | SLO met | notes |\n";
   out += "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   double first_cost = std::nan("");
@@ -116,7 +116,9 @@ std::string study_markdown(const StudySpec& study, const StudyResult& r) {
       continue;
     }
     const Json& m = j["metrics"];
-    const Json& cost = m["cost"]["usd_per_million_output_tokens"];
+    // All-in: the whole deployment's cost over the output tokens, as per-token price lists are quoted, so that
+    // techniques that move work between prefill and decode compare on the same footing.
+    const Json& cost = m["cost"]["usd_per_million_output_tokens_all_in"];
     std::string change = "";
     if (cost.is_number()) {
       if (std::isnan(first_cost)) first_cost = i == 0 ? cost.get<double>() : std::nan("");
