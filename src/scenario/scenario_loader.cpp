@@ -1,5 +1,6 @@
 #include "infersim/scenario/scenario_loader.hpp"
 
+#include <cerrno>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -7,9 +8,13 @@
 #include <sstream>
 
 #include "infersim/core/error.hpp"
+#include "infersim/core/limits.hpp"
+#include "infersim/core/line_reader.hpp"
 #include "infersim/core/strings.hpp"
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
+#include "infersim/parallelism/memory_plan.hpp"
+#include "infersim/roofline/step_cost.hpp"
 
 namespace infersim::scenario {
 
@@ -33,6 +38,8 @@ Override parse_override(const std::string& text) {
     o.value = Json::parse(value);
   } catch (const Json::parse_error&) {
     o.value = value;  // not JSON: a plain string (a catalog name, a policy, ...)
+  } catch (const Json::out_of_range&) {
+    throw UsageError("--set " + text + ": " + value + " is beyond the range of a double (about 1.8e308)");
   }
   return o;
 }
@@ -99,7 +106,7 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
                                Json& resolved) {
   TokenDistribution t;
   const Json* v = parent.raw(key);
-  const Range count = Range::between(1, 1e8);
+  const Range count = Range::between(1, static_cast<double>(limits::kMaxTokensPerRequest));
   if (!v) {
     parent.error(key, "missing required key; expected a token count (an integer >= 1) or {\"distribution\": ...}");
     return t;
@@ -136,7 +143,7 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
       t.mean = r.number("mean", Range::positive());
       t.std = r.number("std", Range::non_negative());
       t.min = r.integer_or("min", 1, count);
-      t.max = r.integer_or("max", 0, Range::between(0, 1e8));
+      t.max = r.integer_or("max", 0, Range::between(0, static_cast<double>(limits::kMaxTokensPerRequest)));
       if (t.max > 0 && t.max < t.min) r.error("max", "must be >= min");
       resolved["mean"] = t.mean;
       resolved["std"] = t.std;
@@ -147,7 +154,7 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
       t.median = r.number("median", Range::positive());
       t.sigma = r.number("sigma", Range::between(0, 10));
       t.min = r.integer_or("min", 1, count);
-      t.max = r.integer_or("max", 0, Range::between(0, 1e8));
+      t.max = r.integer_or("max", 0, Range::between(0, static_cast<double>(limits::kMaxTokensPerRequest)));
       if (t.max > 0 && t.max < t.min) r.error("max", "must be >= min");
       resolved["median"] = t.median;
       resolved["sigma"] = t.sigma;
@@ -169,8 +176,9 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
         }
         for (std::size_t i = 0; i < vals->size(); ++i) {
           const Json& x = (*vals)[i];
-          if (!x.is_number_integer() || x.get<std::int64_t>() < 1) {
-            r.error("values", "element " + std::to_string(i) + ": expected an integer >= 1, found " + config::describe_json(x));
+          if (!x.is_number_integer() || x.get<std::int64_t>() < 1 || x.get<std::int64_t>() > limits::kMaxTokensPerRequest) {
+            r.error("values", "element " + std::to_string(i) + ": expected an integer " + count.describe() + ", found " +
+                                  config::describe_json(x));
             break;
           }
           t.values.push_back(x.get<std::int64_t>());
@@ -179,26 +187,32 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
       } else {
         const std::string path = r.string("path");
         const auto full = config::resolve_path(base_dir, path);
-        std::ifstream in(full);
+        std::ifstream in(full, std::ios::binary);
         if (!in) {
           r.error("path", "cannot open " + full.string());
           break;
         }
-        std::string line;
-        std::size_t line_no = 0;
-        while (std::getline(in, line)) {
-          ++line_no;
-          if (line.empty() || line[0] == '#') continue;
-          char* end = nullptr;
-          const long long count_value = std::strtoll(line.c_str(), &end, 10);
-          while (end && (*end == ' ' || *end == '\r' || *end == '\t')) ++end;
-          if (end == line.c_str() || (end && *end != '\0') || count_value < 1) {
-            if (line_no == 1) continue;  // a header line
-            r.error("path", full.string() + ":" + std::to_string(line_no) + ": expected a token count >= 1, found \"" +
-                                line.substr(0, 40) + "\"");
-            break;
+        try {
+          LineReader lines(in, full.string(), "a text file of token counts, one per line");
+          std::string line;
+          while (lines.next(line)) {
+            if (line.empty() || line[0] == '#') continue;
+            char* end = nullptr;
+            errno = 0;
+            const long long count_value = std::strtoll(line.c_str(), &end, 10);
+            while (end && (*end == ' ' || *end == '\t')) ++end;
+            if (end == line.c_str() || (end && *end != '\0') || errno == ERANGE || count_value < 1 ||
+                count_value > limits::kMaxTokensPerRequest) {
+              if (lines.number() == 1) continue;  // a header line
+              r.error("path", full.string() + ":" + std::to_string(lines.number()) + ": expected a token count " +
+                                  count.describe() + ", found \"" + line.substr(0, 40) + "\"");
+              break;
+            }
+            t.values.push_back(count_value);
           }
-          t.values.push_back(count_value);
+        } catch (const ConfigError& e) {
+          r.error("path", e.what());
+          break;
         }
         if (t.values.empty()) r.error("path", full.string() + " holds no token counts");
         t.source = full.string();
@@ -249,6 +263,11 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
   if (trace) {
     const std::string path = a.string("path");
     wl.trace.path = config::resolve_path(doc.base_dir, path).string();
+    std::error_code missing;
+    if (!path.empty() && !std::filesystem::exists(wl.trace.path, missing)) {
+      a.error("path", "no such trace file: " + wl.trace.path +
+                          (doc.base_dir.empty() ? "" : " (a relative path is taken from the scenario's folder)"));
+    }
     static constexpr std::string_view kFormats[] = {"auto", "csv", "jsonl"};
     const auto f = a.choice("format", kFormats, 0);
     wl.trace.format = f == 0 ? "" : std::string(kFormats[f]);
@@ -268,12 +287,21 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
 
   Json wj = Json::object();
   if (trace) {
-    wl.requests = w.integer_or("requests", 0, Range::between(0, 1e9));
+    wl.requests = w.integer_or("requests", 0, Range::between(0, static_cast<double>(limits::kMaxRequests)));
     for (const char* key : {"input_tokens", "output_tokens"}) {
       if (w.has(key)) w.error(key, "comes from the trace with process \"trace\"; remove it");
     }
   } else {
-    wl.requests = w.integer("requests", Range::between(1, 1e9));
+    wl.requests = w.integer("requests", Range::between(1, static_cast<double>(limits::kMaxRequests)));
+    const bool open_loop = wl.process == ArrivalProcess::poisson || wl.process == ArrivalProcess::constant ||
+                           wl.process == ArrivalProcess::gamma;
+    const double span_s = static_cast<double>(wl.requests) / wl.rate_per_s;
+    if (open_loop && wl.rate_per_s > 0 && span_s > limits::kHorizonSeconds) {
+      a.error("rate_per_s", std::to_string(wl.requests) + " requests at " + format_number(wl.rate_per_s) +
+                                " per second arrive over about " + format_number(span_s) +
+                                " s, beyond the simulation horizon of " + format_number(limits::kHorizonSeconds) +
+                                " s (about 31 years); is the rate per second?");
+    }
   }
   wl.seed = static_cast<std::uint64_t>(w.integer_or("seed", 1, Range::between(0, 9.0e15)));
   wj["requests"] = wl.requests;
@@ -309,6 +337,32 @@ bool parse_reference(ObjectReader& root, std::string_view key, config::CatalogKi
   } catch (const ConfigError& e) {
     for (const auto& item : e.diagnostics()) d.error_in(item.file, item.path, item.message);
     return false;
+  }
+}
+
+/// A deployment that cannot run (parallelism that does not divide the model, a data type or link the chip
+/// lacks, weights that do not fit, requests longer than the KV cache) is an InfeasibleError naming the file
+/// and the section, so that a sweep can still tell it from a malformed file.
+void check_pool(const serving::PoolSpec& pool, const workload::WorkloadSpec& w, const std::string& where) {
+  std::int64_t kv_tokens = 0;
+  try {
+    const roofline::StepCostModel cost(pool.model, pool.hardware, pool.deployment);
+    const parallelism::WorkspaceLimits limits{pool.scheduler.max_batched_tokens, pool.scheduler.max_batch_size};
+    const auto plan = parallelism::plan_memory(pool.model, pool.hardware, pool.deployment, limits);
+    parallelism::require_fit(pool.model, pool.hardware, pool.deployment, plan, limits);
+    kv_tokens = plan.kv_token_capacity / pool.scheduler.block_size * pool.scheduler.block_size;
+  } catch (const InfeasibleError& e) {
+    throw InfeasibleError(where, "/deployment", e.what());
+  }
+  if (w.process == ArrivalProcess::trace) return;  // the trace's rows are checked as they arrive
+  const std::int64_t in = w.input.upper_bound(), out = w.output.upper_bound();
+  if (in > 0 && out > 0 && in + out > kv_tokens) {
+    throw InfeasibleError(where, "/workload",
+                          "a request may need " + std::to_string(in + out) + " tokens of KV cache (input up to " +
+                              std::to_string(in) + " + output up to " + std::to_string(out) + "), but a replica of " +
+                              pool.model.name + " on " + std::to_string(pool.deployment.chips_per_replica()) + " " +
+                              pool.hardware.name + " holds " + std::to_string(kv_tokens) +
+                              "; raise tensor_parallel, use a smaller kv_cache_dtype, or shorten the requests");
   }
 }
 
@@ -352,6 +406,11 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
       dep.dequant_overhead = r->number_or("dequant_overhead", 0.0, Range::between(0, 10));
       dep.moe_routing_skew = r->number_or("moe_routing_skew", 0.0, Range::between(0, 0.999));
       pool.router = static_cast<serving::Router>(r->choice("router", serving::kRouterNames, 0));
+      const std::int64_t chips = static_cast<std::int64_t>(dep.tensor_parallel) * dep.pipeline_parallel * dep.replicas;
+      if (chips > limits::kMaxChips) {
+        r->error("replicas", "tensor_parallel x pipeline_parallel x replicas = " + std::to_string(chips) +
+                                 " chips; at most " + std::to_string(limits::kMaxChips) + " are simulated");
+      }
       r->finish();
     } else {
       dep.weight_dtype = dep.activation_dtype = dep.kv_cache_dtype = native;
@@ -424,6 +483,9 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     }
     throw ConfigError(items);
   }
+  std::string where = doc.file;
+  for (std::size_t i = 0; i < overrides.size(); ++i) where += (i ? ", --set " : " with --set ") + overrides[i].text;
+  check_pool(pool, sc.simulation.workload, where);
   sc.simulation.pools.push_back(std::move(pool));
   sc.resolved = std::move(out);
   return sc;

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <deque>
 
+#include "infersim/core/check.hpp"
 #include "infersim/core/error.hpp"
+#include "infersim/core/limits.hpp"
 #include "infersim/core/strings.hpp"
 #include "infersim/roofline/step_cost.hpp"
 #include "infersim/workload/request_source.hpp"
@@ -22,6 +24,7 @@ class Simulation final : public ReplicaObserver {
       const PoolSpec& ps = spec.pools[p];
       Pool pool;
       pool.cost = std::make_unique<roofline::StepCostModel>(ps.model, ps.hardware, ps.deployment);
+      pool.prices = std::make_unique<roofline::StepCostCache>(*pool.cost);
       parallelism::WorkspaceLimits limits{ps.scheduler.max_batched_tokens, ps.scheduler.max_batch_size};
       pool.result.name = ps.name;
       pool.result.role = ps.role;
@@ -45,7 +48,7 @@ class Simulation final : public ReplicaObserver {
       }
       for (int r = 0; r < ps.deployment.replicas; ++r) {
         setup.index = replica_index++;
-        pool.replicas.push_back(std::make_unique<Replica>(sim_, requests_, *this, setup, *pool.cost,
+        pool.replicas.push_back(std::make_unique<Replica>(sim_, requests_, *this, setup, *pool.prices,
                                                           scheduler_registry().make(ps.scheduler), itl_));
       }
       pools_.push_back(std::move(pool));
@@ -69,6 +72,7 @@ class Simulation final : public ReplicaObserver {
       workload::Request r;
       const engine::SimTime at = sim_.now() + engine::from_seconds(spec_.workload.think_time_s);
       if (source_.issue_at(at, r)) {
+        check_horizon(r);
         ++pending_closed_;
         sim_.schedule_at(at, [this, r] {
           --pending_closed_;
@@ -88,10 +92,21 @@ class Simulation final : public ReplicaObserver {
  private:
   struct Pool {
     std::unique_ptr<roofline::StepCostModel> cost;
+    std::unique_ptr<roofline::StepCostCache> prices;  // shared by the pool's replicas
     std::vector<std::unique_ptr<Replica>> replicas;
     std::size_t next_round_robin = 0;
     PoolResult result;
   };
+
+  /// An arrival past the horizon is an error: integer time must not overflow, and a workload that spans more
+  /// than 31 years is a typo (a rate per hour given per second, milliseconds given as seconds).
+  void check_horizon(const workload::Request& r) const {
+    if (r.arrival <= engine::kHorizon) return;
+    throw InfeasibleError("request " + std::to_string(r.id) + " would arrive at " +
+                          format_number(engine::to_seconds(r.arrival)) + " s, beyond the simulation horizon of " +
+                          format_number(limits::kHorizonSeconds) +
+                          " s (about 31 years); check workload.arrival (rate_per_s, think_time_s) and the request count");
+  }
 
   void account(engine::SimTime now, int delta) {
     area_ += static_cast<double>(in_system_) * static_cast<double>(now - last_change_);
@@ -100,6 +115,7 @@ class Simulation final : public ReplicaObserver {
   }
 
   void schedule_arrival(const workload::Request& r) {
+    check_horizon(r);
     next_ = r;
     has_next_ = true;
     sim_.schedule_at(r.arrival, [this] { on_arrivals(); });
@@ -111,6 +127,7 @@ class Simulation final : public ReplicaObserver {
     while (has_next_ && next_.arrival == now) {
       admit(next_);
       has_next_ = source_.next(next_);
+      if (has_next_) check_horizon(next_);
     }
     route_and_kick();
     if (has_next_) sim_.schedule_at(next_.arrival, [this] { on_arrivals(); });
@@ -175,8 +192,13 @@ class Simulation final : public ReplicaObserver {
     e2e.reserve(requests_.size());
     queue.reserve(requests_.size());
     tpot.reserve(requests_.size());
+    INFERSIM_CHECK(completed_ == source_.total() && out.requests == source_.total(),
+                   std::to_string(completed_) + " of " + std::to_string(source_.total()) +
+                       " requests completed when the simulation ran out of events (a scheduler stalled)");
     for (const RequestRecord& r : requests_) {
-      if (!r.done()) continue;
+      INFERSIM_CHECK(r.done() && r.generated == r.output_tokens, "a request did not complete with all its tokens");
+      INFERSIM_CHECK(r.arrival <= r.first_scheduled && r.first_scheduled <= r.first_token && r.first_token <= r.completion,
+                     "a request's times are out of order (arrival, first scheduled, first token, completion)");
       end = std::max(end, r.completion);
       ttft.push_back(engine::to_seconds(r.first_token - r.arrival));
       e2e.push_back(engine::to_seconds(r.completion - r.arrival));

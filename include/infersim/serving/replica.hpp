@@ -62,12 +62,13 @@ struct ReplicaSetup {
 
 class Replica {
  public:
+  /// `cost` prices the steps; the replicas of a pool share one (it memoizes by token count).
   Replica(engine::Simulator& sim, RequestTable& requests, ReplicaObserver& observer, const ReplicaSetup& setup,
-          const roofline::StepCostModel& cost, std::unique_ptr<BatchScheduler> scheduler, GapRecorder& itl);
+          roofline::StepCostCache& cost, std::unique_ptr<BatchScheduler> scheduler, GapRecorder& itl);
 
   /// A request joins the waiting queue (at the back; it arrived).
   void enqueue(std::uint32_t id);
-  /// Start a step on every idle lane that has work.
+  /// Start a step on every idle lane that has work (preempting the newest request when the lanes are stalled).
   void kick();
   /// Requests waiting or running (for the least-loaded router).
   std::size_t outstanding() const;
@@ -89,12 +90,18 @@ class Replica {
   void finish_step(std::size_t lane);
   /// Emit the next output token of running entry `slot` of `lane`; true when the request is done.
   bool emit_token(Lane& lane, std::size_t slot, engine::SimTime now);
+  /// No lane runs or waits for a wake-up, yet requests hold blocks: no lane can start until one is preempted.
+  bool stalled() const;
+  /// Preempt the replica's newest request and let the lanes with the oldest requests start first.
+  void break_stall();
+  /// Debug builds: the blocks held by running entries add up to the pool's blocks in use.
+  void check_blocks() const;
 
   engine::Simulator& sim_;
   RequestTable& requests_;
   ReplicaObserver& observer_;
   ReplicaSetup setup_;
-  roofline::StepCostCache cost_;
+  roofline::StepCostCache& cost_;
   std::unique_ptr<BatchScheduler> scheduler_;
   GapRecorder& itl_;
   BlockPool kv_;
