@@ -1,0 +1,136 @@
+// Past bugs: every crash, hang or unbounded allocation found by fuzzing (tests/fuzz) or by review stays
+// fixed. Each test names how it was found; the inputs that crashed a fuzz target are also kept in
+// tests/fuzz/corpus/<target>/regression-*, which ctest replays (fuzz_replay.<target>).
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <sstream>
+#include <string>
+
+#include "infersim/config/json_reader.hpp"
+#include "infersim/core/error.hpp"
+#include "infersim/core/limits.hpp"
+#include "infersim/engine/simulator.hpp"
+#include "infersim/hardware/hardware_loader.hpp"
+#include "infersim/scenario/scenario_loader.hpp"
+#include "infersim/serving/simulation.hpp"
+#include "infersim/workload/trace.hpp"
+
+namespace infersim {
+namespace {
+
+using config::Json;
+
+const char* kScenario = R"({"model": "llama-3.2-1b", "hardware": "h100-sxm",
+  "workload": {"requests": 20, "arrival": {"process": "poisson", "rate_per_s": 10},
+               "input_tokens": 100, "output_tokens": 10}})";
+
+config::Document document(const std::string& text) {
+  config::Document doc;
+  doc.json = config::parse_json_text(text, "s.json");
+  doc.file = "s.json";
+  return doc;
+}
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// Fuzzing (model, scenario and trace targets, first minute): a number beyond the range of a double, such as
+// 1e400, made nlohmann throw out_of_range, which is not a parse_error: `infersim validate` of such a file
+// and `--set key=1e999` ended as "internal error" (exit 3) instead of a message naming the place.
+TEST(PastBugs, NumberBeyondDoubleIsAConfigError) {
+  try {
+    config::parse_json_text("{\n  \"num_layers\": 1e400\n}", "m.json");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("m.json: invalid JSON at line:column 2:17: the number 1e400"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(scenario::parse_override("workload.arrival.rate_per_s=1e999"), UsageError);
+  workload::TraceSpec spec;
+  spec.path = "t.jsonl";
+  std::istringstream jsonl("{\"arrival_s\": 0, \"input_tokens\": 1e999, \"output_tokens\": 1}\n");
+  EXPECT_THROW(workload::parse_trace(jsonl, spec, 0), ConfigError);
+}
+
+// Review: copying a JSON value recurses once per level of nesting, so a file of 100,000 '[' would overflow
+// the stack when an inline model is copied; nesting is now limited (limits::kMaxJsonDepth).
+TEST(PastBugs, DeepNestingIsAConfigErrorNotAStackOverflow) {
+  const std::string deep = "{\"model\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_NE(message_of([&] { config::parse_json_text(deep, "deep.json"); }).find("nest deeper than 100 levels"),
+            std::string::npos);
+  const std::string fine = std::string(100, '[') + std::string(100, ']');
+  EXPECT_NO_THROW(config::parse_json_text(fine, "fine.json"));
+  EXPECT_NO_THROW(config::parse_json_text("[\"[[[[[[\\\"[[[[\"]", "brackets_in_strings.json"));
+}
+
+// Review: a trace or token-count file without line breaks (a binary file, /dev/zero) was read into one
+// string until memory ran out; lines are now bounded and a NUL byte is reported as binary data.
+TEST(PastBugs, TraceLinesAreBounded) {
+  workload::TraceSpec spec;
+  spec.path = "zeros.csv";
+  std::istringstream zeros(std::string(3 << 20, 'x'));
+  EXPECT_NE(message_of([&] { workload::parse_trace(zeros, spec, 0); }).find("zeros.csv:1: line longer than"),
+            std::string::npos);
+  const char with_nul[] = "arrival_s,input_tokens,output_tokens\n0,1\0,1\n";
+  std::istringstream nul(std::string(with_nul, sizeof with_nul - 1));
+  EXPECT_NE(message_of([&] { workload::parse_trace(nul, spec, 0); }).find("zeros.csv:2: binary data"), std::string::npos);
+}
+
+// Review: tensor_parallel x pipeline_parallel x replicas was computed in int (4096 x 4096 x 100000 overflows,
+// undefined behaviour) and 100,000 replicas of 4096 pipeline lanes would allocate ~100 GB.
+TEST(PastBugs, ChipCountIsBounded) {
+  Json j = Json::parse(kScenario);
+  j["deployment"] = Json{{"tensor_parallel", 4096}, {"pipeline_parallel", 4096}, {"replicas", 100000}};
+  config::Document doc = document(j.dump());
+  EXPECT_NE(message_of([&] { scenario::parse_scenario(doc); }).find("/deployment/replicas"), std::string::npos);
+}
+
+// Review: "requests": 1e9 reserved 64 GB for the request table before simulating anything.
+TEST(PastBugs, RequestCountIsBounded) {
+  Json j = Json::parse(kScenario);
+  j["workload"]["requests"] = 1e9;
+  config::Document doc = document(j.dump());
+  EXPECT_NE(message_of([&] { scenario::parse_scenario(doc); }).find("[1, 100000000]"), std::string::npos);
+}
+
+// Review: simulated time is int64 nanoseconds (292 years). A rate of 1e-9 per second, a trace in
+// milliseconds read as seconds, or a chip with a bandwidth of 1e-300 TB/s pushed times to kNever and adding
+// a step to them overflowed (undefined behaviour). Arrivals and steps now stop at the horizon with a message.
+TEST(PastBugs, SimulatedTimeStopsAtTheHorizon) {
+  Json slow = Json::parse(kScenario);
+  slow["workload"]["arrival"]["rate_per_s"] = 1e-9;
+  config::Document doc = document(slow.dump());
+  EXPECT_NE(message_of([&] { scenario::parse_scenario(doc); }).find("beyond the simulation horizon"), std::string::npos);
+
+  workload::TraceSpec spec;
+  spec.path = "ms.csv";
+  std::istringstream far("arrival_s,input_tokens,output_tokens\n0,1,1\n2e9,1,1\n");
+  EXPECT_NE(message_of([&] { workload::parse_trace(far, spec, 0); }).find("ms.csv:3:"), std::string::npos);
+
+  Json crawl = Json::parse(kScenario);
+  crawl["hardware"] = Json::parse(R"({"name": "crawl", "kind": "npu", "source": "test",
+    "compute": {"peak_tflops": {"bf16": 1e-12}, "gemm_tile_rows": 1, "systolic_array_size": null},
+    "memory": {"type": "DDR", "capacity_gb": 100, "bandwidth_tb_per_s": 1e-300, "on_chip_sram_mb": null, "reserved_gb": 0},
+    "interconnect": {"scale_up_bandwidth_gb_per_s": null, "scale_up_latency_us": 1, "scale_up_domain_chips": 1,
+                     "scale_out_bandwidth_gb_per_s": null, "scale_out_latency_us": 1},
+    "power": {"tdp_w": null, "idle_w": null}, "price": {"usd_per_chip_hour": null},
+    "efficiency": {"compute": 1, "memory": 1, "network": 1, "kernel_launch_overhead_us": 0}})");
+  const auto sc = scenario::parse_scenario(document(crawl.dump()));
+  EXPECT_NE(message_of([&] { serving::simulate(sc.simulation); }).find("past its horizon"), std::string::npos);
+
+  engine::Simulator sim;
+  sim.schedule_at(engine::kNever - 5, [] {});
+  sim.run();
+  EXPECT_THROW(sim.schedule_after(10, [] {}), std::logic_error);  // the engine refuses to overflow
+}
+
+}  // namespace
+}  // namespace infersim
