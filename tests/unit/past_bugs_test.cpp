@@ -11,9 +11,11 @@
 #include "infersim/config/json_reader.hpp"
 #include "infersim/core/error.hpp"
 #include "infersim/core/limits.hpp"
+#include "infersim/core/random.hpp"
 #include "infersim/engine/simulator.hpp"
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/scenario/scenario_loader.hpp"
+#include "infersim/serving/metrics.hpp"
 #include "infersim/serving/simulation.hpp"
 #include "infersim/workload/trace.hpp"
 
@@ -130,6 +132,28 @@ TEST(PastBugs, SimulatedTimeStopsAtTheHorizon) {
   sim.schedule_at(engine::kNever - 5, [] {});
   sim.run();
   EXPECT_THROW(sim.schedule_after(10, [] {}), std::logic_error);  // the engine refuses to overflow
+}
+
+// Scale test (10,000,000 requests at low load): inter-token gaps were kept as one 16-byte run per step, 2.5 GB
+// for the run's 158 million steps (4.7 GB peak while the vector doubled). Past a threshold the runs are now
+// sorted and merged by gap; the summary must not change.
+TEST(PastBugs, CompactedGapRunsGiveTheSameSummary) {
+  serving::GapRecorder compacting(1000), plain(std::size_t{1} << 30);
+  Rng rng = Rng::stream(5, 1);
+  for (int i = 0; i < 100000; ++i) {
+    const engine::SimTime gap = 1000 * rng.uniform_int(1, 3000) + (i % 7 == 0 ? rng.uniform_int(0, 1LL << 40) : 0);
+    const auto count = static_cast<std::uint64_t>(rng.uniform_int(1, 4));
+    compacting.add(gap, count);
+    plain.add(gap, count);
+  }
+  EXPECT_LT(compacting.runs(), plain.runs() / 4);
+  const auto a = compacting.summarize(), b = plain.summarize();
+  EXPECT_EQ(a.count, b.count);
+  EXPECT_EQ(a.p50, b.p50);
+  EXPECT_EQ(a.p90, b.p90);
+  EXPECT_EQ(a.p99, b.p99);
+  EXPECT_EQ(a.max, b.max);
+  EXPECT_NEAR(a.mean, b.mean, 1e-12 * b.mean);
 }
 
 }  // namespace

@@ -11,8 +11,8 @@ namespace infersim::limits {
 inline constexpr int kMaxJsonDepth = 100;
 /// One line of a trace or token-count file (a longer line is binary data or the wrong file, e.g. /dev/zero).
 inline constexpr std::size_t kMaxLineBytes = 1 << 20;
-/// Requests in one simulation: each holds a 64-byte record plus about 40 bytes of statistics while it runs,
-/// so the limit needs about 10 GB; a 10,000,000-request run needs about 1.5 GB (docs/reliability.md).
+/// Requests in one simulation: each holds a 64-byte record, and 32 bytes of latency samples at the end; a
+/// 10,000,000-request run peaks at 1.2 GB (docs/reliability.md), so the limit needs about 12 GB.
 inline constexpr std::int64_t kMaxRequests = 100'000'000;
 /// Input or output tokens of one request (the longest published context is 10 million tokens).
 inline constexpr std::int64_t kMaxTokensPerRequest = 100'000'000;
