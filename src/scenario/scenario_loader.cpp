@@ -263,10 +263,12 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
   if (trace) {
     const std::string path = a.string("path");
     wl.trace.path = config::resolve_path(doc.base_dir, path).string();
-    std::error_code missing;
-    if (!path.empty() && !std::filesystem::exists(wl.trace.path, missing)) {
+    std::error_code ec;
+    if (!path.empty() && !std::filesystem::exists(wl.trace.path, ec)) {
       a.error("path", "no such trace file: " + wl.trace.path +
                           (doc.base_dir.empty() ? "" : " (a relative path is taken from the scenario's folder)"));
+    } else if (std::filesystem::is_directory(wl.trace.path, ec)) {
+      a.error("path", wl.trace.path + " is a folder; expected a CSV or JSONL trace file");
     }
     static constexpr std::string_view kFormats[] = {"auto", "csv", "jsonl"};
     const auto f = a.choice("format", kFormats, 0);
