@@ -17,12 +17,13 @@ if [ -f "$shared/checks/contract-check.py" ]; then
 else
   echo "contract check skipped: $shared/checks/contract-check.py not found (set INFERSIM_SHARED_DIR)" >&2
 fi
-# Sanitizers: the same tests in the asan preset (Debug, so INFERSIM_DEBUG_CHECK invariants are on too).
+# Sanitizers: the same tests in the asan preset (clang, Debug, so INFERSIM_DEBUG_CHECK invariants are on too),
+# which also builds the fuzz targets.
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j"$jobs"
 ctest --preset asan -j"$jobs"
 # Fuzzing: every target from its seed corpus, bounded; any crash, hang or leak fails the run.
 fuzz_seconds="${INFERSIM_FUZZ_SECONDS:-20}"
 if [ "$fuzz_seconds" -gt 0 ]; then
-  bash scripts/fuzz.sh "$fuzz_seconds"
+  INFERSIM_FUZZ_PRESET=asan bash scripts/fuzz.sh "$fuzz_seconds"
 fi
