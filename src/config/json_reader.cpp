@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <system_error>
+#include <vector>
 
 #include "infersim/core/limits.hpp"
 #include "infersim/core/strings.hpp"
@@ -394,11 +397,23 @@ std::string number_overflow_detail(std::string_view what, std::string* number) {
 }
 
 Json parse_json_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError(path, "", "is a folder; expected a JSON file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, "", "cannot open the file (does it exist and is it readable?)");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_json_text(ss.str(), path);
+  // Read in blocks, bounded: a device such as /dev/zero or a huge binary file must not be read to the end.
+  std::string text;
+  std::vector<char> block(1 << 16);
+  while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0) {
+    const auto n = static_cast<std::size_t>(in.gcount());
+    text.append(block.data(), n);
+    if (std::memchr(block.data(), 0, n)) break;  // binary data: parse_json_text says where
+    if (text.size() > limits::kMaxJsonBytes) {
+      throw ConfigError(path, "", "larger than " + std::to_string(limits::kMaxJsonBytes >> 20) +
+                                      " MiB: expected a JSON configuration file");
+    }
+  }
+  return parse_json_text(text, path);
 }
 
 }  // namespace infersim::config

@@ -86,6 +86,13 @@ TEST(PastBugs, TraceLinesAreBounded) {
   EXPECT_NE(message_of([&] { workload::parse_trace(nul, spec, 0); }).find("zeros.csv:2: binary data"), std::string::npos);
 }
 
+// Review: `infersim validate /dev/zero` read the device into one string until memory ran out, and a folder
+// was reported as an empty file. Config files are read in blocks, stop at binary data and at 256 MiB.
+TEST(PastBugs, ConfigFilesAreReadBounded) {
+  EXPECT_NE(message_of([] { config::parse_json_file("/dev/zero"); }).find("/dev/zero: binary data"), std::string::npos);
+  EXPECT_NE(message_of([] { config::parse_json_file("/tmp"); }).find("is a folder"), std::string::npos);
+}
+
 // Review: tensor_parallel x pipeline_parallel x replicas was computed in int (4096 x 4096 x 100000 overflows,
 // undefined behaviour) and 100,000 replicas of 4096 pipeline lanes would allocate ~100 GB.
 TEST(PastBugs, ChipCountIsBounded) {

@@ -3,12 +3,15 @@
 // that names the limit, not an attempt to allocate or simulate it: a tiny config must not ask for 100 GB of
 // memory or overflow the integer arithmetic of time, tokens or chips.
 
+#include <cstddef>
 #include <cstdint>
 
 namespace infersim::limits {
 
 /// Nesting of arrays and objects in a JSON file (real configs nest 4 deep; copies of JSON values recurse).
 inline constexpr int kMaxJsonDepth = 100;
+/// Size of a JSON configuration file (the largest shipped one is 20 kB).
+inline constexpr std::size_t kMaxJsonBytes = std::size_t{256} << 20;
 /// One line of a trace or token-count file (a longer line is binary data or the wrong file, e.g. /dev/zero).
 inline constexpr std::size_t kMaxLineBytes = 1 << 20;
 /// Requests in one simulation: each holds a 64-byte record, and 32 bytes of latency samples at the end; a
