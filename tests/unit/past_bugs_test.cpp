@@ -14,10 +14,12 @@
 #include "infersim/core/random.hpp"
 #include "infersim/engine/simulator.hpp"
 #include "infersim/hardware/hardware_loader.hpp"
+#include "infersim/parallelism/memory_plan.hpp"
 #include "infersim/scenario/scenario_loader.hpp"
 #include "infersim/serving/metrics.hpp"
 #include "infersim/serving/simulation.hpp"
 #include "infersim/workload/trace.hpp"
+#include "support/serving.hpp"
 
 namespace infersim {
 namespace {
@@ -139,6 +141,37 @@ TEST(PastBugs, SimulatedTimeStopsAtTheHorizon) {
   sim.schedule_at(engine::kNever - 5, [] {});
   sim.run();
   EXPECT_THROW(sim.schedule_after(10, [] {}), std::logic_error);  // the engine refuses to overflow
+}
+
+// Property test (random scenario 325 of seed 20261128): with pipeline parallelism each lane is a micro-batch
+// with its own scheduler, all sharing the replica's KV cache. With chunked prefill and a cache of a few
+// thousand tokens every lane came to hold a partly prefilled prompt and wait for blocks the others held:
+// the events ran out with no request completed, and the report averaged over nothing. The replica now
+// preempts its newest request when every lane is stalled, oldest lanes first (a first fix that let the
+// preempted lane re-admit at once livelocked: this test hung).
+TEST(PastBugs, PipelineLanesWithATightCacheDoNotStall) {
+  auto spec = testing::one_pool("llama-3.1-8b", "h100-sxm", "chunked_prefill", 256, 64);
+  auto& pool = spec.pools.front();
+  pool.deployment.pipeline_parallel = 4;
+  pool.scheduler.block_size = 64;
+  const parallelism::WorkspaceLimits limits{pool.scheduler.max_batched_tokens, pool.scheduler.max_batch_size};
+  const auto plan = parallelism::plan_memory(pool.model, pool.hardware, pool.deployment, limits);
+  pool.hardware.memory.reserved_bytes = 0;
+  pool.hardware.memory.capacity_bytes = (plan.weight_bytes_per_chip + plan.workspace_bytes_per_chip +
+                                         2600 * plan.kv_bytes_per_token_per_chip) / pool.deployment.memory_utilization;
+  auto& w = spec.workload;
+  w.process = workload::ArrivalProcess::closed_loop;
+  w.concurrency = 4;
+  w.requests = 40;
+  w.input.kind = workload::TokenDistribution::Kind::uniform;
+  w.input.min = 1131;
+  w.input.max = 1421;
+  w.output.kind = workload::TokenDistribution::Kind::fixed;
+  w.output.value = 17;
+  const auto r = serving::simulate(spec);
+  EXPECT_EQ(r.completed, 40);
+  EXPECT_GT(r.preemptions, 0);
+  EXPECT_LE(r.pools[0].kv_blocks_per_replica, 41);  // the cache holds about two prompts, not four
 }
 
 // Scale test (10,000,000 requests at low load): inter-token gaps were kept as one 16-byte run per step, 2.5 GB
