@@ -11,7 +11,15 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   if(INFERSIM_ARCH STREQUAL "native" OR (INFERSIM_ARCH AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64"))
     target_compile_options(infersim_options INTERFACE -march=${INFERSIM_ARCH})
   endif()
-  if(INFERSIM_SANITIZE)
+  if(INFERSIM_FUZZ)
+    if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+      message(FATAL_ERROR "INFERSIM_FUZZ needs clang (libFuzzer): configure with the `fuzz` preset or CMAKE_CXX_COMPILER=clang++")
+    endif()
+    # Coverage instrumentation everywhere; the fuzz executables add -fsanitize=fuzzer (libFuzzer's main) at link.
+    target_compile_options(infersim_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+                           -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+    target_link_options(infersim_options INTERFACE -fsanitize=address,undefined)
+  elseif(INFERSIM_SANITIZE)
     target_compile_options(infersim_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
                            -fno-sanitize-recover=undefined)
     target_link_options(infersim_options INTERFACE -fsanitize=address,undefined)

@@ -3,7 +3,8 @@
 # Debian 12 (bookworm) or later, run as root (or with sudo available).
 set -euo pipefail
 
-packages=(build-essential cmake ccache python3
+# clang + libclang-rt-dev: the `fuzz` preset (libFuzzer and the sanitizer runtimes ship in libclang-rt-14-dev).
+packages=(build-essential cmake ccache python3 clang libclang-rt-dev
           libeigen3-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libgtest-dev libbenchmark-dev)
 missing=()
 for p in "${packages[@]}"; do

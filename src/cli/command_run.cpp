@@ -1,7 +1,7 @@
 // `infersim run SCENARIO`: simulate one scenario and report latency, throughput, cost and energy.
 
 #include <iostream>
-#include <sstream>
+#include <ostream>
 
 #include "commands.hpp"
 #include "infersim/core/error.hpp"
@@ -21,8 +21,8 @@ struct RunOptions {
   std::string requests_out, trace_out;
 };
 
-std::string requests_csv(const serving::RequestTable& t) {
-  std::ostringstream os;
+/// One CSV row per request, streamed (ten million rows are about 1 GB of text).
+void write_requests_csv(std::ostream& os, const serving::RequestTable& t) {
   os << "id,replica,arrival_s,input_tokens,output_tokens,queue_s,ttft_s,tpot_s,e2e_s,completion_s,preemptions\n";
   char buf[256];
   for (std::size_t i = 0; i < t.size(); ++i) {
@@ -34,7 +34,6 @@ std::string requests_csv(const serving::RequestTable& t) {
                   engine::to_seconds(r.completion - r.arrival), engine::to_seconds(r.completion), r.preemptions);
     os << buf;
   }
-  return os.str();
 }
 
 int run_scenario(const RunOptions& o) {
@@ -42,10 +41,16 @@ int run_scenario(const RunOptions& o) {
   for (const auto& s : o.sets) overrides.push_back(scenario::parse_override(s));
   const scenario::ScenarioSpec sc = scenario::load_scenario(o.scenario, overrides);
   scenario::TimelineRecorder timeline;
-  const serving::SimulationResult result =
-      serving::simulate(sc.simulation, o.trace_out.empty() ? nullptr : &timeline);
+  const serving::SimulationResult result = [&] {
+    try {
+      return serving::simulate(sc.simulation, o.trace_out.empty() ? nullptr : &timeline);
+    } catch (const InfeasibleError& e) {
+      if (e.located()) throw;
+      throw InfeasibleError(o.scenario, "", e.what());  // name the file
+    }
+  }();
   const config::Json report = scenario::make_report(sc, result);
-  if (!o.requests_out.empty()) scenario::write_file_atomically(o.requests_out, requests_csv(result.request_table));
+  if (!o.requests_out.empty()) scenario::write_file_atomically(o.requests_out, [&](std::ostream& os) { write_requests_csv(os, result.request_table); });
   if (!o.trace_out.empty()) scenario::write_file_atomically(o.trace_out, timeline.to_json(sc, result));
   switch (o.format) {
     case Format::json: std::cout << report.dump(2) << '\n'; break;

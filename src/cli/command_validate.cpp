@@ -24,7 +24,11 @@ int run_validate(const std::vector<std::string>& files) {
       for (const auto& d : e.diagnostics()) spdlog::error("{}", format_diagnostic(d));
     } catch (const InfeasibleError& e) {
       ++failures;
-      spdlog::error("{}: {}", file, e.what());
+      if (e.located()) {
+        spdlog::error("{}", e.what());
+      } else {
+        spdlog::error("{}: {}", file, e.what());
+      }
     }
   }
   return failures == 0 ? 0 : 2;

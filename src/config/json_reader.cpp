@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <system_error>
+#include <vector>
 
+#include "infersim/core/limits.hpp"
 #include "infersim/core/strings.hpp"
 
 namespace infersim::config {
@@ -21,15 +25,23 @@ void Diagnostics::throw_if_any() const {
   if (!items_.empty()) throw ConfigError(items_);
 }
 
+namespace {
+/// A bound as people write it: whole numbers in full (16777216, not 1.67772e+07).
+std::string bound_text(double v) {
+  if (std::floor(v) == v && std::abs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+  return format_number(v);
+}
+}  // namespace
+
 std::string Range::describe() const {
   const bool has_min = std::isfinite(min);
   const bool has_max = std::isfinite(max);
   if (has_min && has_max) {
-    return std::string("in ") + (min_exclusive ? "(" : "[") + format_number(min) + ", " + format_number(max) +
+    return std::string("in ") + (min_exclusive ? "(" : "[") + bound_text(min) + ", " + bound_text(max) +
            (max_exclusive ? ")" : "]");
   }
-  if (has_min) return std::string(min_exclusive ? "> " : ">= ") + format_number(min);
-  if (has_max) return std::string(max_exclusive ? "< " : "<= ") + format_number(max);
+  if (has_min) return std::string(min_exclusive ? "> " : ">= ") + bound_text(min);
+  if (has_max) return std::string(max_exclusive ? "< " : "<= ") + bound_text(max);
   return "finite";
 }
 
@@ -249,8 +261,11 @@ std::size_t ObjectReader::choice(std::string_view key, std::span<const std::stri
     if (choices[i] == s) return i;
   }
   std::string message = "unknown value \"" + s + "\"";
-  if (auto near = closest_match(s, names)) message += "; did you mean \"" + *near + "\"?";
-  message += " Valid values: " + join(names);
+  if (auto near = closest_match(s, names)) {
+    message += "; did you mean \"" + *near + "\"? Valid values: " + join(names);
+  } else {
+    message += ". Valid values: " + join(names);
+  }
   error(key, message);
   return fallback.value_or(0);
 }
@@ -313,9 +328,47 @@ std::string line_column(std::string_view text, std::size_t byte) {
   }
   return std::to_string(line) + ":" + std::to_string(column);
 }
+/// Byte offset where arrays and objects nest deeper than limits::kMaxJsonDepth, or npos. Copying a JSON value
+/// recurses once per level, so a hostile file of nested brackets would otherwise overflow the stack.
+std::size_t too_deep_at(std::string_view text) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limits::kMaxJsonDepth) return i;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 Json parse_json_text(std::string_view text, const std::string& file_label) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    throw ConfigError(file_label, "", "the file is empty: expected a JSON document");
+  }
+  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    throw ConfigError(file_label, "", "binary data (a NUL byte at line:column " + line_column(text, nul) +
+                                          "): expected a JSON text file");
+  }
+  if (const std::size_t at = too_deep_at(text); at != std::string_view::npos) {
+    throw ConfigError(file_label, "", "invalid JSON at line:column " + line_column(text, at) +
+                                          ": arrays and objects nest deeper than " +
+                                          std::to_string(limits::kMaxJsonDepth) + " levels");
+  }
   try {
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
@@ -325,6 +378,14 @@ Json parse_json_text(std::string_view text, const std::string& file_label) {
     const std::string detail = pos == std::string::npos ? what : what.substr(pos + 2);
     const std::size_t byte = e.byte > 0 ? e.byte - 1 : 0;
     throw ConfigError(file_label, "", "invalid JSON at line:column " + line_column(text, byte) + ": " + detail);
+  } catch (const Json::out_of_range& e) {
+    // A number beyond a double (1e400): nlohmann says "number overflow parsing '1e400'" without a position.
+    std::string number;
+    const std::string detail = number_overflow_detail(e.what(), &number);
+    const auto at = text.find(number);
+    throw ConfigError(file_label, "", "invalid JSON" +
+                                          (at == std::string_view::npos ? std::string() : " at line:column " + line_column(text, at)) +
+                                          ": " + detail);
   }
 }
 
@@ -343,12 +404,31 @@ const Json* find_dotted(const Json& j, std::string_view dotted) {
   }
 }
 
+std::string number_overflow_detail(std::string_view what, std::string* number) {
+  const auto open = what.find('\''), close = what.rfind('\'');
+  const std::string n(open < close ? what.substr(open + 1, close - open - 1) : std::string_view("a number"));
+  if (number) *number = n;
+  return "the number " + n + " is beyond the range of a double (about 1.8e308)";
+}
+
 Json parse_json_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError(path, "", "is a folder; expected a JSON file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, "", "cannot open the file (does it exist and is it readable?)");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_json_text(ss.str(), path);
+  // Read in blocks, bounded: a device such as /dev/zero or a huge binary file must not be read to the end.
+  std::string text;
+  std::vector<char> block(1 << 16);
+  while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0) {
+    const auto n = static_cast<std::size_t>(in.gcount());
+    text.append(block.data(), n);
+    if (std::memchr(block.data(), 0, n)) break;  // binary data: parse_json_text says where
+    if (text.size() > limits::kMaxJsonBytes) {
+      throw ConfigError(path, "", "larger than " + std::to_string(limits::kMaxJsonBytes >> 20) +
+                                      " MiB: expected a JSON configuration file");
+    }
+  }
+  return parse_json_text(text, path);
 }
 
 }  // namespace infersim::config

@@ -1,5 +1,7 @@
 #include "infersim/core/error.hpp"
 
+#include "infersim/core/check.hpp"
+
 namespace infersim {
 
 std::string format_diagnostic(const Diagnostic& d) {
@@ -31,3 +33,13 @@ ConfigError::ConfigError(std::string file, std::string path, std::string message
     : ConfigError(std::vector<Diagnostic>{Diagnostic{std::move(file), std::move(path), std::move(message)}}) {}
 
 }  // namespace infersim
+
+namespace infersim::detail {
+
+void check_failed(const char* condition, const char* file, int line, const std::string& message) {
+  std::string where(file);
+  if (const auto slash = where.rfind("/src/"); slash != std::string::npos) where = where.substr(slash + 1);
+  throw std::logic_error("invariant broken: " + message + " (" + condition + " at " + where + ":" + std::to_string(line) + ")");
+}
+
+}  // namespace infersim::detail

@@ -23,13 +23,18 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 std::optional<std::string> closest_match(std::string_view name, std::span<const std::string> candidates) {
   std::optional<std::string> best;
   std::size_t best_distance = 0;
+  // A candidate that the name begins (a name cut short: "h100" -> "h100-sxm") beats any other.
+  bool best_extends = false;
   for (const auto& c : candidates) {
     const std::size_t d = edit_distance(name, c);
-    if (!best || d < best_distance) {
+    const bool extends = name.size() >= 2 && c.starts_with(name);
+    if (!best || (extends && !best_extends) || (extends == best_extends && d < best_distance)) {
       best = c;
       best_distance = d;
+      best_extends = extends;
     }
   }
+  if (best_extends) return best;
   // Accept up to a third of the longer name's length (at least 2 edits): "tensor_paralel" -> "tensor_parallel".
   if (best) {
     const std::size_t limit = std::max<std::size_t>(2, std::max(name.size(), best->size()) / 3);

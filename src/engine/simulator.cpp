@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "infersim/core/check.hpp"
+
 namespace infersim::engine {
 
 // An EventId packs the low 32 bits of the event's sequence number (high half) and its slot (low half).
@@ -63,10 +65,16 @@ bool Simulator::step() {
   slots_[top.slot].callback = nullptr;
   free_slots_.push_back(top.slot);
   --live_;
+  INFERSIM_CHECK(top.time >= now_, "simulated time went backwards");
   now_ = top.time;
   ++events_run_;
   cb();
   return true;
+}
+
+EventId Simulator::schedule_after(SimTime delay, Callback callback) {
+  if (delay < 0 || delay > kNever - now_) throw std::logic_error("event delay negative or beyond the end of time");
+  return schedule_at(now_ + delay, std::move(callback));
 }
 
 void Simulator::run() {

@@ -17,8 +17,10 @@ ModelSpec parse_model(const config::Document& doc, config::Diagnostics& d) {
   const Range dim = Range::between(1, 1 << 24);
   m.num_layers = static_cast<int>(r.integer("num_layers", Range::between(1, 10000)));
   m.hidden_size = static_cast<int>(r.integer("hidden_size", dim));
+  const std::size_t problems_before_heads = d.items().size();
   m.num_attention_heads = static_cast<int>(r.integer("num_attention_heads", Range::between(1, 65536)));
   m.num_kv_heads = static_cast<int>(r.integer("num_kv_heads", Range::between(1, 65536)));
+  const bool heads_valid = d.items().size() == problems_before_heads;
   m.head_dim = static_cast<int>(r.integer("head_dim", Range::between(1, 65536)));
   m.ffn_hidden_size = static_cast<int>(r.integer("ffn_hidden_size", dim));
   m.vocab_size = static_cast<int>(r.integer("vocab_size", dim));
@@ -28,7 +30,7 @@ ModelSpec parse_model(const config::Document& doc, config::Diagnostics& d) {
   m.linear_bias = r.boolean("linear_bias");
   m.position_embedding = static_cast<PositionEmbedding>(r.choice("position_embedding", kPositionEmbeddingNames));
   m.max_context_tokens = r.integer("max_context_tokens", Range::between(1, 1e9));
-  if (m.num_attention_heads % m.num_kv_heads != 0) {
+  if (heads_valid && m.num_attention_heads % m.num_kv_heads != 0) {
     r.error("num_kv_heads", "num_attention_heads (" + std::to_string(m.num_attention_heads) +
                                 ") must be a multiple of num_kv_heads (" + std::to_string(m.num_kv_heads) + ")");
   }

@@ -1,18 +1,21 @@
 #include "infersim/scenario/report.hpp"
 
+#include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
+#include <system_error>
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include "infersim/core/check.hpp"
 #include "infersim/core/error.hpp"
 #include "infersim/core/strings.hpp"
 #include "infersim/cost/cost_model.hpp"
-#include "infersim/parallelism/memory_plan.hpp"
-#include "infersim/roofline/step_cost.hpp"
 #include "infersim/workload/trace.hpp"
 
 #ifndef INFERSIM_VERSION
@@ -38,6 +41,18 @@ std::string_view role_name(serving::ReplicaRole r) {
     case serving::ReplicaRole::decode: return "decode";
   }
   return "?";
+}
+
+/// Every number of a report is finite; costs, energy, rates and times are never negative.
+void check_metrics(const Json& j, const std::string& path) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) check_metrics(*it, path + "." + it.key());
+  } else if (j.is_number_float()) {
+    const double v = j.get<double>();
+    INFERSIM_CHECK(std::isfinite(v) && v >= 0, "metric " + path + " = " + std::to_string(v));
+  } else if (j.is_number_integer()) {
+    INFERSIM_CHECK(j.get<std::int64_t>() >= 0, "metric " + path + " = " + j.dump());
+  }
 }
 
 }  // namespace
@@ -179,6 +194,8 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
                  format_number(sc.energy.idle_fraction_of_tdp * 100, 3) + "% of TDP";
   }
   metrics["energy"] = ej;
+
+  check_metrics(metrics, "metrics");
 
   Json report;
   report["schema_version"] = 1;
@@ -327,23 +344,58 @@ void print_report_table(std::ostream& os, const Json& report) {
 
 void check_feasible(const ScenarioSpec& sc) { serving::check_runnable(sc.simulation); }
 
-void write_file_atomically(const std::string& path, const std::string& content) {
+namespace {
+std::atomic<unsigned> temp_files{0};
+
+std::string error_text(int err) { return std::error_code(err, std::generic_category()).message(); }
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
   namespace fs = std::filesystem;
   const fs::path target(path);
-  const fs::path tmp = target.parent_path() / (target.filename().string() + ".tmp" + std::to_string(::getpid()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw UsageError("cannot write " + tmp.string());
-    out << content;
-    out.flush();
-    if (!out) throw UsageError("error writing " + tmp.string());
-  }
   std::error_code ec;
+  if (target.filename().empty() || fs::is_directory(target, ec)) throw UsageError("cannot write " + path + ": it is a directory");
+  // A hidden temporary file beside the target (same file system, so that rename is atomic), unique per
+  // process and call; created exclusively, with the permissions a plain new file would get.
+  fs::path tmp;
+  int fd = -1;
+  for (int attempt = 0; fd < 0; ++attempt) {
+    tmp = target.parent_path() / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                                  std::to_string(temp_files++));
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && (errno != EEXIST || attempt >= 100)) throw UsageError("cannot write " + path + ": " + error_text(errno));
+  }
+  bool ok = false;
+  try {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (out) {
+      write(out);
+      out.flush();
+      ok = static_cast<bool>(out);
+    }
+  } catch (...) {  // the writer failed half way: the target stays as it was
+    ::close(fd);
+    fs::remove(tmp, ec);
+    throw;
+  }
+  ok = ok && ::fsync(fd) == 0;  // the data is on disk before the name points at it
+  const int write_error = errno;
+  ::close(fd);
+  if (!ok) {
+    fs::remove(tmp, ec);
+    throw UsageError("cannot write " + path + ": " + (write_error ? error_text(write_error) : "write failed") +
+                     " (the file was left as it was)");
+  }
   fs::rename(tmp, target, ec);
   if (ec) {
+    const std::string why = ec.message();
     fs::remove(tmp, ec);
-    throw UsageError("cannot move " + tmp.string() + " to " + path);
+    throw UsageError("cannot write " + path + ": " + why + " (the file was left as it was)");
   }
+}
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  write_file_atomically(path, [&](std::ostream& out) { out << content; });
 }
 
 }  // namespace infersim::scenario

@@ -7,10 +7,12 @@
 #include <sstream>
 
 #include "infersim/core/error.hpp"
+#include "infersim/core/limits.hpp"
 #include "infersim/core/strings.hpp"
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
 #include "infersim/parallelism/memory_plan.hpp"
+#include "infersim/roofline/step_cost.hpp"
 #include "infersim/workload/trace.hpp"
 #include "scenario/loader_parts.hpp"
 
@@ -36,6 +38,8 @@ Override parse_override(const std::string& text) {
     o.value = Json::parse(value);
   } catch (const Json::parse_error&) {
     o.value = value;  // not JSON: a plain string (a catalog name, a policy, ...)
+  } catch (const Json::out_of_range&) {
+    throw UsageError("--set " + text + ": " + value + " is beyond the range of a double (about 1.8e308)");
   }
   return o;
 }
@@ -123,8 +127,6 @@ bool parse_reference(ObjectReader& root, std::string_view key, config::CatalogKi
 
 namespace {
 
-/// Data types, memory use and routing of a deployment; parallelism and replicas come from `r` (and default
-/// to `base`).
 /// A parallelism degree: an integer, or "auto" (sized to the smallest deployment that fits; 0 here).
 int read_degree(ObjectReader& r, std::string_view key, int fallback) {
   if (const Json* v = r.raw(key); v && v->is_string()) {
@@ -147,6 +149,12 @@ void read_parallelism(ObjectReader& r, const parallelism::DeploymentSpec& base, 
   dj["expert_parallel"] = dep.expert_parallel;
   dj["replicas"] = dep.replicas;
   dj["memory_utilization"] = dep.memory_utilization;
+  const std::int64_t chips = static_cast<std::int64_t>(std::max(1, dep.tensor_parallel)) *
+                             std::max(1, dep.pipeline_parallel) * dep.replicas;
+  if (chips > limits::kMaxChips) {
+    r.error("replicas", "tensor_parallel x pipeline_parallel x replicas = " + std::to_string(chips) + " chips; at most " +
+                            std::to_string(limits::kMaxChips) + " are simulated");
+  }
 }
 
 serving::Router read_router(ObjectReader& r, serving::Router fallback, Json& dj) {
@@ -232,6 +240,32 @@ void size_auto(serving::PoolSpec& pool, const workload::WorkloadSpec& w, Json& d
   dj["pipeline_parallel"] = d.pipeline_parallel;
   dj["expert_parallel"] = d.expert_parallel;
   dj["sizing"] = pool.sizing;
+}
+
+/// A deployment that cannot run (parallelism that does not divide the model, a data type or link the chip
+/// lacks, weights that do not fit, requests longer than the KV cache) is an InfeasibleError naming the file
+/// and the section, so that a sweep can still tell it from a malformed file. `section` is the JSON pointer of
+/// the pool's deployment.
+void check_pool(const serving::PoolSpec& pool, const workload::WorkloadSpec& w, const std::string& where,
+                const std::string& section) {
+  std::int64_t kv_tokens = 0;
+  try {
+    const roofline::StepCostModel cost(pool.model, pool.hardware, pool.deployment);
+    kv_tokens = serving::plan_pool_memory(pool).kv_capacity_tokens;
+  } catch (const InfeasibleError& e) {
+    throw InfeasibleError(where, section, e.what());
+  }
+  if (w.process == ArrivalProcess::trace) return;  // the trace's rows are checked as they arrive
+  const std::int64_t in = w.input.upper_bound(), out = w.output.upper_bound();
+  if (in > 0 && out > 0 && in + out > kv_tokens) {
+    throw InfeasibleError(where, "/workload",
+                          "a request may need " + std::to_string(in + out) + " tokens of KV cache (input up to " +
+                              std::to_string(in) + " + output up to " + std::to_string(out) + "), but a replica of " +
+                              pool.model.name + " on " + std::to_string(pool.deployment.chips_per_replica()) + " " +
+                              pool.hardware.name + (pool.role == serving::ReplicaRole::unified ? "" : " (" + pool.name + " pool)") +
+                              " holds " + std::to_string(kv_tokens) +
+                              "; raise tensor_parallel, use a smaller kv_cache_dtype, or shorten the requests");
+  }
 }
 
 }  // namespace
@@ -450,6 +484,12 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     const cost::ChipPrice price = cost::resolve_chip_price(p.hardware, sc.pricing.usd_per_chip_hour, sc.pricing.tco);
     p.usd_per_chip_hour = price.usd_per_chip_hour;
     p.price_basis = price.basis;
+  }
+  std::string where = doc.file;
+  for (std::size_t i = 0; i < overrides.size(); ++i) where += (i ? ", --set " : " with --set ") + overrides[i].text;
+  for (const auto& p : pools) {
+    check_pool(p, sc.simulation.workload, where,
+               p.role == serving::ReplicaRole::unified ? "/deployment" : "/scheduler/" + p.name);
   }
   sc.simulation.pools = std::move(pools);
   sc.resolved = std::move(out);

@@ -1,9 +1,13 @@
 // The `workload` section of a scenario: arrivals and token-count distributions.
 
+#include <cerrno>
 #include <cmath>
 #include <fstream>
 
 #include "infersim/core/error.hpp"
+#include "infersim/core/limits.hpp"
+#include "infersim/core/line_reader.hpp"
+#include "infersim/core/strings.hpp"
 #include "scenario/loader_parts.hpp"
 
 namespace infersim::scenario {
@@ -22,7 +26,7 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
                                Json& resolved) {
   TokenDistribution t;
   const Json* v = parent.raw(key);
-  const Range count = Range::between(1, 1e8);
+  const Range count = Range::between(1, static_cast<double>(limits::kMaxTokensPerRequest));
   if (!v) {
     parent.error(key, "missing required key; expected a token count (an integer >= 1) or {\"distribution\": ...}");
     return t;
@@ -59,7 +63,7 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
       t.mean = r.number("mean", Range::positive());
       t.std = r.number("std", Range::non_negative());
       t.min = r.integer_or("min", 1, count);
-      t.max = r.integer_or("max", 0, Range::between(0, 1e8));
+      t.max = r.integer_or("max", 0, Range::between(0, static_cast<double>(limits::kMaxTokensPerRequest)));
       if (t.max > 0 && t.max < t.min) r.error("max", "must be >= min");
       resolved["mean"] = t.mean;
       resolved["std"] = t.std;
@@ -70,7 +74,7 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
       t.median = r.number("median", Range::positive());
       t.sigma = r.number("sigma", Range::between(0, 10));
       t.min = r.integer_or("min", 1, count);
-      t.max = r.integer_or("max", 0, Range::between(0, 1e8));
+      t.max = r.integer_or("max", 0, Range::between(0, static_cast<double>(limits::kMaxTokensPerRequest)));
       if (t.max > 0 && t.max < t.min) r.error("max", "must be >= min");
       resolved["median"] = t.median;
       resolved["sigma"] = t.sigma;
@@ -92,8 +96,9 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
         }
         for (std::size_t i = 0; i < vals->size(); ++i) {
           const Json& x = (*vals)[i];
-          if (!x.is_number_integer() || x.get<std::int64_t>() < 1) {
-            r.error("values", "element " + std::to_string(i) + ": expected an integer >= 1, found " + config::describe_json(x));
+          if (!x.is_number_integer() || x.get<std::int64_t>() < 1 || x.get<std::int64_t>() > limits::kMaxTokensPerRequest) {
+            r.error("values", "element " + std::to_string(i) + ": expected an integer " + count.describe() + ", found " +
+                                  config::describe_json(x));
             break;
           }
           t.values.push_back(x.get<std::int64_t>());
@@ -102,26 +107,32 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
       } else {
         const std::string path = r.string("path");
         const auto full = config::resolve_path(base_dir, path);
-        std::ifstream in(full);
+        std::ifstream in(full, std::ios::binary);
         if (!in) {
           r.error("path", "cannot open " + full.string());
           break;
         }
-        std::string line;
-        std::size_t line_no = 0;
-        while (std::getline(in, line)) {
-          ++line_no;
-          if (line.empty() || line[0] == '#') continue;
-          char* end = nullptr;
-          const long long count_value = std::strtoll(line.c_str(), &end, 10);
-          while (end && (*end == ' ' || *end == '\r' || *end == '\t')) ++end;
-          if (end == line.c_str() || (end && *end != '\0') || count_value < 1) {
-            if (line_no == 1) continue;  // a header line
-            r.error("path", full.string() + ":" + std::to_string(line_no) + ": expected a token count >= 1, found \"" +
-                                line.substr(0, 40) + "\"");
-            break;
+        try {
+          LineReader lines(in, full.string(), "a text file of token counts, one per line");
+          std::string line;
+          while (lines.next(line)) {
+            if (line.empty() || line[0] == '#') continue;
+            char* end = nullptr;
+            errno = 0;
+            const long long count_value = std::strtoll(line.c_str(), &end, 10);
+            while (end && (*end == ' ' || *end == '\t')) ++end;
+            if (end == line.c_str() || (end && *end != '\0') || errno == ERANGE || count_value < 1 ||
+                count_value > limits::kMaxTokensPerRequest) {
+              if (lines.number() == 1) continue;  // a header line
+              r.error("path", full.string() + ":" + std::to_string(lines.number()) + ": expected a token count " +
+                                  count.describe() + ", found \"" + line.substr(0, 40) + "\"");
+              break;
+            }
+            t.values.push_back(count_value);
           }
-          t.values.push_back(count_value);
+        } catch (const ConfigError& e) {
+          r.error("path", e.what());
+          break;
         }
         if (t.values.empty()) r.error("path", full.string() + " holds no token counts");
         t.source = full.string();
@@ -174,6 +185,13 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
   if (trace) {
     const std::string path = a.string("path");
     wl.trace.path = config::resolve_path(doc.base_dir, path).string();
+    std::error_code ec;
+    if (!path.empty() && !std::filesystem::exists(wl.trace.path, ec)) {
+      a.error("path", "no such trace file: " + wl.trace.path +
+                          (doc.base_dir.empty() ? "" : " (a relative path is taken from the scenario's folder)"));
+    } else if (std::filesystem::is_directory(wl.trace.path, ec)) {
+      a.error("path", wl.trace.path + " is a folder; expected a CSV or JSONL trace file");
+    }
     static constexpr std::string_view kFormats[] = {"auto", "csv", "jsonl"};
     const auto f = a.choice("format", kFormats, 0);
     wl.trace.format = f == 0 ? "" : std::string(kFormats[f]);
@@ -193,12 +211,21 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
 
   Json wj = Json::object();
   if (trace) {
-    wl.requests = w.integer_or("requests", 0, Range::between(0, 1e9));
+    wl.requests = w.integer_or("requests", 0, Range::between(0, static_cast<double>(limits::kMaxRequests)));
     for (const char* key : {"input_tokens", "output_tokens"}) {
       if (w.has(key)) w.error(key, "comes from the trace with process \"trace\"; remove it");
     }
   } else {
-    wl.requests = w.integer("requests", Range::between(1, 1e9));
+    wl.requests = w.integer("requests", Range::between(1, static_cast<double>(limits::kMaxRequests)));
+    const bool open_loop = wl.process == ArrivalProcess::poisson || wl.process == ArrivalProcess::constant ||
+                           wl.process == ArrivalProcess::gamma;
+    const double span_s = static_cast<double>(wl.requests) / wl.rate_per_s;
+    if (open_loop && wl.rate_per_s > 0 && span_s > limits::kHorizonSeconds) {
+      a.error("rate_per_s", std::to_string(wl.requests) + " requests at " + format_number(wl.rate_per_s) +
+                                " per second arrive over about " + format_number(span_s) +
+                                " s, beyond the simulation horizon of " + format_number(limits::kHorizonSeconds) +
+                                " s (about 31 years); is the rate per second?");
+    }
   }
   wl.seed = static_cast<std::uint64_t>(w.integer_or("seed", 1, Range::between(0, 9.0e15)));
   wj["requests"] = wl.requests;

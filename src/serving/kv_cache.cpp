@@ -1,7 +1,8 @@
 #include "infersim/serving/kv_cache.hpp"
 
 #include <algorithm>
-#include <stdexcept>
+
+#include "infersim/core/check.hpp"
 
 namespace infersim::serving {
 
@@ -13,15 +14,18 @@ void BlockPool::advance(engine::SimTime now) {
 }
 
 bool BlockPool::allocate(std::int64_t n, engine::SimTime now) {
+  INFERSIM_CHECK(n >= 0, "negative KV block allocation");
   if (n > free()) return false;
   advance(now);
   used_ += n;
   peak_ = std::max(peak_, used_);
+  INFERSIM_CHECK(used_ <= total_, "KV blocks in use exceed the pool");
   return true;
 }
 
 void BlockPool::release(std::int64_t n, engine::SimTime now) {
-  if (n > used_) throw std::logic_error("KV blocks released twice");
+  INFERSIM_CHECK(n >= 0, "negative KV block release");
+  INFERSIM_CHECK(n <= used_, "KV blocks released twice (more released than in use)");
   advance(now);
   used_ -= n;
 }

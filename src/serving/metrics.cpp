@@ -46,6 +46,31 @@ Distribution summarize(std::vector<double>& values) {
   return d;
 }
 
+void GapRecorder::compact() {
+  // LSD radix sort on the gap (non-negative nanoseconds), a byte at a time, skipping bytes that are the same
+  // in every run (most gaps fit in 5 bytes); then merge runs of equal gaps.
+  std::vector<Run> scratch(runs_.size());
+  for (int shift = 0; shift < 64; shift += 8) {
+    std::size_t counts[257] = {};
+    for (const Run& r : runs_) ++counts[((static_cast<std::uint64_t>(r.gap) >> shift) & 0xff) + 1];
+    if (std::count(std::begin(counts) + 1, std::end(counts), runs_.size()) == 1) continue;
+    for (int b = 0; b < 256; ++b) counts[b + 1] += counts[b];
+    for (const Run& r : runs_) scratch[counts[(static_cast<std::uint64_t>(r.gap) >> shift) & 0xff]++] = r;
+    runs_.swap(scratch);
+  }
+  std::size_t out = 0;
+  for (std::size_t i = 1; i < runs_.size(); ++i) {
+    if (runs_[i].gap == runs_[out].gap) {
+      runs_[out].count += runs_[i].count;
+    } else {
+      runs_[++out] = runs_[i];
+    }
+  }
+  runs_.resize(out + 1);
+  // Compact again when the runs have doubled, so that sorting costs O(1) per run added.
+  compact_at_ = std::max(min_compact_at_, 2 * runs_.size());
+}
+
 std::uint64_t GapRecorder::total() const {
   std::uint64_t n = 0;
   for (const auto& r : runs_) n += r.count;

@@ -1,6 +1,17 @@
 #include "infersim/serving/replica.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "infersim/core/check.hpp"
+#include "infersim/core/error.hpp"
+#include "infersim/core/limits.hpp"
+#include "infersim/core/strings.hpp"
 
 namespace infersim::serving {
 
@@ -26,6 +37,45 @@ void Replica::enqueue(std::uint32_t id) {
 
 void Replica::kick() {
   for (std::size_t i = 0; i < lanes_.size(); ++i) try_start(i);
+  while (stalled()) break_stall();
+}
+
+void Replica::break_stall() {
+  // Every lane is idle, waiting for KV blocks that only another lane's requests could free (pipeline lanes
+  // share the cache; with chunked prefill each may hold a partly prefilled prompt). Preempt the newest request
+  // of the replica, as one scheduler for all lanes would, and offer the freed blocks to the lanes holding the
+  // oldest requests first, so that the oldest request always advances (no livelock) and nothing stays stuck.
+  constexpr std::uint64_t kEmpty = std::numeric_limits<std::uint64_t>::max();
+  std::vector<std::pair<std::uint64_t, std::size_t>> order;  // (oldest seq of the lane, lane)
+  std::size_t newest_lane = 0;
+  std::uint64_t newest_seq = 0;
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    const RunningSet& run = lanes_[i].running;
+    if (run.empty()) {
+      order.emplace_back(kEmpty, i);
+      continue;
+    }
+    order.emplace_back(*std::min_element(run.seq.begin(), run.seq.end()), i);
+    if (run.seq[run.newest()] >= newest_seq) {
+      newest_seq = run.seq[run.newest()];
+      newest_lane = i;
+    }
+  }
+  Lane& lane = lanes_[newest_lane];
+  SchedulerContext ctx(sim_.now(), lane.running, waiting_, kv_, requests_, setup_.scheduler, observer_.more_arrivals());
+  ctx.preempt_newest();
+  stats_.preemptions += ctx.preemptions();
+  std::sort(order.begin(), order.end());
+  for (const auto& [seq, i] : order) try_start(i);
+}
+
+bool Replica::stalled() const {
+  bool holding = false;
+  for (const Lane& l : lanes_) {
+    if (l.busy || l.wake_pending) return false;
+    holding = holding || !l.running.empty();
+  }
+  return holding;
 }
 
 std::size_t Replica::outstanding() const {
@@ -46,6 +96,7 @@ void Replica::try_start(std::size_t index) {
   ctx.set_decode_tokens(q);
   lane.plan.clear();
   scheduler_->schedule(ctx, lane.plan);
+  check_blocks();
   stats_.preemptions += ctx.preemptions();
   if (ctx.wake() >= 0) {
     if (lane.wake_pending) sim_.cancel(lane.wake);
@@ -71,7 +122,16 @@ void Replica::try_start(std::size_t index) {
   shape.decode_context_tokens = context;
   shape.logit_tokens += shape.decode_tokens();
   const roofline::StepCost c = pricer_.price(shape);
-  const engine::SimTime duration = std::max<engine::SimTime>(1, engine::from_seconds(c.time_s + setup_.scheduler.scheduling_overhead_s));
+  const double step_s = c.time_s + setup_.scheduler.scheduling_overhead_s;
+  INFERSIM_CHECK(step_s >= 0 && !std::isnan(step_s), "a step priced at " + std::to_string(step_s) + " s");
+  const engine::SimTime duration = std::max<engine::SimTime>(1, engine::from_seconds(step_s));
+  if (duration > engine::kHorizon - now) {
+    throw InfeasibleError("the simulation would run past its horizon of " + format_number(limits::kHorizonSeconds) +
+                          " s (about 31 years): a step of " + std::to_string(shape.total_tokens()) + " tokens on replica " +
+                          std::to_string(setup_.index) + " takes " + format_number(step_s) + " s at t = " +
+                          format_number(engine::to_seconds(now)) +
+                          " s; a figure of the hardware profile (rates, bandwidths) or the workload is off by orders of magnitude");
+  }
 
   // Split the step's chip time between the phases: a mixed step by the times its prefill and decode parts
   // would take alone.
@@ -131,6 +191,10 @@ void Replica::finish_step(std::size_t index) {
   const bool keep_finished = scheduler_->keeps_finished();
   auto retire = [&](std::size_t slot) {
     RequestRecord& r = requests_[run.id[slot]];
+    INFERSIM_CHECK(!r.done(), "request " + std::to_string(run.id[slot]) + " completed twice");
+    INFERSIM_CHECK(run.generated[slot] == run.output[slot],
+                   "request " + std::to_string(run.id[slot]) + " completed with " + std::to_string(run.generated[slot]) +
+                       " of " + std::to_string(run.output[slot]) + " output tokens");
     r.generated = static_cast<std::int32_t>(run.generated[slot]);
     r.last_token = run.last_token[slot];
     r.cost_usd = run.cost_usd[slot];
@@ -208,11 +272,22 @@ void Replica::finish_step(std::size_t index) {
     }
   }
   lane.busy = false;
+  check_blocks();
   // Report in a fixed order (prefills, then decodes, in plan order): deterministic.
   for (std::uint32_t id : handoffs_) observer_.on_prefill_handoff(*this, id);
   for (std::uint32_t id : completed_) observer_.on_completion(*this, id);
   // Blocks and a lane are free again: every idle lane may start.
   kick();
+}
+
+void Replica::check_blocks() const {
+#if INFERSIM_DEBUG_CHECKS_ENABLED
+  std::int64_t held = 0;
+  for (const Lane& l : lanes_) held = std::accumulate(l.running.blocks.begin(), l.running.blocks.end(), held);
+  INFERSIM_DEBUG_CHECK(held == kv_.used(), "running requests hold " + std::to_string(held) + " KV blocks but the pool has " +
+                                               std::to_string(kv_.used()) + " in use");
+  INFERSIM_DEBUG_CHECK(kv_.used() <= kv_.total(), "KV blocks in use exceed the pool");
+#endif
 }
 
 ReplicaStats Replica::stats(engine::SimTime end) const {

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <deque>
 
+#include "infersim/core/check.hpp"
 #include "infersim/core/error.hpp"
+#include "infersim/core/limits.hpp"
 #include "infersim/core/strings.hpp"
 #include "infersim/model/model_stats.hpp"
 #include "infersim/roofline/step_cost.hpp"
@@ -42,6 +44,7 @@ class Simulation final : public ReplicaObserver {
       workload::Request r;
       const engine::SimTime at = sim_.now() + engine::from_seconds(spec_.workload.think_time_s);
       if (source_.issue_at(at, r)) {
+        check_horizon(r);
         ++pending_closed_;
         sim_.schedule_at(at, [this, r] {
           --pending_closed_;
@@ -72,46 +75,24 @@ class Simulation final : public ReplicaObserver {
     const PoolSpec& ps = spec_.pools[p];
     Pool pool;
     pool.cost = std::make_unique<roofline::StepCostModel>(ps.model, ps.hardware, ps.deployment);
-    parallelism::WorkspaceLimits limits{ps.scheduler.max_batched_tokens, ps.scheduler.max_batch_size};
     pool.result.name = ps.name;
     pool.result.hardware = ps.hardware.name;
     pool.result.role = ps.role;
     pool.result.replicas = ps.deployment.replicas;
     pool.result.chips_per_replica = ps.deployment.chips_per_replica();
+    const PoolMemory pm = plan_pool_memory(ps);
+    pool.result.memory = pm.memory;
+    pool.result.host_memory = pm.host_memory;
+    pool.result.draft_weight_bytes_per_chip = pm.draft_weight_bytes_per_chip;
+    pool.result.kv_blocks_per_replica = pm.kv_blocks;
+    pool.kv_capacity_tokens = pm.kv_capacity_tokens;
     if (ps.hybrid.enabled()) {
-      if (ps.speculative.enabled()) throw InfeasibleError("speculative decoding with a hybrid CPU/GPU placement is not modelled");
-      const HybridMemory hm = plan_hybrid_memory(ps.model, ps.hardware, ps.deployment, ps.hybrid, limits);
-      pool.result.memory = hm.accelerator;
-      pool.result.memory.kv_token_capacity = hm.kv_token_capacity;
-      pool.result.host_memory = hm.host;
       pool.pricer = std::make_unique<HybridPricer>(ps.model, ps.hardware, ps.deployment, ps.hybrid);
-    } else {
-      pool.result.memory = parallelism::plan_memory(ps.model, ps.hardware, ps.deployment, limits);
-      parallelism::require_fit(ps.model, ps.hardware, ps.deployment, pool.result.memory, limits);
-    }
-    if (pool.pricer) {
-      // hybrid: priced above
     } else if (ps.speculative.enabled()) {
       pool.pricer = std::make_unique<SpeculativePricer>(ps.speculative, *pool.cost, ps.hardware, ps.deployment);
-      // The proposer's weights and KV cache share the chips with the target's.
-      const DraftMemory dm = draft_memory(ps.speculative, ps.model, ps.deployment);
-      auto& m = pool.result.memory;
-      pool.result.draft_weight_bytes_per_chip = dm.weight_bytes_per_chip;
-      m.kv_bytes_per_chip -= dm.weight_bytes_per_chip;
-      m.kv_bytes_per_token_per_chip += dm.kv_bytes_per_token_per_chip;
-      m.kv_token_capacity = m.kv_bytes_per_chip > 0
-                                ? static_cast<std::int64_t>(m.kv_bytes_per_chip / m.kv_bytes_per_token_per_chip)
-                                : 0;
-      if (m.kv_token_capacity <= 0) {
-        throw InfeasibleError("with its speculative proposer (" + format_bytes(dm.weight_bytes_per_chip) +
-                              " per chip) " + ps.model.name + " leaves no room for a KV cache on " + ps.hardware.name +
-                              "; raise tensor_parallel or use a smaller draft");
-      }
     } else {
       pool.pricer = std::make_unique<PlainPricer>(*pool.cost);
     }
-    pool.result.kv_blocks_per_replica = pool.result.memory.kv_token_capacity / ps.scheduler.block_size;
-    pool.kv_capacity_tokens = pool.result.kv_blocks_per_replica * ps.scheduler.block_size;
     pool.result.peak_flops_per_s = ps.hardware.peak_flops_per_s(ps.deployment.activation_dtype);
     pool.result.memory_bytes_per_s = ps.hardware.memory.bandwidth_bytes_per_s;
     ReplicaSetup setup;
@@ -177,6 +158,16 @@ class Simulation final : public ReplicaObserver {
     route(1, id);
   }
 
+  /// An arrival past the horizon is an error: integer time must not overflow, and a workload that spans more
+  /// than 31 years is a typo (a rate per hour given per second, milliseconds given as seconds).
+  void check_horizon(const workload::Request& r) const {
+    if (r.arrival <= engine::kHorizon) return;
+    throw InfeasibleError("request " + std::to_string(r.id) + " would arrive at " +
+                          format_number(engine::to_seconds(r.arrival)) + " s, beyond the simulation horizon of " +
+                          format_number(limits::kHorizonSeconds) +
+                          " s (about 31 years); check workload.arrival (rate_per_s, think_time_s) and the request count");
+  }
+
   void account(engine::SimTime now, int delta) {
     area_ += static_cast<double>(in_system_) * static_cast<double>(now - last_change_);
     last_change_ = now;
@@ -184,6 +175,7 @@ class Simulation final : public ReplicaObserver {
   }
 
   void schedule_arrival(const workload::Request& r) {
+    check_horizon(r);
     next_ = r;
     has_next_ = true;
     sim_.schedule_at(r.arrival, [this] { on_arrivals(); });
@@ -195,6 +187,7 @@ class Simulation final : public ReplicaObserver {
     while (has_next_ && next_.arrival == now) {
       admit(next_);
       has_next_ = source_.next(next_);
+      if (has_next_) check_horizon(next_);
     }
     route_and_kick();
     if (has_next_) sim_.schedule_at(next_.arrival, [this] { on_arrivals(); });
@@ -259,8 +252,13 @@ class Simulation final : public ReplicaObserver {
     e2e.reserve(requests_.size());
     queue.reserve(requests_.size());
     tpot.reserve(requests_.size());
+    INFERSIM_CHECK(completed_ == source_.total() && out.requests == source_.total(),
+                   std::to_string(completed_) + " of " + std::to_string(source_.total()) +
+                       " requests completed when the simulation ran out of events (a scheduler stalled)");
     for (const RequestRecord& r : requests_) {
-      if (!r.done()) continue;
+      INFERSIM_CHECK(r.done() && r.generated == r.output_tokens, "a request did not complete with all its tokens");
+      INFERSIM_CHECK(r.arrival <= r.first_scheduled && r.first_scheduled <= r.first_token && r.first_token <= r.completion,
+                     "a request's times are out of order (arrival, first scheduled, first token, completion)");
       end = std::max(end, r.completion);
       ttft.push_back(engine::to_seconds(r.first_token - r.arrival));
       e2e.push_back(engine::to_seconds(r.completion - r.arrival));
@@ -315,6 +313,39 @@ class Simulation final : public ReplicaObserver {
 }  // namespace
 
 void check_runnable(const SimulationSpec& spec) { Simulation s(spec, nullptr); }
+
+PoolMemory plan_pool_memory(const PoolSpec& ps) {
+  PoolMemory out;
+  const parallelism::WorkspaceLimits limits{ps.scheduler.max_batched_tokens, ps.scheduler.max_batch_size};
+  if (ps.hybrid.enabled()) {
+    if (ps.speculative.enabled()) throw InfeasibleError("speculative decoding with a hybrid CPU/GPU placement is not modelled");
+    const HybridMemory hm = plan_hybrid_memory(ps.model, ps.hardware, ps.deployment, ps.hybrid, limits);
+    out.memory = hm.accelerator;
+    out.memory.kv_token_capacity = hm.kv_token_capacity;
+    out.host_memory = hm.host;
+  } else {
+    out.memory = parallelism::plan_memory(ps.model, ps.hardware, ps.deployment, limits);
+    parallelism::require_fit(ps.model, ps.hardware, ps.deployment, out.memory, limits);
+    if (ps.speculative.enabled()) {
+      // The proposer's weights and KV cache share the chips with the target's.
+      const DraftMemory dm = draft_memory(ps.speculative, ps.model, ps.deployment);
+      auto& m = out.memory;
+      out.draft_weight_bytes_per_chip = dm.weight_bytes_per_chip;
+      m.kv_bytes_per_chip -= dm.weight_bytes_per_chip;
+      m.kv_bytes_per_token_per_chip += dm.kv_bytes_per_token_per_chip;
+      m.kv_token_capacity =
+          m.kv_bytes_per_chip > 0 ? static_cast<std::int64_t>(m.kv_bytes_per_chip / m.kv_bytes_per_token_per_chip) : 0;
+      if (m.kv_token_capacity <= 0) {
+        throw InfeasibleError("with its speculative proposer (" + format_bytes(dm.weight_bytes_per_chip) + " per chip) " +
+                              ps.model.name + " leaves no room for a KV cache on " + ps.hardware.name +
+                              "; raise tensor_parallel or use a smaller draft");
+      }
+    }
+  }
+  out.kv_blocks = out.memory.kv_token_capacity / ps.scheduler.block_size;
+  out.kv_capacity_tokens = out.kv_blocks * ps.scheduler.block_size;
+  return out;
+}
 
 SimulationResult simulate(const SimulationSpec& spec, StepListener* listener) {
   Simulation s(spec, listener);

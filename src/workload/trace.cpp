@@ -4,10 +4,14 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <istream>
 
 #include <nlohmann/json.hpp>
 
+#include "infersim/config/json_reader.hpp"
 #include "infersim/core/error.hpp"
+#include "infersim/core/limits.hpp"
+#include "infersim/core/line_reader.hpp"
 #include "infersim/core/strings.hpp"
 
 namespace infersim::workload {
@@ -60,9 +64,11 @@ bool parse_number(const std::string& s, double& v) {
   return end == t.c_str() + t.size() && std::isfinite(v);
 }
 
+constexpr double kMaxTokens = static_cast<double>(limits::kMaxTokensPerRequest);
+
 bool parse_tokens(const std::string& s, std::int64_t& v) {
   double d;
-  if (!parse_number(s, d) || d < 1 || d > 1e9 || std::floor(d) != d) return false;
+  if (!parse_number(s, d) || d < 1 || d > kMaxTokens || std::floor(d) != d) return false;
   v = static_cast<std::int64_t>(d);
   return true;
 }
@@ -79,10 +85,12 @@ struct RawRow {
   throw ConfigError(file + ":" + std::to_string(line), "", message);
 }
 
-std::vector<RawRow> read_csv(const std::string& path, std::ifstream& in) {
+constexpr const char* kWhat = "a CSV or JSONL text file of requests";
+
+std::vector<RawRow> read_csv(const std::string& path, std::istream& in) {
+  LineReader lines(in, path, kWhat);
   std::string line;
-  std::size_t line_no = 1;
-  if (!std::getline(in, line)) throw ConfigError(path, "", "the trace is empty: expected a CSV header line");
+  if (!lines.next(line)) throw ConfigError(path, "", "the trace is empty: expected a CSV header line");
   if (line.size() >= 3 && static_cast<unsigned char>(line[0]) == 0xEF) line = line.substr(3);  // UTF-8 BOM
   const auto header = split(line, ',');
   const int tc = find_column(header, kTimeNames), ic = find_column(header, kInputNames),
@@ -93,8 +101,8 @@ std::vector<RawRow> read_csv(const std::string& path, std::ifstream& in) {
                       trim(line).substr(0, 200));
   }
   std::vector<RawRow> rows;
-  while (std::getline(in, line)) {
-    ++line_no;
+  while (lines.next(line)) {
+    const std::size_t line_no = lines.number();
     if (trim(line).empty()) continue;
     const auto cells = split(line, ',');
     const auto need = static_cast<std::size_t>(std::max({tc, ic, oc}));
@@ -104,10 +112,10 @@ std::vector<RawRow> read_csv(const std::string& path, std::ifstream& in) {
       fail(path, line_no, "column " + trim(header[static_cast<std::size_t>(tc)]) + ": expected seconds or a date-time, found \"" + trim(cells[static_cast<std::size_t>(tc)]).substr(0, 40) + "\"");
     }
     if (!parse_tokens(cells[static_cast<std::size_t>(ic)], r.input)) {
-      fail(path, line_no, "column " + trim(header[static_cast<std::size_t>(ic)]) + ": expected a whole number of tokens >= 1, found \"" + trim(cells[static_cast<std::size_t>(ic)]).substr(0, 40) + "\"");
+      fail(path, line_no, "column " + trim(header[static_cast<std::size_t>(ic)]) + ": expected a whole number of tokens in [1, " + std::to_string(limits::kMaxTokensPerRequest) + "], found \"" + trim(cells[static_cast<std::size_t>(ic)]).substr(0, 40) + "\"");
     }
     if (!parse_tokens(cells[static_cast<std::size_t>(oc)], r.output)) {
-      fail(path, line_no, "column " + trim(header[static_cast<std::size_t>(oc)]) + ": expected a whole number of tokens >= 1, found \"" + trim(cells[static_cast<std::size_t>(oc)]).substr(0, 40) + "\"");
+      fail(path, line_no, "column " + trim(header[static_cast<std::size_t>(oc)]) + ": expected a whole number of tokens in [1, " + std::to_string(limits::kMaxTokensPerRequest) + "], found \"" + trim(cells[static_cast<std::size_t>(oc)]).substr(0, 40) + "\"");
     }
     rows.push_back(r);
   }
@@ -121,18 +129,24 @@ const nlohmann::json* find_key(const nlohmann::json& j, const std::vector<std::s
   return nullptr;
 }
 
-std::vector<RawRow> read_jsonl(const std::string& path, std::ifstream& in) {
+std::vector<RawRow> read_jsonl(const std::string& path, std::istream& in) {
   std::vector<RawRow> rows;
+  LineReader lines(in, path, kWhat);
   std::string line;
-  std::size_t line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
+  while (lines.next(line)) {
+    const std::size_t line_no = lines.number();
     if (trim(line).empty()) continue;
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(line);
     } catch (const nlohmann::json::parse_error& e) {
-      fail(path, line_no, "invalid JSON: " + std::string(e.what()).substr(0, 200));
+      // nlohmann: "[json.exception.parse_error.101] parse error at line 1, column 58: syntax error ..."
+      const std::string what = e.what();
+      const auto detail = what.find(": ");
+      fail(path, line_no, "invalid JSON at column " + std::to_string(e.byte) + ": " +
+                              (detail == std::string::npos ? what : what.substr(detail + 2)).substr(0, 200));
+    } catch (const nlohmann::json::out_of_range& e) {
+      fail(path, line_no, "invalid JSON: " + config::number_overflow_detail(e.what()));
     }
     if (!j.is_object()) fail(path, line_no, "expected a JSON object per line");
     const auto* t = find_key(j, kTimeNames);
@@ -149,12 +163,12 @@ std::vector<RawRow> read_jsonl(const std::string& path, std::ifstream& in) {
     const auto tokens = [&](const nlohmann::json& v, std::int64_t& out) {
       if (!v.is_number()) return false;
       const double d = v.get<double>();
-      if (!(d >= 1 && d <= 1e9) || std::floor(d) != d) return false;
+      if (!(d >= 1 && d <= kMaxTokens) || std::floor(d) != d) return false;
       out = static_cast<std::int64_t>(d);
       return true;
     };
-    if (!tokens(*i, r.input)) fail(path, line_no, "input tokens: expected a whole number >= 1");
-    if (!tokens(*o, r.output)) fail(path, line_no, "output tokens: expected a whole number >= 1");
+    if (!tokens(*i, r.input)) fail(path, line_no, "input tokens: expected a whole number in [1, " + std::to_string(limits::kMaxTokensPerRequest) + "]");
+    if (!tokens(*o, r.output)) fail(path, line_no, "output tokens: expected a whole number in [1, " + std::to_string(limits::kMaxTokensPerRequest) + "]");
     rows.push_back(r);
   }
   return rows;
@@ -167,7 +181,7 @@ bool parse_datetime(const std::string& text, double& seconds) {
   double s;
   char sep;
   if (std::sscanf(text.c_str(), "%d-%d-%d%c%d:%d:%lf", &y, &mo, &d, &sep, &h, &mi, &s) != 7) return false;
-  if ((sep != ' ' && sep != 'T') || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+  if ((sep != ' ' && sep != 'T') || y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
       s < 0 || s >= 61) {
     return false;
   }
@@ -185,6 +199,10 @@ bool parse_datetime(const std::string& text, double& seconds) {
 std::vector<TraceRow> load_trace(const TraceSpec& spec, std::int64_t max_requests) {
   std::ifstream in(spec.path, std::ios::binary);
   if (!in) throw ConfigError(spec.path, "", "cannot open the trace file (does it exist and is it readable?)");
+  return parse_trace(in, spec, max_requests);
+}
+
+std::vector<TraceRow> parse_trace(std::istream& in, const TraceSpec& spec, std::int64_t max_requests) {
   std::string format = lower(spec.format);
   if (format.empty()) format = spec.path.ends_with(".jsonl") || spec.path.ends_with(".json") ? "jsonl" : "csv";
   const std::vector<RawRow> raw = format == "jsonl" ? read_jsonl(spec.path, in) : read_csv(spec.path, in);
@@ -202,7 +220,14 @@ std::vector<TraceRow> load_trace(const TraceSpec& spec, std::int64_t max_request
     const double rel = r.time - t0;
     if (rel < spec.start_s) continue;
     if (rel >= spec.end_s) break;
-    rows.push_back(TraceRow{(rel - spec.start_s) / spec.rate_scale, r.input, r.output});
+    const double at = (rel - spec.start_s) / spec.rate_scale;
+    if (!(at <= limits::kHorizonSeconds)) {
+      fail(spec.path, r.line, "this request arrives " + format_number(at) + " s after the first one" +
+                                  (spec.rate_scale != 1 ? " (after rate_scale " + format_number(spec.rate_scale) + ")" : "") +
+                                  ", beyond the simulation horizon of " + format_number(limits::kHorizonSeconds) +
+                                  " s (about 31 years); are the times in seconds?");
+    }
+    rows.push_back(TraceRow{at, r.input, r.output});
     if (max_requests > 0 && static_cast<std::int64_t>(rows.size()) >= max_requests) break;
   }
   if (rows.empty()) {

@@ -1,6 +1,7 @@
 // The bad-input corpus: every file in tests/bad_inputs/ is checked by `infersim validate` (or the command
 // its entry names) and must exit with the expected code and a message naming the place.
-// tests/bad_inputs/expected.json: {"FILE": {"exit": 2, "contains": ["fragment", ...], "command": "validate"}}
+// tests/bad_inputs/expected.json: {"FILE": {"exit": 2, "contains": ["fragment", ...], "command": "validate {}"}};
+// in "command", {} is the file and {dir} the folder tests/bad_inputs (support/ holds files the commands use).
 
 #include <gtest/gtest.h>
 
@@ -29,6 +30,7 @@ TEST(BadInputs, EveryFileFailsWithItsMessage) {
     const auto& e = expected[name];
     const std::string command = e.value("command", std::string("validate {}"));
     std::string args = command;
+    for (auto pos = args.find("{dir}"); pos != std::string::npos; pos = args.find("{dir}")) args.replace(pos, 5, "'" + dir + "'");
     const auto pos = args.find("{}");
     if (pos != std::string::npos) args.replace(pos, 2, "'" + entry.path().string() + "'");
     const std::string err_path = ::testing::TempDir() + "/bad_input_" + name + ".err";

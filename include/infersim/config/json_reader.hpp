@@ -123,6 +123,9 @@ std::string pointer_escape(std::string_view key);
 
 /// Parse a JSON document; a syntax error becomes a ConfigError naming file, line and column.
 Json parse_json_text(std::string_view text, const std::string& file_label);
+/// "the number 1e400 is beyond ..." from nlohmann's out_of_range "number overflow parsing '1e400'"; the
+/// number itself into `number` when given.
+std::string number_overflow_detail(std::string_view what, std::string* number = nullptr);
 /// Read and parse a file; an unreadable file becomes a ConfigError.
 Json parse_json_file(const std::string& path);
 

@@ -32,6 +32,14 @@ class ConfigError : public std::runtime_error {
 class InfeasibleError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  /// Located in a file: what() is "file: path: message", as a Diagnostic prints.
+  InfeasibleError(const std::string& file, const std::string& path, const std::string& message)
+      : std::runtime_error(format_diagnostic(Diagnostic{file, path, message})), located_(true) {}
+  /// Whether what() already names the file.
+  bool located() const { return located_; }
+
+ private:
+  bool located_ = false;
 };
 
 /// Wrong command-line usage.

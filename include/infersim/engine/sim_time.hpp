@@ -5,11 +5,16 @@
 #include <cstdint>
 #include <limits>
 
+#include "infersim/core/limits.hpp"
+
 namespace infersim::engine {
 
 using SimTime = std::int64_t;  // nanoseconds since the start of the simulation
 
 inline constexpr SimTime kNever = std::numeric_limits<SimTime>::max();
+/// The simulation horizon, limits::kHorizonSeconds in nanoseconds: the serving simulation stops with an
+/// error rather than schedule past it, so that adding a step to a time never overflows.
+inline constexpr SimTime kHorizon = static_cast<SimTime>(limits::kHorizonSeconds * 1e9);
 
 /// Seconds to nanoseconds, rounded to nearest; negative and NaN become 0, overflow becomes kNever.
 inline SimTime from_seconds(double s) {

@@ -4,8 +4,8 @@
 // Contract:
 // - Events run in order of (time, sequence number); the sequence number is the order of scheduling, so
 //   events at the same time run first-scheduled first (FIFO), deterministically.
-// - A callback may schedule and cancel events, at the current time or later; scheduling in the past is a
-//   logic error (std::logic_error).
+// - A callback may schedule and cancel events, at the current time or later; scheduling in the past (or past
+//   kNever) is a logic error (std::logic_error). Time never goes backwards (checked as events run).
 // - cancel() is O(1) (a tombstone); cancelled events are skipped when they reach the top of the heap.
 // - now() is the time of the event being run (or of the last one run).
 
@@ -27,8 +27,8 @@ class Simulator {
 
   /// Run `callback` at absolute time `at` (>= now()). Returns an id for cancel().
   EventId schedule_at(SimTime at, Callback callback);
-  /// Run `callback` `delay` nanoseconds from now.
-  EventId schedule_after(SimTime delay, Callback callback) { return schedule_at(now_ + delay, std::move(callback)); }
+  /// Run `callback` `delay` (>= 0) nanoseconds from now; a time past kNever is a logic error.
+  EventId schedule_after(SimTime delay, Callback callback);
   /// Cancel a pending event; returns false if it already ran, was cancelled, or never existed.
   bool cancel(EventId id);
 

@@ -1,6 +1,7 @@
 #pragma once
 // The result of `infersim run` as the contract's JSON (schema_version 1), and as text and CSV.
 
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -29,11 +30,16 @@ const std::vector<std::string>& metric_keys();
 /// Human-readable summary of a report.
 void print_report_table(std::ostream& os, const config::Json& report);
 
-/// Check that a parsed scenario can run (parallelism, data types, memory fit, trace readable) without
-/// simulating it. Throws InfeasibleError / ConfigError.
+/// Check that a parsed scenario can run without simulating it: parse_scenario() has checked each pool's
+/// deployment (parallelism, data types, memory fit); this builds the simulation (pricers, speculative
+/// proposer) and reads the trace. Throws ConfigError / InfeasibleError.
 void check_feasible(const ScenarioSpec& scenario);
 
-/// Write `content` to `path` atomically: to a temporary file beside it, then rename.
+/// Write a file atomically: to a hidden temporary file beside it, flushed to disk, then renamed over `path`.
+/// Readers see the old file or the complete new one, never a part; on failure (UsageError naming `path`
+/// and the reason) the old file is left as it was and the temporary file removed. An interrupted process
+/// may leave a ".NAME.tmp-PID-N" file behind, never a half-written NAME.
+void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 void write_file_atomically(const std::string& path, const std::string& content);
 
 }  // namespace infersim::scenario

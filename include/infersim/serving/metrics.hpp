@@ -20,26 +20,36 @@ Distribution summarize(std::vector<double>& values);
 /// p-th percentile (0..100) of sorted values, linear interpolation.
 double percentile_sorted(const std::vector<double>& sorted, double p);
 
-/// Inter-token gaps as (gap, how many tokens had it) runs.
+/// Inter-token gaps as (gap, how many tokens had it) runs. A run is added per step, so a long run at low load
+/// (a few requests per step) would keep ~16 bytes per step; past kCompactAt runs they are sorted and runs of
+/// equal gaps merged (exact: the multiset is unchanged), so memory follows the distinct gaps instead.
 class GapRecorder {
  public:
+  explicit GapRecorder(std::size_t compact_at = kCompactAt) : compact_at_(compact_at), min_compact_at_(compact_at) {}
   void add(engine::SimTime gap, std::uint64_t count = 1) {
     if (!runs_.empty() && runs_.back().gap == gap) {
       runs_.back().count += count;
     } else {
       runs_.push_back({gap, count});
+      if (runs_.size() >= compact_at_) compact();
     }
   }
   /// Exact summary in seconds (reorders the runs).
   Distribution summarize();
   std::uint64_t total() const;
+  std::size_t runs() const { return runs_.size(); }
+
+  static constexpr std::size_t kCompactAt = std::size_t{1} << 24;  // 256 MB of runs
 
  private:
   struct Run {
     engine::SimTime gap;
     std::uint64_t count;
   };
+  /// Sort the runs by gap (radix sort: linear) and merge equal gaps.
+  void compact();
   std::vector<Run> runs_;
+  std::size_t compact_at_, min_compact_at_;
 };
 
 }  // namespace infersim::serving

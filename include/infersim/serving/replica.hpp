@@ -75,7 +75,7 @@ class Replica {
 
   /// A request joins the waiting queue (at the back; it arrived).
   void enqueue(std::uint32_t id);
-  /// Start a step on every idle lane that has work.
+  /// Start a step on every idle lane that has work (preempting the newest request when the lanes are stalled).
   void kick();
   /// Requests waiting or running (for the least-loaded router).
   std::size_t outstanding() const;
@@ -98,6 +98,12 @@ class Replica {
   void finish_step(std::size_t lane);
   /// Emit the next output token of running entry `slot` of `lane`; true when the request is done.
   bool emit_token(Lane& lane, std::size_t slot, engine::SimTime now);
+  /// No lane runs or waits for a wake-up, yet requests hold blocks: no lane can start until one is preempted.
+  bool stalled() const;
+  /// Preempt the replica's newest request and let the lanes with the oldest requests start first.
+  void break_stall();
+  /// Debug builds: the blocks held by running entries add up to the pool's blocks in use.
+  void check_blocks() const;
 
   engine::Simulator& sim_;
   RequestTable& requests_;

@@ -89,6 +89,18 @@ struct SimulationResult {
   RequestTable request_table;  // every request's timeline
 };
 
+/// What one replica of a pool holds: the accelerator's memory plan (less the speculative proposer's share,
+/// or the hybrid placement's accelerator part), the host's part, and the KV cache in whole blocks. Throws
+/// InfeasibleError when the replica cannot hold its model (simulate() and the scenario loader both use it).
+struct PoolMemory {
+  parallelism::MemoryPlan memory;
+  std::optional<parallelism::MemoryPlan> host_memory;
+  double draft_weight_bytes_per_chip = 0;
+  std::int64_t kv_blocks = 0;
+  std::int64_t kv_capacity_tokens = 0;  // kv_blocks x block_size
+};
+PoolMemory plan_pool_memory(const PoolSpec& pool);
+
 /// Run a simulation; throws ConfigError / InfeasibleError for inputs that cannot run.
 SimulationResult simulate(const SimulationSpec& spec, StepListener* listener = nullptr);
 

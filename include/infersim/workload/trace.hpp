@@ -9,6 +9,7 @@
 // naming the file and line.
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct TraceRow {
 
 /// Read a trace, apply the window, the rate scale and the request cap. Throws ConfigError on bad input.
 std::vector<TraceRow> load_trace(const TraceSpec& spec, std::int64_t max_requests);
+/// The same from a stream (messages name spec.path); the format comes from spec.format or spec.path.
+std::vector<TraceRow> parse_trace(std::istream& in, const TraceSpec& spec, std::int64_t max_requests);
 
 /// Seconds since 1970-01-01 of "YYYY-MM-DD HH:MM:SS[.fraction]" (or with 'T'); false if malformed.
 bool parse_datetime(const std::string& text, double& seconds);

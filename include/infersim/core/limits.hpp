@@ -1,0 +1,28 @@
+#pragma once
+// Input limits (docs/reliability.md). A value beyond one of these is a configuration error with a message
+// that names the limit, not an attempt to allocate or simulate it: a tiny config must not ask for 100 GB of
+// memory or overflow the integer arithmetic of time, tokens or chips.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace infersim::limits {
+
+/// Nesting of arrays and objects in a JSON file (real configs nest 4 deep; copies of JSON values recurse).
+inline constexpr int kMaxJsonDepth = 100;
+/// Size of a JSON configuration file (the largest shipped one is 20 kB).
+inline constexpr std::size_t kMaxJsonBytes = std::size_t{256} << 20;
+/// One line of a trace or token-count file (a longer line is binary data or the wrong file, e.g. /dev/zero).
+inline constexpr std::size_t kMaxLineBytes = 1 << 20;
+/// Requests in one simulation: each holds a 64-byte record, and 32 bytes of latency samples at the end; a
+/// 10,000,000-request run peaks at 1.2 GB (docs/reliability.md), so the limit needs about 12 GB.
+inline constexpr std::int64_t kMaxRequests = 100'000'000;
+/// Input or output tokens of one request (the longest published context is 10 million tokens).
+inline constexpr std::int64_t kMaxTokensPerRequest = 100'000'000;
+/// Chips of one pool: tensor_parallel x pipeline_parallel x replicas.
+inline constexpr std::int64_t kMaxChips = 1'000'000;
+/// Simulated time: no arrival or step may end later than this (about 31.7 years), which keeps integer
+/// nanoseconds far from overflow (int64 holds 292 years).
+inline constexpr double kHorizonSeconds = 1e9;
+
+}  // namespace infersim::limits
