@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "infersim/core/atomic_file.hpp"
 #include "infersim/core/error.hpp"
 #include "infersim/scenario/report.hpp"
 #include "infersim/validation/calibrate.hpp"
@@ -77,7 +78,7 @@ int run_accuracy(const AccuracyOptions& o) {
   if (o.out.empty()) {
     std::cout << text;
   } else {
-    scenario::write_file_atomically(o.out, text);
+    write_file_atomically(o.out, text);
   }
   if (!o.guard.empty()) return check_guard(report, o);
   return report.failed > 0 ? 2 : 0;
@@ -112,7 +113,7 @@ int run_calibrate(const CalibrateOptions& o) {
   if (o.out.empty()) {
     std::cout << profile;
   } else {
-    scenario::write_file_atomically(o.out, profile);
+    write_file_atomically(o.out, profile);
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "commands.hpp"
+#include "infersim/core/atomic_file.hpp"
 #include "infersim/scenario/report.hpp"
 #include "infersim/sweep/baseline.hpp"
 #include "output.hpp"
@@ -50,7 +51,7 @@ int run_check_command(const CheckOptions& o) {
   }
   table.print(std::cout);
   if (o.update) {
-    if (changed > 0) scenario::write_file_atomically(o.baseline, sweep::update_baseline_text(b, rows));
+    if (changed > 0) write_file_atomically(o.baseline, sweep::update_baseline_text(b, rows));
     std::cout << "\ncheck --update: " << changed << " of " << rows.size() << " values changed"
               << (changed > 0 ? "; rewrote " + o.baseline : std::string("; ") + o.baseline + " left as it was") << "\n";
     return 0;

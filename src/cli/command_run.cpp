@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "commands.hpp"
+#include "infersim/core/atomic_file.hpp"
 #include "infersim/core/error.hpp"
 #include "infersim/scenario/report.hpp"
 #include "infersim/scenario/scenario_loader.hpp"
@@ -50,8 +51,8 @@ int run_scenario(const RunOptions& o) {
     }
   }();
   const config::Json report = scenario::make_report(sc, result);
-  if (!o.requests_out.empty()) scenario::write_file_atomically(o.requests_out, [&](std::ostream& os) { write_requests_csv(os, result.request_table); });
-  if (!o.trace_out.empty()) scenario::write_file_atomically(o.trace_out, timeline.to_json(sc, result));
+  if (!o.requests_out.empty()) write_file_atomically(o.requests_out, [&](std::ostream& os) { write_requests_csv(os, result.request_table); });
+  if (!o.trace_out.empty()) write_file_atomically(o.trace_out, timeline.to_json(sc, result));
   switch (o.format) {
     case Format::json: std::cout << report.dump(2) << '\n'; break;
     case Format::csv: {

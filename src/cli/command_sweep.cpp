@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.hpp"
+#include "infersim/core/atomic_file.hpp"
 #include "infersim/core/error.hpp"
 #include "infersim/scenario/report.hpp"
 #include "infersim/sweep/pareto.hpp"
@@ -50,12 +51,15 @@ int run_sweep_command(const SweepCommandOptions& c) {
   const sweep::SweepSummary s = sweep::run_sweep(spec, o);
   bar.finish();
 
-  if (s.dropped_partial_row) spdlog::warn("{} ended in a row cut short by an interruption; it was dropped and its point run again", c.out);
+  if (s.dropped_partial_row) {
+    spdlog::warn("the rows an interrupted run left in {} ended in a row cut short; it was dropped and its point run again",
+                 sweep::partial_output_path(c.out));
+  }
   if (pareto) {
     if (c.pareto_out.empty()) {
       std::cout << pareto->text();
     } else {
-      scenario::write_file_atomically(c.pareto_out, pareto->text());
+      write_file_atomically(c.pareto_out, pareto->text());
     }
   }
   if (s.failed > 0) {

@@ -4,6 +4,7 @@
 #include <queue>
 #include <stdexcept>
 
+#include "infersim/core/atomic_file.hpp"
 #include "infersim/core/error.hpp"
 #include "infersim/scenario/report.hpp"
 #include "infersim/sweep/text_file.hpp"
@@ -218,29 +219,28 @@ std::size_t merge_row_ranges(const std::vector<RowRange>& ranges, const std::str
   for (const RowRange& range : ranges) readers.emplace_back(range.file, range.begin, range.end);
   for (std::size_t r = 0; r < ranges.size(); ++r) advance(r);
 
-  AtomicFile file(out);
-  file.write(header);
   std::size_t written = 0;
-  std::optional<std::size_t> previous;
-  while (!heap.empty()) {
-    const Head h = heap.top();
-    heap.pop();
-    if (previous && h.point == *previous) {
-      throw UsageError("point " + std::to_string(h.point) + " is in more than one row (" + ranges[h.source].file +
-                       "); were two shards given the same --shard, or a file given twice?");
+  write_file_atomically(out, [&](std::ostream& file) {
+    file << header;
+    std::optional<std::size_t> previous;
+    while (!heap.empty()) {
+      const Head h = heap.top();
+      heap.pop();
+      if (previous && h.point == *previous) {
+        throw UsageError("point " + std::to_string(h.point) + " is in more than one row (" + ranges[h.source].file +
+                         "); were two shards given the same --shard, or a file given twice?");
+      }
+      const std::size_t expected = previous ? *previous + 1 : 0;
+      if (contiguous && h.point != expected) {
+        throw UsageError("point " + std::to_string(expected) + (h.point > expected + 1 ? " to " + std::to_string(h.point - 1) : "") +
+                         " in none of the files; is a shard missing?");
+      }
+      file << lines[h.source] << '\n';
+      ++written;
+      previous = h.point;
+      advance(h.source);
     }
-    const std::size_t expected = previous ? *previous + 1 : 0;
-    if (contiguous && h.point != expected) {
-      throw UsageError("point " + std::to_string(expected) + (h.point > expected + 1 ? " to " + std::to_string(h.point - 1) : "") +
-                       " in none of the files; is a shard missing?");
-    }
-    file.write(lines[h.source]);
-    file.write("\n");
-    ++written;
-    previous = h.point;
-    advance(h.source);
-  }
-  file.commit();
+  });
   return written;
 }
 

@@ -6,6 +6,8 @@
 #include <ostream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "infersim/core/error.hpp"
 #include "infersim/sweep/evaluate.hpp"
 #include "infersim/sweep/ordered_pool.hpp"
@@ -52,8 +54,9 @@ class Appender {
       throw UsageError("error writing " + path_);
     }
   }
+  /// Flush to disk (the file is renamed over the output next) and close.
   void close() {
-    const bool ok = std::fclose(file_) == 0;
+    const bool ok = std::fflush(file_) == 0 && ::fsync(::fileno(file_)) == 0 && std::fclose(file_) == 0;
     file_ = nullptr;
     if (!ok) throw UsageError("error writing " + path_);
   }
@@ -69,15 +72,15 @@ bool read_existing(const std::string& path, const SweepSpec& spec, const RowLayo
                    std::vector<bool>& done, SweepSummary& s, const SweepOptions& o) {
   std::error_code ec;
   if (!fs::exists(path, ec) || fs::file_size(path, ec) == 0) return false;
-  const std::string other = path + " holds rows of another sweep (or of an edited sweep file): ";
-  const std::string fix = "; write to another --out, or delete the file to start again";
+  const std::string other = o.out + " holds rows of another sweep (or of an edited sweep file): ";
+  const std::string fix = "; write to another --out, or delete " + o.out + " and " + path + " to start again";
   {
     LineReader first(path);
     std::string line;
     if (first.next(line)) {
       const RowFormat format = !line.empty() && line.front() == '{' ? RowFormat::jsonl : RowFormat::csv;
       if (format != layout.format()) {
-        throw UsageError(path + " holds " + (format == RowFormat::csv ? "CSV" : "JSONL") + " rows; give the --format it was written with" + fix);
+        throw UsageError(o.out + " holds " + (format == RowFormat::csv ? "CSV" : "JSONL") + " rows; give the --format it was written with" + fix);
       }
       if (format == RowFormat::csv && line != layout.signature()) throw UsageError(other + "its columns differ" + fix);
     }
@@ -86,10 +89,10 @@ bool read_existing(const std::string& path, const SweepSpec& spec, const RowLayo
     auto where = [&] { return "point " + std::to_string(point) + ": "; };
     if (point >= spec.points()) throw UsageError(other + where() + "this sweep has " + std::to_string(spec.points()) + " points" + fix);
     if (!shard.contains(point)) {
-      throw UsageError(path + ": " + where() + "not in shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) +
+      throw UsageError(o.out + ": " + where() + "not in shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) +
                        " (was the file written with another --shard?)" + fix);
     }
-    if (done[point]) throw UsageError(path + ": " + where() + "its row is there twice" + fix);
+    if (done[point]) throw UsageError(o.out + ": " + where() + "its row is there twice" + fix);
     std::vector<std::string> cells;
     try {
       cells = layout.cells(line);
@@ -120,6 +123,11 @@ bool read_existing(const std::string& path, const SweepSpec& spec, const RowLayo
 
 }  // namespace
 
+std::string partial_output_path(const std::string& out) {
+  const fs::path p(out);
+  return (p.parent_path() / ("." + p.filename().string() + ".partial")).string();
+}
+
 SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& o) {
   const RowLayout layout(spec.keys(), o.format);
   SweepSummary s;
@@ -127,10 +135,27 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& o) {
   s.in_shard = o.shard.size(s.points);
   std::vector<bool> done(s.points, false);
 
+  // Rows go to a hidden file beside --out, appended and flushed one by one, which is renamed over --out when
+  // every point is done: --out is only ever absent, the old file or the complete new one. A rerun resumes from
+  // the hidden file an interrupted run left (or from a finished --out).
   std::optional<Appender> file;
+  const std::string partial = o.out.empty() ? std::string() : partial_output_path(o.out);
   if (!o.out.empty()) {
-    const bool kept = read_existing(o.out, spec, layout, o.shard, done, s, o);
-    file.emplace(o.out);
+    std::error_code ec;
+    if (fs::is_directory(o.out, ec)) throw UsageError("cannot write " + o.out + ": it is a directory");
+    const bool copied = !fs::exists(partial, ec) && fs::exists(o.out, ec);
+    if (copied) {
+      fs::copy_file(o.out, partial, ec);
+      if (ec) throw UsageError("cannot write " + partial + " (beside " + o.out + "): " + ec.message());
+    }
+    bool kept = false;
+    try {
+      kept = read_existing(partial, spec, layout, o.shard, done, s, o);
+    } catch (...) {
+      if (copied) fs::remove(partial, ec);  // --out is of another sweep: leave no trace of the attempt
+      throw;
+    }
+    file.emplace(partial);
     if (!kept) file->write(layout.header());
   } else if (o.stream) {
     *o.stream << layout.header();
@@ -173,9 +198,16 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& o) {
 
   if (file) {
     file->close();
-    // Rows appended after a gap left by an earlier run: put the file back in point order.
-    const RowFileScan scan = scan_row_file(o.out);
-    if (scan.runs.size() > 1) merge_row_ranges(run_ranges(o.out, scan), scan.header, o.out, false);
+    const RowFileScan scan = scan_row_file(partial);
+    std::error_code ec;
+    if (scan.runs.size() > 1) {
+      // Rows appended after a gap left by an earlier run: written to --out in point order.
+      merge_row_ranges(run_ranges(partial, scan), scan.header, o.out, false);
+      fs::remove(partial, ec);
+    } else {
+      fs::rename(partial, o.out, ec);
+      if (ec) throw UsageError("cannot write " + o.out + ": " + ec.message() + " (the rows are in " + partial + ")");
+    }
   }
   return s;
 }

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "infersim/core/atomic_file.hpp"
 #include "infersim/core/error.hpp"
 #include "infersim/scenario/report.hpp"
 #include "support/cli.hpp"
@@ -47,7 +48,7 @@ TEST(AtomicWrite, ReplacesAnExistingFileWhole) {
   const fs::path dir = fresh_dir("replace");
   const std::string target = (dir / "out.csv").string();
   std::ofstream(target) << std::string(10000, 'x');
-  scenario::write_file_atomically(target, "a,b\n1,2\n");
+  write_file_atomically(target, "a,b\n1,2\n");
   EXPECT_EQ(read_text(target), "a,b\n1,2\n");
   EXPECT_EQ(files_in(dir), 1u);  // no temporary file left behind
 }
@@ -56,7 +57,7 @@ TEST(AtomicWrite, AWriterThatFailsLeavesTheOldFile) {
   const fs::path dir = fresh_dir("throw");
   const std::string target = (dir / "out.csv").string();
   std::ofstream(target) << "old,complete\n";
-  EXPECT_THROW(scenario::write_file_atomically(target,
+  EXPECT_THROW(write_file_atomically(target,
                                                [](std::ostream& os) {
                                                  os << "new,half";
                                                  throw std::runtime_error("interrupted");
@@ -73,7 +74,7 @@ TEST(AtomicWrite, AProcessKilledWhileWritingLeavesTheOldFile) {
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    scenario::write_file_atomically(target, [](std::ostream& os) {
+    write_file_atomically(target, [](std::ostream& os) {
       os << "point,metric\n1,0.5\n2,0.";  // half a row ...
       os.flush();
       ::kill(::getpid(), SIGKILL);  // ... and the process dies
@@ -92,13 +93,13 @@ TEST(AtomicWrite, AProcessKilledWhileWritingLeavesTheOldFile) {
 
 TEST(AtomicWrite, AnUnwritableTargetIsAUsageErrorNamingIt) {
   try {
-    scenario::write_file_atomically("/nonexistent-dir/out.csv", "x");
+    write_file_atomically("/nonexistent-dir/out.csv", "x");
     FAIL() << "no error";
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("cannot write /nonexistent-dir/out.csv"), std::string::npos) << e.what();
   }
   const fs::path dir = fresh_dir("dir");
-  EXPECT_THROW(scenario::write_file_atomically(dir.string(), "x"), UsageError);  // a folder is not replaced
+  EXPECT_THROW(write_file_atomically(dir.string(), "x"), UsageError);  // a folder is not replaced
   EXPECT_TRUE(fs::is_directory(dir));
 }
 

@@ -324,5 +324,20 @@ TEST(Validate, RecognisesSweepAndBaselineFiles) {
   EXPECT_NE(bad.err.find("point 0 (workload.arival.rate_per_s=1)"), std::string::npos) << bad.err;
 }
 
+TEST(Validate, ShippedSweepsAreValidAndTheirPointsParse) {
+  // validate parses every point of a sweep (each is a scenario), so a shipped sweep that a change of the
+  // scenario format breaks fails here.
+  std::string files;
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(testing::source_path("configs/sweeps"))) {
+    files += " " + entry.path().string();
+    ++n;
+  }
+  ASSERT_GE(n, 2);
+  const auto r = run_cli("validate" + files);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("sweep of 40 points"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace infersim

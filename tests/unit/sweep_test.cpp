@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <set>
 #include <stdexcept>
 
@@ -15,6 +18,7 @@
 #include "infersim/sweep/ordered_pool.hpp"
 #include "infersim/sweep/pareto.hpp"
 #include "infersim/sweep/rows.hpp"
+#include "infersim/sweep/runner.hpp"
 #include "infersim/sweep/sweep_spec.hpp"
 
 namespace infersim {
@@ -153,6 +157,51 @@ TEST(Rows, MetricKeysCoverEveryReport) {
       EXPECT_NO_THROW(layout.row(0, {}, &report, ""));
     }
   }
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(Runner, AnInterruptedSweepLeavesTheOutputAsItWasAndResumes) {
+  namespace fs = std::filesystem;
+  const auto spec = sweep_of(R"("grid": {"workload.requests": [5, 6, 7, 8, 9, 10]})");
+  const fs::path dir = fs::path(::testing::TempDir()) / "sweep_interrupted";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string full = (dir / "full.csv").string(), out = (dir / "out.csv").string();
+  sweep::SweepOptions o;
+  o.jobs = 2;
+  o.out = full;
+  sweep::run_sweep(spec, o);
+  const std::string expected = file_text(full);
+
+  // The run is interrupted after three rows (a throw from the row callback stands for Ctrl-C or a killed
+  // node: the rows written so far are on disk, nothing else is).
+  const std::string partial = sweep::partial_output_path(out);
+  EXPECT_EQ(partial, (dir / ".out.csv.partial").string());
+  o.out = out;
+  int rows = 0;
+  o.on_row = [&](std::size_t, std::string_view) {
+    if (++rows == 3) throw std::runtime_error("interrupted");
+  };
+  EXPECT_THROW(sweep::run_sweep(spec, o), std::runtime_error);
+  EXPECT_FALSE(fs::exists(out));  // never a half-written output
+  ASSERT_TRUE(fs::exists(partial));
+  const std::string kept = file_text(partial);
+  EXPECT_EQ(kept, expected.substr(0, kept.size()));  // the header and the first rows, whole
+  EXPECT_EQ(std::count(kept.begin(), kept.end(), '\n'), 4);
+
+  // The rerun resumes from the partial file, runs the rest, and renames: the file one run writes.
+  o.on_row = nullptr;
+  const auto s = sweep::run_sweep(spec, o);
+  EXPECT_EQ(s.resumed, 3u);
+  EXPECT_EQ(s.ran, 3u);
+  EXPECT_EQ(file_text(out), expected);
+  EXPECT_FALSE(fs::exists(partial));
 }
 
 TEST(OrderedPool, HandsResultsOverInOrderForAnyNumberOfJobs) {

@@ -1,7 +1,6 @@
 #pragma once
 // The result of `infersim run` as the contract's JSON (schema_version 1), and as text and CSV.
 
-#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -34,12 +33,5 @@ void print_report_table(std::ostream& os, const config::Json& report);
 /// deployment (parallelism, data types, memory fit); this builds the simulation (pricers, speculative
 /// proposer) and reads the trace. Throws ConfigError / InfeasibleError.
 void check_feasible(const ScenarioSpec& scenario);
-
-/// Write a file atomically: to a hidden temporary file beside it, flushed to disk, then renamed over `path`.
-/// Readers see the old file or the complete new one, never a part; on failure (UsageError naming `path`
-/// and the reason) the old file is left as it was and the temporary file removed. An interrupted process
-/// may leave a ".NAME.tmp-PID-N" file behind, never a half-written NAME.
-void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
-void write_file_atomically(const std::string& path, const std::string& content);
 
 }  // namespace infersim::scenario

@@ -40,16 +40,19 @@ struct SweepOptions {
 struct SweepSummary {
   std::size_t points = 0;           // in the sweep
   std::size_t in_shard = 0;         // in this shard
-  std::size_t resumed = 0;          // rows already in `out`, skipped
+  std::size_t resumed = 0;          // rows already done (in `out` or an interrupted run's rows), skipped
   std::size_t ran = 0;              // points run now
   std::size_t failed = 0;           // rows with an error in the output (kept rows included)
   std::size_t internal_errors = 0;  // of those, errors of infersim itself rather than of the input
   std::string first_error;          // "point 3: ...", the first failed row's message
-  bool dropped_partial_row = false; // `out` ended in a row cut short by an interruption; it was dropped
+  bool dropped_partial_row = false; // the rows of an interrupted run ended in a row cut short; it was dropped
 };
 
 /// Run a sweep. Throws UsageError when `out` cannot be written or holds rows of another sweep.
 SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options);
+
+/// Where a sweep writes its rows until every point is done: ".NAME.partial" beside `out`, then renamed to it.
+std::string partial_output_path(const std::string& out);
 
 /// Join the outputs of `sweep --shard` into `out`, byte for byte the file one full run writes. Throws
 /// UsageError for files of different sweeps, a point in two files, or a point in none (a missing shard).

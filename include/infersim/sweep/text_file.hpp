@@ -1,6 +1,5 @@
 #pragma once
-// Files of lines: reading them from a byte offset, and writing them atomically (a temporary file beside the
-// target, renamed over it when complete, so that a reader never sees half a file).
+// Files of lines: reading them whole or from a byte offset (writing atomically: core/atomic_file.hpp).
 
 #include <cstdint>
 #include <cstdio>
@@ -33,21 +32,6 @@ class LineReader {
   std::ifstream in_;
   std::uint64_t offset_, end_;
   bool partial_ = false;
-};
-
-/// A file written to `path.tmp<pid>` and renamed to `path` by commit(); removed if never committed.
-class AtomicFile {
- public:
-  explicit AtomicFile(std::string path);
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-  ~AtomicFile();
-  void write(std::string_view text);
-  void commit();
-
- private:
-  std::string path_, tmp_;
-  std::FILE* file_ = nullptr;
 };
 
 }  // namespace infersim::sweep
