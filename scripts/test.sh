@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start 2: install what is missing, build with warnings as errors, run every test; then the whole suite
 # again under AddressSanitizer + UndefinedBehaviorSanitizer (debug checks on), and a short bounded run of every
-# fuzz target (INFERSIM_FUZZ_SECONDS each, default 20; 0 skips it). About 12 minutes on 2 cores from a clean
+# fuzz target (INFERSIM_FUZZ_SECONDS each, default 15; 0 skips it). About 15 minutes on 2 cores from a clean
 # checkout (docs/reliability.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ cmake --preset asan >/dev/null
 cmake --build --preset asan -j"$jobs"
 ctest --preset asan -j"$jobs"
 # Fuzzing: every target from its seed corpus, bounded; any crash, hang or leak fails the run.
-fuzz_seconds="${INFERSIM_FUZZ_SECONDS:-20}"
+fuzz_seconds="${INFERSIM_FUZZ_SECONDS:-15}"
 if [ "$fuzz_seconds" -gt 0 ]; then
   INFERSIM_FUZZ_PRESET=asan bash scripts/fuzz.sh "$fuzz_seconds"
 fi
