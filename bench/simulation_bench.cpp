@@ -30,12 +30,8 @@ serving::SimulationSpec spec_for(std::int64_t requests) {
   w.seed = 1;
   w.process = workload::ArrivalProcess::poisson;
   w.rate_per_s = 27.0;
-  w.input.kind = workload::TokenDistribution::Kind::uniform;
-  w.input.min = 256;
-  w.input.max = 768;
-  w.output.kind = workload::TokenDistribution::Kind::uniform;
-  w.output.min = 128;
-  w.output.max = 384;
+  w.input = workload::TokenDistribution::uniform_between(256, 768);
+  w.output = workload::TokenDistribution::uniform_between(128, 384);
   return s;
 }
 

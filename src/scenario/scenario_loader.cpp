@@ -12,7 +12,6 @@
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
 #include "infersim/parallelism/memory_plan.hpp"
-#include "infersim/roofline/step_cost.hpp"
 #include "infersim/workload/trace.hpp"
 #include "scenario/loader_parts.hpp"
 
@@ -250,7 +249,7 @@ void check_pool(const serving::PoolSpec& pool, const workload::WorkloadSpec& w, 
                 const std::string& section) {
   std::int64_t kv_tokens = 0;
   try {
-    const roofline::StepCostModel cost(pool.model, pool.hardware, pool.deployment);
+    parallelism::validate_deployment(pool.model, pool.hardware, pool.deployment);
     kv_tokens = serving::plan_pool_memory(pool).kv_capacity_tokens;
   } catch (const InfeasibleError& e) {
     throw InfeasibleError(where, section, e.what());

@@ -21,6 +21,15 @@ using workload::TokenDistribution;
 
 namespace {
 
+/// The clamps of a normal or lognormal distribution: "min" (default 1) and "max" (default none).
+void read_clamps(ObjectReader& r, const Range& count, TokenDistribution& t, Json& resolved) {
+  t.min = r.integer_or("min", 1, count);
+  t.max = r.integer_or("max", 0, Range::between(0, static_cast<double>(limits::kMaxTokensPerRequest)));
+  if (t.max > 0 && t.max < t.min) r.error("max", "must be >= min");
+  resolved["min"] = t.min;
+  if (t.max > 0) resolved["max"] = t.max;
+}
+
 /// Parse a token count: an integer, or {"distribution": ..., ...}.
 TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const std::filesystem::path& base_dir,
                                Json& resolved) {
@@ -62,24 +71,16 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
     case TokenDistribution::Kind::normal:
       t.mean = r.number("mean", Range::positive());
       t.std = r.number("std", Range::non_negative());
-      t.min = r.integer_or("min", 1, count);
-      t.max = r.integer_or("max", 0, Range::between(0, static_cast<double>(limits::kMaxTokensPerRequest)));
-      if (t.max > 0 && t.max < t.min) r.error("max", "must be >= min");
       resolved["mean"] = t.mean;
       resolved["std"] = t.std;
-      resolved["min"] = t.min;
-      if (t.max > 0) resolved["max"] = t.max;
+      read_clamps(r, count, t, resolved);
       break;
     case TokenDistribution::Kind::lognormal:
       t.median = r.number("median", Range::positive());
       t.sigma = r.number("sigma", Range::between(0, 10));
-      t.min = r.integer_or("min", 1, count);
-      t.max = r.integer_or("max", 0, Range::between(0, static_cast<double>(limits::kMaxTokensPerRequest)));
-      if (t.max > 0 && t.max < t.min) r.error("max", "must be >= min");
       resolved["median"] = t.median;
       resolved["sigma"] = t.sigma;
-      resolved["min"] = t.min;
-      if (t.max > 0) resolved["max"] = t.max;
+      read_clamps(r, count, t, resolved);
       break;
     case TokenDistribution::Kind::empirical: {
       const bool has_values = r.has("values"), has_path = r.has("path");

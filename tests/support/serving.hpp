@@ -24,10 +24,8 @@ inline serving::SimulationSpec one_pool(const std::string& model, const std::str
 }
 
 inline void fixed_tokens(serving::SimulationSpec& s, std::int64_t input, std::int64_t output) {
-  s.workload.input.kind = workload::TokenDistribution::Kind::fixed;
-  s.workload.input.value = input;
-  s.workload.output.kind = workload::TokenDistribution::Kind::fixed;
-  s.workload.output.value = output;
+  s.workload.input = workload::TokenDistribution::fixed_value(input);
+  s.workload.output = workload::TokenDistribution::fixed_value(output);
 }
 
 }  // namespace infersim::testing

@@ -163,11 +163,8 @@ TEST(PastBugs, PipelineLanesWithATightCacheDoNotStall) {
   w.process = workload::ArrivalProcess::closed_loop;
   w.concurrency = 4;
   w.requests = 40;
-  w.input.kind = workload::TokenDistribution::Kind::uniform;
-  w.input.min = 1131;
-  w.input.max = 1421;
-  w.output.kind = workload::TokenDistribution::Kind::fixed;
-  w.output.value = 17;
+  w.input = workload::TokenDistribution::uniform_between(1131, 1421);
+  w.output = workload::TokenDistribution::fixed_value(17);
   const auto r = serving::simulate(spec);
   EXPECT_EQ(r.completed, 40);
   EXPECT_GT(r.preemptions, 0);

@@ -42,12 +42,8 @@ TEST(Serving, LittlesLawOnALongRun) {
   w.requests = 20000;
   w.process = workload::ArrivalProcess::poisson;
   w.rate_per_s = 20;
-  w.input.kind = workload::TokenDistribution::Kind::uniform;
-  w.input.min = 100;
-  w.input.max = 1500;
-  w.output.kind = workload::TokenDistribution::Kind::uniform;
-  w.output.min = 10;
-  w.output.max = 400;
+  w.input = workload::TokenDistribution::uniform_between(100, 1500);
+  w.output = workload::TokenDistribution::uniform_between(10, 400);
   const auto r = simulate(spec);
   expect_conservation(spec, r);
   // L (time-average of requests in the system, counted at arrivals and completions) = lambda x W.
@@ -109,11 +105,8 @@ TEST(Serving, ContinuousBatchingBeatsStaticOnMixedLengths) {
     auto spec = one_pool("llama-3.2-1b", "h100-sxm", policy, 32, 8192);
     spec.workload.requests = 2000;
     spec.workload.process = workload::ArrivalProcess::offline;
-    spec.workload.input.kind = workload::TokenDistribution::Kind::fixed;
-    spec.workload.input.value = 128;
-    spec.workload.output.kind = workload::TokenDistribution::Kind::uniform;
-    spec.workload.output.min = 16;
-    spec.workload.output.max = 512;
+    spec.workload.input = workload::TokenDistribution::fixed_value(128);
+    spec.workload.output = workload::TokenDistribution::uniform_between(16, 512);
     const auto r = simulate(spec);
     expect_conservation(spec, r);
     throughput[i++] = r.output_tokens / r.duration_s;
@@ -226,9 +219,7 @@ TEST(Serving, SameSeedGivesIdenticalRuns) {
   spec.workload.input.median = 500;
   spec.workload.input.sigma = 1;
   spec.workload.input.max = 8000;
-  spec.workload.output.kind = workload::TokenDistribution::Kind::uniform;
-  spec.workload.output.min = 1;
-  spec.workload.output.max = 300;
+  spec.workload.output = workload::TokenDistribution::uniform_between(1, 300);
   const auto a = simulate(spec), b = simulate(spec);
   ASSERT_EQ(a.request_table.size(), b.request_table.size());
   for (std::size_t i = 0; i < a.request_table.size(); ++i) {

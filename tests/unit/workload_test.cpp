@@ -74,9 +74,7 @@ TEST(Arrivals, ConstantAndOffline) {
 
 TEST(Arrivals, SameSeedSameRequestsAndStreamsAreIndependent) {
   auto w = base(ArrivalProcess::poisson, 1000);
-  w.output.kind = TokenDistribution::Kind::uniform;
-  w.output.min = 1;
-  w.output.max = 100;
+  w.output = TokenDistribution::uniform_between(1, 100);
   RequestSource a(w), b(w);
   auto w2 = w;
   w2.output.max = 500;  // a different output distribution must not move arrivals or inputs
@@ -98,10 +96,7 @@ TEST(Arrivals, SameSeedSameRequestsAndStreamsAreIndependent) {
 TEST(TokenDistributions, MatchTheirDefinitions) {
   Rng rng(5);
   const int n = 200000;
-  TokenDistribution u;
-  u.kind = TokenDistribution::Kind::uniform;
-  u.min = 10;
-  u.max = 20;
+  const TokenDistribution u = TokenDistribution::uniform_between(10, 20);
   double sum = 0;
   std::int64_t lo = 1000, hi = 0;
   for (int i = 0; i < n; ++i) {

@@ -20,6 +20,19 @@ struct TokenDistribution {
   std::vector<std::int64_t> values;  // empirical: sampled uniformly
   std::string source;            // empirical: where the values came from (for the resolved scenario)
 
+  static TokenDistribution fixed_value(std::int64_t v) {
+    TokenDistribution t;
+    t.value = v;
+    return t;
+  }
+  static TokenDistribution uniform_between(std::int64_t lo, std::int64_t hi) {
+    TokenDistribution t;
+    t.kind = Kind::uniform;
+    t.min = lo;
+    t.max = hi;
+    return t;
+  }
+
   std::int64_t sample(Rng& rng) const;
   /// Expected value (for sizing and reports).
   double expected() const;
