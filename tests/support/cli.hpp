@@ -35,8 +35,12 @@ inline CliResult run_cli(const std::string& args) {
   return r;
 }
 
+/// A file in the temporary folder, named after the running test as well: ctest runs tests in parallel
+/// processes, and two tests writing "rows.json" at once would read each other's half-written files.
 inline std::string write_temp(const std::string& name, const std::string& content) {
-  const std::string path = ::testing::TempDir() + "/" + name;
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string prefix = test ? std::string(test->test_suite_name()) + "." + test->name() + "." : "";
+  const std::string path = ::testing::TempDir() + "/" + prefix + name;
   std::ofstream(path) << content;
   return path;
 }
