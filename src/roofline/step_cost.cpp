@@ -47,6 +47,10 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
   wb_ = parallelism::weight_bytes_per_element(d);
   eb_ = std::max(bytes_per_element(d.weight_dtype), 2.0);
   ab_ = bytes_per_element(d.activation_dtype);
+  // The residual stream, GEMM outputs, norms and collectives stay in 16 bits when GEMMs take 8- or 4-bit
+  // inputs: FP8/FP4 engines quantize each GEMM's input and accumulate into a 16-bit output (TensorRT-LLM's
+  // FP8 recipe, vLLM's W8A8); no 2024 engine all-reduces or keeps the residual in 8 bits.
+  rb_ = std::max(ab_, 2.0);
   kvb_ = bytes_per_element(d.kv_cache_dtype);
   const int t = d.tensor_parallel;
   heads_ = static_cast<double>(m.num_attention_heads) / t;
@@ -70,7 +74,7 @@ void StepCostModel::add_gemm(OperatorTable& t, std::string_view name, Phase phas
   r.segment = segment;
   r.count = count;
   r.flops = 2.0 * m * k * n;
-  r.bytes = k * n * weight_bytes_per_element + (m * k + m * n) * ab_;
+  r.bytes = k * n * weight_bytes_per_element + m * k * ab_ + m * n * rb_;
   r.rows = std::max(1.0, m);  // the kernel expects rows >= 1 for a GEMM
   double pad_nk = 1.0;
   if (const int s = hw_.compute.systolic_array_size; s > 0) {
@@ -165,8 +169,8 @@ void StepCostModel::append_pre_attention(OperatorTable& table, double T, Phase p
   const double d = m.hidden_size;
   const double layers = dense_layers_ + moe_layers_;
   // Once per step: embedding lookup (first stage).
-  if (placement_.embedding) add_elementwise(table, "embedding", phase, 1, 0, T * d * (eb_ + ab_), Segment::first_stage);
-  add_elementwise(table, "attn_norm", phase, layers, 4 * T * d, 4 * T * d * ab_);
+  if (placement_.embedding) add_elementwise(table, "embedding", phase, 1, 0, T * d * (eb_ + rb_), Segment::first_stage);
+  add_elementwise(table, "attn_norm", phase, layers, 4 * T * d, T * d * (3 * rb_ + ab_));
   if (m.mla) {
     const auto& a = *m.mla;
     const double qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
@@ -256,16 +260,16 @@ void StepCostModel::append_post_attention(OperatorTable& table, double T, Phase 
   const double o_in = m.mla ? h * m.mla->v_head_dim : h * m.head_dim;
   add_gemm(table, "o_proj", phase, layers, T, o_in, d, wb_);
   if (tp > 1) {
-    add_network(table, "tp_all_reduce", phase, 2 * layers, parallelism::all_reduce(T * d * ab_, tp, tp_link_), tp_link_);
+    add_network(table, "tp_all_reduce", phase, 2 * layers, parallelism::all_reduce(T * d * rb_, tp, tp_link_), tp_link_);
   }
-  add_elementwise(table, "mlp_norm", phase, layers, 4 * T * d, 4 * T * d * ab_);
+  add_elementwise(table, "mlp_norm", phase, layers, 4 * T * d, T * d * (3 * rb_ + ab_));
 
   // Dense MLP layers.
   const double gate_factor = m.gated_mlp ? 2.0 : 1.0;
   if (dense_layers_ > 0) {
     const double f = static_cast<double>(m.ffn_hidden_size) / tp;
     add_gemm(table, "mlp_up_gate", phase, dense_layers_, T, d, gate_factor * f, wb_);
-    add_elementwise(table, "mlp_act", phase, dense_layers_, 4 * T * f, (gate_factor + 1) * T * f * ab_);
+    add_elementwise(table, "mlp_act", phase, dense_layers_, 4 * T * f, T * f * (gate_factor * rb_ + ab_));
     add_gemm(table, "mlp_down", phase, dense_layers_, T, f, d, wb_);
   }
   // Mixture-of-experts layers.
@@ -279,7 +283,7 @@ void StepCostModel::append_post_attention(OperatorTable& table, double T, Phase 
     add_gemm(table, "moe_router", phase, moe_layers_, T, d, E, eb_);
     if (ep > 1) {
       add_network(table, "ep_dispatch", phase, moe_layers_,
-                  parallelism::all_to_all(T * k * d * ab_ / ep, dep_.expert_parallel, ep_link_), ep_link_);
+                  parallelism::all_to_all(T * k * d * rb_ / ep, dep_.expert_parallel, ep_link_), ep_link_);
     }
     const double active = expected_distinct_experts(E, k, T, dep_.moe_routing_skew);
     const double active_here = active / ep;        // experts touched on this chip
@@ -292,20 +296,20 @@ void StepCostModel::append_post_attention(OperatorTable& table, double T, Phase 
     r.op_class = OpClass::gemm;
     r.count = moe_layers_;
     r.flops = 2.0 * assignments * d * gate_factor * fe;
-    r.bytes = active_here * d * gate_factor * fe * wb_ + assignments * (d + gate_factor * fe) * ab_;
+    r.bytes = active_here * d * gate_factor * fe * wb_ + assignments * (d * ab_ + gate_factor * fe * rb_);
     r.rows = std::max(1.0, rows_per_expert);
     r.seconds_per_flop = gemm_s_per_flop_;
     r.seconds_per_byte = s_per_byte_;
     r.overhead_s = launch_s_;
     table.push(r);
-    add_elementwise(table, "moe_act", phase, moe_layers_, 4 * assignments * fe, (gate_factor + 1) * assignments * fe * ab_);
+    add_elementwise(table, "moe_act", phase, moe_layers_, 4 * assignments * fe, assignments * fe * (gate_factor * rb_ + ab_));
     r.name = "moe_down";
     r.flops = 2.0 * assignments * fe * d;
-    r.bytes = active_here * fe * d * wb_ + assignments * (fe + d) * ab_;
+    r.bytes = active_here * fe * d * wb_ + assignments * (fe * ab_ + d * rb_);
     table.push(r);
     if (ep > 1) {
       add_network(table, "ep_combine", phase, moe_layers_,
-                  parallelism::all_to_all(T * k * d * ab_ / ep, dep_.expert_parallel, ep_link_), ep_link_);
+                  parallelism::all_to_all(T * k * d * rb_ / ep, dep_.expert_parallel, ep_link_), ep_link_);
     }
     if (e.num_shared_experts > 0) {
       const double fs = static_cast<double>(e.num_shared_experts) * e.expert_ffn_hidden_size / tp;
@@ -315,7 +319,7 @@ void StepCostModel::append_post_attention(OperatorTable& table, double T, Phase 
   }
   // Pipeline: activations to the next stage.
   if (dep_.pipeline_parallel > 1) {
-    add_network(table, "pp_send", phase, 1, parallelism::send(T * d * ab_, pp_link_), pp_link_, Segment::stage_boundary);
+    add_network(table, "pp_send", phase, 1, parallelism::send(T * d * rb_, pp_link_), pp_link_, Segment::stage_boundary);
   }
 }
 
@@ -326,7 +330,7 @@ void StepCostModel::append_head(OperatorTable& table, double Tout, Phase phase) 
   const double d = m.hidden_size;
   const int tp = dep_.tensor_parallel;
   const double v = static_cast<double>(m.vocab_size) / tp;
-  add_elementwise(table, "final_norm", phase, 1, 4 * Tout * d, 2 * Tout * d * ab_, Segment::last_stage);
+  add_elementwise(table, "final_norm", phase, 1, 4 * Tout * d, 2 * Tout * d * rb_, Segment::last_stage);
   add_gemm(table, "lm_head", phase, 1, Tout, d, v, eb_, Segment::last_stage);
   if (tp > 1) {
     add_network(table, "logits_gather", phase, 1, parallelism::all_gather(Tout * m.vocab_size * 4.0, tp, tp_link_),

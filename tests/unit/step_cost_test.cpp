@@ -159,6 +159,31 @@ TEST(StepCost, Fp8HalvesWeightBytesAndUsesTheFp8Rate) {
   }
 }
 
+TEST(StepCost, Fp8GemmInputsButA16BitStream) {
+  // FP8 engines quantize each GEMM's input to 8 bits and write its output, the residual stream and the
+  // all-reduce in 16 bits. Llama-3.1-70B, TP 2, a decode step of T = 100 tokens, d = 8192, f = 28672 / 2:
+  //   mlp_down per layer:  weights f d x 1 B + input T f x 1 B + output T d x 2 B
+  //   mlp_norm per layer:  residual read, add, write in 2 B (3 T d x 2) + quantized output T d x 1 B
+  //   mlp_act per layer:   gate and up outputs 2 T f x 2 B in, quantized T f x 1 B out
+  //   all-reduce:          2 per layer of T d x 2 B; in the switch each chip sends the buffer once
+  const auto m = model::load_model("llama-3.1-70b");
+  const auto hw = hardware::load_hardware("h100-sxm");
+  auto d = native(m, 2);
+  d.weight_dtype = d.activation_dtype = d.kv_cache_dtype = DType::fp8;
+  OperatorTable t;
+  StepCostModel(m, hw, d).build(StepShape::decode(100, 1000), t);
+  const double T = 100, dm = 8192, f = 28672 / 2.0, layers = 80;
+  EXPECT_NEAR(sum_of(t, "mlp_down", true) / (layers * (f * dm + T * f + T * dm * 2)), 1.0, 1e-9);
+  EXPECT_NEAR(sum_of(t, "mlp_norm", true) / (layers * (3 * T * dm * 2 + T * dm)), 1.0, 1e-9);
+  EXPECT_NEAR(sum_of(t, "mlp_act", true) / (layers * (2 * T * f * 2 + T * f)), 1.0, 1e-9);
+  EXPECT_NEAR(sum_of(t, "tp_all_reduce", true) / (2 * layers * T * dm * 2), 1.0, 1e-9);
+  // In bf16 the same operators move 2 bytes everywhere.
+  OperatorTable b;
+  StepCostModel(m, hw, native(m, 2)).build(StepShape::decode(100, 1000), b);
+  EXPECT_NEAR(sum_of(b, "mlp_norm", true) / (layers * 4 * T * dm * 2), 1.0, 1e-9);
+  EXPECT_NEAR(sum_of(b, "tp_all_reduce", true) / sum_of(t, "tp_all_reduce", true), 1.0, 1e-9);
+}
+
 TEST(StepCost, Fp8OnAChipWithoutFp8IsAClearError) {
   const auto m = model::load_model("llama-3.1-8b");
   const auto hw = hardware::load_hardware("a100-sxm-80gb");

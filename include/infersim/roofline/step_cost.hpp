@@ -84,6 +84,7 @@ class StepCostModel {
   double tile_rows_ = 1;
   double gemm_s_per_flop_ = 0, vector_s_per_flop_ = 0, s_per_byte_ = 0, launch_s_ = 0;
   double wb_ = 2, eb_ = 2, ab_ = 2, kvb_ = 2;  // bytes per weight / embedding / activation / KV element
+  double rb_ = 2;  // bytes per element of the residual stream, GEMM outputs and collectives (>= 16 bits)
   double heads_ = 0, kv_heads_ = 0;           // per chip
   double dense_layers_ = 0, moe_layers_ = 0;  // per pipeline stage (average)
   parallelism::Link tp_link_{}, ep_link_{}, pp_link_{};
