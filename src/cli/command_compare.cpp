@@ -77,7 +77,7 @@ int run_compare(const CompareOptions& o) {
     for (const auto& s : o.sets) overrides.push_back(scenario::parse_override(s));
     for (const auto& s : sets) overrides.push_back(scenario::parse_override(s));
     const auto sc = scenario::load_scenario(path, overrides);
-    columns.push_back({name.empty() ? sc.name : name, scenario::make_report(sc, serving::simulate(sc.simulation))});
+    columns.push_back({name.empty() ? sc.name : name, scenario::make_report(scenario::run_scenario(sc))});
   };
   for (const auto& path : o.scenarios) simulate(path, {}, "");
   for (const auto& v : o.variants) {

@@ -42,17 +42,17 @@ int run_scenario(const RunOptions& o) {
   for (const auto& s : o.sets) overrides.push_back(scenario::parse_override(s));
   const scenario::ScenarioSpec sc = scenario::load_scenario(o.scenario, overrides);
   scenario::TimelineRecorder timeline;
-  const serving::SimulationResult result = [&] {
+  const scenario::ScenarioRun run = [&] {
     try {
-      return serving::simulate(sc.simulation, o.trace_out.empty() ? nullptr : &timeline);
+      return scenario::run_scenario(sc, o.trace_out.empty() ? nullptr : &timeline);
     } catch (const InfeasibleError& e) {
       if (e.located()) throw;
       throw InfeasibleError(o.scenario, "", e.what());  // name the file
     }
   }();
-  const config::Json report = scenario::make_report(sc, result);
-  if (!o.requests_out.empty()) write_file_atomically(o.requests_out, [&](std::ostream& os) { write_requests_csv(os, result.request_table); });
-  if (!o.trace_out.empty()) write_file_atomically(o.trace_out, timeline.to_json(sc, result));
+  const config::Json report = scenario::make_report(run);
+  if (!o.requests_out.empty()) write_file_atomically(o.requests_out, [&](std::ostream& os) { write_requests_csv(os, run.result.request_table); });
+  if (!o.trace_out.empty()) write_file_atomically(o.trace_out, timeline.to_json(run.scenario, run.result));
   switch (o.format) {
     case Format::json: std::cout << report.dump(2) << '\n'; break;
     case Format::csv: {

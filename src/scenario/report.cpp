@@ -132,7 +132,7 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
         met_output_tokens += rec.output_tokens;
       }
     }
-    const bool p99_ok = (!sc.slo.ttft_p99_s || r.ttft.p99 <= *sc.slo.ttft_p99_s) && (!sc.slo.tpot_p99_s || r.tpot.p99 <= *sc.slo.tpot_p99_s);
+    const bool p99_ok = meets_p99(sc.slo, r);
     metrics["slo"] = {{"attainment", r.completed > 0 ? static_cast<double>(met) / static_cast<double>(r.completed) : 0.0},
                       {"goodput_requests_per_s", per_s(static_cast<double>(met))},
                       {"goodput_output_tokens_per_s", per_s(met_output_tokens)},
@@ -198,6 +198,25 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
   return report;
 }
 
+Json make_report(const ScenarioRun& run) {
+  Json report = make_report(run.scenario, run.result);
+  if (run.search) {
+    const RateSearchResult& s = *run.search;
+    Json& slo = report["metrics"]["slo"];
+    // Below the searched range the capacity is unknown; above it, max_rate_per_s is a lower bound.
+    const bool bounded = s.status != RateSearchResult::Status::min_rate_misses;
+    slo["max_rate_per_s"] = bounded ? Json(s.rate_per_s) : Json(nullptr);
+    // The sustained output rate at that arrival rate (rate x mean output tokens of the requests), free of the
+    // drain at the end of a finite run that lowers throughput.output_tokens_per_s.
+    const double tokens_per_request = run.result.completed > 0 ? run.result.output_tokens / static_cast<double>(run.result.completed) : 0.0;
+    slo["max_output_tokens_per_s"] = bounded ? Json(s.rate_per_s * tokens_per_request) : Json(nullptr);
+    slo["rate_search"] = {{"status", std::string(status_name(s.status))},
+                          {"missed_rate_per_s", s.missed_rate_per_s > 0 ? Json(s.missed_rate_per_s) : Json(nullptr)},
+                          {"simulations", s.simulations}};
+  }
+  return report;
+}
+
 std::vector<std::pair<std::string, Json>> flatten(const Json& j, const std::string& prefix) {
   std::vector<std::pair<std::string, Json>> out;
   for (auto it = j.begin(); it != j.end(); ++it) {
@@ -247,7 +266,8 @@ const std::vector<std::string>& metric_keys() {
     m["throughput"] = {{"requests_per_s", nullptr}, {"input_tokens_per_s", nullptr}, {"output_tokens_per_s", nullptr},
                        {"total_tokens_per_s", nullptr}};
     m["slo"] = {{"attainment", nullptr}, {"goodput_requests_per_s", nullptr}, {"goodput_output_tokens_per_s", nullptr},
-                {"p99_met", nullptr}};
+                {"p99_met", nullptr}, {"max_rate_per_s", nullptr}, {"max_output_tokens_per_s", nullptr},
+                {"rate_search", {{"status", nullptr}, {"missed_rate_per_s", nullptr}, {"simulations", nullptr}}}};
     m["utilization"] = {{"mfu", nullptr}, {"mbu", nullptr}, {"busy_fraction", nullptr}, {"kv_cache_mean", nullptr},
                         {"kv_cache_peak", nullptr}};
     m["preemptions"] = nullptr;
@@ -319,6 +339,19 @@ void print_report_table(std::ostream& os, const Json& report) {
     const Json& o = m["slo"];
     os << "SLO: " << num(Json(o["attainment"].get<double>() * 100), 4) << "% of requests met it; goodput "
        << num(o["goodput_requests_per_s"]) << " requests/s; p99 targets " << (o["p99_met"].get<bool>() ? "met" : "missed") << "\n";
+    if (o.contains("rate_search")) {
+      const Json& rs = o["rate_search"];
+      const std::string status = rs["status"].get<std::string>();
+      os << "SLO rate search (" << rs["simulations"] << " simulations): ";
+      if (status == "found") {
+        os << "highest rate meeting the p99 targets " << num(o["max_rate_per_s"], 5) << " requests/s (" << num(rs["missed_rate_per_s"], 5)
+           << " missed them); the figures above are at that rate\n";
+      } else if (status == "max_rate_meets") {
+        os << "even max_rate_per_s " << num(o["max_rate_per_s"], 5) << " requests/s meets the p99 targets: raise it to find the limit\n";
+      } else {
+        os << "even min_rate_per_s " << num(rs["missed_rate_per_s"], 5) << " requests/s misses the p99 targets; the figures above are at that rate\n";
+      }
+    }
   }
   const Json& c = m["cost"];
   os << "cost: $" << num(c["usd_per_hour"]) << "/hour ($" << num(c["usd_per_day"], 5) << "/day); per million tokens: $"

@@ -416,6 +416,42 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     if (r->has("ttft_p99_s")) sj["ttft_p99_s"] = *(sc.slo.ttft_p99_s = r->number("ttft_p99_s", Range::positive()));
     if (r->has("tpot_p99_s")) sj["tpot_p99_s"] = *(sc.slo.tpot_p99_s = r->number("tpot_p99_s", Range::positive()));
     if (!sc.slo.any() && r->valid()) d.error(r->path(), "an slo needs ttft_p99_s, tpot_p99_s or both");
+    if (std::optional<ObjectReader> f = r->optional_object("find_max_rate")) {
+      RateSearchSpec rs;
+      rs.min_rate_per_s = f->number("min_rate_per_s", Range::positive());
+      rs.max_rate_per_s = f->number("max_rate_per_s", Range::positive());
+      rs.relative_tolerance = f->number_or("relative_tolerance", rs.relative_tolerance, {1e-6, 1.0, false, false});
+      if (f->has("duration_s")) rs.duration_s = f->number("duration_s", Range::positive());
+      if (f->valid() && rs.min_rate_per_s > 0 && rs.max_rate_per_s <= rs.min_rate_per_s) {
+        d.error(f->child_path("max_rate_per_s"), "expected a rate above min_rate_per_s (" + std::to_string(rs.min_rate_per_s) +
+                                                      "), got " + std::to_string(rs.max_rate_per_s));
+      }
+      const auto process = sc.simulation.workload.process;
+      if (f->valid() && process != workload::ArrivalProcess::poisson && process != workload::ArrivalProcess::constant &&
+          process != workload::ArrivalProcess::gamma) {
+        d.error(f->path(), std::string("searching the arrival rate needs a rate-driven workload.arrival.process (poisson, "
+                                       "constant or gamma), got ") +
+                               std::string(workload::kArrivalProcessNames[static_cast<int>(process)]));
+      }
+      // The slowest trial must end within simulated time, as workload.arrival.rate_per_s must.
+      const double slowest_span_s = rs.duration_s ? *rs.duration_s
+                                                  : static_cast<double>(sc.simulation.workload.requests) / rs.min_rate_per_s;
+      if (f->valid() && rs.min_rate_per_s > 0 && slowest_span_s > limits::kHorizonSeconds) {
+        d.error(f->child_path(rs.duration_s ? "duration_s" : "min_rate_per_s"),
+                "the trial at min_rate_per_s would issue requests for about " + format_number(slowest_span_s) +
+                    " s, beyond the simulation horizon of " + format_number(limits::kHorizonSeconds) + " s");
+      }
+      if (f->valid() && rs.duration_s && *rs.duration_s * rs.max_rate_per_s > static_cast<double>(limits::kMaxRequests)) {
+        d.error(f->child_path("duration_s"), "expected at most " + std::to_string(limits::kMaxRequests) +
+                                                 " requests per trial (duration_s x max_rate_per_s)");
+      }
+      f->finish();
+      Json fj{{"min_rate_per_s", rs.min_rate_per_s}, {"max_rate_per_s", rs.max_rate_per_s},
+              {"relative_tolerance", rs.relative_tolerance}};
+      if (rs.duration_s) fj["duration_s"] = *rs.duration_s;
+      sj["find_max_rate"] = fj;
+      sc.slo.find_max_rate = rs;
+    }
     r->finish();
     out["slo"] = sj;
   }

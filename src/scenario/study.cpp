@@ -66,7 +66,7 @@ StudyResult run_study(const StudySpec& study, const std::vector<std::string>& ba
       config::Document doc = study.base;
       apply_overrides(doc.json, overrides);
       const ScenarioSpec sc = parse_scenario(doc, overrides);
-      out.reports.push_back(make_report(sc, serving::simulate(sc.simulation)));
+      out.reports.push_back(make_report(run_scenario(sc)));
     } catch (const ConfigError& e) {
       out.reports.push_back(Json{{"error", std::string(e.what())}});
     } catch (const InfeasibleError& e) {

@@ -15,8 +15,7 @@ config::Json evaluate(const config::Document& base, const std::vector<scenario::
   config::Document doc = base;
   scenario::apply_overrides(doc.json, overrides);
   const scenario::ScenarioSpec sc = scenario::parse_scenario(doc, overrides);
-  const serving::SimulationResult result = serving::simulate(sc.simulation);
-  return scenario::make_report(sc, result);
+  return scenario::make_report(scenario::run_scenario(sc));
 }
 
 std::string describe_current_exception(bool& internal) {

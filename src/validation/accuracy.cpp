@@ -4,6 +4,9 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "infersim/core/error.hpp"
@@ -37,9 +40,8 @@ std::vector<scenario::Override> to_overrides(const std::vector<std::pair<std::st
   return out;
 }
 
-/// Simulate the row's scenario with `sets` applied and return its metric (transformed and scaled).
-double scenario_metric(const MeasurementRow& row, const std::vector<scenario::Override>& sets,
-                       const HardwareOverrides& overrides) {
+config::Json simulate_report(const MeasurementRow& row, const std::vector<scenario::Override>& sets,
+                             const HardwareOverrides& overrides) {
   config::Document doc = row.scenario;
   scenario::apply_overrides(doc.json, sets);
   scenario::ScenarioSpec sc = scenario::parse_scenario(doc, sets);
@@ -47,7 +49,52 @@ double scenario_metric(const MeasurementRow& row, const std::vector<scenario::Ov
     const auto it = overrides.find(pool.hardware.name);
     if (it != overrides.end()) pool.hardware = it->second;
   }
-  const config::Json report = scenario::make_report(sc, serving::simulate(sc.simulation));
+  return scenario::make_report(scenario::run_scenario(sc));
+}
+
+}  // namespace
+
+/// Reports of the scenarios simulated in one evaluate() call, by scenario and overrides: the rows of one
+/// measured run (throughput, TTFT and TPOT percentiles of one MLPerf Server log) share one simulation,
+/// which matters when that simulation is a rate search. The first thread to ask computes; others wait.
+class ReportCache {
+ public:
+  config::Json get(const MeasurementRow& row, const std::vector<scenario::Override>& sets, const HardwareOverrides& overrides) {
+    std::string key = row.scenario.file + "\n" + row.scenario.base_dir.string() + "\n" + row.scenario.json.dump();
+    for (const auto& o : sets) key += '\n' + o.path + '=' + o.value.dump();
+    std::promise<config::Json> mine;
+    std::shared_future<config::Json> result;
+    bool compute = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = reports_.find(key);
+      if (it == reports_.end()) {
+        it = reports_.emplace(key, mine.get_future().share()).first;
+        compute = true;
+      }
+      result = it->second;
+    }
+    if (compute) {
+      try {
+        mine.set_value(simulate_report(row, sets, overrides));
+      } catch (...) {
+        mine.set_exception(std::current_exception());
+      }
+    }
+    return result.get();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::shared_future<config::Json>> reports_;
+};
+
+namespace {
+
+/// Simulate the row's scenario with `sets` applied and return its metric (transformed and scaled).
+double scenario_metric(const MeasurementRow& row, const std::vector<scenario::Override>& sets,
+                       const HardwareOverrides& overrides, ReportCache* cache) {
+  const config::Json report = cache ? cache->get(row, sets, overrides) : simulate_report(row, sets, overrides);
   const config::Json* v = config::find_dotted(report, row.metric);
   if (!v || !v->is_number()) {
     throw ConfigError(row.file, "", "row " + row.id + ": metric \"" + row.metric + "\" is not a number in the report");
@@ -113,13 +160,15 @@ config::Json stats_json(const ErrorStats& s) {
 
 }  // namespace
 
-double predict(const MeasurementRow& row, const HardwareOverrides& overrides) {
+namespace {
+
+double predict_cached(const MeasurementRow& row, const HardwareOverrides& overrides, ReportCache* cache) {
   switch (row.kind) {
     case RowKind::scenario:
-      return scenario_metric(row, to_overrides(row.set), overrides);
+      return scenario_metric(row, to_overrides(row.set), overrides, cache);
     case RowKind::ratio:
-      return scenario_metric(row, to_overrides(row.set, row.baseline_set), overrides) /
-             scenario_metric(row, to_overrides(row.set, row.variant_set), overrides);
+      return scenario_metric(row, to_overrides(row.set, row.baseline_set), overrides, cache) /
+             scenario_metric(row, to_overrides(row.set, row.variant_set), overrides, cache);
     case RowKind::op:
       return seconds_to_unit(operator_time_s(row, overrides), row.unit);
     case RowKind::gemm:
@@ -136,6 +185,12 @@ double predict(const MeasurementRow& row, const HardwareOverrides& overrides) {
                              row.unit);
   }
   return 0;
+}
+
+}  // namespace
+
+double predict(const MeasurementRow& row, const HardwareOverrides& overrides) {
+  return predict_cached(row, overrides, nullptr);
 }
 
 ErrorStats error_stats(const std::vector<RowResult>& results) {
@@ -164,12 +219,13 @@ AccuracyReport evaluate(const std::vector<MeasurementRow>& rows, const HardwareO
   // Rows are independent: predict them on all cores, each into its own slot (the result does not depend on
   // the thread count).
   std::atomic<std::size_t> next{0};
+  ReportCache cache;
   auto work = [&] {
     for (std::size_t i = next++; i < rows.size(); i = next++) {
       RowResult& r = report.rows[i];
       r.row = &rows[i];
       try {
-        r.predicted = predict(rows[i], overrides);
+        r.predicted = predict_cached(rows[i], overrides, &cache);
       } catch (const std::runtime_error& e) {
         r.error = e.what();
       }

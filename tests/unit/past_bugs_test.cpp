@@ -19,6 +19,7 @@
 #include "infersim/serving/metrics.hpp"
 #include "infersim/serving/simulation.hpp"
 #include "infersim/workload/trace.hpp"
+#include "support/errors.hpp"
 #include "support/serving.hpp"
 
 namespace infersim {
@@ -37,14 +38,7 @@ config::Document document(const std::string& text) {
   return doc;
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::message_of;
 
 // Fuzzing (model, scenario and trace targets, first minute): a number beyond the range of a double, such as
 // 1e400, made nlohmann throw out_of_range, which is not a parse_error: `infersim validate` of such a file

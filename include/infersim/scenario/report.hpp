@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "infersim/config/json_reader.hpp"
+#include "infersim/scenario/scenario_run.hpp"
 #include "infersim/scenario/scenario_spec.hpp"
 #include "infersim/serving/simulation.hpp"
 
@@ -13,6 +14,10 @@ namespace infersim::scenario {
 
 /// The run report: {schema_version, infersim_version, scenario, deployment, metrics}.
 config::Json make_report(const ScenarioSpec& scenario, const serving::SimulationResult& result);
+/// The same for a run_scenario() result; a rate search adds metrics.slo.max_rate_per_s,
+/// metrics.slo.max_output_tokens_per_s (that rate x the mean output tokens per request) and
+/// metrics.slo.rate_search {status, missed_rate_per_s, simulations}.
+config::Json make_report(const ScenarioRun& run);
 
 /// Flatten a JSON object into (dotted key, value) pairs, in document order; arrays are skipped.
 std::vector<std::pair<std::string, config::Json>> flatten(const config::Json& j, const std::string& prefix = "");

@@ -14,9 +14,20 @@
 
 namespace infersim::scenario {
 
+/// `slo.find_max_rate`: run the scenario at the highest arrival rate whose p99 TTFT and TPOT meet the SLO
+/// (how MLPerf Server results are produced: the submitter raises the rate until a p99 bound is about to
+/// fail). Geometric bisection between the bounds, to `relative_tolerance`.
+struct RateSearchSpec {
+  double min_rate_per_s = 0;
+  double max_rate_per_s = 0;
+  double relative_tolerance = 0.01;  // stop when max tried / min tried <= 1 + this
+  std::optional<double> duration_s;  // each trial simulates rate x duration requests (else workload.requests)
+};
+
 struct SloSpec {
   std::optional<double> ttft_p99_s;  // a request meets the SLO when its TTFT <= this ...
   std::optional<double> tpot_p99_s;  // ... and its TPOT <= this; the scenario meets it when the p99s do
+  std::optional<RateSearchSpec> find_max_rate;
   bool any() const { return ttft_p99_s || tpot_p99_s; }
 };
 

@@ -1,0 +1,145 @@
+// slo.find_max_rate: the highest arrival rate that meets an SLO, against a closed form, and its report.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <set>
+
+#include "infersim/config/catalog.hpp"
+#include "infersim/core/error.hpp"
+#include "infersim/roofline/step_cost.hpp"
+#include "infersim/scenario/report.hpp"
+#include "infersim/scenario/scenario_loader.hpp"
+#include "infersim/scenario/scenario_run.hpp"
+#include "support/errors.hpp"
+
+namespace infersim::scenario {
+namespace {
+
+using config::Json;
+
+// One request at a time (max_batch_size 1), fixed lengths, constant arrivals: a D/D/1 queue.
+constexpr const char* kScenario = R"({"name": "search", "model": "llama-3.2-1b", "hardware": "h100-sxm",
+  "scheduler": {"policy": "continuous", "max_batch_size": 1, "max_batched_tokens": 8192},
+  "workload": {"requests": 2000, "seed": 1, "arrival": {"process": "constant", "rate_per_s": 10},
+               "input_tokens": 256, "output_tokens": 4},
+  "slo": {"ttft_p99_s": 1.0}})";
+
+ScenarioSpec parse(const Json& j) { return parse_scenario(config::Document{j, "search.json", "", {}}); }
+
+using testing::message_of;
+
+/// Service time of one request on the idle replica: the prefill step and (out - 1) decode steps, each
+/// rounded to the simulator's nanoseconds as the replica does.
+double service_time_s(const ScenarioSpec& sc, std::int64_t in, std::int64_t out, double& prefill_s) {
+  const auto& pool = sc.simulation.pools.at(0);
+  const roofline::StepCostModel cost(pool.model, pool.hardware, pool.deployment);
+  engine::SimTime d = engine::from_seconds(cost.evaluate(roofline::StepShape::prefill(1, in)).time_s);
+  prefill_s = engine::to_seconds(d);
+  for (std::int64_t i = 0; i < out - 1; ++i) d += engine::from_seconds(cost.evaluate(roofline::StepShape::decode(1, in + i)).time_s);
+  return engine::to_seconds(d);
+}
+
+TEST(RateSearch, FindsTheCapacityOfAOneAtATimeServer) {
+  // D/D/1 with service time D and arrivals every T = 1/r: for T >= D nobody waits and TTFT is the prefill
+  // time P; for T < D request k waits k (D - T), so the p99 TTFT of N requests is about P + 0.99 N (D - T).
+  // With the TTFT bound at P + D the highest rate that meets it is 1 / (D (1 - 1 / (0.99 N))): 1/D within
+  // 0.05% for N = 2000. The search must land within its 1% tolerance of that, with the first missed rate above.
+  ScenarioSpec sc = parse(Json::parse(kScenario));
+  double prefill = 0;
+  const double d = service_time_s(sc, 256, 4, prefill);
+  sc.slo.ttft_p99_s = prefill + d;
+  sc.slo.find_max_rate = RateSearchSpec{0.3 / d, 4 / d, 0.01, std::nullopt};  // no midpoint lands on 1/D
+  const ScenarioRun run = run_scenario(sc);
+  ASSERT_TRUE(run.search);
+  const RateSearchResult& s = *run.search;
+  std::printf("D = %.6f ms: capacity 1/D = %.3f/s, found %.3f/s, missed %.3f/s, %d simulations\n", d * 1e3, 1 / d,
+              s.rate_per_s, s.missed_rate_per_s, s.simulations);
+  EXPECT_EQ(s.status, RateSearchResult::Status::found);
+  const double capacity = 1 / (d * (1 - 1 / (0.99 * 2000)));
+  EXPECT_LE(s.rate_per_s, capacity * 1.0001);
+  EXPECT_GE(s.rate_per_s, capacity / 1.0101);
+  EXPECT_GE(s.missed_rate_per_s, capacity / 1.0001);
+  EXPECT_LE(s.missed_rate_per_s / s.rate_per_s, 1.01 + 1e-12);
+  // Two bounds, then bisection in log(rate) of a 13.3x bracket to 1%: ceil(log2(ln 13.3 / ln 1.01)) = 9 more.
+  EXPECT_EQ(s.simulations, 2 + 9);
+  EXPECT_TRUE(meets_p99(sc.slo, run.result));
+  EXPECT_DOUBLE_EQ(run.scenario.simulation.workload.rate_per_s, s.rate_per_s);
+}
+
+TEST(RateSearch, TheReportIsOfTheRunAtTheRateFound) {
+  Json j = Json::parse(kScenario);
+  j["slo"]["ttft_p99_s"] = 0.05;
+  j["slo"]["find_max_rate"] = Json{{"min_rate_per_s", 1}, {"max_rate_per_s", 1000}, {"duration_s", 60}};
+  const ScenarioSpec sc = parse(j);
+  const Json report = make_report(run_scenario(sc));
+  const Json& slo = report["metrics"]["slo"];
+  ASSERT_EQ(slo["rate_search"]["status"], "found");
+  const double rate = slo["max_rate_per_s"].get<double>();
+  // The scenario shown is the one simulated: the rate found, and rate x duration requests.
+  EXPECT_DOUBLE_EQ(report["scenario"]["workload"]["arrival"]["rate_per_s"].get<double>(), rate);
+  EXPECT_EQ(report["metrics"]["requests_completed"].get<std::int64_t>(), std::llround(rate * 60));
+  EXPECT_EQ(report["scenario"]["workload"]["requests"].get<std::int64_t>(), std::llround(rate * 60));
+  EXPECT_TRUE(slo["p99_met"].get<bool>());
+  EXPECT_GT(slo["rate_search"]["missed_rate_per_s"].get<double>(), rate);
+  // Every request asks for 4 tokens: the sustained output rate is 4 x the arrival rate.
+  EXPECT_DOUBLE_EQ(slo["max_output_tokens_per_s"].get<double>(), 4 * rate);
+  // A sweep's columns cover every key of such a report.
+  const auto& keys = metric_keys();
+  const std::set<std::string> known(keys.begin(), keys.end());
+  for (const auto& [key, value] : flatten(report["metrics"])) EXPECT_TRUE(known.count(key)) << key;
+  // The same inputs give the same report.
+  EXPECT_EQ(make_report(run_scenario(sc)).dump(), report.dump());
+}
+
+TEST(RateSearch, SaysWhenTheRangeDoesNotHoldTheLimit) {
+  Json j = Json::parse(kScenario);
+  ScenarioSpec sc = parse(j);
+  double prefill = 0;
+  const double d = service_time_s(sc, 256, 4, prefill);
+  // Entirely below capacity: the top of the range meets the SLO after one simulation.
+  j["slo"]["find_max_rate"] = Json{{"min_rate_per_s", 0.1 / d}, {"max_rate_per_s", 0.5 / d}};
+  ScenarioRun run = run_scenario(parse(j));
+  EXPECT_EQ(run.search->status, RateSearchResult::Status::max_rate_meets);
+  EXPECT_EQ(run.search->simulations, 1);
+  EXPECT_DOUBLE_EQ(run.search->rate_per_s, 0.5 / d);
+  // Entirely above it: the bottom misses too; the report has no rate under the SLO.
+  j["slo"]["ttft_p99_s"] = prefill * 1.5;
+  j["slo"]["find_max_rate"] = Json{{"min_rate_per_s", 2 / d}, {"max_rate_per_s", 8 / d}};
+  run = run_scenario(parse(j));
+  EXPECT_EQ(run.search->status, RateSearchResult::Status::min_rate_misses);
+  EXPECT_EQ(run.search->simulations, 2);
+  const Json report = make_report(run);
+  EXPECT_TRUE(report["metrics"]["slo"]["max_rate_per_s"].is_null());
+  EXPECT_TRUE(report["metrics"]["slo"]["max_output_tokens_per_s"].is_null());
+  EXPECT_FALSE(report["metrics"]["slo"]["p99_met"].get<bool>());
+}
+
+TEST(RateSearch, BadSearchesAreConfigErrorsWithTheirPath) {
+  auto error_of = [](const std::function<void(Json&)>& edit) {
+    Json j = Json::parse(kScenario);
+    j["slo"]["find_max_rate"] = Json{{"min_rate_per_s", 1}, {"max_rate_per_s", 100}};
+    edit(j);
+    return message_of([&] { parse(j); });
+  };
+  // Only a rate-driven arrival process has a rate to search.
+  std::string m = error_of([](Json& j) { j["workload"]["arrival"] = Json{{"process", "offline"}}; });
+  EXPECT_NE(m.find("/slo/find_max_rate"), std::string::npos) << m;
+  EXPECT_NE(m.find("poisson, constant or gamma"), std::string::npos) << m;
+  m = error_of([](Json& j) { j["slo"]["find_max_rate"]["max_rate_per_s"] = 0.5; });
+  EXPECT_NE(m.find("/slo/find_max_rate/max_rate_per_s"), std::string::npos) << m;
+  m = error_of([](Json& j) { j["slo"]["find_max_rate"]["max_rate_per_sec"] = 5; });
+  EXPECT_NE(m.find("max_rate_per_s"), std::string::npos) << m;
+  m = error_of([](Json& j) { j["slo"]["find_max_rate"]["relative_tolerance"] = 0; });
+  EXPECT_NE(m.find("/slo/find_max_rate/relative_tolerance"), std::string::npos) << m;
+  m = error_of([](Json& j) { j["slo"]["find_max_rate"]["min_rate_per_s"] = 1e-12; });
+  EXPECT_NE(m.find("beyond the simulation horizon"), std::string::npos) << m;
+  m = error_of([](Json& j) { j["slo"]["find_max_rate"]["duration_s"] = 1e9; });
+  EXPECT_NE(m.find("/slo/find_max_rate/duration_s"), std::string::npos) << m;
+  m = error_of([](Json& j) { j["slo"].erase("ttft_p99_s"); });
+  EXPECT_NE(m.find("an slo needs ttft_p99_s, tpot_p99_s or both"), std::string::npos) << m;
+}
+
+}  // namespace
+}  // namespace infersim::scenario
