@@ -71,7 +71,7 @@ TEST(RateSearch, FindsTheCapacityOfAOneAtATimeServer) {
 TEST(RateSearch, TheReportIsOfTheRunAtTheRateFound) {
   Json j = Json::parse(kScenario);
   j["slo"]["ttft_p99_s"] = 0.05;
-  j["slo"]["find_max_rate"] = Json{{"min_rate_per_s", 1}, {"max_rate_per_s", 1000}, {"duration_s", 60}};
+  j["slo"]["find_max_rate"] = Json{{"min_rate_per_s", 1}, {"max_rate_per_s", 1000}, {"duration_s", 20}};
   const ScenarioSpec sc = parse(j);
   const Json report = make_report(run_scenario(sc));
   const Json& slo = report["metrics"]["slo"];
@@ -79,8 +79,8 @@ TEST(RateSearch, TheReportIsOfTheRunAtTheRateFound) {
   const double rate = slo["max_rate_per_s"].get<double>();
   // The scenario shown is the one simulated: the rate found, and rate x duration requests.
   EXPECT_DOUBLE_EQ(report["scenario"]["workload"]["arrival"]["rate_per_s"].get<double>(), rate);
-  EXPECT_EQ(report["metrics"]["requests_completed"].get<std::int64_t>(), std::llround(rate * 60));
-  EXPECT_EQ(report["scenario"]["workload"]["requests"].get<std::int64_t>(), std::llround(rate * 60));
+  EXPECT_EQ(report["metrics"]["requests_completed"].get<std::int64_t>(), std::llround(rate * 20));
+  EXPECT_EQ(report["scenario"]["workload"]["requests"].get<std::int64_t>(), std::llround(rate * 20));
   EXPECT_TRUE(slo["p99_met"].get<bool>());
   EXPECT_GT(slo["rate_search"]["missed_rate_per_s"].get<double>(), rate);
   // Every request asks for 4 tokens: the sustained output rate is 4 x the arrival rate.
