@@ -298,7 +298,7 @@ void StepCostModel::append_post_attention(OperatorTable& table, double T, Phase 
     r.flops = 2.0 * assignments * d * gate_factor * fe;
     r.bytes = active_here * d * gate_factor * fe * wb_ + assignments * (d * ab_ + gate_factor * fe * rb_);
     r.rows = std::max(1.0, rows_per_expert);
-    r.seconds_per_flop = gemm_s_per_flop_;
+    r.seconds_per_flop = gemm_s_per_flop_ / hw_.efficiency.moe_gemm;
     r.seconds_per_byte = s_per_byte_;
     r.overhead_s = launch_s_;
     table.push(r);

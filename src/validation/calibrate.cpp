@@ -29,6 +29,7 @@ std::vector<Param> parameters() {
       {"efficiency.compute", [](hardware::HardwareSpec& h) -> double& { return h.efficiency.compute; }, 0.15, 1.0, 1e-3},
       {"efficiency.memory", [](hardware::HardwareSpec& h) -> double& { return h.efficiency.memory; }, 0.2, 1.0, 1e-3},
       {"efficiency.network", [](hardware::HardwareSpec& h) -> double& { return h.efficiency.network; }, 0.1, 1.0, 1e-3},
+      {"efficiency.moe_gemm", [](hardware::HardwareSpec& h) -> double& { return h.efficiency.moe_gemm; }, 0.2, 1.0, 1e-3},
       {"efficiency.kernel_launch_overhead_us",
        [](hardware::HardwareSpec& h) -> double& { return h.efficiency.kernel_launch_overhead_s; }, 0.2e-6, 50e-6, 1e-8},
       {"interconnect.scale_up_latency_us",
@@ -223,6 +224,7 @@ std::string calibrated_profile_json(const CalibrationResult& r, const std::strin
   e["memory"] = rounded(r.after.efficiency.memory, 3);
   e["network"] = rounded(r.after.efficiency.network, 3);
   e["kernel_launch_overhead_us"] = rounded(r.after.efficiency.kernel_launch_overhead_s * 1e6, 2);
+  if (r.after.efficiency.moe_gemm != 1.0 || e.contains("moe_gemm")) e["moe_gemm"] = rounded(r.after.efficiency.moe_gemm, 3);
   if (j.contains("interconnect") && j["interconnect"].contains("scale_up_latency_us")) {
     j["interconnect"]["scale_up_latency_us"] = rounded(r.after.interconnect.scale_up_latency_s * 1e6, 2);
   }

@@ -99,6 +99,31 @@ TEST(StepCost, MoeBatch1ReadsTopKExpertsAndLargeBatchReadsAll) {
   EXPECT_NEAR(expert_weight_bytes(4096) / (8 * one_expert), 1.0, 1e-9);  // all 8 experts
 }
 
+TEST(StepCost, MoeGemmEfficiencySlowsOnlyTheExpertGemms) {
+  // efficiency.moe_gemm is the expert GEMMs' rate relative to the dense GEMMs'. A prefill of 8 x 2048 tokens
+  // of Mixtral-8x7B on one H100 is compute-bound in every GEMM: at moe_gemm 0.5 the expert GEMMs' time
+  // (FLOPs x seconds per FLOP, plus the kernel cost) doubles, the dense ones (attention projections, router,
+  // LM head) do not move.
+  const auto m = model::load_model("mixtral-8x7b");
+  auto hw = hardware::load_hardware("a100-sxm-80gb");
+  ASSERT_EQ(hw.efficiency.moe_gemm, 1.0);  // no MoE measurement on this profile: as dense
+  const auto shape = StepShape::prefill(8, 2048);
+  OperatorTable full, half;
+  StepCostModel(m, hw, native(m)).build(shape, full);
+  hw.efficiency.moe_gemm = 0.5;
+  StepCostModel(m, hw, native(m)).build(shape, half);
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    const double launch = hw.efficiency.kernel_launch_overhead_s;
+    const double a = static_cast<double>(full.time_s[i]) - launch, b = static_cast<double>(half.time_s[i]) - launch;
+    if (full.name[i] == "moe_up_gate" || full.name[i] == "moe_down") {
+      EXPECT_EQ(full.bound[i], static_cast<std::uint8_t>(Bound::compute)) << full.name[i];
+      EXPECT_NEAR(b / a, 2.0, 1e-4) << full.name[i];
+    } else {
+      EXPECT_NEAR(b / a, 1.0, 1e-6) << full.name[i];
+    }
+  }
+}
+
 TEST(StepCost, ExpectedDistinctExperts) {
   // Uniform routing: E (1 - (1 - k/E)^T).
   EXPECT_DOUBLE_EQ(expected_distinct_experts(8, 2, 1, 0), 2.0);

@@ -60,6 +60,9 @@ struct EfficiencySpec {
   double memory = 1.0;   // achieved / peak memory bandwidth on streaming reads
   double network = 1.0;  // collective bus bandwidth / link bandwidth
   double kernel_launch_overhead_s = 0.0;
+  // Achieved rate of mixture-of-experts expert GEMMs (grouped GEMMs, with the routing and token permutation
+  // around them) relative to the dense GEMMs' `compute`: 1 = as efficient as a dense GEMM of the same shape.
+  double moe_gemm = 1.0;
   std::string source;
 };
 
