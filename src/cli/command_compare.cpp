@@ -39,6 +39,8 @@ const Row kRows[] = {
     {"E2E p50", "metrics.e2e_s.p50", 1, "s"},
     {"E2E p99", "metrics.e2e_s.p99", 1, "s"},
     {"SLO attainment", "metrics.slo.attainment", 100, "%"},
+    {"max requests/s within the SLO", "metrics.slo.max_rate_per_s", 1, ""},  // with slo.find_max_rate
+    {"max output tokens/s within the SLO", "metrics.slo.max_output_tokens_per_s", 1, ""},
     {"MFU", "metrics.utilization.mfu", 100, "%"},
     {"busy", "metrics.utilization.busy_fraction", 100, "%"},
     {"$ per hour", "metrics.cost.usd_per_hour", 1, ""},

@@ -196,6 +196,28 @@ TEST(Compare, ColumnsAndChangesAgainstTheFirst) {
   ASSERT_EQ(t.exit_code, 0) << t.err;
   EXPECT_NE(t.out.find("(+100%)"), std::string::npos) << t.out;
   EXPECT_EQ(testing::run_cli("compare " + path + " --variant 'hardware=h100-sxn'").exit_code, 2);
+  // Without a rate search there is no capacity row.
+  EXPECT_EQ(t.out.find("within the SLO"), std::string::npos) << t.out;
+}
+
+TEST(Compare, CapacityUnderTheSloSideBySide) {
+  // Each column searches its own highest rate within the SLO. The price does not change what the hardware
+  // can serve: twice the price, the same capacity and twice the cost per token.
+  const std::string scenario = testing::source_path("configs/scenarios/capacity-llama-3.1-70b-4xh100-fp8.json");
+  const std::string shorter = " --set slo.find_max_rate.duration_s=20";
+  const auto r = testing::run_cli("compare " + scenario + shorter + " --variant 'double|pricing={\"usd_per_chip_hour\":7.98}' --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& a = j[0]["report"]["metrics"];
+  const auto& b = j[1]["report"]["metrics"];
+  ASSERT_EQ(a["slo"]["rate_search"]["status"], "found");
+  EXPECT_EQ(a["slo"]["max_rate_per_s"], b["slo"]["max_rate_per_s"]);
+  EXPECT_NEAR(b["cost"]["usd_per_million_output_tokens"].get<double>() / a["cost"]["usd_per_million_output_tokens"].get<double>(),
+              2.0, 1e-9);
+  const auto t = testing::run_cli("compare " + scenario + shorter + " --variant 'hardware=h200-sxm'");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("max requests/s within the SLO"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("max output tokens/s within the SLO"), std::string::npos) << t.out;
 }
 
 }  // namespace
