@@ -423,12 +423,11 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
       rs.relative_tolerance = f->number_or("relative_tolerance", rs.relative_tolerance, {1e-6, 1.0, false, false});
       if (f->has("duration_s")) rs.duration_s = f->number("duration_s", Range::positive());
       if (f->valid() && rs.min_rate_per_s > 0 && rs.max_rate_per_s <= rs.min_rate_per_s) {
-        d.error(f->child_path("max_rate_per_s"), "expected a rate above min_rate_per_s (" + std::to_string(rs.min_rate_per_s) +
-                                                      "), got " + std::to_string(rs.max_rate_per_s));
+        d.error(f->child_path("max_rate_per_s"), "expected a rate above min_rate_per_s (" + format_number(rs.min_rate_per_s) +
+                                                      "), got " + format_number(rs.max_rate_per_s));
       }
       const auto process = sc.simulation.workload.process;
-      if (f->valid() && process != workload::ArrivalProcess::poisson && process != workload::ArrivalProcess::constant &&
-          process != workload::ArrivalProcess::gamma) {
+      if (f->valid() && !workload::rate_driven(process)) {
         d.error(f->path(), std::string("searching the arrival rate needs a rate-driven workload.arrival.process (poisson, "
                                        "constant or gamma), got ") +
                                std::string(workload::kArrivalProcessNames[static_cast<int>(process)]));

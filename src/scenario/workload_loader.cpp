@@ -218,10 +218,8 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
     }
   } else {
     wl.requests = w.integer("requests", Range::between(1, static_cast<double>(limits::kMaxRequests)));
-    const bool open_loop = wl.process == ArrivalProcess::poisson || wl.process == ArrivalProcess::constant ||
-                           wl.process == ArrivalProcess::gamma;
     const double span_s = static_cast<double>(wl.requests) / wl.rate_per_s;
-    if (open_loop && wl.rate_per_s > 0 && span_s > limits::kHorizonSeconds) {
+    if (workload::rate_driven(wl.process) && wl.rate_per_s > 0 && span_s > limits::kHorizonSeconds) {
       a.error("rate_per_s", std::to_string(wl.requests) + " requests at " + format_number(wl.rate_per_s) +
                                 " per second arrive over about " + format_number(span_s) +
                                 " s, beyond the simulation horizon of " + format_number(limits::kHorizonSeconds) +

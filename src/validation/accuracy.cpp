@@ -52,8 +52,6 @@ config::Json simulate_report(const MeasurementRow& row, const std::vector<scenar
   return scenario::make_report(scenario::run_scenario(sc));
 }
 
-}  // namespace
-
 /// Reports of the scenarios simulated in one evaluate() call, by scenario and overrides: the rows of one
 /// measured run (throughput, TTFT and TPOT percentiles of one MLPerf Server log) share one simulation,
 /// which matters when that simulation is a rate search. The first thread to ask computes; others wait.
@@ -88,8 +86,6 @@ class ReportCache {
   std::mutex mutex_;
   std::map<std::string, std::shared_future<config::Json>> reports_;
 };
-
-namespace {
 
 /// Simulate the row's scenario with `sets` applied and return its metric (transformed and scaled).
 double scenario_metric(const MeasurementRow& row, const std::vector<scenario::Override>& sets,

@@ -11,6 +11,10 @@ namespace infersim::workload {
 
 enum class ArrivalProcess { offline, poisson, constant, gamma, closed_loop, trace };
 inline constexpr std::string_view kArrivalProcessNames[] = {"offline", "poisson", "constant", "gamma", "closed_loop", "trace"};
+/// Processes whose arrivals follow `rate_per_s` (open loop, no trace).
+constexpr bool rate_driven(ArrivalProcess p) {
+  return p == ArrivalProcess::poisson || p == ArrivalProcess::constant || p == ArrivalProcess::gamma;
+}
 
 struct TraceSpec {
   std::string path;         // resolved path of a CSV or JSONL file
