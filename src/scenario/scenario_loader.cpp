@@ -411,6 +411,13 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
       size_auto(pools[1], sc.simulation.workload, out["scheduler"]["decode"]);
     }
   }
+  if (std::optional<ObjectReader> r = root.optional_object("dispatch")) {
+    auto& ds = sc.simulation.dispatch;
+    ds.max_requests = r->integer("max_requests", Range::between(1, static_cast<double>(limits::kMaxRequests)));
+    ds.timeout_s = r->number("timeout_s", Range::between(0, 3600));
+    r->finish();
+    out["dispatch"] = Json{{"max_requests", ds.max_requests}, {"timeout_s", ds.timeout_s}};
+  }
   if (std::optional<ObjectReader> r = root.optional_object("slo")) {
     Json sj = Json::object();
     if (r->has("ttft_p99_s")) sj["ttft_p99_s"] = *(sc.slo.ttft_p99_s = r->number("ttft_p99_s", Range::positive()));

@@ -35,7 +35,9 @@ class Simulation final : public ReplicaObserver {
     return collect();
   }
 
-  bool more_arrivals() const override { return has_next_ || pending_closed_ > 0 || issued_ < source_.total(); }
+  bool more_arrivals() const override {
+    return has_next_ || pending_closed_ > 0 || !held_.empty() || issued_ < source_.total();
+  }
 
   void on_completion(Replica&, std::uint32_t id) override {
     account(sim_.now(), -1);
@@ -231,6 +233,10 @@ class Simulation final : public ReplicaObserver {
   }
 
   void route_and_kick() {
+    if (spec_.dispatch.batching()) {
+      hold_arrivals();
+      return;
+    }
     Pool& pool = pools_[entry_pool_];
     touched_.clear();
     for (std::uint32_t id : arrived_) {
@@ -240,6 +246,38 @@ class Simulation final : public ReplicaObserver {
     }
     arrived_.clear();
     for (std::size_t t : touched_) pool.replicas[t]->kick();
+  }
+
+  /// Front-end batching: arrivals join the open batch (the first opens it and starts its timeout); a full
+  /// batch leaves at once.
+  void hold_arrivals() {
+    const DispatchSpec& d = spec_.dispatch;
+    for (std::uint32_t id : arrived_) {
+      if (held_.empty()) {
+        const engine::SimTime wait = engine::from_seconds(d.timeout_s);
+        dispatch_timer_ = sim_.schedule_after(wait, [this] {
+          dispatch_timer_pending_ = false;
+          dispatch_held();
+        });
+        dispatch_timer_pending_ = true;
+      }
+      held_.push_back(id);
+      if (static_cast<std::int64_t>(held_.size()) >= d.max_requests) dispatch_held();
+    }
+    arrived_.clear();
+  }
+
+  /// The open batch goes, in arrival order, to the one replica the router picks.
+  void dispatch_held() {
+    if (dispatch_timer_pending_) {
+      sim_.cancel(dispatch_timer_);
+      dispatch_timer_pending_ = false;
+    }
+    if (held_.empty()) return;
+    Replica& rep = *pools_[entry_pool_].replicas[pick(entry_pool_)];
+    for (std::uint32_t id : held_) rep.enqueue(id);
+    held_.clear();
+    rep.kick();
   }
 
   SimulationResult collect() {
@@ -303,6 +341,9 @@ class Simulation final : public ReplicaObserver {
   std::int64_t completed_ = 0;
   std::vector<std::uint32_t> arrived_;
   std::vector<std::size_t> touched_;
+  std::vector<std::uint32_t> held_;  // front-end batch not yet dispatched
+  engine::EventId dispatch_timer_ = 0;
+  bool dispatch_timer_pending_ = false;
   double transfer_s_ = 0;
   std::int64_t transfers_ = 0;
   std::int64_t in_system_ = 0;

@@ -130,6 +130,8 @@ class Generator {
     }
     w["arrival"] = a;
     s["workload"] = w;
+    // A front end that batches arrivals before routing them (any process, closed loops included).
+    if (int_in(0, 3) == 0) s["dispatch"] = Json{{"max_requests", pick<int>({1, 3, 64})}, {"timeout_s", pick<double>({0.0, 0.01, 0.3})}};
     if (coin()) s["slo"] = Json{{"ttft_p99_s", pick<double>({0.05, 1.0})}, {"tpot_p99_s", pick<double>({0.01, 0.2})}};
     if (coin()) s["pricing"] = Json{{"usd_per_chip_hour", pick<double>({0.0, 1.5})}};
     return s;

@@ -208,6 +208,64 @@ TEST(Serving, RoundRobinSpreadsRequestsEvenly) {
   EXPECT_LE(l.e2e.p99, r.e2e.p99 * 1.05);
 }
 
+// Front-end batching (spec.dispatch). A 1B model's steps of a few hundred tokens take about a millisecond, so
+// each batch finds its replica idle and a request's queue time is its wait in the front end alone.
+SimulationSpec dispatch_spec(workload::ArrivalProcess process, double rate_per_s, std::int64_t max_requests,
+                             double timeout_s, int replicas = 1) {
+  auto spec = one_pool("llama-3.2-1b", "h100-sxm", "continuous");
+  spec.pools[0].deployment.replicas = replicas;
+  fixed_tokens(spec, 64, 2);
+  spec.workload.requests = 3000;
+  spec.workload.process = process;
+  spec.workload.rate_per_s = rate_per_s;
+  spec.dispatch.max_requests = max_requests;
+  spec.dispatch.timeout_s = timeout_s;
+  return spec;
+}
+
+TEST(Serving, DispatchTimeoutHoldsEachBatchFromItsFirstArrival) {
+  // One arrival every 0.1 s and a 0.25 s timeout: the batch opened at t holds the arrivals at t, t+0.1 and
+  // t+0.2 and leaves at t+0.25; the arrival at t+0.3 opens the next. Waits 0.25, 0.15, 0.05: mean 0.15.
+  const auto spec = dispatch_spec(workload::ArrivalProcess::constant, 10, 1000, 0.25, 2);
+  const auto r = simulate(spec);
+  expect_conservation(spec, r);
+  EXPECT_NEAR(r.queue.mean, 0.15, 1e-6);
+  EXPECT_NEAR(r.queue.max, 0.25, 1e-6);
+  double shortest = 1e9;
+  for (const auto& q : r.request_table) shortest = std::min(shortest, engine::to_seconds(q.first_scheduled - q.arrival));
+  EXPECT_NEAR(shortest, 0.05, 1e-6);
+  // A batch goes whole to one replica: with round robin, replica = batch number mod 2 (requests 3k..3k+2
+  // form batch k).
+  for (std::size_t i = 0; i < r.request_table.size(); ++i) {
+    ASSERT_EQ(r.request_table[i].replica, static_cast<int>((i / 3) % 2)) << i;
+  }
+}
+
+TEST(Serving, DispatchSendsAFullBatchAtOnce) {
+  // max_requests 2 with a long timeout: pairs; the first of each waits 0.1 s for the second, which waits 0.
+  const auto spec = dispatch_spec(workload::ArrivalProcess::constant, 10, 2, 10.0);
+  const auto r = simulate(spec);
+  expect_conservation(spec, r);
+  EXPECT_NEAR(r.queue.mean, 0.05, 1e-6);
+  EXPECT_NEAR(r.queue.max, 0.1, 1e-6);
+  // max_requests 1 is no batching: nothing waits.
+  const auto none = simulate(dispatch_spec(workload::ArrivalProcess::constant, 10, 1, 10.0));
+  EXPECT_NEAR(none.queue.max, 0.0, 1e-12);
+}
+
+TEST(Serving, DispatchWaitUnderPoissonArrivalsMatchesTheRenewalFormula) {
+  // Poisson arrivals at rate L, timeout T, no size limit. A batch is one opener, who waits T, and
+  // N ~ Poisson(L T) joiners, each arriving uniformly within the window and waiting T/2 on average. By the
+  // renewal-reward theorem the mean wait per request is (T + L T * T/2) / (1 + L T): 0.1875 s at L = 10, T = 0.3.
+  auto spec = dispatch_spec(workload::ArrivalProcess::poisson, 10, 1'000'000, 0.3);
+  spec.workload.requests = 40000;
+  const auto r = simulate(spec);
+  expect_conservation(spec, r);
+  const double l = 10, t = 0.3, expected = (t + l * t * t / 2) / (1 + l * t);
+  EXPECT_NEAR(r.queue.mean, expected, 0.01 * expected);
+  EXPECT_NEAR(r.queue.max, t, 1e-6);
+}
+
 TEST(Serving, SameSeedGivesIdenticalRuns) {
   auto spec = one_pool("mixtral-8x7b", "h100-sxm", "chunked_prefill");
   spec.pools[0].deployment.tensor_parallel = 2;

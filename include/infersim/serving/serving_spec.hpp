@@ -16,6 +16,15 @@ struct SchedulerSpec {
   double batch_timeout_s = 0.0;          // static: the longest the oldest request waits for a full batch
 };
 
+/// A front end that gathers arrivals before routing them (an MLPerf harness's batcher, Triton's dynamic
+/// batcher): the first request it holds opens a batch; the batch leaves when it holds max_requests or when
+/// its first request has waited timeout_s, and goes whole to the one replica the router picks.
+struct DispatchSpec {
+  std::int64_t max_requests = 1;  // 1: every request is routed when it arrives
+  double timeout_s = 0.0;
+  bool batching() const { return max_requests > 1; }
+};
+
 enum class Router { round_robin, least_loaded };
 inline constexpr std::array<std::string_view, 2> kRouterNames = {"round_robin", "least_loaded"};
 

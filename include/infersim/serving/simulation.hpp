@@ -50,6 +50,7 @@ struct SimulationSpec {
   std::vector<PoolSpec> pools;  // one unified pool, or a prefill pool and a decode pool (disaggregated)
   workload::WorkloadSpec workload;
   KvTransferSpec kv_transfer;   // disaggregated only
+  DispatchSpec dispatch;        // front-end batching before the entry pool's router
 };
 
 /// Receives every step as it is simulated (the timeline export); optional.
