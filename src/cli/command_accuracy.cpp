@@ -104,6 +104,7 @@ int run_calibrate(const CalibrateOptions& o) {
   line("efficiency.memory", r.before.efficiency.memory, r.after.efficiency.memory, 1, "");
   line("efficiency.network", r.before.efficiency.network, r.after.efficiency.network, 1, "");
   line("kernel_launch_overhead", r.before.efficiency.kernel_launch_overhead_s, r.after.efficiency.kernel_launch_overhead_s, 1e6, "us");
+  line("moe_gemm", r.before.efficiency.moe_gemm, r.after.efficiency.moe_gemm, 1, "");
   line("scale_up_latency", r.before.interconnect.scale_up_latency_s, r.after.interconnect.scale_up_latency_s, 1e6, "us");
   std::fprintf(stderr, "  median |error| %.1f%% -> %.1f%%, p90 %.1f%% -> %.1f%%, mean signed %+.1f%% -> %+.1f%%\n",
                r.error_before.median_abs_pct, r.error_after.median_abs_pct, r.error_before.p90_abs_pct,
