@@ -254,26 +254,20 @@ class Simulation final : public ReplicaObserver {
     const DispatchSpec& d = spec_.dispatch;
     for (std::uint32_t id : arrived_) {
       if (held_.empty()) {
-        const engine::SimTime wait = engine::from_seconds(d.timeout_s);
-        dispatch_timer_ = sim_.schedule_after(wait, [this] {
-          dispatch_timer_pending_ = false;
-          dispatch_held();
-        });
-        dispatch_timer_pending_ = true;
+        dispatch_timer_ = sim_.schedule_after(engine::from_seconds(d.timeout_s), [this] { dispatch_held(); });
       }
       held_.push_back(id);
-      if (static_cast<std::int64_t>(held_.size()) >= d.max_requests) dispatch_held();
+      if (static_cast<std::int64_t>(held_.size()) >= d.max_requests) {
+        sim_.cancel(dispatch_timer_);
+        dispatch_held();
+      }
     }
     arrived_.clear();
   }
 
-  /// The open batch goes, in arrival order, to the one replica the router picks.
+  /// The open batch (never empty: its timeout is pending exactly while it holds a request) goes, in arrival
+  /// order, to the one replica the router picks.
   void dispatch_held() {
-    if (dispatch_timer_pending_) {
-      sim_.cancel(dispatch_timer_);
-      dispatch_timer_pending_ = false;
-    }
-    if (held_.empty()) return;
     Replica& rep = *pools_[entry_pool_].replicas[pick(entry_pool_)];
     for (std::uint32_t id : held_) rep.enqueue(id);
     held_.clear();
@@ -342,8 +336,7 @@ class Simulation final : public ReplicaObserver {
   std::vector<std::uint32_t> arrived_;
   std::vector<std::size_t> touched_;
   std::vector<std::uint32_t> held_;  // front-end batch not yet dispatched
-  engine::EventId dispatch_timer_ = 0;
-  bool dispatch_timer_pending_ = false;
+  engine::EventId dispatch_timer_ = 0;  // its timeout, pending while held_ is not empty
   double transfer_s_ = 0;
   std::int64_t transfers_ = 0;
   std::int64_t in_system_ = 0;
