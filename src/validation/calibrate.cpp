@@ -133,8 +133,15 @@ std::string pct(double x) {
 
 CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const std::string& hardware_name,
                             int max_evaluations, const std::vector<std::string>& exclude_categories) {
+  return calibrate(all_rows, hardware_name, hardware::load_hardware(hardware_name), max_evaluations,
+                   exclude_categories);
+}
+
+CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const std::string& hardware_name,
+                            const hardware::HardwareSpec& start_profile, int max_evaluations,
+                            const std::vector<std::string>& exclude_categories) {
   CalibrationResult out;
-  out.before = hardware::load_hardware(hardware_name);
+  out.before = start_profile;
   // The rows of this hardware that run; the others are reported and left out of the fit.
   std::vector<MeasurementRow> rows;
   for (const auto& row : all_rows) {
@@ -142,7 +149,7 @@ CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const s
     if (std::find(exclude_categories.begin(), exclude_categories.end(), row.category) != exclude_categories.end()) continue;
     rows.push_back(row);
   }
-  const AccuracyReport start = evaluate(rows, {});
+  const AccuracyReport start = evaluate(rows, {{hardware_name, out.before}});
   std::vector<MeasurementRow> usable;
   for (const auto& r : start.rows) {
     if (r.predicted) {
@@ -201,7 +208,7 @@ CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const s
   out.evaluations = evaluations;
   // Keep the profile as it was when the fit does not improve it.
   if (objective(usable, hardware_name, out.after) > f0) out.after = out.before;
-  out.error_before = error_stats(evaluate(usable, {}).rows);
+  out.error_before = error_stats(evaluate(usable, {{hardware_name, out.before}}).rows);
   out.error_after = error_stats(evaluate(usable, {{hardware_name, out.after}}).rows);
   return out;
 }

@@ -28,8 +28,14 @@ struct CalibrationResult {
 /// fit by default; still reported by `accuracy`.
 inline const std::vector<std::string> kDefaultExcludedCategories = {"ttft_p50", "ttft_p99", "tpot_p50", "tpot_p99"};
 
+/// Fit the catalog profile `hardware_name`, starting from its shipped values.
 CalibrationResult calibrate(const std::vector<MeasurementRow>& rows, const std::string& hardware_name,
                             int max_evaluations = 300,
+                            const std::vector<std::string>& exclude_categories = kDefaultExcludedCategories);
+
+/// The same, starting from `start_profile` (priced for the rows of `hardware_name`) instead of the catalog's.
+CalibrationResult calibrate(const std::vector<MeasurementRow>& rows, const std::string& hardware_name,
+                            const hardware::HardwareSpec& start_profile, int max_evaluations = 300,
                             const std::vector<std::string>& exclude_categories = kDefaultExcludedCategories);
 
 /// The catalog file of `hardware_name` with the calibrated efficiencies, latency and a source note, as JSON text.
