@@ -92,12 +92,14 @@ MIXTRAL_WORKLOAD = {
 # preparation could take more than half of an iteration (mlsys.wuklab.io/posts/scheduling_overhead). No
 # measurement of its size at these batch sizes is published, so it is fitted, one value per engine shared by
 # all its chips, models and scenarios (2 parameters for 61 rows, nothing per row): tools/engine_overhead_grid.py
-# on a 5 ms grid, minimising the mean of the throughput, TTFT p50 and TPOT p50 median errors (2026-12-02:
-# TensorRT-LLM 15 ms, criterion 15.2%, tied with 20 ms, 10 ms 15.8%; vLLM 20 ms, 9.5%, 15 ms 12.0%, 25 ms
-# 10.2%). Every figure of these rows is therefore in-sample for it.
+# on a 2.5 ms grid, minimising the mean of the throughput, TTFT p50 and TPOT p50 median errors (2026-12-02,
+# refitted after the memory capacities became the devices' own totals, B200's batch limit 2048 and the
+# b200 and h100-sxm profiles were recalibrated: TensorRT-LLM 7.5 ms, criterion 8.9%; 0 ms 15.2%, 2.5 ms
+# 11.3%, 5 ms 10.2%, 10 ms 9.8%, 12.5 ms 11.5%, 15 ms 10.9%, 20 ms 11.2%; vLLM 20 ms, 9.9%, 15 ms 12.0%,
+# 25 ms 10.4%). Every figure of these rows is therefore in-sample for it.
 ENGINES = {
     "trtllm": {"scheduler.policy": "chunked_prefill", "scheduler.max_batched_tokens": 8192,
-               "scheduler.scheduling_overhead_s": 0.015},
+               "scheduler.scheduling_overhead_s": 0.0075},
     "vllm": {"scheduler.policy": "continuous", "scheduler.max_batched_tokens": 8192,
              "scheduler.scheduling_overhead_s": 0.020},
 }
@@ -137,8 +139,11 @@ MLPERF_SYSTEMS = {
     ("NVIDIA GH200-GraceHopper-Superchip_GH200-144GB_aarch64x1_TRT (MLPerf Inference v4.1, closed)", "llama2-70b-99"):
         ("gh200-144gb", 1, 1, 806, 806, FP8, "NVIDIA v4.1: TP1, gpu_batch_size 806, FP8"),
     ("NVIDIA B200-SXM-180GBx1_TRT (MLPerf Inference v4.1, closed)", "llama2-70b-99"):
-        ("b200", 1, 1, 1024, 1024, FP4, "precision not in the submission; assumed FP4 weights and activations with FP8 KV "
-         "(NVIDIA's announcement of this preview result states FP4); batch limit not published, assumed 1024"),
+        ("b200", 1, 1, 2048, 2048, FP4, "precision not in the submission; assumed FP4 weights and activations with FP8 KV "
+         "(NVIDIA's announcement of this preview result states FP4); batch limit not published for v4.1: 2048 as in "
+         "NVIDIA's 2025 config for this system (B200_SXM_180GBx1, llama2-70b Offline and Server), and the v4.1 Server "
+         "log itself rules out 1024 (Little's law: 10,756 output tokens/s x 131.5 ms mean TPOT = 1,414 sequences "
+         "decoding on average)"),
     ("AMD 8xMI300X_2xEPYC-9374F (MLPerf Inference v4.1, closed)", "llama2-70b-99"):
         ("mi300x", 1, 8, 1024, 1024, FP8, "AMD v4.1: vLLM, TP1 x 8 (DP8), FP8 (Quark) + FP8 KV; 1024 sequences per "
          "engine (the Server harness's max_num_seqs, assumed for Offline)"),
@@ -149,8 +154,9 @@ MLPERF_SYSTEMS = {
         ("h100-sxm", 2, 16, 896, 1024, FP8, "4 nodes x 8 H100; layout not published, assumed NVIDIA's TP2 instances "
          "(16 of them), gpu_batch_size 896 / 1024, FP8 (TRT-LLM 9.3 supports FP8 on Hopper)"),
     ("NVIDIA DGX-H100_H100-SXM-80GBx8_TRT (MLPerf Inference v4.0, closed)", "llama2-70b-99.9"):
-        ("h100-sxm", 2, 4, 896, 1024, FP8, "v4.0 config not in the data; assumed the v4.1 layout (TP2 x 4, batch "
-         "896 / 1024, FP8)"),
+        ("h100-sxm", 2, 4, 896, 1024, FP8, "NVIDIA v4.0 config H100_SXM_80GB_TP2x4 (mlcommons/inference_results_v4.0 "
+         "closed/NVIDIA/configs/llama2-70b/{Offline,Server}/__init__.py): TP2 x 4, gpu_batch_size 896 (Offline) / 1024 "
+         "(Server), FP8, as in v4.1"),
     ("NVIDIA DGX-H100_H100-SXM-80GBx8_TRT (MLPerf Inference v4.1, closed)", "mixtral-8x7b"):
         ("h100-sxm", 1, 8, 896, 896, FP8, "NVIDIA v4.1: TP1 x 8, gpu_batch_size 896, max_num_tokens 16384, FP8"),
     ("NVIDIA H200-SXM-141GBx8_TRT (MLPerf Inference v4.1, closed)", "mixtral-8x7b"):
@@ -199,6 +205,13 @@ for r in cal_rows("mlperf"):
         skipped.append(f"{r['system']} gptj {scenario}: GPT-J runs beam search (4 beams), not modelled")
         continue
     hw, tp, replicas, b_off, b_srv, dtypes, how = MLPERF_SYSTEMS[key]
+    if scenario == "server" and r.get("tpot_mean_ms"):
+        # Little's law: sequences decoding at once = output tokens/s x mean time per output token. A batch limit
+        # below that mean contradicts the measurement itself (the engine could not have held that many).
+        decoding = r["value"] * r["tpot_mean_ms"] / 1000 / replicas
+        if decoding > b_srv:
+            sys.exit(f"{r['system']} {r['model']} Server: the log implies {decoding:.0f} sequences decoding per "
+                     f"engine on average (Little's law), above the assumed batch limit {b_srv}")
     base = "scenarios/mlperf-llama-2-70b.json" if r["model"].startswith("llama2") else "scenarios/mlperf-mixtral-8x7b.json"
     sets = {"hardware": hw, "deployment.tensor_parallel": tp, "deployment.replicas": replicas}
     sets.update({f"deployment.{k}": v for k, v in dtypes.items()})
@@ -211,7 +224,7 @@ for r in cal_rows("mlperf"):
     sets["scheduler.max_batch_size"] = b_off if scenario == "offline" else b_srv
     sets["deployment.memory_utilization"] = 0.9 if hw == "mi300x" else 0.95
     assumptions = how + (f". Engine TensorRT-LLM: in-flight batching (chunked_prefill, {tokens} tokens per iteration), "
-                         "15 ms host time per iteration (fitted per engine)"
+                         "7.5 ms host time per iteration (fitted per engine)"
                          if engine == "trtllm" else
                          ". Engine vLLM: prefill-priority scheduler (continuous" +
                          ("" if scenario == "server" else ", 8192 tokens per iteration assumed") +

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 
 #include "infersim/core/error.hpp"
 #include "infersim/hardware/hardware_loader.hpp"
@@ -202,6 +203,34 @@ TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
       EXPECT_FALSE(r.assumptions.empty()) << r.id;
     }
   }
+}
+
+// Little's law on the published Server logs: the sequences decoding at once are the output rate times the
+// time per output token. A row whose assumed batch limit is below that mean contradicts its own measurement
+// (the engine could not have held that many); B200's once-assumed 1024 against the ~1,460 its log implies
+// was such a row.
+TEST(MeasurementFile, ServerBatchLimitsHoldTheSequencesTheLogsImply) {
+  const auto rows = load_measurements({testing::source_path("configs/validation/mlperf.json")});
+  std::map<std::string, double> tokens_per_s, tpot_s;
+  std::map<std::string, const MeasurementRow*> server_row;
+  for (const auto& r : rows) {
+    if (r.group.find("-server") == std::string::npos) continue;
+    if (r.category == "throughput") tokens_per_s[r.group] = r.measured, server_row[r.group] = &r;
+    if (r.category == "tpot_p50") tpot_s[r.group] = r.measured / 1000;
+  }
+  int checked = 0;
+  for (const auto& [group, rate] : tokens_per_s) {
+    if (!tpot_s.count(group)) continue;
+    double batch_limit = 0, replicas = 1;
+    for (const auto& [key, value] : server_row[group]->set) {
+      if (key == "scheduler.max_batch_size") batch_limit = value.get<double>();
+      if (key == "deployment.replicas") replicas = value.get<double>();
+    }
+    ASSERT_GT(batch_limit, 0) << group;
+    EXPECT_LE(rate * tpot_s[group] / replicas, batch_limit) << group;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 10);  // every Server row with a TPOT in the logs
 }
 
 }  // namespace
