@@ -56,14 +56,17 @@ double to_coordinate(const Param& p, double v) {
 /// Mean Huber loss of the log errors over the rows: least squares for errors up to kHuberDelta, linear
 /// beyond, so that a few rows far off for reasons no efficiency explains (a published baseline that is not an
 /// efficient engine, an unknown dataset) do not drag every other prediction towards them.
-double objective(const std::vector<MeasurementRow>& rows, const std::string& name, const hardware::HardwareSpec& hw) {
-  const AccuracyReport r = evaluate(rows, {{name, hw}});
+double loss(const std::vector<RowResult>& results) {
   double sum = 0;
-  for (const auto& row : r.rows) {
+  for (const auto& row : results) {
     const double e = std::abs(row.predicted && *row.predicted > 0 ? std::log(*row.predicted / row.row->measured) : 5.0);
     sum += e <= kHuberDelta ? e * e : kHuberDelta * (2 * e - kHuberDelta);
   }
-  return sum / static_cast<double>(std::max<std::size_t>(1, r.rows.size()));
+  return sum / static_cast<double>(std::max<std::size_t>(1, results.size()));
+}
+
+double objective(const std::vector<MeasurementRow>& rows, const std::string& name, const hardware::HardwareSpec& hw) {
+  return loss(evaluate(rows, {{name, hw}}).rows);
 }
 
 /// Nelder-Mead minimisation (standard coefficients) from x0 with initial steps `step`.
@@ -151,9 +154,11 @@ CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const s
   }
   const AccuracyReport start = evaluate(rows, {{hardware_name, out.before}});
   std::vector<MeasurementRow> usable;
+  std::vector<RowResult> usable_at_start;  // the starting profile's predictions of `usable`
   for (const auto& r : start.rows) {
     if (r.predicted) {
       usable.push_back(*r.row);
+      usable_at_start.push_back(r);
     } else {
       out.excluded.push_back(r.row->id + ": " + r.error);
     }
@@ -166,7 +171,7 @@ CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const s
 
   // Fit only the parameters the rows constrain: a parameter whose change moves no prediction keeps its value.
   std::vector<Param> params;
-  const double f0 = objective(usable, hardware_name, out.before);
+  const double f0 = loss(usable_at_start);
   int evaluations = 1;
   for (const auto& p : parameters()) {
     hardware::HardwareSpec probe = out.before;
@@ -207,9 +212,11 @@ CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const s
   out.after = apply(best, true);
   out.evaluations = evaluations;
   // Keep the profile as it was when the fit does not improve it.
-  if (objective(usable, hardware_name, out.after) > f0) out.after = out.before;
-  out.error_before = error_stats(evaluate(usable, {{hardware_name, out.before}}).rows);
-  out.error_after = error_stats(evaluate(usable, {{hardware_name, out.after}}).rows);
+  const AccuracyReport fitted = evaluate(usable, {{hardware_name, out.after}});
+  const bool improved = loss(fitted.rows) <= f0;
+  if (!improved) out.after = out.before;
+  out.error_before = error_stats(usable_at_start);
+  out.error_after = improved ? error_stats(fitted.rows) : out.error_before;
   return out;
 }
 
