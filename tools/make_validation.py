@@ -223,17 +223,21 @@ for r in cal_rows("mlperf"):
     duration = SERVER_MIN_DURATION_S.get(key, 600)
     sets["scheduler.max_batch_size"] = b_off if scenario == "offline" else b_srv
     sets["deployment.memory_utilization"] = 0.9 if hw == "mi300x" else 0.95
+    host_ms = f"{ENGINES[engine]['scheduler.scheduling_overhead_s'] * 1000:g} ms host time per iteration (fitted per engine)"
     assumptions = how + (f". Engine TensorRT-LLM: in-flight batching (chunked_prefill, {tokens} tokens per iteration), "
-                         "7.5 ms host time per iteration (fitted per engine)"
+                         + host_ms
                          if engine == "trtllm" else
                          ". Engine vLLM: prefill-priority scheduler (continuous" +
                          ("" if scenario == "server" else ", 8192 tokens per iteration assumed") +
-                         "), 20 ms host time per iteration (fitted per engine)")
+                         "), " + host_ms)
     if engine == "vllm" and scenario == "server":
         sets.update(AMD_SERVER_HARNESS)
+        h = AMD_SERVER_HARNESS
         assumptions += (". Server harness (AMD's published script and its defaults): requests batched in front of vLLM, "
-                        "a batch leaving at 96 requests or 0.3 s after its first, whole to one engine (round robin "
-                        "assumed); vLLM max_num_batched_tokens 49152, gpu_memory_utilization 0.97")
+                        f"a batch leaving at {h['dispatch']['max_requests']} requests or {h['dispatch']['timeout_s']:g} s "
+                        "after its first, whole to one engine (round robin assumed); vLLM max_num_batched_tokens "
+                        f"{h['scheduler.max_batched_tokens']}, gpu_memory_utilization "
+                        f"{h['deployment.memory_utilization']:g}")
     assumptions += ". Dataset lengths assumed (see tools/make_validation.py); "
     if scenario == "server":
         qps = float(r["workload"].split("target_qps")[1].split(";")[0].replace("=", "").strip().split()[0])

@@ -22,7 +22,7 @@ TEST(MemoryPlan, WeightsPerChipAndKvCapacityByHand) {
   EXPECT_NEAR(plan.weight_bytes_per_chip, (c.layers() * 1.0 + (c.embedding + c.lm_head) * 2.0) / 8, 1.0);
   // KV: 80 layers x 1 KV head x 128 x 2 (K, V) x 1 byte per token on each chip.
   EXPECT_DOUBLE_EQ(plan.kv_bytes_per_token_per_chip, 80 * 128 * 2);
-  // The H100 SXM's device total: 81,559 MiB as nvidia-smi reports it, 85.52 GB (NVIDIA's "80GB" is GiB).
+  // The H100 SXM's device total: 81,559 MiB as nvidia-smi reports it, 85.52 GB (NVIDIA's "80GB" counts binary units).
   const double capacity = 85.52e9;
   const double budget = std::min(capacity * 0.9, capacity - hw.memory.reserved_bytes);
   EXPECT_DOUBLE_EQ(plan.budget_bytes_per_chip, budget);
