@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(hardware model scenario trace sweep baseline)
+[ ${#targets[@]} -gt 0 ] || targets=(hardware model engine scenario trace sweep baseline)
 preset="${INFERSIM_FUZZ_PRESET:-fuzz}"
 build="build/$preset"
 cmake --preset "$preset" >/dev/null

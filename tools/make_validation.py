@@ -85,23 +85,17 @@ MIXTRAL_WORKLOAD = {
 # NVIDIA's configs): infersim's chunked_prefill policy (prompts of at most 1024 tokens rarely need chunking
 # within 8192). vLLM 0.4-0.6 (AMD) runs its default scheduler: prefill-priority iterations (continuous), 8192
 # batched tokens unless the harness says otherwise.
-# Host time per iteration (scheduler.scheduling_overhead_s): the 2024 engines ran their CPU work of an
-# iteration (scheduling the next batch, checking stop criteria, sampling bookkeeping, publishing responses)
-# between GPU steps, with the GPU idle; TensorRT-LLM later added an overlap scheduler to hide exactly this
+# Host time per iteration: the 2024 engines ran their CPU work of an iteration (scheduling the next batch,
+# checking stop criteria, sampling bookkeeping, publishing responses) between GPU steps, with the GPU idle;
+# TensorRT-LLM later added an overlap scheduler to hide exactly this
 # (nvidia.github.io/TensorRT-LLM/features/overlap-scheduler.html), and vLLM's scheduling and tensor
-# preparation could take more than half of an iteration (mlsys.wuklab.io/posts/scheduling_overhead). No
-# measurement of its size at these batch sizes is published, so it is fitted, one value per engine shared by
-# all its chips, models and scenarios (2 parameters for 61 rows, nothing per row): tools/engine_overhead_grid.py
-# on a 2.5 ms grid, minimising the mean of the throughput, TTFT p50 and TPOT p50 median errors (2026-12-02,
-# refitted after the memory capacities became the devices' own totals, B200's batch limit 2048 and the
-# b200 and h100-sxm profiles were recalibrated: TensorRT-LLM 7.5 ms, criterion 8.9%; 0 ms 15.2%, 2.5 ms
-# 11.3%, 5 ms 10.2%, 10 ms 9.8%, 12.5 ms 11.5%, 15 ms 10.9%, 20 ms 11.2%; vLLM 20 ms, 9.9%, 15 ms 12.0%,
-# 25 ms 10.4%). Every figure of these rows is therefore in-sample for it.
+# preparation could take more than half of an iteration (mlsys.wuklab.io/posts/scheduling_overhead). It is a
+# property of the engine, so each row names its engine (configs/engines) and the host time comes from that
+# profile: a constant per iteration plus a term per sequence in the batch, fitted per engine and shared by all
+# its chips, models and scenarios (nothing per row) with tools/fit_engine.py (docs/accuracy.md).
 ENGINES = {
-    "trtllm": {"scheduler.policy": "chunked_prefill", "scheduler.max_batched_tokens": 8192,
-               "scheduler.scheduling_overhead_s": 0.0075},
-    "vllm": {"scheduler.policy": "continuous", "scheduler.max_batched_tokens": 8192,
-             "scheduler.scheduling_overhead_s": 0.020},
+    "tensorrt-llm": {"engine": "tensorrt-llm", "scheduler.policy": "chunked_prefill", "scheduler.max_batched_tokens": 8192},
+    "vllm": {"engine": "vllm", "scheduler.policy": "continuous", "scheduler.max_batched_tokens": 8192},
 }
 # AMD's v4.1 Server harness batches requests before vLLM sees them. Its Server script
 # (closed/AMD/code/llama2-70b-99.9/test_VllmFp8/test_VllmFp8_SyncServer_audit.sh in mlcommons/inference_results_v4.1)
@@ -215,18 +209,18 @@ for r in cal_rows("mlperf"):
     base = "scenarios/mlperf-llama-2-70b.json" if r["model"].startswith("llama2") else "scenarios/mlperf-mixtral-8x7b.json"
     sets = {"hardware": hw, "deployment.tensor_parallel": tp, "deployment.replicas": replicas}
     sets.update({f"deployment.{k}": v for k, v in dtypes.items()})
-    engine = "vllm" if hw == "mi300x" else "trtllm"
+    engine = "vllm" if hw == "mi300x" else "tensorrt-llm"
     sets.update(ENGINES[engine])
     tokens = MAX_NUM_TOKENS.get(key, 8192)
-    if engine == "trtllm":
+    if engine == "tensorrt-llm":
         sets["scheduler.max_batched_tokens"] = tokens
     duration = SERVER_MIN_DURATION_S.get(key, 600)
     sets["scheduler.max_batch_size"] = b_off if scenario == "offline" else b_srv
     sets["deployment.memory_utilization"] = 0.9 if hw == "mi300x" else 0.95
-    host_ms = f"{ENGINES[engine]['scheduler.scheduling_overhead_s'] * 1000:g} ms host time per iteration (fitted per engine)"
+    host_ms = f"host time per iteration from configs/engines/{engine}.json (fitted per engine)"
     assumptions = how + (f". Engine TensorRT-LLM: in-flight batching (chunked_prefill, {tokens} tokens per iteration), "
                          + host_ms
-                         if engine == "trtllm" else
+                         if engine == "tensorrt-llm" else
                          ". Engine vLLM: prefill-priority scheduler (continuous" +
                          ("" if scenario == "server" else ", 8192 tokens per iteration assumed") +
                          "), " + host_ms)
@@ -283,7 +277,7 @@ write("mlperf.json", "MLPerf Inference v4.0/v4.1 closed results (audited logs): 
 write_scenario("llamacpp-batch1.json", {
     "name": "llamacpp-batch1", "description": "One stream decoding 512 tokens after a short prompt (llama-bench tg512; "
     "base of configs/validation/single-user.json)",
-    "model": "llama-2-7b", "hardware": "a100-sxm-80gb",
+    "model": "llama-2-7b", "hardware": "a100-sxm-80gb", "engine": "llama.cpp",
     "deployment": {"weight_dtype": "fp16", "activation_dtype": "fp16", "kv_cache_dtype": "fp16"},
     "scheduler": {"policy": "continuous", "max_batch_size": 1, "max_batched_tokens": 512},
     "workload": {"requests": 3, "seed": 1, "arrival": {"process": "closed_loop", "concurrency": 1},
@@ -331,7 +325,7 @@ write("single-user.json", "llama.cpp batch-1 decode speed (tokens/s per stream) 
 write_scenario("specbench-vicuna-7b.json", {
     "name": "specbench-vicuna-7b", "description": "Spec-Bench on one A100: Vicuna-7B, fp16, one request at a time "
     "(base of configs/validation/speculative.json)",
-    "model": "vicuna-7b", "hardware": "a100-sxm-80gb",
+    "model": "vicuna-7b", "hardware": "a100-sxm-80gb", "engine": "hf-transformers",
     "scheduler": {"policy": "continuous", "max_batch_size": 1},
     "workload": {"requests": 20, "seed": 1, "arrival": {"process": "closed_loop", "concurrency": 1},
                  "input_tokens": {"distribution": "lognormal", "median": 300, "sigma": 0.6, "min": 16, "max": 1500},
@@ -382,7 +376,7 @@ write("speculative.json", "Spec-Bench speculative decoding speedups (Vicuna-7B, 
 # ---------------------------------------------------------------------------------------------------------
 write_scenario("awq-batch1.json", {
     "name": "awq-batch1", "description": "Batch-1 generation on an RTX A6000 (base of configs/validation/quantization.json)",
-    "model": "llama-2-7b", "hardware": "rtx-a6000",
+    "model": "llama-2-7b", "hardware": "rtx-a6000", "engine": "hf-transformers",
     "deployment": {"weight_dtype": "fp16", "activation_dtype": "fp16", "kv_cache_dtype": "fp16"},
     "scheduler": {"policy": "continuous", "max_batch_size": 1},
     "workload": {"requests": 3, "seed": 1, "arrival": {"process": "closed_loop", "concurrency": 1},
@@ -397,12 +391,13 @@ for r in cal_rows("quantization"):
     model = AWQ_MODELS[r["model"]]
     quant.append(dict(id=f"awq/{model}-int4-vs-fp16-a6000", category="quantization_speedup", group="awq",
                       hardware="rtx-a6000", measured=r["value"], unit="x", source=short_source(r),
-                      assumptions="W4A16, one fp16 scale per 128 weights; both sides modelled as efficient kernels. The "
-                      "published fp16 baseline is HuggingFace eager mode, slower than a roofline fp16 engine, so the "
-                      "measured speedup overstates the int4 gain (expect infersim to predict less)",
+                      assumptions="W4A16, one fp16 scale per 128 weights. Each side runs its own engine: the fp16 "
+                      "baseline HuggingFace transformers in eager mode (engine hf-transformers), the int4 side "
+                      "TinyChat (engine tinychat)",
                       kind="ratio", scenario="scenarios/awq-batch1.json", metric="metrics.tpot_s.p50",
                       set={"model": model}, baseline_set={},
-                      variant_set={"deployment.weight_dtype": "int4", "deployment.quantization_group_size": 128}))
+                      variant_set={"engine": "tinychat", "deployment.weight_dtype": "int4",
+                                   "deployment.quantization_group_size": 128}))
 write("quantization.json", "AWQ W4A16 batch-1 decode speedups over fp16 (TinyChat, RTX A6000). Not included: "
       + "; ".join(quant_skipped), quant)
 

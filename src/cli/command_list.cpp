@@ -1,4 +1,4 @@
-// `infersim list hardware|models`: the catalogs with their key figures.
+// `infersim list hardware|models|engines`: the catalogs with their key figures.
 
 #include <iostream>
 
@@ -10,6 +10,7 @@
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
 #include "infersim/model/model_stats.hpp"
+#include "infersim/serving/serving_engine_loader.hpp"
 #include "output.hpp"
 
 namespace infersim::cli {
@@ -20,6 +21,17 @@ struct ListOptions {
   std::string what;
   Format format = Format::table;
 };
+
+int emit(const TextTable& table, const nlohmann::json& out, Format format) {
+  if (format == Format::json) {
+    std::cout << out.dump(2) << '\n';
+  } else if (format == Format::csv) {
+    table.print_csv(std::cout);
+  } else {
+    table.print(std::cout);
+  }
+  return 0;
+}
 
 std::string opt_number(const std::optional<double>& v, double scale, int digits) {
   return v ? sig(*v / scale, digits) : "-";
@@ -58,14 +70,7 @@ int list_hardware(const ListOptions& o) {
     j["usd_per_chip_hour"] = hw.price.usd_per_chip_hour ? nlohmann::json(*hw.price.usd_per_chip_hour) : nlohmann::json(nullptr);
     out.push_back(j);
   }
-  if (o.format == Format::json) {
-    std::cout << out.dump(2) << '\n';
-  } else if (o.format == Format::csv) {
-    table.print_csv(std::cout);
-  } else {
-    table.print(std::cout);
-  }
-  return 0;
+  return emit(table, out, o.format);
 }
 
 int list_models(const ListOptions& o) {
@@ -101,24 +106,54 @@ int list_models(const ListOptions& o) {
                    {"max_context_tokens", m.max_context_tokens},
                    {"native_dtype", to_string(m.native_dtype)}});
   }
-  if (o.format == Format::json) {
-    std::cout << out.dump(2) << '\n';
-  } else if (o.format == Format::csv) {
-    table.print_csv(std::cout);
-  } else {
-    table.print(std::cout);
+  return emit(table, out, o.format);
+}
+
+int list_engines(const ListOptions& o) {
+  TextTable table({"name", "version", "host_step_us", "host_per_sequence_us", "host_per_token_us", "overlapped",
+                   "cuda_graphs", "eager_us_per_layer", "policy", "max_batch_size", "max_batched_tokens", "description"},
+                  {false, false, true, true, true, false, false, true, false, true, true, false});
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& name : config::catalog_names(config::CatalogKind::engines)) {
+    const auto e = serving::load_serving_engine(config::load_document(config::catalog_path(config::CatalogKind::engines, name)));
+    const auto& h = e.host_time;
+    const std::string graphs(serving::kGraphModeNames[static_cast<std::size_t>(e.launch.cuda_graphs)]);
+    table.add_row({name + (name == serving::kDefaultEngine ? " (default)" : ""), e.version, sig(h.per_step_s * 1e6, 4),
+                   sig(h.per_sequence_s * 1e6, 4), sig(h.per_token_s * 1e6, 4), h.overlaps_device ? "yes" : "no", graphs,
+                   sig(e.launch.eager_s_per_layer * 1e6, 4), e.scheduler.policy, std::to_string(e.scheduler.max_batch_size),
+                   std::to_string(e.scheduler.max_batched_tokens), e.description});
+    out.push_back({{"name", name},
+                   {"default", name == serving::kDefaultEngine},
+                   {"description", e.description},
+                   {"version", e.version},
+                   {"host_time_us", {{"per_step", h.per_step_s * 1e6},
+                                     {"per_sequence", h.per_sequence_s * 1e6},
+                                     {"per_token", h.per_token_s * 1e6},
+                                     {"per_forward_pass", h.per_forward_pass_s * 1e6},
+                                     {"speculative_step", h.speculative_step_s * 1e6},
+                                     {"overlaps_device", h.overlaps_device}}},
+                   {"cuda_graphs", graphs},
+                   {"eager_us_per_layer", e.launch.eager_s_per_layer * 1e6},
+                   {"scheduler", {{"policy", e.scheduler.policy},
+                                  {"max_batch_size", e.scheduler.max_batch_size},
+                                  {"max_batched_tokens", e.scheduler.max_batched_tokens}}}});
   }
-  return 0;
+  return emit(table, out, o.format);
 }
 
 }  // namespace
 
 Command add_list_command(CLI::App& app) {
   auto opts = std::make_shared<ListOptions>();
-  CLI::App* sub = app.add_subcommand("list", "List the hardware or model catalog with key figures");
-  sub->add_option("what", opts->what, "hardware or models")->required()->check(CLI::IsMember({"hardware", "models"}));
+  CLI::App* sub = app.add_subcommand("list", "List the hardware, model or serving-engine catalog with key figures");
+  sub->add_option("what", opts->what, "hardware, models or engines")
+      ->required()
+      ->check(CLI::IsMember({"hardware", "models", "engines"}));
   add_format_option(*sub, opts->format);
-  return {sub, [opts] { return opts->what == "hardware" ? list_hardware(*opts) : list_models(*opts); }};
+  return {sub, [opts] {
+            if (opts->what == "engines") return list_engines(*opts);
+            return opts->what == "hardware" ? list_hardware(*opts) : list_models(*opts);
+          }};
 }
 
 }  // namespace infersim::cli

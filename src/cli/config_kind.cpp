@@ -8,6 +8,7 @@
 #include "infersim/model/model_loader.hpp"
 #include "infersim/scenario/report.hpp"
 #include "infersim/scenario/scenario_loader.hpp"
+#include "infersim/serving/serving_engine_loader.hpp"
 #include "infersim/sweep/baseline.hpp"
 #include "infersim/sweep/sweep_spec.hpp"
 
@@ -20,7 +21,7 @@ void check_catalog_name(const config::Document& doc, const std::string& name, co
   namespace fs = std::filesystem;
   const fs::path p(doc.file);
   const auto parent = p.parent_path().filename().string();
-  if ((parent == "hardware" || parent == "models") && p.stem().string() != name) {
+  if ((parent == "hardware" || parent == "models" || parent == "engines") && p.stem().string() != name) {
     d.error("/name", "catalog file " + p.filename().string() + " must have \"name\": \"" + p.stem().string() +
                          "\" (found \"" + name + "\")");
   }
@@ -66,6 +67,12 @@ std::string validate_config_file(const std::string& path) {
     d.throw_if_any();
     return "model " + m.name;
   }
+  if (j.contains("host_time") || j.contains("launch")) {
+    const auto e = serving::parse_serving_engine(doc, d);
+    check_catalog_name(doc, e.name, d);
+    d.throw_if_any();
+    return "serving engine " + e.name;
+  }
   if (j.contains("base")) {
     // A sweep: its structure, and every point's scenario parses (whether each fits is known by running it).
     const sweep::SweepSpec spec = sweep::load_sweep(path);
@@ -84,7 +91,7 @@ std::string validate_config_file(const std::string& path) {
   }
   throw ConfigError(path, "/",
                     "cannot tell what kind of file this is: a hardware profile has \"compute\" and \"memory\", a model "
-                    "has \"num_layers\", a scenario has \"model\", \"hardware\" and \"workload\", a sweep has \"base\", a "
+                    "has \"num_layers\", a serving engine has \"host_time\", a scenario has \"model\", \"hardware\" and \"workload\", a sweep has \"base\", a "
                     "baseline has \"cases\"");
 }
 

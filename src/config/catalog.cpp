@@ -14,9 +14,23 @@ namespace infersim::config {
 
 namespace fs = std::filesystem;
 
-std::string_view catalog_label(CatalogKind kind) { return kind == CatalogKind::hardware ? "hardware" : "model"; }
+std::string_view catalog_label(CatalogKind kind) {
+  switch (kind) {
+    case CatalogKind::hardware: return "hardware";
+    case CatalogKind::models: return "model";
+    case CatalogKind::engines: return "engine";
+  }
+  return "";
+}
 
-static std::string_view catalog_dir(CatalogKind kind) { return kind == CatalogKind::hardware ? "hardware" : "models"; }
+static std::string_view catalog_dir(CatalogKind kind) {
+  switch (kind) {
+    case CatalogKind::hardware: return "hardware";
+    case CatalogKind::models: return "models";
+    case CatalogKind::engines: return "engines";
+  }
+  return "";
+}
 
 fs::path config_root() {
   if (const char* env = std::getenv("INFERSIM_CONFIG_DIR"); env && *env) return fs::path(env);
@@ -94,6 +108,12 @@ Document resolve_reference(CatalogKind kind, const Json& value, const Document& 
   if (auto near = closest_match(ref, names)) message += "; did you mean \"" + *near + "\"?";
   message += " Valid names: " + join(names) + ". A path to a JSON file or an inline object also works.";
   throw ConfigError(where.file, pointer, message);
+}
+
+Document resolve_command_line_reference(CatalogKind kind, const std::string& name_or_path) {
+  Document where;
+  where.file = "<command line>";
+  return resolve_reference(kind, Json(name_or_path), where, "");
 }
 
 }  // namespace infersim::config

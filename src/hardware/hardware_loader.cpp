@@ -99,17 +99,10 @@ HardwareSpec parse_hardware(const config::Document& doc, config::Diagnostics& d)
   return hw;
 }
 
-HardwareSpec load_hardware(const config::Document& doc) {
-  config::Diagnostics d(doc.file);
-  HardwareSpec hw = parse_hardware(doc, d);
-  d.throw_if_any();
-  return hw;
-}
+HardwareSpec load_hardware(const config::Document& doc) { return config::parse_strictly(doc, parse_hardware); }
 
 HardwareSpec load_hardware(const std::string& name_or_path) {
-  config::Document where;
-  where.file = "<command line>";
-  return load_hardware(config::resolve_reference(config::CatalogKind::hardware, config::Json(name_or_path), where, ""));
+  return load_hardware(config::resolve_command_line_reference(config::CatalogKind::hardware, name_or_path));
 }
 
 }  // namespace infersim::hardware

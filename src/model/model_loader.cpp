@@ -66,17 +66,10 @@ ModelSpec parse_model(const config::Document& doc, config::Diagnostics& d) {
   return m;
 }
 
-ModelSpec load_model(const config::Document& doc) {
-  config::Diagnostics d(doc.file);
-  ModelSpec m = parse_model(doc, d);
-  d.throw_if_any();
-  return m;
-}
+ModelSpec load_model(const config::Document& doc) { return config::parse_strictly(doc, parse_model); }
 
 ModelSpec load_model(const std::string& name_or_path) {
-  config::Document where;
-  where.file = "<command line>";
-  return load_model(config::resolve_reference(config::CatalogKind::models, config::Json(name_or_path), where, ""));
+  return load_model(config::resolve_command_line_reference(config::CatalogKind::models, name_or_path));
 }
 
 }  // namespace infersim::model

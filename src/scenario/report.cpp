@@ -98,6 +98,10 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
                {"mfu", pool_mfu / reps},
                {"mbu", pool_mbu / reps},
                {"busy_fraction", pool_busy / reps}};
+    double step_s = 0, host_s = 0;
+    for (const auto& st : pr.replica_stats) step_s += st.step_s, host_s += st.host_s;
+    pj["engine"] = ps.engine ? Json(ps.engine->name) : Json(nullptr);
+    pj["host_time_fraction"] = step_s > 0 ? host_s / step_s : 0.0;
     if (pr.draft_weight_bytes_per_chip > 0) pj["draft_weight_bytes_per_chip"] = pr.draft_weight_bytes_per_chip;
     if (!ps.sizing.empty()) pj["sizing"] = ps.sizing;
     pools.push_back(pj);
@@ -318,6 +322,13 @@ void print_report_table(std::ostream& os, const Json& report) {
   os << "  " << d["weight_dtype"].get<std::string>() << " weights, " << d["activation_dtype"].get<std::string>()
      << " activations, " << d["kv_cache_dtype"].get<std::string>() << " KV; scheduler " << s["scheduler"]["policy"].get<std::string>()
      << " (batch <= " << s["scheduler"]["max_batch_size"] << ", tokens <= " << s["scheduler"]["max_batched_tokens"] << ")\n";
+  for (const auto& p : report["deployment"]["pools"]) {
+    if (!p.contains("engine") || p["engine"].is_null()) continue;
+    os << "  engine " << p["engine"].get<std::string>() << ": host time " << num(Json(100.0 * p["host_time_fraction"].get<double>()), 3)
+       << "% of step time";
+    if (report["deployment"]["pools"].size() > 1) os << " (" << p["name"].get<std::string>() << ")";
+    os << "\n";
+  }
   os << "  " << m["requests_completed"] << " requests in " << num(m["simulated_duration_s"], 5) << " s simulated\n\n";
   os << "latency (ms)        mean       p50       p90       p99       max\n";
   for (const char* k : {"ttft_s", "tpot_s", "itl_s", "e2e_s", "queue_s"}) {

@@ -12,6 +12,7 @@
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
 #include "infersim/parallelism/memory_plan.hpp"
+#include "infersim/serving/serving_engine_loader.hpp"
 #include "infersim/workload/trace.hpp"
 #include "scenario/loader_parts.hpp"
 
@@ -287,6 +288,19 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
                   [](const config::Document& x, Diagnostics& dd) { return hardware::parse_hardware(x, dd); });
   if (const Json* m = root.raw("model")) out["model"] = *m;
   if (const Json* h = root.raw("hardware")) out["hardware"] = *h;
+  // The serving engine: its host time per step and the batching it does unless `scheduler` says otherwise.
+  serving::ServingEngineSpec engine;
+  {
+    const Json* e = root.raw("engine");
+    Json wrapper = Json::object();
+    wrapper["engine"] = e ? *e : Json(std::string(serving::kDefaultEngine));
+    ObjectReader er(wrapper, doc.pointer, d);
+    if (parse_reference(er, "engine", config::CatalogKind::engines, doc, d, engine,
+                        [](const config::Document& x, Diagnostics& dd) { return serving::parse_serving_engine(x, dd); })) {
+      pool.engine = engine;
+    }
+    out["engine"] = wrapper["engine"];
+  }
 
   // Deployment: 1-way parallelism and the model's native data type unless given.
   {
@@ -300,7 +314,7 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
       dep.activation_dtype = r->dtype_or("activation_dtype", native);
       dep.kv_cache_dtype = r->dtype_or("kv_cache_dtype", native);
       dep.quantization_group_size = static_cast<int>(r->integer_or("quantization_group_size", 0, Range::between(0, 1 << 20)));
-      dep.dequant_overhead = r->number_or("dequant_overhead", 0.0, Range::between(0, 10));
+      dep.dequant_overhead = r->number_or("dequant_overhead", engine.dequant_overhead, Range::between(0, 10));
       dep.moe_routing_skew = r->number_or("moe_routing_skew", 0.0, Range::between(0, 0.999));
       pool.router = read_router(*r, serving::Router::round_robin, dj);
       if (r->has("gpu_layers")) {
@@ -330,6 +344,7 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
       read_parallelism(empty, parallelism::DeploymentSpec{}, dep, dj);
       pool.router = read_router(empty, serving::Router::round_robin, dj);
       dep.weight_dtype = dep.activation_dtype = dep.kv_cache_dtype = native;
+      dep.dequant_overhead = engine.dequant_overhead;
     }
     dj["weight_dtype"] = to_string(dep.weight_dtype);
     dj["activation_dtype"] = to_string(dep.activation_dtype);
@@ -347,7 +362,11 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     static const Json kEmpty = Json::object();
     ObjectReader empty(kEmpty, "/scheduler", d);
     ObjectReader& sr = r ? *r : empty;
-    read_batching(sr, serving::SchedulerSpec{}, pool.scheduler, sj, true);
+    serving::SchedulerSpec engine_defaults;
+    engine_defaults.policy = engine.scheduler.policy.empty() ? engine_defaults.policy : engine.scheduler.policy;
+    engine_defaults.max_batch_size = engine.scheduler.max_batch_size;
+    engine_defaults.max_batched_tokens = engine.scheduler.max_batched_tokens;
+    read_batching(sr, engine_defaults, pool.scheduler, sj, true);
     if (pool.scheduler.policy == "disaggregated") {
       for (const char* role : {"prefill", "decode"}) {
         serving::PoolSpec ps = pool;

@@ -122,7 +122,9 @@ void Replica::try_start(std::size_t index) {
   shape.decode_context_tokens = context;
   shape.logit_tokens += shape.decode_tokens();
   const roofline::StepCost c = pricer_.price(shape);
-  const double step_s = c.time_s + setup_.scheduler.scheduling_overhead_s;
+  const double host_s = setup_.scheduler.scheduling_overhead_s +
+                        (setup_.engine ? host_overhead_s(*setup_.engine, shape, pricer_.launches(shape), c.time_s) : 0.0);
+  const double step_s = c.time_s + host_s;
   INFERSIM_CHECK(step_s >= 0 && !std::isnan(step_s), "a step priced at " + std::to_string(step_s) + " s");
   const engine::SimTime duration = std::max<engine::SimTime>(1, engine::from_seconds(step_s));
   if (duration > engine::kHorizon - now) {
@@ -152,6 +154,8 @@ void Replica::try_start(std::size_t index) {
   lane.usd_per_token = live_tokens > 0 ? engine::to_seconds(duration) * setup_.usd_per_second / static_cast<double>(live_tokens) : 0.0;
 
   ++stats_.steps;
+  stats_.step_s += engine::to_seconds(duration);
+  stats_.host_s += host_s;
   stats_.busy_chip_s += c.stage_time_s;
   stats_.prefill_busy_s += c.stage_time_s * prefill_share;
   stats_.decode_busy_s += c.stage_time_s * (1.0 - prefill_share);

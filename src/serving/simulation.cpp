@@ -105,6 +105,7 @@ class Simulation final : public ReplicaObserver {
     setup.lanes = ps.deployment.pipeline_parallel;
     setup.peak_flops_per_s = pool.result.peak_flops_per_s;
     setup.memory_bytes_per_s = pool.result.memory_bytes_per_s;
+    setup.engine = ps.engine ? &*ps.engine : nullptr;
     if (ps.usd_per_chip_hour) setup.usd_per_second = *ps.usd_per_chip_hour * ps.deployment.chips_per_replica() / 3600.0;
     for (int r = 0; r < ps.deployment.replicas; ++r) {
       setup.index = replica_index++;

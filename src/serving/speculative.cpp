@@ -141,4 +141,18 @@ roofline::StepCost SpeculativePricer::price(const roofline::StepShape& shape) {
   return cost;
 }
 
+StepLaunches SpeculativePricer::launches(const roofline::StepShape& shape) const {
+  StepLaunches l{1, static_cast<double>(target_model_->model().num_layers), shape.decode_sequences > 0};
+  if (spec_.method == SpeculativeMethod::medusa) {
+    if (l.verifies_draft) l.layers += 1;  // the heads: one more block of kernels
+    return l;
+  }
+  if (!draft_model_) return l;
+  const double draft_layers = draft_model_->model().num_layers;
+  const int passes = (shape.prefill_tokens > 0 ? 1 : 0) + (l.verifies_draft ? spec_.num_speculative_tokens : 0);
+  l.forward_passes += passes;
+  l.layers += passes * draft_layers;
+  return l;
+}
+
 }  // namespace infersim::serving

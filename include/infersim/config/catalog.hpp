@@ -1,5 +1,6 @@
 #pragma once
-// Catalog lookup: a hardware profile or a model may be named (a file in configs/hardware or configs/models),
+// Catalog lookup: a hardware profile, a model or a serving engine may be named (a file in configs/hardware,
+// configs/models or configs/engines),
 // given as a path to a JSON file, or written inline. resolve_reference() turns any of the three into a
 // Document that remembers where it came from, so that later error messages can name file and JSON path.
 
@@ -11,9 +12,9 @@
 
 namespace infersim::config {
 
-enum class CatalogKind { hardware, models };
+enum class CatalogKind { hardware, models, engines };
 
-std::string_view catalog_label(CatalogKind kind);  // "hardware" / "model"
+std::string_view catalog_label(CatalogKind kind);  // "hardware" / "model" / "engine"
 
 /// Root of the configuration tree: $INFERSIM_CONFIG_DIR, else the source tree's configs/ (when it exists),
 /// else <executable>/../share/infersim/configs.
@@ -38,6 +39,18 @@ Document load_document(const std::filesystem::path& path);
 
 /// Resolve a catalog name, a path to a JSON file, or an inline object found at `pointer` in `where`.
 Document resolve_reference(CatalogKind kind, const Json& value, const Document& where, const std::string& pointer);
+
+/// A catalog name or a path given on the command line ("<command line>" in messages), as resolve_reference.
+Document resolve_command_line_reference(CatalogKind kind, const std::string& name_or_path);
+
+/// Parse a whole document with `parse(doc, diagnostics)`; every problem found is thrown as one ConfigError.
+template <typename Parse>
+auto parse_strictly(const Document& doc, Parse parse) {
+  Diagnostics diagnostics(doc.file);
+  auto spec = parse(doc, diagnostics);
+  diagnostics.throw_if_any();
+  return spec;
+}
 
 /// A relative path resolved against a base directory (absolute paths are returned as they are).
 std::filesystem::path resolve_path(const std::filesystem::path& base_dir, const std::string& path);

@@ -37,8 +37,10 @@ class HybridPricer final : public StepPricer {
   HybridPricer(const model::ModelSpec& m, const hardware::HardwareSpec& accelerator,
                const parallelism::DeploymentSpec& d, const HybridSpec& h);
   roofline::StepCost price(const roofline::StepShape& shape) override;
+  StepLaunches launches(const roofline::StepShape&) const override { return {1, layers_, false}; }
 
  private:
+  double layers_ = 0;
   std::unique_ptr<roofline::StepCostModel> accel_model_, host_model_;
   std::unique_ptr<roofline::StepCostCache> accel_, host_;
   double activation_bytes_per_token_ = 0;

@@ -50,6 +50,8 @@ struct ReplicaStats {
   double kv_block_ns = 0;    // integral of used blocks over time
   std::int64_t decode_sequence_steps = 0;  // decoding sequences summed over steps
   std::int64_t decode_tokens = 0;          // tokens those decodes emitted (> steps with speculative decoding)
+  double step_s = 0;          // wall time of the steps (device and host)
+  double host_s = 0;          // the serving engine's part of step_s (host time, exposed launches)
   double prefill_busy_s = 0;  // busy_chip_s split by phase: a mixed step by its prefill and decode parts' own times
   double decode_busy_s = 0;
 };
@@ -64,6 +66,7 @@ struct ReplicaSetup {
   double peak_flops_per_s = 0;  // for the utilization that drives power
   double memory_bytes_per_s = 0;
   double usd_per_second = 0;    // the whole replica (0 when unpriced)
+  const ServingEngineSpec* engine = nullptr;  // host time added to each step (null: none)
 };
 
 class Replica {

@@ -19,6 +19,7 @@
 #include "infersim/serving/hybrid.hpp"
 #include "infersim/serving/replica.hpp"
 #include "infersim/serving/request_table.hpp"
+#include "infersim/serving/serving_engine.hpp"
 #include "infersim/serving/serving_spec.hpp"
 #include "infersim/serving/speculative.hpp"
 #include "infersim/workload/workload_spec.hpp"
@@ -35,6 +36,7 @@ struct PoolSpec {
   Router router = Router::round_robin;
   SpeculativeSpec speculative;
   HybridSpec hybrid;    // llama.cpp-style CPU/GPU split (gpu_layers)
+  std::optional<ServingEngineSpec> engine;  // the serving software's host time per step (none: device time only)
   std::optional<double> usd_per_chip_hour;  // resolved price (profile, scenario or TCO); nullopt = unknown
   std::string price_basis;
   std::string sizing;  // how the parallelism was chosen, when it was sized automatically

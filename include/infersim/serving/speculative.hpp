@@ -60,6 +60,9 @@ class SpeculativePricer final : public StepPricer {
                     const hardware::HardwareSpec& hardware, const parallelism::DeploymentSpec& deployment);
   roofline::StepCost price(const roofline::StepShape& shape) override;
   std::int64_t decode_tokens_per_sequence() const override { return spec_.verify_tokens(); }
+  /// The target's pass plus the proposer's: a draft model prefills with the target and drafts one token per
+  /// pass; EAGLE's head runs one pass per drafted token; Medusa's heads run inside the target's pass.
+  StepLaunches launches(const roofline::StepShape& shape) const override;
 
  private:
   SpeculativeSpec spec_;

@@ -1,0 +1,78 @@
+#pragma once
+// A serving engine (vLLM, SGLang, TensorRT-LLM, llama.cpp, HuggingFace transformers): the time its software
+// adds to the device time of every batch step, and the batching it does when a scenario does not say.
+// Profiles live in configs/engines (catalog names), like hardware profiles; docs/configuration.md lists the keys.
+//
+// One step of an engine takes
+//   max(device_s, launch_s) + host,  host = per_step + per_sequence x sequences + per_token x tokens
+//     + per_forward_pass x (forward passes - 1) + speculative_step (when the step verifies drafted tokens)
+// (or max(device_s, launch_s, host) when the engine overlaps host work with the device), where launch_s is the host time to launch the step's kernels one by one (decoder layers launched x
+// eager_s_per_layer) when the step does not run as a CUDA graph, and 0 when it does: kernels are queued
+// asynchronously, so the GPU waits for the CPU only when launching is slower than running.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "infersim/roofline/step_shape.hpp"
+
+namespace infersim::serving {
+
+/// Which steps run as captured CUDA graphs: none (eager PyTorch), pure-decode steps only, or every step.
+enum class GraphMode { none, decode, all };
+inline constexpr std::array<std::string_view, 3> kGraphModeNames = {"none", "decode", "all"};
+
+struct HostTimeSpec {
+  double per_step_s = 0;          // one scheduler iteration: scheduling, input preparation, output handling
+  double per_sequence_s = 0;      // per sequence in the step: block tables, sampling, detokenising, responses
+  double per_token_s = 0;         // per token the step runs (prompt-chunk tokens and decode tokens)
+  double per_forward_pass_s = 0;  // per model invocation beyond the first in a step (a draft model's passes)
+  double speculative_step_s = 0;  // a step that verifies drafted tokens: candidates, tree masks, acceptance
+  bool overlaps_device = false;   // the CPU prepares step n+1 while the device runs step n (SGLang's overlap
+                                  // scheduler): only host time beyond the device time is exposed
+};
+
+struct LaunchSpec {
+  GraphMode cuda_graphs = GraphMode::all;
+  std::int64_t cuda_graph_max_batch_size = 0;  // decode batches above this run eagerly (0: no limit)
+  double eager_s_per_layer = 0;                // host time to launch one decoder layer's kernels, eagerly
+};
+
+/// Batching the engine does unless the scenario's `scheduler` says otherwise.
+struct EngineSchedulerDefaults {
+  std::string policy = "continuous";
+  std::int64_t max_batch_size = 256;
+  std::int64_t max_batched_tokens = 8192;
+};
+
+struct ServingEngineSpec {
+  std::string name;
+  std::string description;
+  std::string version;  // the releases the profile describes
+  std::string source;
+  std::string notes;
+  HostTimeSpec host_time;
+  LaunchSpec launch;
+  EngineSchedulerDefaults scheduler;
+  double dequant_overhead = 0;  // weight-only quantized GEMMs: extra fraction of compute time (default for deployments)
+};
+
+/// The catalog entry a scenario gets when it names no engine (docs/configuration.md).
+inline constexpr std::string_view kDefaultEngine = "vllm";
+
+/// What one step asks of the host, from the pricer: model invocations and decoder layers launched.
+struct StepLaunches {
+  int forward_passes = 1;
+  double layers = 0;           // decoder layers (and heads) launched across all passes
+  bool verifies_draft = false;  // the step checks speculated tokens
+};
+
+/// Whether the step runs as a CUDA graph under the engine's launch mode.
+bool runs_as_graph(const LaunchSpec& launch, const roofline::StepShape& shape);
+
+/// The host's part of a step: what the engine adds to `device_s` (the roofline time of the step).
+double host_overhead_s(const ServingEngineSpec& engine, const roofline::StepShape& shape, const StepLaunches& launches,
+                       double device_s);
+
+}  // namespace infersim::serving

@@ -1,0 +1,33 @@
+#include "infersim/serving/serving_engine.hpp"
+
+#include <algorithm>
+
+namespace infersim::serving {
+
+bool runs_as_graph(const LaunchSpec& launch, const roofline::StepShape& shape) {
+  switch (launch.cuda_graphs) {
+    case GraphMode::none: return false;
+    case GraphMode::decode:
+      if (shape.prefill_tokens > 0) return false;
+      break;
+    case GraphMode::all: break;
+  }
+  return launch.cuda_graph_max_batch_size == 0 || shape.decode_sequences <= launch.cuda_graph_max_batch_size;
+}
+
+double host_overhead_s(const ServingEngineSpec& engine, const roofline::StepShape& shape, const StepLaunches& launches,
+                       double device_s) {
+  const HostTimeSpec& h = engine.host_time;
+  const double launch_s = runs_as_graph(engine.launch, shape) ? 0.0 : launches.layers * engine.launch.eager_s_per_layer;
+  const double sequences = static_cast<double>(shape.prefill_sequences + shape.decode_sequences);
+  double host = h.per_step_s + h.per_sequence_s * sequences + h.per_token_s * static_cast<double>(shape.total_tokens()) +
+                h.per_forward_pass_s * std::max(0, launches.forward_passes - 1);
+  if (launches.verifies_draft) host += h.speculative_step_s;
+  // Launching is asynchronous: the device waits only for the part of the launches it does not overlap. (Written
+  // as differences that stay finite when the device time is infinite, so the replica's horizon check reports it.)
+  const double exposed_launch_s = std::max(0.0, launch_s - device_s);
+  if (!h.overlaps_device) return exposed_launch_s + host;
+  return exposed_launch_s + std::max(0.0, host - (device_s + exposed_launch_s));
+}
+
+}  // namespace infersim::serving

@@ -1,0 +1,66 @@
+#include "infersim/serving/serving_engine_loader.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "infersim/core/units.hpp"
+#include "infersim/serving/batch_scheduler.hpp"
+
+namespace infersim::serving {
+
+using config::ObjectReader;
+using config::Range;
+
+ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diagnostics& d) {
+  ServingEngineSpec e;
+  ObjectReader root(doc.json, doc.pointer, d);
+  e.name = root.string("name");
+  e.description = root.string_or("description", "");
+  e.version = root.string("version");
+  e.source = root.string("source");
+  e.notes = root.string_or("notes", "");
+  {
+    ObjectReader h = root.object("host_time");
+    const Range us = Range::between(0, 1e6);
+    e.host_time.per_step_s = h.number("per_step_us", us) * units::kMicrosecond;
+    e.host_time.per_sequence_s = h.number("per_sequence_us", us) * units::kMicrosecond;
+    e.host_time.per_token_s = h.number("per_token_us", us) * units::kMicrosecond;
+    e.host_time.per_forward_pass_s = h.number("per_forward_pass_us", us) * units::kMicrosecond;
+    e.host_time.speculative_step_s = h.number_or("speculative_step_us", 0.0, us) * units::kMicrosecond;
+    e.host_time.overlaps_device = h.boolean("overlaps_device");
+    h.string("source");
+    h.finish();
+  }
+  {
+    ObjectReader l = root.object("launch");
+    e.launch.cuda_graphs = static_cast<GraphMode>(l.choice("cuda_graphs", kGraphModeNames));
+    e.launch.cuda_graph_max_batch_size = l.integer_or("cuda_graph_max_batch_size", 0, Range::between(0, 1e6));
+    e.launch.eager_s_per_layer = l.number("eager_us_per_layer", Range::between(0, 1e6)) * units::kMicrosecond;
+    l.string("source");
+    l.finish();
+    if (l.valid() && e.launch.cuda_graphs == GraphMode::none && l.has("cuda_graph_max_batch_size")) {
+      l.error("cuda_graph_max_batch_size", "applies only when cuda_graphs is \"decode\" or \"all\"");
+    }
+  }
+  {
+    ObjectReader s = root.object("scheduler");
+    const auto names = scheduler_registry().names();
+    const std::vector<std::string_view> views(names.begin(), names.end());
+    e.scheduler.policy = names.empty() ? std::string() : names[s.choice("policy", views)];
+    e.scheduler.max_batch_size = s.integer("max_batch_size", Range::between(1, 1e6));
+    e.scheduler.max_batched_tokens = s.integer("max_batched_tokens", Range::between(1, 1e8));
+    s.string("source");
+    s.finish();
+  }
+  e.dequant_overhead = root.number_or("dequant_overhead", 0.0, Range::between(0, 10));
+  root.finish();
+  return e;
+}
+
+ServingEngineSpec load_serving_engine(const config::Document& doc) { return config::parse_strictly(doc, parse_serving_engine); }
+
+ServingEngineSpec load_serving_engine(const std::string& name_or_path) {
+  return load_serving_engine(config::resolve_command_line_reference(config::CatalogKind::engines, name_or_path));
+}
+
+}  // namespace infersim::serving

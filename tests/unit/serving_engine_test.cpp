@@ -1,0 +1,159 @@
+// Serving engines: the host-time formula against hand-worked steps, the catalog, and what an engine does to a
+// simulated request (the difference it makes, derived step by step).
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "infersim/config/catalog.hpp"
+#include "infersim/core/error.hpp"
+#include "infersim/roofline/step_cost.hpp"
+#include "infersim/scenario/scenario_loader.hpp"
+#include "infersim/serving/serving_engine_loader.hpp"
+#include "support/serving.hpp"
+
+namespace infersim::serving {
+namespace {
+
+ServingEngineSpec hand_engine() {
+  ServingEngineSpec e;
+  e.name = "hand";
+  e.host_time.per_step_s = 1e-3;
+  e.host_time.per_sequence_s = 10e-6;
+  e.host_time.per_token_s = 1e-6;
+  e.host_time.per_forward_pass_s = 0.5e-3;
+  e.host_time.speculative_step_s = 2e-3;
+  e.launch.cuda_graphs = GraphMode::all;
+  e.launch.eager_s_per_layer = 100e-6;
+  return e;
+}
+
+TEST(ServingEngine, HostTimeOfADecodeStepByHand) {
+  const ServingEngineSpec e = hand_engine();
+  const auto shape = roofline::StepShape::decode(8, 100);
+  // 1 ms + 8 sequences x 10 us + 8 tokens x 1 us; a CUDA graph launches nothing per layer.
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 2e-3), 1e-3 + 80e-6 + 8e-6, 1e-15);
+}
+
+TEST(ServingEngine, PrefillTokensAndSequencesCount) {
+  const ServingEngineSpec e = hand_engine();
+  roofline::StepShape shape = roofline::StepShape::prefill(3, 500);  // 3 sequences, 1,500 tokens
+  shape.add_decode(40);                                             // and one decoding sequence
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 0.05), 1e-3 + 4 * 10e-6 + 1501 * 1e-6, 1e-15);
+}
+
+TEST(ServingEngine, EagerLaunchesShowOnlyWhenSlowerThanTheDevice) {
+  ServingEngineSpec e = hand_engine();
+  e.launch.cuda_graphs = GraphMode::none;
+  e.host_time = {};
+  const auto shape = roofline::StepShape::decode(1, 100);
+  // 32 layers x 100 us = 3.2 ms of launches: a 2 ms device step waits 1.2 ms for them ...
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 2e-3), 1.2e-3, 1e-15);
+  // ... a 5 ms one hides them.
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 5e-3), 0.0, 1e-15);
+}
+
+TEST(ServingEngine, DraftPassesAndVerificationAddHostTime) {
+  const ServingEngineSpec e = hand_engine();
+  const auto shape = roofline::StepShape::decode(1, 100, 5);  // 5 tokens verified
+  // 4 draft passes beyond the target's: 4 x 0.5 ms; the verification step 2 ms.
+  EXPECT_NEAR(host_overhead_s(e, shape, {5, 40, true}, 1e-3), 1e-3 + 10e-6 + 5e-6 + 4 * 0.5e-3 + 2e-3, 1e-15);
+}
+
+TEST(ServingEngine, OverlappedHostTimeHidesBehindTheDevice) {
+  ServingEngineSpec e = hand_engine();
+  e.host_time.overlaps_device = true;
+  const auto shape = roofline::StepShape::decode(8, 100);
+  const double host = 1e-3 + 80e-6 + 8e-6;
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 5e-3), 0.0, 1e-15);          // hidden
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 0.4e-3), host - 0.4e-3, 1e-15);  // the excess shows
+}
+
+TEST(ServingEngine, GraphModes) {
+  LaunchSpec l;
+  l.cuda_graphs = GraphMode::decode;
+  l.cuda_graph_max_batch_size = 160;
+  EXPECT_TRUE(runs_as_graph(l, roofline::StepShape::decode(160, 10)));
+  EXPECT_FALSE(runs_as_graph(l, roofline::StepShape::decode(161, 10)));   // above the captured sizes
+  EXPECT_FALSE(runs_as_graph(l, roofline::StepShape::prefill(1, 10)));    // decode graphs only
+  l.cuda_graphs = GraphMode::all;
+  EXPECT_TRUE(runs_as_graph(l, roofline::StepShape::prefill(1, 10)));
+  l.cuda_graphs = GraphMode::none;
+  EXPECT_FALSE(runs_as_graph(l, roofline::StepShape::decode(1, 10)));
+}
+
+TEST(ServingEngine, EveryCatalogEntryLoadsWithSourcesAndTheDefaultIsNeverFree) {
+  const auto names = config::catalog_names(config::CatalogKind::engines);
+  for (const char* required : {"vllm", "sglang", "tensorrt-llm", "llama.cpp", "hf-transformers"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
+  }
+  for (const auto& name : names) {
+    const ServingEngineSpec e = load_serving_engine(name);
+    EXPECT_EQ(e.name, name);
+    EXPECT_FALSE(e.source.empty()) << name;
+    EXPECT_FALSE(e.version.empty()) << name;
+  }
+  // A single-sequence decode step of a small model costs the default engine host time.
+  const ServingEngineSpec d = load_serving_engine(std::string(kDefaultEngine));
+  EXPECT_GT(host_overhead_s(d, roofline::StepShape::decode(1, 100), {1, 16, false}, 1e-3), 0.0);
+}
+
+TEST(ServingEngine, OneRequestPaysTheHostTimeOfEveryStep) {
+  // One request of P prompt tokens and N output tokens, alone: one prefill step and N - 1 decode steps.
+  // With the engine its end-to-end latency grows by N x per_step + N x per_sequence + (P + N - 1) x per_token.
+  const std::int64_t P = 300, N = 20;
+  auto spec = testing::one_pool("llama-3.1-8b", "h100-sxm", "continuous");
+  testing::fixed_tokens(spec, P, N);
+  spec.workload.requests = 1;
+  spec.workload.process = workload::ArrivalProcess::offline;
+  const auto without = simulate(spec);
+  ServingEngineSpec e = hand_engine();
+  e.host_time.per_forward_pass_s = e.host_time.speculative_step_s = 0;
+  spec.pools[0].engine = e;
+  const auto with = simulate(spec);
+  const double expected = N * (1e-3 + 10e-6) + static_cast<double>(P + N - 1) * 1e-6;
+  EXPECT_NEAR(with.e2e.max - without.e2e.max, expected, N * 2e-9);  // steps are rounded to whole nanoseconds
+  EXPECT_NEAR(with.ttft.max - without.ttft.max, 1e-3 + 10e-6 + P * 1e-6, 2e-9);
+  EXPECT_GT(with.pools[0].replica_stats[0].host_s, 0.0);
+}
+
+TEST(ServingEngine, ScenarioWithoutEngineGetsTheDefaultAndItsBatching) {
+  config::Document doc;
+  doc.file = "inline.json";
+  doc.json = config::Json::parse(R"({"model": "llama-3.1-8b", "hardware": "h100-sxm",
+      "workload": {"requests": 10, "arrival": {"process": "offline"},
+                   "input_tokens": 100, "output_tokens": 10}})");
+  const auto sc = scenario::parse_scenario(doc);
+  EXPECT_EQ(sc.resolved["engine"], std::string(kDefaultEngine));
+  const ServingEngineSpec d = load_serving_engine(std::string(kDefaultEngine));
+  const auto& pool = sc.simulation.pools.at(0);
+  ASSERT_TRUE(pool.engine.has_value());
+  EXPECT_EQ(pool.engine->name, d.name);
+  EXPECT_EQ(pool.scheduler.policy, d.scheduler.policy);
+  EXPECT_EQ(pool.scheduler.max_batch_size, d.scheduler.max_batch_size);
+  // A scheduler key the scenario gives wins over the engine's default.
+  doc.json["scheduler"] = {{"max_batch_size", 7}};
+  doc.json["engine"] = "tensorrt-llm";
+  const auto sc2 = scenario::parse_scenario(doc);
+  EXPECT_EQ(sc2.simulation.pools.at(0).scheduler.max_batch_size, 7);
+  EXPECT_EQ(sc2.simulation.pools.at(0).scheduler.policy, load_serving_engine("tensorrt-llm").scheduler.policy);
+}
+
+TEST(ServingEngine, MisspelledEngineNamesTheClosest) {
+  config::Document doc;
+  doc.file = "inline.json";
+  doc.json = config::Json::parse(R"({"model": "llama-3.1-8b", "hardware": "h100-sxm", "engine": "vllmm",
+      "workload": {"requests": 10, "arrival": {"process": "offline"},
+                   "input_tokens": 100, "output_tokens": 10}})");
+  try {
+    scenario::parse_scenario(doc);
+    FAIL() << "accepted an unknown engine";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("/engine"), std::string::npos) << what;
+    EXPECT_NE(what.find("did you mean \"vllm\""), std::string::npos) << what;
+  }
+}
+
+}  // namespace
+}  // namespace infersim::serving
