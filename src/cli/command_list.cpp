@@ -37,6 +37,10 @@ std::string opt_number(const std::optional<double>& v, double scale, int digits)
   return v ? sig(*v / scale, digits) : "-";
 }
 
+// Five significant digits: today's FP4 peaks (10,000-15,000 TFLOPS) and wafer-scale figures print whole
+// rather than as 1.5e+04, and the half-TFLOPS datasheet peaks (835.5, 1670.5) survive.
+constexpr int kListDigits = 5;
+
 int list_hardware(const ListOptions& o) {
   TextTable table({"name", "kind", "bf16_tflops", "fp8_tflops", "fp4_tflops", "memory_gb", "memory_tb_per_s",
                    "scale_up_gb_per_s", "tdp_w", "usd_per_chip_hour", "description"},
@@ -47,11 +51,12 @@ int list_hardware(const ListOptions& o) {
     auto peak = [&](DType t) -> std::optional<double> {
       return hw.supports(t) ? std::optional<double>(hw.peak_flops_per_s(t)) : std::nullopt;
     };
-    table.add_row({name, std::string(hardware::to_string(hw.kind)), opt_number(peak(DType::bf16), 1e12, 4),
-                   opt_number(peak(DType::fp8), 1e12, 4), opt_number(peak(DType::fp4), 1e12, 4),
-                   sig(hw.memory.capacity_bytes / 1e9, 4), sig(hw.memory.bandwidth_bytes_per_s / 1e12, 4),
-                   opt_number(hw.interconnect.scale_up_bandwidth_bytes_per_s, 1e9, 4), opt_number(hw.power.tdp_w, 1, 4),
-                   opt_number(hw.price.usd_per_chip_hour, 1, 4), hw.description});
+    const int d = kListDigits;
+    table.add_row({name, std::string(hardware::to_string(hw.kind)), opt_number(peak(DType::bf16), 1e12, d),
+                   opt_number(peak(DType::fp8), 1e12, d), opt_number(peak(DType::fp4), 1e12, d),
+                   sig(hw.memory.capacity_bytes / 1e9, d), sig(hw.memory.bandwidth_bytes_per_s / 1e12, d),
+                   opt_number(hw.interconnect.scale_up_bandwidth_bytes_per_s, 1e9, d), opt_number(hw.power.tdp_w, 1, d),
+                   opt_number(hw.price.usd_per_chip_hour, 1, d), hw.description});
     nlohmann::json j{{"name", name},
                      {"kind", hardware::to_string(hw.kind)},
                      {"description", hw.description},

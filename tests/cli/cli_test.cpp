@@ -28,6 +28,29 @@ TEST(Cli, ListsEveryCatalog) {
   EXPECT_GE(j.size(), 20u);
 }
 
+TEST(Cli, ListHardwareHasOneLineAndOneObjectPerProfile) {
+  const auto table = run("list hardware");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  const auto j = nlohmann::json::parse(run("list hardware --format json").out);
+  std::size_t lines = 0;
+  for (char c : table.out) lines += c == '\n';
+  EXPECT_EQ(lines, j.size() + 2);  // a header and a rule, then one line per profile
+  for (const char* name : {"b300", "gb300", "h200-nvl", "mi350x", "h20", "rtx-pro-6000", "rtx-5090", "tpu-v7"}) {
+    SCOPED_TRACE(name);
+    EXPECT_NE(table.out.find(std::string("\n") + name + " "), std::string::npos);
+  }
+  // The GB300's summary, from the NVL72 rack's published totals: 1080 PF dense FP4 / 72 GPUs, 576 TB/s / 72.
+  bool found = false;
+  for (const auto& hw : j) {
+    if (hw["name"] != "gb300") continue;
+    found = true;
+    EXPECT_NEAR(hw["peak_tflops"]["fp4"].get<double>(), 1080e3 / 72, 1e-9);
+    EXPECT_NEAR(hw["memory_tb_per_s"].get<double>(), 576.0 / 72, 1e-12);
+    EXPECT_TRUE(hw["usd_per_chip_hour"].is_null());  // no GB300 rental price was read
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST(Cli, RooflineJsonHasTheContractKeys) {
   const auto r = run("roofline --model llama-2-7b --hardware a100-sxm-80gb --batch 1 --context 128 --phase decode --format json");
   ASSERT_EQ(r.exit_code, 0) << r.err;

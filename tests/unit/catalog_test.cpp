@@ -36,6 +36,25 @@ TEST(Catalog, EveryContractHardwareLoadsWithSources) {
   }
 }
 
+// Beyond the contract's names: every profile shipped in configs/hardware loads, with its sources, and a price
+// only with its date and where it was quoted.
+TEST(Catalog, EveryCatalogHardwareLoadsWithSources) {
+  const auto names = config::catalog_names(config::CatalogKind::hardware);
+  EXPECT_GE(names.size(), kContractHardware.size());
+  for (const auto& name : names) {
+    SCOPED_TRACE(name);
+    const auto hw = hardware::load_hardware(name);
+    EXPECT_FALSE(hw.source.empty());
+    EXPECT_FALSE(hw.efficiency.source.empty());
+    EXPECT_FALSE(hw.power.source.empty());
+    if (hw.price.usd_per_chip_hour) {
+      EXPECT_FALSE(hw.price.basis.empty());
+      EXPECT_FALSE(hw.price.as_of.empty());
+      EXPECT_FALSE(hw.price.source.empty());
+    }
+  }
+}
+
 TEST(Catalog, HasAServerCpu) {
   int cpus = 0;
   for (const auto& name : config::catalog_names(config::CatalogKind::hardware)) {
