@@ -39,7 +39,7 @@ int list_hardware(const ListOptions& o) {
                    opt_number(peak(DType::fp8), 1e12, 4), opt_number(peak(DType::fp4), 1e12, 4),
                    sig(hw.memory.capacity_bytes / 1e9, 4), sig(hw.memory.bandwidth_bytes_per_s / 1e12, 4),
                    opt_number(hw.interconnect.scale_up_bandwidth_bytes_per_s, 1e9, 4), opt_number(hw.power.tdp_w, 1, 4),
-                   opt_number(hw.price.usd_per_chip_hour, 1, 4), hw.description});
+                   hw.price.usd_per_chip_hour ? sig(*hw.price.usd_per_chip_hour, 4) : "no price", hw.description});
     nlohmann::json j{{"name", name},
                      {"kind", hardware::to_string(hw.kind)},
                      {"description", hw.description},
@@ -116,7 +116,7 @@ int list_models(const ListOptions& o) {
 Command add_list_command(CLI::App& app) {
   auto opts = std::make_shared<ListOptions>();
   CLI::App* sub = app.add_subcommand("list", "List the hardware or model catalog with key figures");
-  sub->add_option("what", opts->what, "hardware or models")->required()->check(CLI::IsMember({"hardware", "models"}));
+  sub->add_option("what", opts->what, "hardware or models")->required()->check(one_of({"hardware", "models"}));
   add_format_option(*sub, opts->format);
   return {sub, [opts] { return opts->what == "hardware" ? list_hardware(*opts) : list_models(*opts); }};
 }

@@ -8,6 +8,7 @@
 #include "infersim/core/error.hpp"
 #include "infersim/core/strings.hpp"
 #include "infersim/cost/cost_model.hpp"
+#include "infersim/scenario/warnings.hpp"
 #include "infersim/workload/trace.hpp"
 
 #ifndef INFERSIM_VERSION
@@ -195,6 +196,7 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
   report["scenario"] = sc.resolved;
   report["deployment"] = {{"chips", chips}, {"pools", pools}};
   report["metrics"] = metrics;
+  report["warnings"] = scenario_warnings(sc, r);
   return report;
 }
 
@@ -354,10 +356,19 @@ void print_report_table(std::ostream& os, const Json& report) {
     }
   }
   const Json& c = m["cost"];
-  os << "cost: $" << num(c["usd_per_hour"]) << "/hour ($" << num(c["usd_per_day"], 5) << "/day); per million tokens: $"
-     << num(c["usd_per_million_input_tokens"]) << " input, $" << num(c["usd_per_million_output_tokens"]) << " output, $"
-     << num(c["usd_per_million_total_tokens"]) << " all; per request $" << num(c["usd_per_request"]["p50"])
-     << " p50 / $" << num(c["usd_per_request"]["p99"]) << " p99";
+  if (c["usd_per_hour"].is_null()) {
+    // No price: no cost figures at all (a $0 or n/a line would read as free).
+    os << "cost: no price";
+  } else {
+    // The all-in figures first: what compares with an API price. The phase split divides the cost between
+    // prefill (per input token) and decode (per output token), so its output figure is not the all-in one.
+    os << "cost: $" << num(c["usd_per_million_output_tokens_all_in"]) << " per million output tokens all-in, $"
+       << num(c["usd_per_million_total_tokens"]) << " per million tokens (input + output); $" << num(c["usd_per_hour"])
+       << "/hour ($" << num(c["usd_per_day"], 5) << "/day); per request $" << num(c["usd_per_request"]["p50"]) << " p50 / $"
+       << num(c["usd_per_request"]["p99"]) << " p99\n  phase split per million tokens: $"
+       << num(c["usd_per_million_input_tokens"]) << " per input token of prefill, $"
+       << num(c["usd_per_million_output_tokens"]) << " per output token of decode";
+  }
   if (c.contains("note")) os << " (" << c["note"].get<std::string>() << ")";
   os << "\n";
   const Json& e = m["energy"];

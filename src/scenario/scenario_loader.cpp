@@ -33,8 +33,13 @@ Override parse_override(const std::string& text) {
   o.path = text.substr(0, eq);
   o.text = text;
   const std::string value = text.substr(eq + 1);
+  if (std::size_t bad = 0; !valid_utf8(text, &bad)) {
+    throw UsageError("--set: byte " + std::to_string(bad + 1) + " of the argument is not valid UTF-8; keys and values "
+                     "must be UTF-8 text");
+  }
   try {
     o.value = Json::parse(value);
+    config::reject_duplicate_keys(value, "--set " + o.path);
   } catch (const Json::parse_error&) {
     o.value = value;  // not JSON: a plain string (a catalog name, a policy, ...)
   } catch (const Json::out_of_range&) {

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "infersim/core/error.hpp"
+#include "infersim/core/file_paths.hpp"
 #include "infersim/core/limits.hpp"
 #include "infersim/core/line_reader.hpp"
 #include "infersim/core/strings.hpp"
@@ -36,6 +37,10 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
   TokenDistribution t;
   const Json* v = parent.raw(key);
   const Range count = Range::between(1, static_cast<double>(limits::kMaxTokensPerRequest));
+  // A distribution's centre and spread in tokens: beyond the limit of one request, every sample would be
+  // clamped (or, past 2^63, wrap to 1 token), so a typo such as a median of 1e300 must not run.
+  const Range centre{0.0, static_cast<double>(limits::kMaxTokensPerRequest), true, false};
+  const Range spread = Range::between(0, static_cast<double>(limits::kMaxTokensPerRequest));
   if (!v) {
     parent.error(key, "missing required key; expected a token count (an integer >= 1) or {\"distribution\": ...}");
     return t;
@@ -69,14 +74,14 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
       resolved["max"] = t.max;
       break;
     case TokenDistribution::Kind::normal:
-      t.mean = r.number("mean", Range::positive());
-      t.std = r.number("std", Range::non_negative());
+      t.mean = r.number("mean", centre);
+      t.std = r.number("std", spread);
       resolved["mean"] = t.mean;
       resolved["std"] = t.std;
       read_clamps(r, count, t, resolved);
       break;
     case TokenDistribution::Kind::lognormal:
-      t.median = r.number("median", Range::positive());
+      t.median = r.number("median", centre);
       t.sigma = r.number("sigma", Range::between(0, 10));
       resolved["median"] = t.median;
       resolved["sigma"] = t.sigma;
@@ -108,6 +113,10 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
       } else {
         const std::string path = r.string("path");
         const auto full = config::resolve_path(base_dir, path);
+        if (const std::string kind = non_regular_kind(full.string()); !kind.empty()) {
+          r.error("path", full.string() + " is " + kind + ", not a regular file; expected a text file of token counts");
+          break;
+        }
         std::ifstream in(full, std::ios::binary);
         if (!in) {
           r.error("path", "cannot open " + full.string());

@@ -25,4 +25,16 @@ inline constexpr std::int64_t kMaxChips = 1'000'000;
 /// nanoseconds far from overflow (int64 holds 292 years).
 inline constexpr double kHorizonSeconds = 1e9;
 
+/// Physical plausibility of a chip, about 50x the largest shipped profile (Cerebras WSE-3: 62,500 TFLOP/s,
+/// 21,000 TB/s, 44 GB of SRAM; a 768 GB CPU host): 1e308 GB is a typo, and would overflow the sizing
+/// arithmetic into inf.
+inline constexpr double kMaxPeakTflops = 1e7;
+inline constexpr double kMaxMemoryGb = 1e5;
+inline constexpr double kMaxBandwidthTbPerS = 1e6;
+inline constexpr double kMaxSramMb = 1e7;
+inline constexpr double kMaxLinkGbPerS = 1e6;
+inline constexpr double kMaxLatencyUs = 1e6;
+inline constexpr double kMaxPowerW = 1e6;
+inline constexpr double kMaxUsdPerChipHour = 1e4;
+
 }  // namespace infersim::limits
