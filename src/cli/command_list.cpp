@@ -27,8 +27,8 @@ std::string opt_number(const std::optional<double>& v, double scale, int digits)
 
 int list_hardware(const ListOptions& o) {
   TextTable table({"name", "kind", "bf16_tflops", "fp8_tflops", "fp4_tflops", "memory_gb", "memory_tb_per_s",
-                   "scale_up_gb_per_s", "tdp_w", "usd_per_chip_hour", "description"},
-                  {false, false, true, true, true, true, true, true, true, true, false});
+                   "scale_up_gb_per_s", "tdp_w", "usd_per_chip_hour", "price_as_of", "description"},
+                  {false, false, true, true, true, true, true, true, true, true, false, false});
   nlohmann::json out = nlohmann::json::array();
   for (const auto& name : config::catalog_names(config::CatalogKind::hardware)) {
     const auto hw = hardware::load_hardware(config::load_document(config::catalog_path(config::CatalogKind::hardware, name)));
@@ -39,7 +39,8 @@ int list_hardware(const ListOptions& o) {
                    opt_number(peak(DType::fp8), 1e12, 4), opt_number(peak(DType::fp4), 1e12, 4),
                    sig(hw.memory.capacity_bytes / 1e9, 4), sig(hw.memory.bandwidth_bytes_per_s / 1e12, 4),
                    opt_number(hw.interconnect.scale_up_bandwidth_bytes_per_s, 1e9, 4), opt_number(hw.power.tdp_w, 1, 4),
-                   hw.price.usd_per_chip_hour ? sig(*hw.price.usd_per_chip_hour, 4) : "no price", hw.description});
+                   hw.price.usd_per_chip_hour ? sig(*hw.price.usd_per_chip_hour, 4) : "no price",
+                   hw.price.usd_per_chip_hour ? hw.price.as_of : "", hw.description});
     nlohmann::json j{{"name", name},
                      {"kind", hardware::to_string(hw.kind)},
                      {"description", hw.description},
@@ -56,6 +57,8 @@ int list_hardware(const ListOptions& o) {
                                  : nlohmann::json(nullptr);
     j["tdp_w"] = hw.power.tdp_w ? nlohmann::json(*hw.power.tdp_w) : nlohmann::json(nullptr);
     j["usd_per_chip_hour"] = hw.price.usd_per_chip_hour ? nlohmann::json(*hw.price.usd_per_chip_hour) : nlohmann::json(nullptr);
+    // Prices decide plans: where each came from, when, and on what basis (on-demand or reserved, per chip).
+    j["price"] = {{"basis", hw.price.basis}, {"as_of", hw.price.as_of}, {"source", hw.price.source}};
     out.push_back(j);
   }
   if (o.format == Format::json) {

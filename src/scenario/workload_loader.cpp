@@ -100,6 +100,11 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
           r.error("values", "expected a non-empty list of token counts");
           break;
         }
+        if (vals->size() > limits::kMaxEmpiricalValues) {
+          r.error("values", "a list of " + std::to_string(vals->size()) + " token counts, more than the limit of " +
+                                std::to_string(limits::kMaxEmpiricalValues) + "; sample it down (the distribution is the same)");
+          break;
+        }
         for (std::size_t i = 0; i < vals->size(); ++i) {
           const Json& x = (*vals)[i];
           if (!x.is_number_integer() || x.get<std::int64_t>() < 1 || x.get<std::int64_t>() > limits::kMaxTokensPerRequest) {
@@ -139,6 +144,11 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
               break;
             }
             t.values.push_back(count_value);
+            if (t.values.size() > limits::kMaxEmpiricalValues) {
+              r.error("path", full.string() + " holds more than " + std::to_string(limits::kMaxEmpiricalValues) +
+                                  " token counts (the limit); sample it down (the distribution is the same)");
+              break;
+            }
           }
         } catch (const ConfigError& e) {
           r.error("path", e.what());
@@ -162,7 +172,10 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
   auto& wl = sc.simulation.workload;
   if (!w.valid()) return;
   ObjectReader a = w.object("arrival");
+  const std::size_t problems_before = a.diagnostics().items().size();
   wl.process = static_cast<ArrivalProcess>(a.choice("process", workload::kArrivalProcessNames));
+  // A misspelt process is reported once: its keys are not then said not to apply to the fallback process.
+  const bool process_known = a.diagnostics().items().size() == problems_before;
   const std::string process(workload::kArrivalProcessNames[static_cast<std::size_t>(wl.process)]);
   Json arr = Json::object();
   arr["process"] = process;
@@ -171,7 +184,11 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
     for (ArrivalProcess p : ps) {
       if (p == wl.process) return true;
     }
-    if (a.has(key)) a.error(key, "does not apply to process \"" + process + "\"");
+    if (!process_known) {
+      a.allow(key);
+    } else if (a.has(key)) {
+      a.error(key, "does not apply to process \"" + process + "\"");
+    }
     return false;
   };
   if (only_for("rate_per_s", {ArrivalProcess::poisson, ArrivalProcess::constant, ArrivalProcess::gamma})) {

@@ -246,3 +246,55 @@ TEST(Trust, UnusualScenariosWarn) {
 
 }  // namespace
 }  // namespace infersim
+
+namespace infersim {
+namespace {
+
+// §3: the work of a run is estimated before it starts; past the limit it is refused (exit 2, naming the keys
+// and the limit), and INFERSIM_MAX_SIMULATED_TOKENS moves the limit either way.
+TEST(Trust, WorkBeyondTheLimitIsRefusedBeforeItStarts) {
+  const fs::path dir = folder();
+  write(dir / "s.json", kScenario);  // 20 requests x (128 + 16) tokens = 2,880 tokens
+  // run_cli starts with the binary, so the environment is given through the shell here.
+  const std::string base = "INFERSIM_MAX_SIMULATED_TOKENS=";
+  const auto refused = std::system(("cd " + q(dir) + " && " + base + "2000 " + testing::binary_path() + " run s.json >/dev/null 2>err.txt").c_str());
+  EXPECT_EQ(WEXITSTATUS(refused), 2);
+  EXPECT_NE(read_text((dir / "err.txt").string()).find("workload.requests 20 x about 144 tokens each (workload.input_tokens + output_tokens) = 2.88e+03 tokens to simulate, beyond the limit of 2e+03"),
+            std::string::npos) << read_text((dir / "err.txt").string());
+  const auto allowed = std::system(("cd " + q(dir) + " && " + base + "3000 " + testing::binary_path() + " run s.json >/dev/null 2>&1").c_str());
+  EXPECT_EQ(WEXITSTATUS(allowed), 0);
+  const auto bad = std::system(("cd " + q(dir) + " && " + base + "lots " + testing::binary_path() + " run s.json >/dev/null 2>err.txt").c_str());
+  EXPECT_EQ(WEXITSTATUS(bad), 2);
+  EXPECT_NE(read_text((dir / "err.txt").string()).find("INFERSIM_MAX_SIMULATED_TOKENS=lots: expected a positive number"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace infersim
+
+namespace infersim {
+namespace {
+
+// §4: `list hardware` shows where each price came from and when; a chip without one says so, not $0.
+TEST(Trust, ListHardwareShowsEachPricesDateAndSource) {
+  const auto json = run_cli("list hardware --format json");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  std::size_t unpriced = 0;
+  for (const auto& hw : nlohmann::json::parse(json.out)) {
+    SCOPED_TRACE(hw["name"].get<std::string>());
+    ASSERT_TRUE(hw.contains("price"));
+    if (hw["usd_per_chip_hour"].is_null()) {
+      ++unpriced;
+    } else {
+      EXPECT_FALSE(hw["price"]["as_of"].get<std::string>().empty());  // the loader requires a date with a price
+    }
+  }
+  const auto table = run_cli("list hardware");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("price_as_of"), std::string::npos);
+  std::size_t said = 0;
+  for (auto at = table.out.find("no price"); at != std::string::npos; at = table.out.find("no price", at + 1)) ++said;
+  EXPECT_EQ(said, unpriced);
+}
+
+}  // namespace
+}  // namespace infersim
