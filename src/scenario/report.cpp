@@ -371,6 +371,11 @@ void print_report_table(std::ostream& os, const Json& report) {
   }
   if (c.contains("note")) os << " (" << c["note"].get<std::string>() << ")";
   os << "\n";
+  for (const auto& p : c["prices"]) {  // where each price came from and when: prices decide plans
+    if (p["usd_per_chip_hour"].is_null()) continue;
+    os << "  price of " << p["hardware"].get<std::string>() << ": $" << num(p["usd_per_chip_hour"]) << " per chip-hour, "
+       << p["basis"].get<std::string>() << "\n";
+  }
   const Json& e = m["energy"];
   os << "energy: " << num(e["joules_per_output_token"]) << " J per output token, " << num(e["average_power_w"])
      << " W average, " << num(e["kg_co2_per_million_tokens"]) << " kg CO2 per million tokens";

@@ -216,6 +216,8 @@ TEST(Trust, TheCostLineLeadsWithTheAllInFigure) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find(expected), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("\n  phase split per million tokens: $"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("\n  price of h100-sxm: $"), std::string::npos) << text.out;  // with its basis and date
+  EXPECT_NE(text.out.find(" per chip-hour, profile: "), std::string::npos) << text.out;
   const auto unpriced = run_cli("run " + q(scenario) + " --set hardware=" + testing::source_path("configs/hardware/h100-sxm.json") +
                                 " --set pricing.usd_per_chip_hour=null");
   // Whether or not a price can be removed this way, no cost line may read $0.
@@ -240,6 +242,13 @@ TEST(Trust, UnusualScenariosWarn) {
   EXPECT_NE(w.find("a request holds 200016 tokens (input + output), more than llama-3.2-1b's context window of 131072"),
             std::string::npos) << w;
   EXPECT_NE(w.find("scheduler.max_batched_tokens 16 is smaller than a prompt of 200000 tokens"), std::string::npos) << w;
+  // A draft model of another family: Llama 2's 32,000-token vocabulary against Llama 3.2's 128,256.
+  const auto draft = run_cli("run " + q(scenario) + " --format json --set speculative.method=draft_model "
+                             "--set speculative.draft_model=llama-2-7b --set speculative.num_speculative_tokens=2 "
+                             "--set speculative.acceptance_rate=0.5");
+  ASSERT_EQ(draft.exit_code, 0) << draft.err;
+  EXPECT_NE(nlohmann::json::parse(draft.out)["warnings"].dump().find("the draft model llama-2-7b has a vocabulary of 32000 tokens and llama-3.2-1b of 128256"),
+            std::string::npos) << draft.out.substr(0, 300);
   const auto plain = run_cli("run " + q(scenario) + " --format json");
   EXPECT_EQ(nlohmann::json::parse(plain.out)["warnings"], nlohmann::json::array());
 }
@@ -294,6 +303,31 @@ TEST(Trust, ListHardwareShowsEachPricesDateAndSource) {
   std::size_t said = 0;
   for (auto at = table.out.find("no price"); at != std::string::npos; at = table.out.find("no price", at + 1)) ++said;
   EXPECT_EQ(said, unpriced);
+}
+
+}  // namespace
+}  // namespace infersim
+
+namespace infersim {
+namespace {
+
+// §3: an empirical token distribution holds at most 10,000,000 values (a list of 1e8 needed 9 GB).
+TEST(Trust, EmpiricalListsAreBounded) {
+  const fs::path dir = folder();
+  {
+    std::ofstream counts(dir / "counts.txt");
+    std::string lines;
+    for (int i = 0; i < 1'000'000; ++i) lines += "7\n";
+    for (int i = 0; i < 10; ++i) counts << lines;
+    counts << "7\n";  // 10,000,001
+  }
+  const std::string scenario = write(dir / "s.json", R"({"name": "e", "model": "llama-3.2-1b", "hardware": "h100-sxm",
+    "workload": {"requests": 2, "arrival": {"process": "offline"},
+                 "input_tokens": {"distribution": "empirical", "path": "counts.txt"}, "output_tokens": 4}})");
+  const auto r = run_cli("validate " + q(scenario));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("/workload/input_tokens/path"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("counts.txt holds more than 10000000 token counts (the limit)"), std::string::npos) << r.err;
 }
 
 }  // namespace
