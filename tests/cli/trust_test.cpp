@@ -332,3 +332,19 @@ TEST(Trust, EmpiricalListsAreBounded) {
 
 }  // namespace
 }  // namespace infersim
+
+namespace infersim {
+namespace {
+
+// §4: the sizing line of an SRAM-only chip says when tensor parallelism holds the KV heads several times over
+// (Llama-2-70B has 8 KV heads; at tensor_parallel 16 each is on two chips), so that the figure does not read
+// as the KV cache of the requests alone.
+TEST(Trust, SizingSaysWhenKvHeadsAreReplicated) {
+  const auto r = run_cli("run " + testing::source_path("configs/scenarios/groq-lpu-llama-2-70b.json") + " --set workload.requests=20");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("tensor_parallel 16 x pipeline_parallel 47"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("each of the 8 KV heads held 2 times over by tensor_parallel 16"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace infersim
