@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "infersim/core/atomic_file.hpp"
 #include "infersim/core/error.hpp"
+#include "infersim/core/file_paths.hpp"
 #include "infersim/scenario/report.hpp"
 #include "infersim/validation/calibrate.hpp"
 #include "output.hpp"
@@ -29,7 +30,8 @@ int check_guard(const validation::AccuracyReport& report, const AccuracyOptions&
   const config::Document doc = config::load_document(o.guard);
   config::Diagnostics d(doc.file);
   config::ObjectReader root(doc.json, "", d);
-  const double recorded = root.number("median_abs_error_pct", config::Range::non_negative());
+  // A recorded error of 1e308 would pass any run ("inf% ok"): an error above 1000% is no record of a model.
+  const double recorded = root.number("median_abs_error_pct", config::Range::between(0, 1000));
   const auto recorded_rows = root.integer("rows", config::Range::between(1, 1e9));
   root.string_or("note", "");
   root.finish();
@@ -49,7 +51,16 @@ int check_guard(const validation::AccuracyReport& report, const AccuracyOptions&
   return 0;
 }
 
+std::vector<NamedPath> measurement_files(const std::vector<std::string>& files) {
+  std::vector<NamedPath> inputs;
+  for (const auto& f : files) inputs.push_back({"a measurement file", f});
+  return inputs;
+}
+
 int run_accuracy(const AccuracyOptions& o) {
+  auto inputs = measurement_files(o.files);
+  inputs.push_back({"the --guard file", o.guard});
+  refuse_overwriting_inputs(inputs, {{"--out", o.out}});
   const auto rows = validation::load_measurements(o.files);
   const auto report = validation::evaluate(rows);
   std::string text;
@@ -92,6 +103,8 @@ struct CalibrateOptions {
 };
 
 int run_calibrate(const CalibrateOptions& o) {
+  // --out may be the calibrated profile's own catalog file (that is how a calibration is published).
+  refuse_overwriting_inputs(measurement_files(o.files), {{"--out", o.out}});
   const auto rows = validation::load_measurements(o.files);
   const auto r = validation::calibrate(rows, o.hardware, o.max_evaluations, o.exclude);
   auto line = [](const char* what, double before, double after, double scale, const char* unit) {
@@ -125,13 +138,13 @@ Command add_accuracy_command(CLI::App& app) {
   auto o = std::make_shared<AccuracyOptions>();
   CLI::App* sub = app.add_subcommand("accuracy", "Predict every measurement row and report the errors (docs/accuracy.md)");
   sub->add_option("files", o->files, "Measurement files (configs/validation/*.json)")->required();
-  sub->add_option("--format", o->format, "table (default), markdown or json")->check(CLI::IsMember({"table", "markdown", "json"}));
+  sub->add_option("--format", o->format, "table (default), markdown or json")->check(one_of({"table", "markdown", "json"}));
   sub->add_option("--out", o->out, "Write the report to this file instead of stdout");
   sub->add_option("--guard", o->guard,
                   "JSON file with the recorded overall error ({\"median_abs_error_pct\": x, \"rows\": n}); exit 1 when "
                   "the overall median rises more than --tolerance points above it or a row cannot run");
   sub->add_option("--tolerance", o->tolerance_points, "Points the guard allows above the recorded error (default 2)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_range(0, 100));
   return {sub, [o] { return run_accuracy(*o); }};
 }
 

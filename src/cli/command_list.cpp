@@ -43,8 +43,8 @@ constexpr int kListDigits = 5;
 
 int list_hardware(const ListOptions& o) {
   TextTable table({"name", "kind", "bf16_tflops", "fp8_tflops", "fp4_tflops", "memory_gb", "memory_tb_per_s",
-                   "scale_up_gb_per_s", "tdp_w", "usd_per_chip_hour", "description"},
-                  {false, false, true, true, true, true, true, true, true, true, false});
+                   "scale_up_gb_per_s", "tdp_w", "usd_per_chip_hour", "price_as_of", "description"},
+                  {false, false, true, true, true, true, true, true, true, true, false, false});
   nlohmann::json out = nlohmann::json::array();
   for (const auto& name : config::catalog_names(config::CatalogKind::hardware)) {
     const auto hw = hardware::load_hardware(config::load_document(config::catalog_path(config::CatalogKind::hardware, name)));
@@ -56,7 +56,8 @@ int list_hardware(const ListOptions& o) {
                    opt_number(peak(DType::fp8), 1e12, d), opt_number(peak(DType::fp4), 1e12, d),
                    sig(hw.memory.capacity_bytes / 1e9, d), sig(hw.memory.bandwidth_bytes_per_s / 1e12, d),
                    opt_number(hw.interconnect.scale_up_bandwidth_bytes_per_s, 1e9, d), opt_number(hw.power.tdp_w, 1, d),
-                   opt_number(hw.price.usd_per_chip_hour, 1, d), hw.description});
+                   hw.price.usd_per_chip_hour ? sig(*hw.price.usd_per_chip_hour, d) : "no price",
+                   hw.price.usd_per_chip_hour ? hw.price.as_of : "", hw.description});
     nlohmann::json j{{"name", name},
                      {"kind", hardware::to_string(hw.kind)},
                      {"description", hw.description},
@@ -73,6 +74,8 @@ int list_hardware(const ListOptions& o) {
                                  : nlohmann::json(nullptr);
     j["tdp_w"] = hw.power.tdp_w ? nlohmann::json(*hw.power.tdp_w) : nlohmann::json(nullptr);
     j["usd_per_chip_hour"] = hw.price.usd_per_chip_hour ? nlohmann::json(*hw.price.usd_per_chip_hour) : nlohmann::json(nullptr);
+    // Prices decide plans: where each came from, when, and on what basis (on-demand or reserved, per chip).
+    j["price"] = {{"basis", hw.price.basis}, {"as_of", hw.price.as_of}, {"source", hw.price.source}};
     out.push_back(j);
   }
   return emit(table, out, o.format);
@@ -153,7 +156,7 @@ Command add_list_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("list", "List the hardware, model or serving-engine catalog with key figures");
   sub->add_option("what", opts->what, "hardware, models or engines")
       ->required()
-      ->check(CLI::IsMember({"hardware", "models", "engines"}));
+      ->check(one_of({"hardware", "models", "engines"}));
   add_format_option(*sub, opts->format);
   return {sub, [opts] {
             if (opts->what == "engines") return list_engines(*opts);

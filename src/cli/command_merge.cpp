@@ -2,6 +2,7 @@
 // writes, byte for byte (docs/sweeps.md).
 
 #include "commands.hpp"
+#include "infersim/core/file_paths.hpp"
 #include "infersim/sweep/runner.hpp"
 
 namespace infersim::cli {
@@ -16,6 +17,9 @@ Command add_merge_command(CLI::App& app) {
   sub->add_option("shards", o->shards, "The shards' output files (CSV or JSONL), in any order")->required();
   sub->add_option("--out", o->out, "The merged file")->required();
   return {sub, [o] {
+            std::vector<NamedPath> inputs;
+            for (const auto& shard : o->shards) inputs.push_back({"the shard", shard});
+            refuse_overwriting_inputs(inputs, {{"--out", o->out}});
             sweep::merge_shards(o->shards, o->out);
             return 0;
           }};

@@ -163,7 +163,7 @@ Command add_roofline_command(CLI::App& app) {
   sub->add_option("--batch", o->batch, "Sequences in the step")->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24))->capture_default_str();
   sub->add_option("--context", o->context, "Prefill: prompt tokens per sequence; decode: cached tokens per sequence")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30))->capture_default_str();
-  sub->add_option("--phase", o->phase, "prefill or decode")->check(CLI::IsMember({"prefill", "decode"}))->capture_default_str();
+  sub->add_option("--phase", o->phase, "prefill or decode")->check(one_of({"prefill", "decode"}))->capture_default_str();
   sub->add_option("--tensor-parallel", o->tensor_parallel, "Tensor-parallel degree")->check(CLI::Range(1, 4096))->capture_default_str();
   sub->add_option("--pipeline-parallel", o->pipeline_parallel, "Pipeline-parallel degree")->check(CLI::Range(1, 4096))->capture_default_str();
   sub->add_option("--expert-parallel", o->expert_parallel, "Expert-parallel degree (divides tensor-parallel)")->check(CLI::Range(1, 4096))->capture_default_str();
@@ -171,7 +171,7 @@ Command add_roofline_command(CLI::App& app) {
   sub->add_option("--activation-dtype", o->activation_dtype, "Activation / compute data type (default: the model's native type)");
   sub->add_option("--kv-cache-dtype", o->kv_cache_dtype, "KV-cache data type (default: the model's native type)");
   sub->add_option("--memory-utilization", o->memory_utilization, "Fraction of chip memory the runtime may use")
-      ->check(CLI::Range(0.01, 1.0))->capture_default_str();
+      ->check(finite_range(0.01, 1.0))->capture_default_str();
   sub->add_flag("--ignore-memory", o->ignore_memory, "Price the step even if weights or KV cache do not fit");
   add_format_option(*sub, o->format);
   return {sub, [o] {

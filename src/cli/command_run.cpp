@@ -3,9 +3,12 @@
 #include <iostream>
 #include <ostream>
 
+#include <spdlog/spdlog.h>
+
 #include "commands.hpp"
 #include "infersim/core/atomic_file.hpp"
 #include "infersim/core/error.hpp"
+#include "infersim/core/file_paths.hpp"
 #include "infersim/scenario/report.hpp"
 #include "infersim/scenario/scenario_loader.hpp"
 #include "infersim/scenario/timeline.hpp"
@@ -41,6 +44,12 @@ int run_scenario(const RunOptions& o) {
   std::vector<scenario::Override> overrides;
   for (const auto& s : o.sets) overrides.push_back(scenario::parse_override(s));
   const scenario::ScenarioSpec sc = scenario::load_scenario(o.scenario, overrides);
+  const auto& wl = sc.simulation.workload;
+  refuse_overwriting_inputs({{"the scenario", o.scenario},
+                             {"the trace", wl.process == workload::ArrivalProcess::trace ? wl.trace.path : ""},
+                             {"the input-token file", wl.input.source},
+                             {"the output-token file", wl.output.source}},
+                            {{"--requests-out", o.requests_out}, {"--trace-out", o.trace_out}});
   scenario::TimelineRecorder timeline;
   const scenario::ScenarioRun run = [&] {
     try {
@@ -51,6 +60,7 @@ int run_scenario(const RunOptions& o) {
     }
   }();
   const config::Json report = scenario::make_report(run);
+  for (const auto& w : report["warnings"]) spdlog::warn("{}", w.get<std::string>());
   if (!o.requests_out.empty()) write_file_atomically(o.requests_out, [&](std::ostream& os) { write_requests_csv(os, run.result.request_table); });
   if (!o.trace_out.empty()) write_file_atomically(o.trace_out, timeline.to_json(run.scenario, run.result));
   switch (o.format) {

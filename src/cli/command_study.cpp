@@ -43,7 +43,7 @@ Command add_study_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("study", "Run the named variants of a base scenario and tabulate them side by side");
   sub->add_option("file", o->file, "Study JSON file (e.g. configs/studies/efficiency-table.json)")->required();
   sub->add_option("--set", o->sets, "Override a key of the base scenario for every row (dotted path)")->take_all();
-  sub->add_option("--format", o->format, "markdown (default), csv or json")->check(CLI::IsMember({"markdown", "csv", "json"}));
+  sub->add_option("--format", o->format, "markdown (default), csv or json")->check(one_of({"markdown", "csv", "json"}));
   return {sub, [o] { return run(*o); }};
 }
 

@@ -10,9 +10,11 @@
 #include "commands.hpp"
 #include "infersim/core/atomic_file.hpp"
 #include "infersim/core/error.hpp"
+#include "infersim/core/file_paths.hpp"
 #include "infersim/scenario/report.hpp"
 #include "infersim/sweep/pareto.hpp"
 #include "infersim/sweep/runner.hpp"
+#include "output.hpp"
 #include "progress.hpp"
 
 namespace infersim::cli {
@@ -25,7 +27,9 @@ struct SweepCommandOptions {
 };
 
 int run_sweep_command(const SweepCommandOptions& c) {
+  refuse_overwriting_inputs({{"the sweep file", c.sweep}}, {{"--out", c.out}, {"--pareto-out", c.pareto_out}});
   const sweep::SweepSpec spec = sweep::load_sweep(c.sweep);
+  refuse_overwriting_inputs({{"the base scenario", spec.base.file}}, {{"--out", c.out}, {"--pareto-out", c.pareto_out}});
   sweep::SweepOptions o;
   o.jobs = c.jobs;
   o.out = c.out;
@@ -78,7 +82,7 @@ Command add_sweep_command(CLI::App& app) {
   sub->add_option("sweep", o->sweep, "Sweep JSON file: {\"base\": SCENARIO, \"grid\": {...}, \"zip\": {...}}")->required();
   sub->add_option("--out", o->out, "Write the rows to FILE (rerunning into it resumes, skipping the points it holds); default stdout");
   sub->add_option("--format", o->format, "csv or jsonl (default: jsonl when --out ends in .jsonl, else csv)")
-      ->check(CLI::IsMember({"csv", "jsonl"}));
+      ->check(one_of({"csv", "jsonl"}));
   sub->add_option("--jobs,-j", o->jobs, "Points simulated at once (default: every core)");
   sub->add_option("--shard", o->shard, "I/N: run only the points i with i % N == I (merge the shards with `infersim merge`)");
   sub->add_option("--pareto", o->pareto,

@@ -1,6 +1,7 @@
 #include "output.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <ostream>
@@ -10,8 +11,38 @@ namespace infersim::cli {
 void add_format_option(CLI::App& app, Format& format) {
   const std::map<std::string, Format> formats{{"table", Format::table}, {"json", Format::json}, {"csv", Format::csv}};
   app.add_option("--format", format, "Output format: table, json or csv")
-      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
+      ->transform(CLI::Transformer(formats))
+      ->transform(one_of({"table", "json", "csv"}))  // CLI11 runs the transform added last first
       ->default_str("table");
+}
+
+CLI::Validator one_of(std::vector<std::string> choices) {
+  std::string list;
+  for (std::size_t i = 0; i < choices.size(); ++i) list += (i ? (i + 1 == choices.size() ? " or " : ", ") : "") + choices[i];
+  return CLI::Validator(
+      [choices, list](std::string& input) -> std::string {
+        std::string lower = input;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (std::find(choices.begin(), choices.end(), lower) == choices.end()) {
+          return "expected " + list + ", found \"" + input + "\"";
+        }
+        input = lower;
+        return {};
+      },
+      list);
+}
+
+CLI::Validator finite_range(double lo, double hi) {
+  const std::string range = "[" + sig(lo, 6) + ", " + sig(hi, 6) + "]";
+  return CLI::Validator(
+      [lo, hi, range](std::string& input) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(input, v) || !std::isfinite(v) || v < lo || v > hi) {
+          return "expected a finite number in " + range + ", found " + input;
+        }
+        return {};
+      },
+      "NUMBER in " + range);
 }
 
 TextTable::TextTable(std::vector<std::string> header, std::vector<bool> right_aligned)

@@ -15,6 +15,14 @@ enum class Format { table, json, csv };
 /// Adds `--format table|json|csv` to a sub-command.
 void add_format_option(CLI::App& app, Format& format);
 
+/// A word option's check: one of `choices` (any case, turned to lower case); otherwise "expected one of: a, b,
+/// c; found X" (CLI::IsMember would print its internal description of the set).
+CLI::Validator one_of(std::vector<std::string> choices);
+
+/// A number option's check: finite and in [lo, hi] (CLI::Range lets "nan" through: every comparison with NaN
+/// is false).
+CLI::Validator finite_range(double lo, double hi);
+
 /// A table of strings with a header row. Numbers are formatted by the caller.
 class TextTable {
  public:

@@ -72,7 +72,7 @@ fs::path resolve_path(const fs::path& base_dir, const std::string& path) {
 Document load_document(const fs::path& path) {
   Document d;
   d.json = parse_json_file(path.string());
-  d.file = path.string();
+  d.file = path == "-" ? "<stdin>" : path.string();  // "-": standard input; relative paths from the working folder
   d.base_dir = path.parent_path();
   return d;
 }

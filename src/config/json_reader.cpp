@@ -5,9 +5,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <map>
 #include <system_error>
 #include <vector>
 
+#include "infersim/core/file_paths.hpp"
 #include "infersim/core/limits.hpp"
 #include "infersim/core/strings.hpp"
 
@@ -354,7 +357,66 @@ std::size_t too_deep_at(std::string_view text) {
   return std::string_view::npos;
 }
 
+/// A key of a (valid) JSON text, decoded: the text between its quotes, unescaped by the JSON parser when it
+/// holds an escape.
+std::string decoded_key(std::string_view quoted) {
+  if (quoted.find('\\') == std::string_view::npos) return std::string(quoted.substr(1, quoted.size() - 2));
+  return Json::parse(quoted).get<std::string>();
+}
+
+/// The first key written twice in one object of a (valid) JSON text: nlohmann keeps the last value without a
+/// word, so "hardware" written twice would simulate the second chip. Throws ConfigError at its JSON pointer
+/// with the line and column of both occurrences.
+void reject_duplicate_keys_in(std::string_view text, const std::string& file_label) {
+  struct Frame {
+    bool object = false;
+    std::size_t index = 0;                    // arrays: the element being read
+    std::string key;                          // objects: the key of the value being read
+    std::map<std::string, std::size_t> seen;  // objects: key -> byte offset
+  };
+  std::vector<Frame> stack;
+  bool expect_key = false;
+  auto pointer = [&] {
+    std::string p;
+    for (const Frame& f : stack) p += "/" + (f.object ? pointer_escape(f.key) : std::to_string(f.index));
+    return p;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"') {
+      const std::size_t begin = i;
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+      if (!expect_key) continue;  // a string value
+      Frame& f = stack.back();
+      f.key = decoded_key(text.substr(begin, i + 1 - begin));
+      expect_key = false;
+      const auto [it, inserted] = f.seen.emplace(f.key, begin);
+      if (!inserted) {
+        throw ConfigError(file_label, pointer(),
+                          "duplicate key \"" + f.key + "\": written at line:column " + line_column(text, it->second) +
+                              " and again at " + line_column(text, begin) +
+                              "; JSON keeps only the last value, so write the key once");
+      }
+    } else if (c == '{' || c == '[') {
+      stack.emplace_back().object = c == '{';
+      expect_key = c == '{';
+    } else if (c == '}' || c == ']') {
+      stack.pop_back();
+      expect_key = false;
+    } else if (c == ',' && !stack.empty()) {
+      ++stack.back().index;
+      expect_key = stack.back().object;
+    }
+  }
+}
+
 }  // namespace
+
+void reject_duplicate_keys(std::string_view text, const std::string& file_label) {
+  reject_duplicate_keys_in(text, file_label);
+}
 
 Json parse_json_text(std::string_view text, const std::string& file_label) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
@@ -370,7 +432,9 @@ Json parse_json_text(std::string_view text, const std::string& file_label) {
                                           std::to_string(limits::kMaxJsonDepth) + " levels");
   }
   try {
-    return Json::parse(text.begin(), text.end());
+    Json j = Json::parse(text.begin(), text.end());
+    reject_duplicate_keys_in(text, file_label);
+    return j;
   } catch (const Json::parse_error& e) {
     std::string what = e.what();
     // nlohmann's message: "[json.exception.parse_error.101] parse error at line 3, column 5: ..." -- keep the tail.
@@ -412,11 +476,15 @@ std::string number_overflow_detail(std::string_view what, std::string* number) {
 }
 
 Json parse_json_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw ConfigError(path, "", "is a folder; expected a JSON file");
+  if (path == "-") return parse_json_stream(std::cin, "<stdin>");
+  require_regular_file(path, "a JSON file");  // a FIFO would block, a device never end
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, "", "cannot open the file (does it exist and is it readable?)");
-  // Read in blocks, bounded: a device such as /dev/zero or a huge binary file must not be read to the end.
+  return parse_json_stream(in, path);
+}
+
+Json parse_json_stream(std::istream& in, const std::string& path) {
+  // Read in blocks, bounded: a huge binary file must not be read to the end.
   std::string text;
   std::vector<char> block(1 << 16);
   while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0) {

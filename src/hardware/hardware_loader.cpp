@@ -1,5 +1,7 @@
 #include "infersim/hardware/hardware_loader.hpp"
 
+#include "infersim/core/limits.hpp"
+
 #include "infersim/core/units.hpp"
 
 namespace infersim::hardware {
@@ -21,7 +23,7 @@ HardwareSpec parse_hardware(const config::Document& doc, config::Diagnostics& d)
     ObjectReader peaks = c.object("peak_tflops");
     bool any = false;
     for (std::size_t i = 0; i < kDTypeCount; ++i) {
-      const auto v = peaks.has(kDTypeNames[i]) ? peaks.nullable_number(kDTypeNames[i], Range::positive())
+      const auto v = peaks.has(kDTypeNames[i]) ? peaks.nullable_number(kDTypeNames[i], Range::positive_up_to(limits::kMaxPeakTflops))
                                                : std::optional<double>{};
       hw.compute.peak_flops_per_s[i] = v ? *v * units::kTFlopsPerS : 0.0;
       any = any || v.has_value();
@@ -38,10 +40,10 @@ HardwareSpec parse_hardware(const config::Document& doc, config::Diagnostics& d)
   {
     ObjectReader m = root.object("memory");
     hw.memory.type = m.string("type");
-    hw.memory.capacity_bytes = m.number("capacity_gb", Range::positive()) * units::kGB;
-    hw.memory.bandwidth_bytes_per_s = m.number("bandwidth_tb_per_s", Range::positive()) * units::kTBPerS;
-    if (auto v = m.nullable_number("on_chip_sram_mb", Range::non_negative())) hw.memory.on_chip_sram_bytes = *v * units::kMB;
-    hw.memory.reserved_bytes = m.number("reserved_gb", Range::non_negative()) * units::kGB;
+    hw.memory.capacity_bytes = m.number("capacity_gb", Range::positive_up_to(limits::kMaxMemoryGb)) * units::kGB;
+    hw.memory.bandwidth_bytes_per_s = m.number("bandwidth_tb_per_s", Range::positive_up_to(limits::kMaxBandwidthTbPerS)) * units::kTBPerS;
+    if (auto v = m.nullable_number("on_chip_sram_mb", Range::between(0, limits::kMaxSramMb))) hw.memory.on_chip_sram_bytes = *v * units::kMB;
+    hw.memory.reserved_bytes = m.number("reserved_gb", Range::between(0, limits::kMaxMemoryGb)) * units::kGB;
     m.finish();
     if (hw.memory.reserved_bytes >= hw.memory.capacity_bytes && hw.memory.capacity_bytes > 0) {
       d.error(m.child_path("reserved_gb"), "reserved memory must be smaller than capacity_gb");
@@ -50,23 +52,23 @@ HardwareSpec parse_hardware(const config::Document& doc, config::Diagnostics& d)
   {
     ObjectReader n = root.object("interconnect");
     hw.interconnect.scale_up_name = n.string_or("scale_up_name", "");
-    if (auto v = n.nullable_number("scale_up_bandwidth_gb_per_s", Range::positive())) {
+    if (auto v = n.nullable_number("scale_up_bandwidth_gb_per_s", Range::positive_up_to(limits::kMaxLinkGbPerS))) {
       hw.interconnect.scale_up_bandwidth_bytes_per_s = *v * units::kGBPerS;
     }
-    hw.interconnect.scale_up_latency_s = n.number("scale_up_latency_us", Range::non_negative()) * units::kMicrosecond;
+    hw.interconnect.scale_up_latency_s = n.number("scale_up_latency_us", Range::between(0, limits::kMaxLatencyUs)) * units::kMicrosecond;
     hw.interconnect.scale_up_domain_chips = static_cast<int>(n.integer("scale_up_domain_chips", Range::between(1, 1e6)));
-    if (auto v = n.nullable_number("scale_out_bandwidth_gb_per_s", Range::positive())) {
+    if (auto v = n.nullable_number("scale_out_bandwidth_gb_per_s", Range::positive_up_to(limits::kMaxLinkGbPerS))) {
       hw.interconnect.scale_out_bandwidth_bytes_per_s = *v * units::kGBPerS;
     }
-    hw.interconnect.scale_out_latency_s = n.number("scale_out_latency_us", Range::non_negative()) * units::kMicrosecond;
+    hw.interconnect.scale_out_latency_s = n.number("scale_out_latency_us", Range::between(0, limits::kMaxLatencyUs)) * units::kMicrosecond;
     hw.interconnect.all_reduce =
         static_cast<AllReduceAlgorithm>(n.choice("all_reduce_algorithm", kAllReduceAlgorithmNames, 0));
     n.finish();
   }
   {
     ObjectReader p = root.object("power");
-    hw.power.tdp_w = p.nullable_number("tdp_w", Range::positive());
-    hw.power.idle_w = p.nullable_number("idle_w", Range::non_negative());
+    hw.power.tdp_w = p.nullable_number("tdp_w", Range::positive_up_to(limits::kMaxPowerW));
+    hw.power.idle_w = p.nullable_number("idle_w", Range::between(0, limits::kMaxPowerW));
     hw.power.source = p.string_or("source", "");
     p.finish();
     if (hw.power.tdp_w && hw.power.idle_w && *hw.power.idle_w > *hw.power.tdp_w) {
@@ -75,7 +77,7 @@ HardwareSpec parse_hardware(const config::Document& doc, config::Diagnostics& d)
   }
   {
     ObjectReader p = root.object("price");
-    hw.price.usd_per_chip_hour = p.nullable_number("usd_per_chip_hour", Range::non_negative());
+    hw.price.usd_per_chip_hour = p.nullable_number("usd_per_chip_hour", Range::between(0, limits::kMaxUsdPerChipHour));
     hw.price.basis = p.string_or("basis", "");
     hw.price.as_of = p.string_or("as_of", "");
     hw.price.source = p.string_or("source", "");

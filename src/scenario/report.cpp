@@ -8,6 +8,7 @@
 #include "infersim/core/error.hpp"
 #include "infersim/core/strings.hpp"
 #include "infersim/cost/cost_model.hpp"
+#include "infersim/scenario/warnings.hpp"
 #include "infersim/workload/trace.hpp"
 
 #ifndef INFERSIM_VERSION
@@ -199,6 +200,7 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
   report["scenario"] = sc.resolved;
   report["deployment"] = {{"chips", chips}, {"pools", pools}};
   report["metrics"] = metrics;
+  report["warnings"] = scenario_warnings(sc, r);
   return report;
 }
 
@@ -365,12 +367,26 @@ void print_report_table(std::ostream& os, const Json& report) {
     }
   }
   const Json& c = m["cost"];
-  os << "cost: $" << num(c["usd_per_hour"]) << "/hour ($" << num(c["usd_per_day"], 5) << "/day); per million tokens: $"
-     << num(c["usd_per_million_input_tokens"]) << " input, $" << num(c["usd_per_million_output_tokens"]) << " output, $"
-     << num(c["usd_per_million_total_tokens"]) << " all; per request $" << num(c["usd_per_request"]["p50"])
-     << " p50 / $" << num(c["usd_per_request"]["p99"]) << " p99";
+  if (c["usd_per_hour"].is_null()) {
+    // No price: no cost figures at all (a $0 or n/a line would read as free).
+    os << "cost: no price";
+  } else {
+    // The all-in figures first: what compares with an API price. The phase split divides the cost between
+    // prefill (per input token) and decode (per output token), so its output figure is not the all-in one.
+    os << "cost: $" << num(c["usd_per_million_output_tokens_all_in"]) << " per million output tokens all-in, $"
+       << num(c["usd_per_million_total_tokens"]) << " per million tokens (input + output); $" << num(c["usd_per_hour"])
+       << "/hour ($" << num(c["usd_per_day"], 5) << "/day); per request $" << num(c["usd_per_request"]["p50"]) << " p50 / $"
+       << num(c["usd_per_request"]["p99"]) << " p99\n  phase split per million tokens: $"
+       << num(c["usd_per_million_input_tokens"]) << " per input token of prefill, $"
+       << num(c["usd_per_million_output_tokens"]) << " per output token of decode";
+  }
   if (c.contains("note")) os << " (" << c["note"].get<std::string>() << ")";
   os << "\n";
+  for (const auto& p : c["prices"]) {  // where each price came from and when: prices decide plans
+    if (p["usd_per_chip_hour"].is_null()) continue;
+    os << "  price of " << p["hardware"].get<std::string>() << ": $" << num(p["usd_per_chip_hour"]) << " per chip-hour, "
+       << p["basis"].get<std::string>() << "\n";
+  }
   const Json& e = m["energy"];
   os << "energy: " << num(e["joules_per_output_token"]) << " J per output token, " << num(e["average_power_w"])
      << " W average, " << num(e["kg_co2_per_million_tokens"]) << " kg CO2 per million tokens";

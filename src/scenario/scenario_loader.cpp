@@ -34,8 +34,13 @@ Override parse_override(const std::string& text) {
   o.path = text.substr(0, eq);
   o.text = text;
   const std::string value = text.substr(eq + 1);
+  if (std::size_t bad = 0; !valid_utf8(text, &bad)) {
+    throw UsageError("--set: byte " + std::to_string(bad + 1) + " of the argument is not valid UTF-8; keys and values "
+                     "must be UTF-8 text");
+  }
   try {
     o.value = Json::parse(value);
+    config::reject_duplicate_keys(value, "--set " + o.path);
   } catch (const Json::parse_error&) {
     o.value = value;  // not JSON: a plain string (a catalog name, a policy, ...)
   } catch (const Json::out_of_range&) {
@@ -220,6 +225,21 @@ void size_auto(serving::PoolSpec& pool, const workload::WorkloadSpec& w, Json& d
       why += " (its profile has no scale-out network, so a deployment spans at most its scale-up domain of " +
              std::to_string(ic.scale_up_domain_chips) + ")";
     }
+    // Name the real cause: spread as far as it can be (a tensor-parallel rank per head, a stage per layer),
+    // does the activation workspace of one step of max_batched_tokens alone exceed a chip? (A Groq-style
+    // chip of 0.23 GB of SRAM cannot hold the workspace of an 8,192-token step, whatever the chip count.)
+    parallelism::DeploymentSpec widest = start;
+    widest.tensor_parallel = std::max(1, pool.model.num_attention_heads);
+    widest.pipeline_parallel = std::max(1, pool.model.num_layers);
+    widest.expert_parallel = 1;
+    const auto spread = parallelism::plan_memory(pool.model, pool.hardware, widest, limits);
+    if (spread.workspace_bytes_per_chip >= spread.budget_bytes_per_chip) {
+      throw InfeasibleError(why + " holds " + pool.model.name + ": the activation workspace of one step of " +
+                            std::to_string(pool.scheduler.max_batched_tokens) + " tokens (scheduler.max_batched_tokens) needs " +
+                            format_bytes(spread.workspace_bytes_per_chip) + " per chip even spread over " +
+                            std::to_string(widest.tensor_parallel) + " tensor-parallel ranks, more than the " +
+                            format_bytes(spread.budget_bytes_per_chip) + " a chip can use; lower scheduler.max_batched_tokens");
+    }
     throw InfeasibleError(why + " holds " + pool.model.name + " and the KV cache of " +
                           std::to_string(pool.scheduler.max_batch_size) + " requests of " + format_number(mean_tokens, 5) +
                           " tokens; lower scheduler.max_batch_size or quantize");
@@ -228,6 +248,10 @@ void size_auto(serving::PoolSpec& pool, const workload::WorkloadSpec& w, Json& d
   d.pipeline_parallel = fit->pipeline_parallel;
   d.expert_parallel = fit->expert_parallel;
   const auto plan = parallelism::plan_memory(pool.model, pool.hardware, d, limits);
+  // Tensor parallelism beyond the KV heads replicates them: say so, or the figure reads as the requests' KV.
+  const int kv_copies = !pool.model.mla && pool.model.num_kv_heads > 0 && d.tensor_parallel > pool.model.num_kv_heads
+                            ? d.tensor_parallel / pool.model.num_kv_heads
+                            : 1;
   const double chip_gb = pool.hardware.memory.capacity_bytes / 1e9;
   pool.sizing = "auto: " + std::to_string(d.chips_per_replica()) + " chips (tensor_parallel " +
                 std::to_string(d.tensor_parallel) + " x pipeline_parallel " + std::to_string(d.pipeline_parallel) +
@@ -235,6 +259,10 @@ void size_auto(serving::PoolSpec& pool, const workload::WorkloadSpec& w, Json& d
                 std::to_string(pool.scheduler.max_batch_size) + " requests of " + format_number(mean_tokens, 5) +
                 " tokens (" + format_bytes(static_cast<double>(need.min_kv_tokens) * plan.kv_bytes_per_token_per_chip *
                                           d.chips_per_replica()) +
+                (kv_copies > 1 ? " on the chips, each of the " + std::to_string(pool.model.num_kv_heads) +
+                                     " KV heads held " + std::to_string(kv_copies) + " times over by tensor_parallel " +
+                                     std::to_string(d.tensor_parallel)
+                               : std::string()) +
                 ") in " + format_number(chip_gb, 4) + " GB of " + pool.hardware.memory.type + " per chip";
   dj["tensor_parallel"] = d.tensor_parallel;
   dj["pipeline_parallel"] = d.pipeline_parallel;

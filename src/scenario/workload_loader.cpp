@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "infersim/core/error.hpp"
+#include "infersim/core/file_paths.hpp"
 #include "infersim/core/limits.hpp"
 #include "infersim/core/line_reader.hpp"
 #include "infersim/core/strings.hpp"
@@ -36,6 +37,10 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
   TokenDistribution t;
   const Json* v = parent.raw(key);
   const Range count = Range::between(1, static_cast<double>(limits::kMaxTokensPerRequest));
+  // A distribution's centre and spread in tokens: beyond the limit of one request, every sample would be
+  // clamped (or, past 2^63, wrap to 1 token), so a typo such as a median of 1e300 must not run.
+  const Range centre{0.0, static_cast<double>(limits::kMaxTokensPerRequest), true, false};
+  const Range spread = Range::between(0, static_cast<double>(limits::kMaxTokensPerRequest));
   if (!v) {
     parent.error(key, "missing required key; expected a token count (an integer >= 1) or {\"distribution\": ...}");
     return t;
@@ -69,14 +74,14 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
       resolved["max"] = t.max;
       break;
     case TokenDistribution::Kind::normal:
-      t.mean = r.number("mean", Range::positive());
-      t.std = r.number("std", Range::non_negative());
+      t.mean = r.number("mean", centre);
+      t.std = r.number("std", spread);
       resolved["mean"] = t.mean;
       resolved["std"] = t.std;
       read_clamps(r, count, t, resolved);
       break;
     case TokenDistribution::Kind::lognormal:
-      t.median = r.number("median", Range::positive());
+      t.median = r.number("median", centre);
       t.sigma = r.number("sigma", Range::between(0, 10));
       resolved["median"] = t.median;
       resolved["sigma"] = t.sigma;
@@ -95,6 +100,11 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
           r.error("values", "expected a non-empty list of token counts");
           break;
         }
+        if (vals->size() > limits::kMaxEmpiricalValues) {
+          r.error("values", "a list of " + std::to_string(vals->size()) + " token counts, more than the limit of " +
+                                std::to_string(limits::kMaxEmpiricalValues) + "; sample it down (the distribution is the same)");
+          break;
+        }
         for (std::size_t i = 0; i < vals->size(); ++i) {
           const Json& x = (*vals)[i];
           if (!x.is_number_integer() || x.get<std::int64_t>() < 1 || x.get<std::int64_t>() > limits::kMaxTokensPerRequest) {
@@ -108,6 +118,10 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
       } else {
         const std::string path = r.string("path");
         const auto full = config::resolve_path(base_dir, path);
+        if (const std::string kind = non_regular_kind(full.string()); !kind.empty()) {
+          r.error("path", full.string() + " is " + kind + ", not a regular file; expected a text file of token counts");
+          break;
+        }
         std::ifstream in(full, std::ios::binary);
         if (!in) {
           r.error("path", "cannot open " + full.string());
@@ -130,6 +144,11 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
               break;
             }
             t.values.push_back(count_value);
+            if (t.values.size() > limits::kMaxEmpiricalValues) {
+              r.error("path", full.string() + " holds more than " + std::to_string(limits::kMaxEmpiricalValues) +
+                                  " token counts (the limit); sample it down (the distribution is the same)");
+              break;
+            }
           }
         } catch (const ConfigError& e) {
           r.error("path", e.what());
@@ -153,7 +172,10 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
   auto& wl = sc.simulation.workload;
   if (!w.valid()) return;
   ObjectReader a = w.object("arrival");
+  const std::size_t problems_before = a.diagnostics().items().size();
   wl.process = static_cast<ArrivalProcess>(a.choice("process", workload::kArrivalProcessNames));
+  // A misspelt process is reported once: its keys are not then said not to apply to the fallback process.
+  const bool process_known = a.diagnostics().items().size() == problems_before;
   const std::string process(workload::kArrivalProcessNames[static_cast<std::size_t>(wl.process)]);
   Json arr = Json::object();
   arr["process"] = process;
@@ -162,7 +184,11 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
     for (ArrivalProcess p : ps) {
       if (p == wl.process) return true;
     }
-    if (a.has(key)) a.error(key, "does not apply to process \"" + process + "\"");
+    if (!process_known) {
+      a.allow(key);
+    } else if (a.has(key)) {
+      a.error(key, "does not apply to process \"" + process + "\"");
+    }
     return false;
   };
   if (only_for("rate_per_s", {ArrivalProcess::poisson, ArrivalProcess::constant, ArrivalProcess::gamma})) {

@@ -1,6 +1,8 @@
 #include "infersim/serving/simulation.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <deque>
 
 #include "infersim/core/check.hpp"
@@ -22,6 +24,7 @@ class Simulation final : public ReplicaObserver {
     if (spec.pools.size() == 2 && !(spec.pools[0].role == ReplicaRole::prefill && spec.pools[1].role == ReplicaRole::decode)) {
       throw std::logic_error("two pools must be a prefill pool followed by a decode pool");
     }
+    check_work();
     requests_.reserve(static_cast<std::size_t>(std::max<std::int64_t>(source_.total(), 0)));
     int replica_index = 0;
     for (std::size_t p = 0; p < spec.pools.size(); ++p) pools_.push_back(build_pool(p, replica_index));
@@ -163,6 +166,38 @@ class Simulation final : public ReplicaObserver {
 
   /// An arrival past the horizon is an error: integer time must not overflow, and a workload that spans more
   /// than 31 years is a typo (a rate per hour given per second, milliseconds given as seconds).
+  /// The work of the run, estimated before anything is allocated or simulated: requests x expected tokens
+  /// against limits::kDefaultMaxSimulatedTokens (or INFERSIM_MAX_SIMULATED_TOKENS). A trace's requests are
+  /// counted at their mean length from the workload's distributions only when it has none (traces are bounded
+  /// by their files).
+  void check_work() const {
+    const auto& w = spec_.workload;
+    if (w.process == workload::ArrivalProcess::trace) return;
+    const double requests = static_cast<double>(source_.total());
+    const double per_request = w.input.expected() + w.output.expected();
+    const double tokens = requests * per_request;
+    const double limit = max_simulated_tokens();
+    if (tokens <= limit) return;
+    throw InfeasibleError(
+        "workload.requests " + std::to_string(source_.total()) + " x about " + format_number(per_request, 4) +
+        " tokens each (workload.input_tokens + output_tokens) = " + format_number(tokens, 3) +
+        " tokens to simulate, beyond the limit of " + format_number(limit, 3) +
+        " (a few minutes of simulation; docs/reliability.md): lower workload.requests, the token counts or a rate "
+        "search's slo.find_max_rate.duration_s, or raise the limit with the environment variable "
+        "INFERSIM_MAX_SIMULATED_TOKENS");
+  }
+
+  static double max_simulated_tokens() {
+    const char* env = std::getenv("INFERSIM_MAX_SIMULATED_TOKENS");
+    if (!env || !*env) return limits::kDefaultMaxSimulatedTokens;
+    char* end = nullptr;
+    const double v = std::strtod(env, &end);
+    if (end == env || *end != '\0' || !(v > 0) || !std::isfinite(v)) {
+      throw UsageError(std::string("INFERSIM_MAX_SIMULATED_TOKENS=") + env + ": expected a positive number of tokens");
+    }
+    return v;
+  }
+
   void check_horizon(const workload::Request& r) const {
     if (r.arrival <= engine::kHorizon) return;
     throw InfeasibleError("request " + std::to_string(r.id) + " would arrive at " +

@@ -36,6 +36,10 @@ double Baseline::tolerance_for(const std::string& metric) const {
   return it == tolerance.end() ? default_rel : it->second;
 }
 
+namespace {
+const config::Range kToleranceRange = config::Range::between(0, 1);
+}  // namespace
+
 Baseline parse_baseline(const std::string& text, const std::string& file, const std::filesystem::path& base_dir) {
   const Json j = config::parse_json_text(text, file);
   const Ordered ordered = Ordered::parse(text);  // for the order of each case's "expect"
@@ -88,7 +92,8 @@ Baseline parse_baseline(const std::string& text, const std::string& file, const 
     b.cases.push_back(std::move(bc));
   }
   if (std::optional<config::ObjectReader> t = root.optional_object("tolerance"); t && t->valid()) {
-    b.default_rel = t->number_or("default_rel", 0.02, config::Range::non_negative());
+    // A relative tolerance above 1 (100%) lets any value pass (1e308 passes everything): no gate is that loose.
+    b.default_rel = t->number_or("default_rel", 0.02, kToleranceRange);
     for (auto it = j["tolerance"].begin(); it != j["tolerance"].end(); ++it) {
       if (it.key() == "default_rel") continue;
       t->allow(it.key());
@@ -98,7 +103,7 @@ Baseline parse_baseline(const std::string& text, const std::string& file, const 
         t->error(it.key(), message);
         continue;
       }
-      b.tolerance[it.key()] = t->number(it.key(), config::Range::non_negative());
+      b.tolerance[it.key()] = t->number(it.key(), kToleranceRange);
     }
     t->finish();
   }

@@ -146,6 +146,12 @@ std::vector<std::string> RowLayout::cells(std::string_view line) const {
   return out;
 }
 
+std::string RowLayout::cell(const Json& value) const {
+  const std::string text = cell_text(value);
+  if (format_ == RowFormat::jsonl) return text;  // cells() turns JSONL values into cell_text too
+  return split_csv_line(text).front();            // a quoted cell ("a,b" with its quotes) reads back as a,b
+}
+
 std::optional<std::size_t> RowLayout::find_column(std::string_view name) const {
   for (std::size_t c = 0; c < columns_.size(); ++c) {
     if (columns_[c] == name || (c >= swept_ && columns_[c] == "metrics." + std::string(name))) return c;

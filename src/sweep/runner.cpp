@@ -1,11 +1,15 @@
 #include "infersim/sweep/runner.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <ostream>
 #include <thread>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "infersim/core/error.hpp"
@@ -66,6 +70,31 @@ class Appender {
   std::FILE* file_;
 };
 
+/// An exclusive lock (flock) on the partial file, held until the sweep ends: two sweeps appending to the
+/// same file would interleave their rows and truncate each other's, so the second is refused at start.
+class PartialLock {
+ public:
+  explicit PartialLock(const std::string& partial, const std::string& out)
+      : fd_(::open(partial.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666)) {
+    if (fd_ < 0) throw UsageError("cannot write " + partial + " (beside " + out + "): " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd_);
+      if (err == EWOULDBLOCK) {
+        throw UsageError("another sweep is writing " + out + " (it holds the lock on " + partial +
+                         "); wait for it to finish, or give another --out");
+      }
+      throw UsageError("cannot lock " + partial + ": " + std::strerror(err));
+    }
+  }
+  PartialLock(const PartialLock&) = delete;
+  PartialLock& operator=(const PartialLock&) = delete;
+  ~PartialLock() { ::close(fd_); }
+
+ private:
+  int fd_;
+};
+
 /// Read the rows an earlier run left in `path`: mark their points done, count failures, check that they
 /// belong to this sweep and shard, and drop a line cut short. Returns false when there is nothing to keep.
 bool read_existing(const std::string& path, const SweepSpec& spec, const RowLayout& layout, const Shard& shard,
@@ -101,9 +130,9 @@ bool read_existing(const std::string& path, const SweepSpec& spec, const RowLayo
     }
     const auto values = spec.values(point);
     for (std::size_t k = 0; k < values.size(); ++k) {
-      if (cells[k] != cell_text(values[k])) {
+      if (cells[k] != layout.cell(values[k])) {
         throw UsageError(other + where() + "its row has " + layout.columns()[k] + "=" + cells[k] + ", this sweep " +
-                         cell_text(values[k]) + fix);
+                         layout.cell(values[k]) + fix);
       }
     }
     done[point] = true;
@@ -138,14 +167,16 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& o) {
   // Rows go to a hidden file beside --out, appended and flushed one by one, which is renamed over --out when
   // every point is done: --out is only ever absent, the old file or the complete new one. A rerun resumes from
   // the hidden file an interrupted run left (or from a finished --out).
+  std::optional<PartialLock> lock;
   std::optional<Appender> file;
   const std::string partial = o.out.empty() ? std::string() : partial_output_path(o.out);
   if (!o.out.empty()) {
     std::error_code ec;
     if (fs::is_directory(o.out, ec)) throw UsageError("cannot write " + o.out + ": it is a directory");
     const bool copied = !fs::exists(partial, ec) && fs::exists(o.out, ec);
+    lock.emplace(partial, o.out);  // creates the partial file when there was none
     if (copied) {
-      fs::copy_file(o.out, partial, ec);
+      fs::copy_file(o.out, partial, fs::copy_options::overwrite_existing, ec);
       if (ec) throw UsageError("cannot write " + partial + " (beside " + o.out + "): " + ec.message());
     }
     bool kept = false;
@@ -233,7 +264,12 @@ std::size_t merge_shards(const std::vector<std::string>& inputs, const std::stri
     const auto r = run_ranges(input, scan);
     ranges.insert(ranges.end(), r.begin(), r.end());
   }
-  return merge_row_ranges(ranges, first ? first->header : std::string(), out, true);
+  if (!first) {
+    // Every input empty: writing an empty --out with exit 0 would pass for a merged sweep.
+    throw UsageError("no rows to merge: " + std::string(inputs.size() == 1 ? "the input is" : "every input is") +
+                     " empty (a sweep's output has a CSV header or at least one JSONL row)");
+  }
+  return merge_row_ranges(ranges, first->header, out, true);
 }
 
 }  // namespace infersim::sweep

@@ -5,10 +5,12 @@
 
 
 #include "infersim/core/error.hpp"
+#include "infersim/core/file_paths.hpp"
 
 namespace infersim::sweep {
 
 std::string read_text_file(const std::string& path) {
+  require_regular_file(path, "a text file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, "", "cannot open the file (does it exist and is it readable?)");
   std::ostringstream ss;
@@ -18,6 +20,7 @@ std::string read_text_file(const std::string& path) {
 
 LineReader::LineReader(const std::string& path, std::uint64_t begin, std::uint64_t end)
     : path_(path), in_(path, std::ios::binary), offset_(begin), end_(end) {
+  require_regular_file(path, "a file of sweep rows");
   if (!in_) throw UsageError("cannot open " + path);
   if (begin > 0) in_.seekg(static_cast<std::streamoff>(begin));
 }

@@ -38,8 +38,10 @@ std::vector<MeasurementRow> load_measurements(const std::vector<std::string>& pa
     root.string_or("description", "");
     root.string_or("source", "");
     const Json* list = root.raw("rows");
-    if (!list || !list->is_array()) {
-      root.error("rows", "expected a list of measurement rows");
+    if (!list || !list->is_array() || list->empty()) {
+      // No rows would report a 0% median error: a guard would pass on a file emptied by mistake.
+      root.error("rows", "expected a non-empty list of measurement rows" +
+                             (list ? ", found " + (list->is_array() ? std::string("an empty list") : config::describe_json(*list)) : std::string()));
     } else {
       for (std::size_t i = 0; i < list->size(); ++i) {
         ObjectReader r((*list)[i], "/rows/" + std::to_string(i), d);

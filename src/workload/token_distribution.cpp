@@ -4,10 +4,15 @@
 #include <cmath>
 #include <numeric>
 
+#include "infersim/core/limits.hpp"
+
 namespace infersim::workload {
 
 namespace {
 std::int64_t clamp_count(double v, std::int64_t lo, std::int64_t hi) {
+  // No request is longer than the limit of one request, whatever the tail of the distribution (a double past
+  // 2^63 would not convert to an integer at all).
+  v = std::min(v, static_cast<double>(limits::kMaxTokensPerRequest));
   auto r = static_cast<std::int64_t>(std::llround(v));
   r = std::max(r, std::max<std::int64_t>(lo, 1));
   if (hi > 0) r = std::min(r, hi);
@@ -23,7 +28,8 @@ std::int64_t TokenDistribution::sample(Rng& rng) const {
       // Truncated normal by resampling; after 64 misses (a window far in the tail) fall back to clamping.
       for (int i = 0; i < 64; ++i) {
         const double v = std::round(mean + std * rng.normal());
-        if (v >= static_cast<double>(std::max<std::int64_t>(min, 1)) && (max <= 0 || v <= static_cast<double>(max))) {
+        const double upper = static_cast<double>(max > 0 ? max : limits::kMaxTokensPerRequest);
+        if (v >= static_cast<double>(std::max<std::int64_t>(min, 1)) && v <= upper) {
           return static_cast<std::int64_t>(v);
         }
       }

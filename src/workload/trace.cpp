@@ -10,6 +10,7 @@
 
 #include "infersim/config/json_reader.hpp"
 #include "infersim/core/error.hpp"
+#include "infersim/core/file_paths.hpp"
 #include "infersim/core/limits.hpp"
 #include "infersim/core/line_reader.hpp"
 #include "infersim/core/strings.hpp"
@@ -34,11 +35,36 @@ const std::vector<std::string> kTimeNames = {"arrival_s", "timestamp_s", "time_s
 const std::vector<std::string> kInputNames = {"input_tokens", "prompt_tokens", "contexttokens", "num_prefill_tokens"};
 const std::vector<std::string> kOutputNames = {"output_tokens", "completion_tokens", "generatedtokens", "num_decode_tokens"};
 
-int find_column(const std::vector<std::string>& header, const std::vector<std::string>& names) {
+[[noreturn]] void fail(const std::string& file, std::size_t line, const std::string& message) {
+  throw ConfigError(file + ":" + std::to_string(line), "", message);
+}
+
+/// The one column (or JSONL key) that `names` accept; -1 when none. Two that both match ("input_tokens" and
+/// "prompt_tokens") are an error: which one was meant cannot be known.
+int find_column(const std::vector<std::string>& header, const std::vector<std::string>& names, const std::string& file,
+                std::size_t line) {
+  int found = -1;
   for (std::size_t i = 0; i < header.size(); ++i) {
-    if (std::find(names.begin(), names.end(), lower(trim(header[i]))) != names.end()) return static_cast<int>(i);
+    if (std::find(names.begin(), names.end(), lower(trim(header[i]))) == names.end()) continue;
+    if (found >= 0) {
+      fail(file, line, "two columns for the same field: \"" + trim(header[static_cast<std::size_t>(found)]) + "\" and \"" +
+                           trim(header[i]) + "\"; keep one");
+    }
+    found = static_cast<int>(i);
   }
-  return -1;
+  return found;
+}
+
+/// A CSV header with a column name twice (compared as the columns are matched: trimmed, any case).
+void reject_duplicate_columns(const std::vector<std::string>& header, const std::string& file) {
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (lower(trim(header[i])) == lower(trim(header[j]))) {
+        fail(file, 1, "the column \"" + trim(header[i]) + "\" is named twice (columns " + std::to_string(j + 1) + " and " +
+                          std::to_string(i + 1) + "); rename or remove one");
+      }
+    }
+  }
 }
 
 std::vector<std::string> split(const std::string& line, char sep) {
@@ -64,13 +90,13 @@ bool parse_number(const std::string& s, double& v) {
   return end == t.c_str() + t.size() && std::isfinite(v);
 }
 
-constexpr double kMaxTokens = static_cast<double>(limits::kMaxTokensPerRequest);
 
+/// A token count as people write it: decimal digits only ("0x10", "1e2", "+5" and "12.0" are refused).
 bool parse_tokens(const std::string& s, std::int64_t& v) {
-  double d;
-  if (!parse_number(s, d) || d < 1 || d > kMaxTokens || std::floor(d) != d) return false;
-  v = static_cast<std::int64_t>(d);
-  return true;
+  const std::string t = trim(s);
+  if (t.empty() || t.size() > 12 || t.find_first_not_of("0123456789") != std::string::npos) return false;
+  v = std::stoll(t);
+  return v >= 1 && v <= limits::kMaxTokensPerRequest;
 }
 
 bool parse_time(const std::string& s, double& v) { return parse_number(s, v) || parse_datetime(trim(s), v); }
@@ -81,10 +107,6 @@ struct RawRow {
   std::size_t line;
 };
 
-[[noreturn]] void fail(const std::string& file, std::size_t line, const std::string& message) {
-  throw ConfigError(file + ":" + std::to_string(line), "", message);
-}
-
 constexpr const char* kWhat = "a CSV or JSONL text file of requests";
 
 std::vector<RawRow> read_csv(const std::string& path, std::istream& in) {
@@ -93,8 +115,9 @@ std::vector<RawRow> read_csv(const std::string& path, std::istream& in) {
   if (!lines.next(line)) throw ConfigError(path, "", "the trace is empty: expected a CSV header line");
   if (line.size() >= 3 && static_cast<unsigned char>(line[0]) == 0xEF) line = line.substr(3);  // UTF-8 BOM
   const auto header = split(line, ',');
-  const int tc = find_column(header, kTimeNames), ic = find_column(header, kInputNames),
-            oc = find_column(header, kOutputNames);
+  reject_duplicate_columns(header, path);
+  const int tc = find_column(header, kTimeNames, path, 1), ic = find_column(header, kInputNames, path, 1),
+            oc = find_column(header, kOutputNames, path, 1);
   if (tc < 0 || ic < 0 || oc < 0) {
     fail(path, 1, "the header must name a time column (" + join(kTimeNames) + "), an input-token column (" +
                       join(kInputNames) + ") and an output-token column (" + join(kOutputNames) + "); found: " +
@@ -112,21 +135,22 @@ std::vector<RawRow> read_csv(const std::string& path, std::istream& in) {
       fail(path, line_no, "column " + trim(header[static_cast<std::size_t>(tc)]) + ": expected seconds or a date-time, found \"" + trim(cells[static_cast<std::size_t>(tc)]).substr(0, 40) + "\"");
     }
     if (!parse_tokens(cells[static_cast<std::size_t>(ic)], r.input)) {
-      fail(path, line_no, "column " + trim(header[static_cast<std::size_t>(ic)]) + ": expected a whole number of tokens in [1, " + std::to_string(limits::kMaxTokensPerRequest) + "], found \"" + trim(cells[static_cast<std::size_t>(ic)]).substr(0, 40) + "\"");
+      fail(path, line_no, "column " + trim(header[static_cast<std::size_t>(ic)]) + ": expected a whole number of tokens (decimal digits) in [1, " + std::to_string(limits::kMaxTokensPerRequest) + "], found \"" + trim(cells[static_cast<std::size_t>(ic)]).substr(0, 40) + "\"");
     }
     if (!parse_tokens(cells[static_cast<std::size_t>(oc)], r.output)) {
-      fail(path, line_no, "column " + trim(header[static_cast<std::size_t>(oc)]) + ": expected a whole number of tokens in [1, " + std::to_string(limits::kMaxTokensPerRequest) + "], found \"" + trim(cells[static_cast<std::size_t>(oc)]).substr(0, 40) + "\"");
+      fail(path, line_no, "column " + trim(header[static_cast<std::size_t>(oc)]) + ": expected a whole number of tokens (decimal digits) in [1, " + std::to_string(limits::kMaxTokensPerRequest) + "], found \"" + trim(cells[static_cast<std::size_t>(oc)]).substr(0, 40) + "\"");
     }
     rows.push_back(r);
   }
   return rows;
 }
 
-const nlohmann::json* find_key(const nlohmann::json& j, const std::vector<std::string>& names) {
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (std::find(names.begin(), names.end(), lower(it.key())) != names.end()) return &*it;
-  }
-  return nullptr;
+const nlohmann::json* find_key(const nlohmann::json& j, const std::vector<std::string>& names, const std::string& file,
+                               std::size_t line) {
+  std::vector<std::string> keys;
+  for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+  const int at = find_column(keys, names, file, line);
+  return at < 0 ? nullptr : &j.at(keys[static_cast<std::size_t>(at)]);
 }
 
 std::vector<RawRow> read_jsonl(const std::string& path, std::istream& in) {
@@ -139,6 +163,7 @@ std::vector<RawRow> read_jsonl(const std::string& path, std::istream& in) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(line);
+      config::reject_duplicate_keys(line, path + ":" + std::to_string(line_no));
     } catch (const nlohmann::json::parse_error& e) {
       // nlohmann: "[json.exception.parse_error.101] parse error at line 1, column 58: syntax error ..."
       const std::string what = e.what();
@@ -149,9 +174,9 @@ std::vector<RawRow> read_jsonl(const std::string& path, std::istream& in) {
       fail(path, line_no, "invalid JSON: " + config::number_overflow_detail(e.what()));
     }
     if (!j.is_object()) fail(path, line_no, "expected a JSON object per line");
-    const auto* t = find_key(j, kTimeNames);
-    const auto* i = find_key(j, kInputNames);
-    const auto* o = find_key(j, kOutputNames);
+    const auto* t = find_key(j, kTimeNames, path, line_no);
+    const auto* i = find_key(j, kInputNames, path, line_no);
+    const auto* o = find_key(j, kOutputNames, path, line_no);
     if (!t || !i || !o) {
       fail(path, line_no, "each object needs a time (" + join(kTimeNames) + "), input tokens (" + join(kInputNames) +
                               ") and output tokens (" + join(kOutputNames) + ")");
@@ -161,14 +186,14 @@ std::vector<RawRow> read_jsonl(const std::string& path, std::istream& in) {
                                         : (t->is_string() && parse_time(t->get<std::string>(), r.time));
     if (!time_ok) fail(path, line_no, "expected the time in seconds or as a date-time");
     const auto tokens = [&](const nlohmann::json& v, std::int64_t& out) {
-      if (!v.is_number()) return false;
-      const double d = v.get<double>();
-      if (!(d >= 1 && d <= kMaxTokens) || std::floor(d) != d) return false;
-      out = static_cast<std::int64_t>(d);
-      return true;
+      // A JSON integer: 1e2 and 16.0 are floating-point numbers, not counts.
+      if (!v.is_number_integer()) return false;
+      if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(limits::kMaxTokensPerRequest)) return false;
+      out = v.get<std::int64_t>();
+      return out >= 1 && out <= limits::kMaxTokensPerRequest;
     };
-    if (!tokens(*i, r.input)) fail(path, line_no, "input tokens: expected a whole number in [1, " + std::to_string(limits::kMaxTokensPerRequest) + "]");
-    if (!tokens(*o, r.output)) fail(path, line_no, "output tokens: expected a whole number in [1, " + std::to_string(limits::kMaxTokensPerRequest) + "]");
+    if (!tokens(*i, r.input)) fail(path, line_no, "input tokens: expected a JSON integer in [1, " + std::to_string(limits::kMaxTokensPerRequest) + "], found " + config::describe_json(*i));
+    if (!tokens(*o, r.output)) fail(path, line_no, "output tokens: expected a JSON integer in [1, " + std::to_string(limits::kMaxTokensPerRequest) + "], found " + config::describe_json(*o));
     rows.push_back(r);
   }
   return rows;
@@ -185,6 +210,10 @@ bool parse_datetime(const std::string& text, double& seconds) {
       s < 0 || s >= 61) {
     return false;
   }
+  // Days in the month (2023-02-31 is no date, not March 3).
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) return false;
   // Days from civil (H. Hinnant's algorithm).
   y -= mo <= 2;
   const int era = (y >= 0 ? y : y - 399) / 400;
@@ -197,6 +226,7 @@ bool parse_datetime(const std::string& text, double& seconds) {
 }
 
 std::vector<TraceRow> load_trace(const TraceSpec& spec, std::int64_t max_requests) {
+  require_regular_file(spec.path, kWhat);
   std::ifstream in(spec.path, std::ios::binary);
   if (!in) throw ConfigError(spec.path, "", "cannot open the trace file (does it exist and is it readable?)");
   return parse_trace(in, spec, max_requests);

@@ -1,6 +1,7 @@
 // The bad-input corpus: every file in tests/bad_inputs/ is checked by `infersim validate` (or the command
 // its entry names) and must exit with the expected code and a message naming the place.
-// tests/bad_inputs/expected.json: {"FILE": {"exit": 2, "contains": ["fragment", ...], "command": "validate {}"}};
+// tests/bad_inputs/expected.json: {"FILE": {"exit": 2, "contains": ["fragment", ...], "not_contains": [...],
+// "command": "validate {}"}};
 // in "command", {} is the file and {dir} the folder tests/bad_inputs (support/ holds files the commands use).
 
 #include <gtest/gtest.h>
@@ -42,6 +43,9 @@ TEST(BadInputs, EveryFileFailsWithItsMessage) {
     EXPECT_EQ(code, e.value("exit", 2)) << err;
     for (const auto& fragment : e["contains"]) {
       EXPECT_NE(err.find(fragment.get<std::string>()), std::string::npos) << "missing \"" << fragment << "\" in: " << err;
+    }
+    for (const auto& fragment : e.value("not_contains", nlohmann::json::array())) {  // a spurious second error
+      EXPECT_EQ(err.find(fragment.get<std::string>()), std::string::npos) << "unexpected \"" << fragment << "\" in: " << err;
     }
   }
   EXPECT_EQ(files, expected.size()) << "expected.json lists files that do not exist";

@@ -83,9 +83,13 @@ TEST(PastBugs, TraceLinesAreBounded) {
 }
 
 // Review: `infersim validate /dev/zero` read the device into one string until memory ran out, and a folder
-// was reported as an empty file. Config files are read in blocks, stop at binary data and at 256 MiB.
+// was reported as an empty file. Config files are read in blocks, stop at binary data and at 256 MiB; a
+// device, a FIFO (whose open blocks until a writer comes) or a folder is refused before it is opened.
 TEST(PastBugs, ConfigFilesAreReadBounded) {
-  EXPECT_NE(message_of([] { config::parse_json_file("/dev/zero"); }).find("/dev/zero: binary data"), std::string::npos);
+  EXPECT_NE(message_of([] { config::parse_json_file("/dev/zero"); }).find("/dev/zero: is a character device, not a regular file"),
+            std::string::npos);
+  std::istringstream zeros(std::string(100, '\0'));
+  EXPECT_NE(message_of([&] { config::parse_json_stream(zeros, "zeros"); }).find("zeros: binary data"), std::string::npos);
   EXPECT_NE(message_of([] { config::parse_json_file("/tmp"); }).find("is a folder"), std::string::npos);
 }
 

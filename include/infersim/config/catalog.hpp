@@ -34,7 +34,7 @@ struct Document {
   std::filesystem::path base_dir; // directory against which relative paths inside it resolve
 };
 
-/// Load a whole file as a Document.
+/// Load a whole file as a Document ("-": standard input, named "<stdin>" in messages).
 Document load_document(const std::filesystem::path& path);
 
 /// Resolve a catalog name, a path to a JSON file, or an inline object found at `pointer` in `where`.

@@ -8,6 +8,7 @@
 // with Diagnostics::throw_if_any() once a whole document has been read.
 
 #include <cstdint>
+#include <iosfwd>
 #include <limits>
 #include <optional>
 #include <span>
@@ -50,6 +51,7 @@ struct Range {
   static Range positive() { return {0.0, std::numeric_limits<double>::infinity(), true, false}; }
   static Range non_negative() { return {0.0, std::numeric_limits<double>::infinity(), false, false}; }
   static Range fraction() { return {0.0, 1.0, true, false}; }  // (0, 1]
+  static Range positive_up_to(double v) { return {0.0, v, true, false}; }  // (0, v]
   static Range at_least(double v) { return {v, std::numeric_limits<double>::infinity(), false, false}; }
   static Range between(double lo, double hi) { return {lo, hi, false, false}; }
   std::string describe() const;
@@ -123,11 +125,18 @@ std::string pointer_escape(std::string_view key);
 
 /// Parse a JSON document; a syntax error becomes a ConfigError naming file, line and column.
 Json parse_json_text(std::string_view text, const std::string& file_label);
+/// Throw ConfigError when an object of a valid JSON text has a key twice (nlohmann silently keeps the last),
+/// naming the key's JSON pointer and the line and column of both. parse_json_text() calls it; for JSON read
+/// otherwise (a trace's JSONL rows, --set values).
+void reject_duplicate_keys(std::string_view text, const std::string& file_label);
 /// "the number 1e400 is beyond ..." from nlohmann's out_of_range "number overflow parsing '1e400'"; the
 /// number itself into `number` when given.
 std::string number_overflow_detail(std::string_view what, std::string* number = nullptr);
-/// Read and parse a file; an unreadable file becomes a ConfigError.
+/// Read and parse a file; an unreadable file, or one that is not a regular file (a FIFO, a device, a folder),
+/// becomes a ConfigError. "-" reads standard input.
 Json parse_json_file(const std::string& path);
+/// Read (at most limits::kMaxJsonBytes) and parse a stream; `label` names it in messages.
+Json parse_json_stream(std::istream& in, const std::string& label);
 
 /// The value at a dotted path ("metrics.ttft_s.p50"), or nullptr when a key on the way is missing.
 const Json* find_dotted(const Json& j, std::string_view dotted);

@@ -25,4 +25,23 @@ inline constexpr std::int64_t kMaxChips = 1'000'000;
 /// nanoseconds far from overflow (int64 holds 292 years).
 inline constexpr double kHorizonSeconds = 1e9;
 
+/// Tokens one simulation may process (requests x expected input + output tokens), a bound on its work: the
+/// 10,000,000-request run of docs/reliability.md is 6e9 tokens and 70 s, so the default is a few minutes.
+/// Raised (or lowered) with the environment variable INFERSIM_MAX_SIMULATED_TOKENS.
+inline constexpr double kDefaultMaxSimulatedTokens = 2e10;
+/// Values of an empirical token distribution (inline or from a file): 10 million samples are 80 MB.
+inline constexpr std::size_t kMaxEmpiricalValues = 10'000'000;
+
+/// Physical plausibility of a chip, about 50x the largest shipped profile (Cerebras WSE-3: 62,500 TFLOP/s,
+/// 21,000 TB/s, 44 GB of SRAM; a 768 GB CPU host): 1e308 GB is a typo, and would overflow the sizing
+/// arithmetic into inf.
+inline constexpr double kMaxPeakTflops = 1e7;
+inline constexpr double kMaxMemoryGb = 1e5;
+inline constexpr double kMaxBandwidthTbPerS = 1e6;
+inline constexpr double kMaxSramMb = 1e7;
+inline constexpr double kMaxLinkGbPerS = 1e6;
+inline constexpr double kMaxLatencyUs = 1e6;
+inline constexpr double kMaxPowerW = 1e6;
+inline constexpr double kMaxUsdPerChipHour = 1e4;
+
 }  // namespace infersim::limits

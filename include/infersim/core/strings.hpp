@@ -12,8 +12,13 @@ namespace infersim {
 /// Levenshtein distance (insertions, deletions, substitutions), case-sensitive.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
-/// The candidate closest to `name`, if it is close enough to be a plausible typo.
+/// The candidate closest to `name`, if it is close enough to be a plausible typo (any case; a candidate the name
+/// begins or that begins the name at a '-', '_' or '.' counts as close).
 std::optional<std::string> closest_match(std::string_view name, std::span<const std::string> candidates);
+
+/// Whether `text` is well-formed UTF-8 (no stray continuation bytes, overlong forms, surrogates or code points
+/// past U+10FFFF); the byte offset of the first bad byte into `bad_at` when it is not.
+bool valid_utf8(std::string_view text, std::size_t* bad_at = nullptr);
 
 /// "a, b, c"
 std::string join(std::span<const std::string> items, std::string_view separator = ", ");

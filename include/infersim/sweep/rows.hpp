@@ -55,6 +55,8 @@ class RowLayout {
   /// The cells of a row as cell_text() writes them, one per column; UsageError when the row does not have
   /// exactly these columns.
   std::vector<std::string> cells(std::string_view line) const;
+  /// A value as cells() returns it from a row this layout wrote (CSV: unquoted), to compare with a resumed row.
+  std::string cell(const config::Json& value) const;
   /// A column by name: exact, or a metric without its "metrics." prefix.
   std::optional<std::size_t> find_column(std::string_view name) const;
 

@@ -1,0 +1,49 @@
+#include "infersim/scenario/warnings.hpp"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace infersim::scenario {
+
+std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving::SimulationResult& r) {
+  std::vector<std::string> out;
+  std::int64_t longest_prompt = 0, longest_request = 0;
+  for (std::size_t i = 0; i < r.request_table.size(); ++i) {
+    const auto& q = r.request_table[i];
+    longest_prompt = std::max<std::int64_t>(longest_prompt, q.input_tokens);
+    longest_request = std::max<std::int64_t>(longest_request, std::int64_t{q.input_tokens} + q.output_tokens);
+  }
+  for (const serving::PoolSpec& pool : sc.simulation.pools) {
+    const std::string where = sc.simulation.pools.size() > 1 ? "pool " + pool.name + ": " : "";
+    const std::int64_t context = pool.model.max_context_tokens;
+    if (context > 0 && longest_request > context) {
+      out.push_back(where + "a request holds " + std::to_string(longest_request) + " tokens (input + output), more than " +
+                    pool.model.name + "'s context window of " + std::to_string(context) +
+                    " tokens (max_context_tokens); a server would refuse or truncate it; shorten workload.input_tokens "
+                    "or workload.output_tokens");
+    }
+    const int tp = pool.deployment.tensor_parallel;
+    const int domain = pool.hardware.interconnect.scale_up_domain_chips;
+    if (tp > domain) {
+      out.push_back(where + "tensor_parallel " + std::to_string(tp) + " spans " + std::to_string((tp + domain - 1) / domain) +
+                    " scale-up domains of " + std::to_string(domain) + " " + pool.hardware.name +
+                    " chips: its all-reduces cross the slower scale-out network twice per layer; keep "
+                    "deployment.tensor_parallel <= " + std::to_string(domain) + " and use pipeline_parallel or replicas");
+    }
+    if (pool.scheduler.policy != "chunked_prefill" && longest_prompt > pool.scheduler.max_batched_tokens) {
+      out.push_back(where + "scheduler.max_batched_tokens " + std::to_string(pool.scheduler.max_batched_tokens) +
+                    " is smaller than a prompt of " + std::to_string(longest_prompt) + " tokens: policy \"" +
+                    pool.scheduler.policy + "\" does not split prompts, so such a prompt runs whole in one step "
+                    "beyond the budget; raise max_batched_tokens or use policy \"chunked_prefill\"");
+    }
+    if (pool.speculative.draft_model && pool.speculative.draft_model->vocab_size != pool.model.vocab_size) {
+      out.push_back(where + "the draft model " + pool.speculative.draft_model->name + " has a vocabulary of " +
+                    std::to_string(pool.speculative.draft_model->vocab_size) + " tokens and " + pool.model.name + " of " +
+                    std::to_string(pool.model.vocab_size) +
+                    ": its tokens cannot be verified as they are; choose a draft model of the same family");
+    }
+  }
+  return out;
+}
+
+}  // namespace infersim::scenario
