@@ -37,8 +37,10 @@ class HybridPricer final : public StepPricer {
   HybridPricer(const model::ModelSpec& m, const hardware::HardwareSpec& accelerator,
                const parallelism::DeploymentSpec& d, const HybridSpec& h);
   roofline::StepCost price(const roofline::StepShape& shape) override;
+  model::AttentionWindow attention_window() const override { return window_; }
 
  private:
+  model::AttentionWindow window_;
   std::unique_ptr<roofline::StepCostModel> accel_model_, host_model_;
   std::unique_ptr<roofline::StepCostCache> accel_, host_;
   double activation_bytes_per_token_ = 0;

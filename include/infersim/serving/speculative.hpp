@@ -60,6 +60,7 @@ class SpeculativePricer final : public StepPricer {
                     const hardware::HardwareSpec& hardware, const parallelism::DeploymentSpec& deployment);
   roofline::StepCost price(const roofline::StepShape& shape) override;
   std::int64_t decode_tokens_per_sequence() const override { return spec_.verify_tokens(); }
+  model::AttentionWindow attention_window() const override { return target_model_->model().attention_window(); }
 
  private:
   SpeculativeSpec spec_;

@@ -17,6 +17,8 @@ class StepPricer {
   virtual roofline::StepCost price(const roofline::StepShape& shape) = 0;
   /// Tokens each decoding sequence runs through the model per step: 1, or the tokens verified by speculation.
   virtual std::int64_t decode_tokens_per_sequence() const { return 1; }
+  /// The window of the model's local-attention layers, which step shapes must be built with.
+  virtual model::AttentionWindow attention_window() const = 0;
 };
 
 /// The roofline of one model on one deployment, memoized.
@@ -24,6 +26,7 @@ class PlainPricer final : public StepPricer {
  public:
   explicit PlainPricer(const roofline::StepCostModel& model) : cache_(model) {}
   roofline::StepCost price(const roofline::StepShape& shape) override { return cache_.evaluate(shape); }
+  model::AttentionWindow attention_window() const override { return cache_.model().model().attention_window(); }
 
  private:
   roofline::StepCostCache cache_;
