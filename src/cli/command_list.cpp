@@ -76,7 +76,7 @@ int list_models(const ListOptions& o) {
   for (const auto& name : config::catalog_names(config::CatalogKind::models)) {
     const auto m = model::load_model(config::load_document(config::catalog_path(config::CatalogKind::models, name)));
     const auto params = model::count_parameters(m);
-    const double active = model::active_layer_parameters(m) + params.embedding + params.lm_head;
+    const double active = model::active_parameters(m);
     const std::string experts =
         m.moe ? std::to_string(m.moe->experts_per_token) + "/" + std::to_string(m.moe->num_experts) +
                     (m.moe->num_shared_experts ? "+" + std::to_string(m.moe->num_shared_experts) : std::string())
