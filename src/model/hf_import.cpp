@@ -467,7 +467,7 @@ ImportedModel import_hf_config(const config::Document& doc, const ImportOptions&
     m.published_parameters = std::round(counted / 1e6) * 1e6;
     notes.insert(notes.begin(), "published_parameters_billion is the count computed from the shape (config.json states none)");
   }
-  notes.insert(notes.begin(), "Imported from " + arch + " config.json by infersim import-model.");
+  notes.insert(notes.begin(), "Imported from " + arch + " config.json by infersim import-model");
   std::string joined;
   for (const auto& n : notes) joined += (joined.empty() ? "" : "; ") + n;
   m.notes = joined;
