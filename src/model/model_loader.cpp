@@ -77,7 +77,8 @@ ModelSpec parse_model(const config::Document& doc, config::Diagnostics& d) {
     local.layer_pattern = a.string("layer_pattern");
     if (local.layer_pattern.empty() || local.layer_pattern.size() > 10000 ||
         local.layer_pattern.find_first_not_of("LG") != std::string::npos) {
-      a.error("layer_pattern", "a non-empty string of 'L' (local layer) and 'G' (global layer), repeated from layer 0");
+      a.error("layer_pattern", "expected a non-empty string of 'L' (local layer) and 'G' (global layer), repeated from "
+                               "layer 0; found \"" + local.layer_pattern.substr(0, 64) + "\"");
       local.layer_pattern = "G";
     }
     a.finish();
