@@ -116,6 +116,21 @@ TEST(ImportModel, NotesListDerivedAndDefaultedFields) {
   EXPECT_DOUBLE_EQ(m.spec.published_parameters, 46.7e9);
 }
 
+TEST(ImportModel, CatalogModelsAreWhatImportModelWrites) {
+  // The issue-20 catalog entries were generated from these fixtures; a change to the importer or a hand edit
+  // of the catalog shows here. The source URL and the model card's count are the two import options.
+  for (const std::string name : {"gpt-oss-120b", "gpt-oss-20b", "llama-4-scout", "llama-4-maverick", "qwen3-8b",
+                                 "qwen3-32b", "qwen3-30b-a3b", "kimi-k2", "gemma-3-27b"}) {
+    SCOPED_TRACE(name);
+    const auto catalog = config::load_document(config::catalog_path(config::CatalogKind::models, name));
+    model::ImportOptions options;
+    options.name = name;
+    options.source = catalog.json.at("source").get<std::string>();
+    options.published_parameters_billion = catalog.json.at("published_parameters_billion").get<double>();
+    EXPECT_EQ(config::Json::parse(model::import_hf_config(fixture(name), options).file.dump()), catalog.json);
+  }
+}
+
 std::string error_of(const std::string& json) {
   config::Document doc;
   doc.json = config::Json::parse(json);
