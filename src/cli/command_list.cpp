@@ -89,13 +89,19 @@ int list_models(const ListOptions& o) {
   for (const auto& name : config::catalog_names(config::CatalogKind::models)) {
     const auto m = model::load_model(config::load_document(config::catalog_path(config::CatalogKind::models, name)));
     const auto params = model::count_parameters(m);
-    const double active = model::active_layer_parameters(m) + params.embedding + params.lm_head;
+    const double active = model::active_parameters(m);
     const std::string experts =
         m.moe ? std::to_string(m.moe->experts_per_token) + "/" + std::to_string(m.moe->num_experts) +
                     (m.moe->num_shared_experts ? "+" + std::to_string(m.moe->num_shared_experts) : std::string())
               : "-";
-    const std::string attention = m.mla ? "MLA" : (m.num_kv_heads == m.num_attention_heads ? "MHA"
-                                                   : (m.num_kv_heads == 1 ? "MQA" : "GQA"));
+    std::string attention = m.mla ? "MLA" : (m.num_kv_heads == m.num_attention_heads ? "MHA"
+                                             : (m.num_kv_heads == 1 ? "MQA" : "GQA"));
+    // Local layers: "+sliding 128 x18" (window, layers).
+    if (const int local = m.num_local_attention_layers(); local > 0) {
+      const auto& w = m.local_attention->window;
+      attention += std::string(w.kind == model::LocalAttentionKind::chunked ? "+chunked " : "+sliding ") +
+                   std::to_string(w.tokens) + " x" + std::to_string(local);
+    }
     table.add_row({name, sig(params.total() / 1e9, 4), sig(active / 1e9, 4), std::to_string(m.num_layers),
                    std::to_string(m.hidden_size), std::to_string(m.num_attention_heads), std::to_string(m.num_kv_heads),
                    experts, attention, std::to_string(m.max_context_tokens), std::string(to_string(m.native_dtype)),
@@ -111,6 +117,8 @@ int list_models(const ListOptions& o) {
                    {"experts", m.moe ? m.moe->num_experts : 0},
                    {"experts_per_token", m.moe ? m.moe->experts_per_token : 0},
                    {"attention", attention},
+                   {"local_attention_layers", m.num_local_attention_layers()},
+                   {"attention_window_tokens", m.attention_window().tokens},
                    {"max_context_tokens", m.max_context_tokens},
                    {"native_dtype", to_string(m.native_dtype)}});
   }

@@ -65,7 +65,8 @@ int run_roofline(const RooflineOptions& o) {
   }
 
   const roofline::StepShape shape =
-      o.phase == "prefill" ? roofline::StepShape::prefill(o.batch, o.context) : roofline::StepShape::decode(o.batch, o.context);
+      o.phase == "prefill" ? roofline::StepShape::prefill(o.batch, o.context, m.attention_window())
+                           : roofline::StepShape::decode(o.batch, o.context, 1, m.attention_window());
   roofline::OperatorTable table;
   cost.build(shape, table);
   const roofline::StepCost step = cost.summarize(table);

@@ -26,5 +26,6 @@ Command add_calibrate_command(CLI::App& app);
 Command add_sweep_command(CLI::App& app);
 Command add_merge_command(CLI::App& app);
 Command add_check_command(CLI::App& app);
+Command add_import_model_command(CLI::App& app);
 
 }  // namespace infersim::cli

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   commands.push_back(infersim::cli::add_sweep_command(app));
   commands.push_back(infersim::cli::add_merge_command(app));
   commands.push_back(infersim::cli::add_check_command(app));
+  commands.push_back(infersim::cli::add_import_model_command(app));
 
   try {
     app.parse(argc, argv);

@@ -42,11 +42,17 @@ ModelSpec parse_model(const config::Document& doc, config::Diagnostics& d) {
     moe.num_shared_experts = static_cast<int>(e.integer("num_shared_experts", Range::between(0, 1 << 20)));
     moe.expert_ffn_hidden_size = static_cast<int>(e.integer("expert_ffn_hidden_size", dim));
     moe.first_dense_layers = static_cast<int>(e.integer_or("first_dense_layers", 0, Range::between(0, 10000)));
+    moe.layer_step = static_cast<int>(e.integer_or("layer_step", 1, Range::between(1, 10000)));
+    moe.expert_weight_format = static_cast<BlockFormat>(e.choice("expert_weight_format", kBlockFormatNames, 0));
     if (moe.experts_per_token > moe.num_experts) {
       e.error("experts_per_token", "must not exceed num_experts (" + std::to_string(moe.num_experts) + ")");
     }
     if (moe.first_dense_layers >= m.num_layers && m.num_layers > 0) {
       e.error("first_dense_layers", "must be smaller than num_layers (" + std::to_string(m.num_layers) + ")");
+    }
+    if (moe.first_dense_layers < m.num_layers && m.num_layers - moe.first_dense_layers < moe.layer_step) {
+      e.error("layer_step", "leaves no MoE layer: " + std::to_string(m.num_layers - moe.first_dense_layers) +
+                                " layers follow the dense ones");
     }
     e.finish();
     m.moe = moe;
@@ -61,6 +67,22 @@ ModelSpec parse_model(const config::Document& doc, config::Diagnostics& d) {
     mla.v_head_dim = static_cast<int>(a.integer("v_head_dim", Range::between(1, 1 << 16)));
     a.finish();
     m.mla = mla;
+  }
+  m.attention_sinks = r.boolean_or("attention_sinks", false);
+  if (r.has_value("local_attention")) {
+    ObjectReader a = r.object("local_attention");
+    LocalAttentionSpec local;
+    local.window.kind = static_cast<LocalAttentionKind>(a.choice("kind", kLocalAttentionKindNames));
+    local.window.tokens = a.integer("window_tokens", Range::between(1, 1e9));
+    local.layer_pattern = a.string("layer_pattern");
+    if (local.layer_pattern.empty() || local.layer_pattern.size() > 10000 ||
+        local.layer_pattern.find_first_not_of("LG") != std::string::npos) {
+      a.error("layer_pattern", "expected a non-empty string of 'L' (local layer) and 'G' (global layer), repeated from "
+                               "layer 0; found \"" + local.layer_pattern.substr(0, 64) + "\"");
+      local.layer_pattern = "G";
+    }
+    a.finish();
+    m.local_attention = local;
   }
   r.finish();
   return m;

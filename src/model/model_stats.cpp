@@ -27,6 +27,7 @@ double attention_params_per_layer(const ModelSpec& m) {
   const double kv = static_cast<double>(m.num_kv_heads) * m.head_dim;
   double p = d * (q + 2 * kv) + q * d;
   if (m.linear_bias) p += q + 2 * kv + d;
+  if (m.attention_sinks) p += nh;  // one learned sink logit per head
   return p;
 }
 
@@ -67,6 +68,24 @@ double active_layer_parameters(const ModelSpec& m) {
   return active;
 }
 
+double active_parameters(const ModelSpec& m) {
+  return active_layer_parameters(m) + static_cast<double>(m.hidden_size) * m.vocab_size;
+}
+
+double kv_elements_per_sequence(const ModelSpec& m, double tokens) {
+  const double per_layer = kv_elements_per_token_per_layer(m);
+  const double local = m.num_local_attention_layers();
+  const double local_tokens = local > 0 ? m.local_attention->window.keys(tokens) : 0.0;
+  return per_layer * (m.num_global_attention_layers() * tokens + local * local_tokens);
+}
+
+double attention_flops_per_token(const ModelSpec& m, double context) {
+  const double local = m.num_local_attention_layers();
+  const double local_keys = local > 0 ? m.local_attention->window.keys(context) : 0.0;
+  return m.num_global_attention_layers() * attention_flops_per_token_per_layer(m, context) +
+         local * attention_flops_per_token_per_layer(m, local_keys);
+}
+
 double kv_elements_per_token_per_layer(const ModelSpec& m) {
   if (m.mla) return static_cast<double>(m.mla->kv_lora_rank) + m.mla->qk_rope_head_dim;
   return 2.0 * m.num_kv_heads * m.head_dim;
@@ -84,7 +103,7 @@ double attention_flops_per_token_per_layer(const ModelSpec& m, double context) {
 double forward_flops_per_token(const ModelSpec& m, double context) {
   const ParameterCounts c = count_parameters(m);
   const double lm_head = static_cast<double>(m.hidden_size) * m.vocab_size;
-  return 2.0 * (active_layer_parameters(m) - c.norms + lm_head) + m.num_layers * attention_flops_per_token_per_layer(m, context);
+  return 2.0 * (active_layer_parameters(m) - c.norms + lm_head) + attention_flops_per_token(m, context);
 }
 
 }  // namespace infersim::model

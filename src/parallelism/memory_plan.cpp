@@ -22,6 +22,13 @@ double weight_bytes_per_element(const DeploymentSpec& d) {
   return base;
 }
 
+double expert_weight_bytes_per_element(const model::ModelSpec& m, const DeploymentSpec& d) {
+  if (m.moe && m.moe->expert_weight_format != model::BlockFormat::none) {
+    return model::block_format_bytes_per_weight(m.moe->expert_weight_format);
+  }
+  return weight_bytes_per_element(d);
+}
+
 namespace {
 
 /// Embedding table and LM head stay in 16-bit (or the weight type, if wider): quantized checkpoints keep them so.
@@ -36,8 +43,16 @@ model::ModelSpec slice_layers(const model::ModelSpec& m, int first, int count) {
   s.num_layers = count;
   if (s.moe) {
     const int dense = m.moe->first_dense_layers;
+    const int step = m.moe->layer_step;
+    // Keep the slice's MoE layers where they were: layer first + j is MoE when (first + j - dense + 1) % step == 0.
     s.moe->first_dense_layers = std::clamp(dense - first, 0, count);
-    if (s.moe->first_dense_layers == count) s.moe.reset();  // the slice holds only dense layers
+    s.moe->layer_offset = dense >= first ? m.moe->layer_offset : ((first - dense + m.moe->layer_offset) % step + step) % step;
+    if (s.num_moe_layers() == 0) s.moe.reset();  // the slice holds only dense layers
+  }
+  if (s.local_attention) {
+    const std::string& pattern = m.local_attention->layer_pattern;
+    const std::size_t shift = static_cast<std::size_t>(first) % pattern.size();
+    s.local_attention->layer_pattern = pattern.substr(shift) + pattern.substr(0, shift);
   }
   return s;
 }
@@ -56,7 +71,8 @@ MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& 
   plan.layers_per_chip = operator_placement ? static_cast<double>(m.num_layers) / p
                                             : static_cast<double>((m.num_layers + p - 1) / p);
 
-  const double layer_bytes = params.layers() * wb;
+  // Routed experts published in a block-scaled format (gpt-oss: MXFP4) stay in it whatever weight_dtype says.
+  const double layer_bytes = params.layers() * wb + params.moe_experts * (expert_weight_bytes_per_element(m, d) - wb);
   const double embed_bytes = placement.embedding ? params.embedding * eb : 0.0;
   // A tied LM head shares the embedding's bytes; placed apart from it, it needs its own copy.
   const double head_bytes = !placement.lm_head ? 0.0
@@ -84,11 +100,31 @@ MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& 
 
   const double kv_per_layer = m.mla ? model::kv_elements_per_token_per_layer(m)  // latent replicated across TP
                                     : 2.0 * kv_heads_per_chip(m, d.tensor_parallel) * m.head_dim;
-  plan.kv_bytes_per_token_per_chip = kv_per_layer * plan.layers_per_chip * bytes_per_element(d.kv_cache_dtype);
+  const double kvb = bytes_per_element(d.kv_cache_dtype);
   plan.kv_bytes_per_chip = plan.budget_bytes_per_chip - plan.weight_bytes_per_chip - plan.workspace_bytes_per_chip;
-  plan.kv_token_capacity = plan.kv_bytes_per_chip > 0
-                               ? static_cast<std::int64_t>(std::floor(plan.kv_bytes_per_chip / plan.kv_bytes_per_token_per_chip))
-                               : 0;
+  if (m.num_local_attention_layers() == 0) {
+    plan.kv_bytes_per_token_per_chip = kv_per_layer * plan.layers_per_chip * kvb;
+    plan.kv_token_capacity = plan.kv_bytes_per_chip > 0
+                                 ? static_cast<std::int64_t>(std::floor(plan.kv_bytes_per_chip / plan.kv_bytes_per_token_per_chip))
+                                 : 0;
+    return plan;
+  }
+  // Local (sliding-window or chunked) layers keep at most window_tokens per sequence: reserve that for
+  // max_batch_size sequences (as vLLM's hybrid KV-cache manager frees blocks that leave the window); the
+  // global layers' per-token cache takes the rest.
+  const double local_share = static_cast<double>(m.num_local_attention_layers()) / m.num_layers;
+  const double window = static_cast<double>(std::min(m.local_attention->window.tokens, m.max_context_tokens));
+  plan.kv_bytes_per_token_per_chip = kv_per_layer * plan.layers_per_chip * (1.0 - local_share) * kvb;
+  plan.kv_bytes_per_sequence_per_chip = kv_per_layer * plan.layers_per_chip * local_share * window * kvb;
+  plan.kv_bytes_per_chip -= static_cast<double>(limits.max_batch_size) * plan.kv_bytes_per_sequence_per_chip;
+  if (plan.kv_bytes_per_chip <= 0) {
+    plan.kv_token_capacity = 0;
+  } else if (plan.kv_bytes_per_token_per_chip > 0) {
+    plan.kv_token_capacity = static_cast<std::int64_t>(std::floor(plan.kv_bytes_per_chip / plan.kv_bytes_per_token_per_chip));
+  } else {
+    // Every layer is local: the cache no longer grows with the context; max_batch_size sequences of any length fit.
+    plan.kv_token_capacity = static_cast<std::int64_t>(limits.max_batch_size) * m.max_context_tokens;
+  }
   return plan;
 }
 
@@ -151,10 +187,6 @@ void validate_deployment(const model::ModelSpec& m, const hardware::HardwareSpec
                           " is null), so activation_dtype " + std::string(to_string(compute)) +
                           " cannot run on it; rates it has: " + join(have) +
                           ". Weight-only quantization keeps activation_dtype at a 16-bit type.");
-  }
-  if (d.weight_dtype == DType::fp4 && !hw.supports(DType::fp4)) {
-    throw InfeasibleError("weight_dtype fp4 needs a chip with an fp4 matrix rate (Blackwell, MI355X); " + hw.name +
-                          " has none (compute.peak_tflops.fp4 is null). Use int4 for 4-bit weights on it.");
   }
   if (bytes_per_element(d.weight_dtype) > bytes_per_element(compute) && d.weight_dtype != DType::tf32) {
     // e.g. fp16 weights with fp8 activations: the weights would be converted on every use; say what people mean.

@@ -58,6 +58,16 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
   const double p = d.pipeline_parallel;
   dense_layers_ = m.num_dense_mlp_layers() / p;
   moe_layers_ = m.num_moe_layers() / p;
+  local_layers_ = m.num_local_attention_layers() / p;
+  // Routed experts in a published block-scaled FP4 format: at the FP4 rate where the chip has one, else
+  // dequantized to the activation type in the GEMM (as vLLM runs MXFP4 gpt-oss on Hopper).
+  ewb_ = parallelism::expert_weight_bytes_per_element(m, d);
+  expert_s_per_flop_ = gemm_s_per_flop_;
+  if (m.moe && m.moe->expert_weight_format != model::BlockFormat::none) {
+    expert_s_per_flop_ = hw.supports(DType::fp4)
+                             ? 1.0 / (std::max(hw.peak_flops_per_s(DType::fp4), hw.peak_flops_per_s(d.activation_dtype)) * eff.compute)
+                             : (1.0 + d.dequant_overhead) / (hw.peak_flops_per_s(d.activation_dtype) * eff.compute);
+  }
   if (t > 1) tp_link_ = parallelism::link_for_group(hw, t);
   if (d.expert_parallel > 1) ep_link_ = parallelism::link_for_group(hw, d.expert_parallel);
   if (d.pipeline_parallel > 1) pp_link_ = parallelism::link_for_group(hw, d.chips_per_replica());
@@ -187,10 +197,27 @@ void StepCostModel::append_attention(OperatorTable& table, const StepShape& s) c
   const auto& m = model_;
   const double Tp = static_cast<double>(s.prefill_tokens);
   const double Td = static_cast<double>(s.decode_tokens());
-  const double dh = m.head_dim;
   const double h = heads_;
   const double layers = dense_layers_ + moe_layers_;
-  const double kv_elems = m.mla ? static_cast<double>(m.mla->kv_lora_rank + m.mla->qk_rope_head_dim) : 2.0 * kv_heads_ * dh;
+  const double local = local_layers_;
+  // What the local layers attend: the shape's windowed sums when it was built with this model's window;
+  // otherwise (a speculative draft step of another model) bounded by the window for every token.
+  const model::AttentionWindow window = m.attention_window();
+  double prefill_local_pairs = 0, prefill_local_ctx = 0, decode_local_pairs = 0, decode_local_ctx = 0;
+  if (local > 0) {
+    if (s.window == window) {
+      prefill_local_pairs = s.prefill_local_pairs;
+      prefill_local_ctx = s.prefill_local_context_tokens;
+      decode_local_pairs = s.decode_local_pairs;
+      decode_local_ctx = s.decode_local_context_tokens;
+    } else {
+      const double w = static_cast<double>(window.tokens);
+      prefill_local_pairs = std::min(s.prefill_attention_pairs, Tp * w);
+      prefill_local_ctx = std::min(static_cast<double>(s.prefill_context_tokens), static_cast<double>(s.prefill_sequences) * w);
+      decode_local_pairs = std::min(s.decode_attention_pairs(), Td * w);
+      decode_local_ctx = std::min(static_cast<double>(s.decode_context_tokens), static_cast<double>(s.decode_sequences) * w);
+    }
+  }
   // Attention proper: FlashAttention-style, at the activation type's matrix rate; rotary and the KV-cache
   // write are fused into it.
   if (Tp > 0) {
@@ -201,46 +228,13 @@ void StepCostModel::append_attention(OperatorTable& table, const StepShape& s) c
       add_gemm(table, "mla_kv_up_proj", Phase::prefill, layers, Tp + cached, a.kv_lora_rank,
                h * (a.qk_nope_head_dim + a.v_head_dim), wb_);
     }
-    OperatorRow r;
-    r.name = "attention_prefill";
-    r.phase = Phase::prefill;
-    r.op_class = OpClass::attention;
-    r.count = layers;
-    if (m.mla) {
-      const auto& a = *m.mla;
-      const double qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
-      r.flops = 2.0 * h * (qk + a.v_head_dim) * s.prefill_attention_pairs;
-      r.bytes = (Tp + cached + Tp) * h * (qk + a.v_head_dim) * ab_ + Tp * kv_elems * kvb_;
-    } else {
-      r.flops = 4.0 * h * dh * s.prefill_attention_pairs;
-      r.bytes = Tp * 2 * h * dh * ab_ + Tp * kv_elems * (ab_ + kvb_) + cached * kv_elems * kvb_;
-    }
-    r.seconds_per_flop = gemm_s_per_flop_;
-    r.seconds_per_byte = s_per_byte_;
-    r.overhead_s = launch_s_;
-    table.push(r);
+    add_attention(table, "attention_prefill", Phase::prefill, layers - local, Tp, s.prefill_attention_pairs, cached);
+    add_attention(table, "attention_prefill_local", Phase::prefill, local, Tp, prefill_local_pairs, prefill_local_ctx);
   }
   if (Td > 0) {
-    OperatorRow r;
-    r.name = "attention_decode";
-    r.phase = Phase::decode;
-    r.op_class = OpClass::attention;
-    r.count = layers;
-    const double pairs = s.decode_attention_pairs();
-    const double ctx = static_cast<double>(s.decode_context_tokens);
-    if (m.mla) {
-      const auto& a = *m.mla;
-      // Absorbed form: queries move into the latent space, attention runs over the shared latent (MQA-like).
-      r.flops = 2.0 * h * (kv_elems + a.kv_lora_rank) * pairs;
-      r.bytes = ctx * kv_elems * kvb_ + Td * kv_elems * kvb_ + Td * h * (kv_elems + a.kv_lora_rank) * ab_;
-    } else {
-      r.flops = 4.0 * h * dh * pairs;
-      r.bytes = ctx * kv_elems * kvb_ + Td * kv_elems * kvb_ + Td * 2 * h * dh * ab_;
-    }
-    r.seconds_per_flop = gemm_s_per_flop_;
-    r.seconds_per_byte = s_per_byte_;
-    r.overhead_s = launch_s_;
-    table.push(r);
+    add_attention(table, "attention_decode", Phase::decode, layers - local, Td, s.decode_attention_pairs(),
+                  static_cast<double>(s.decode_context_tokens));
+    add_attention(table, "attention_decode_local", Phase::decode, local, Td, decode_local_pairs, decode_local_ctx);
     if (m.mla) {
       const auto& a = *m.mla;
       // Absorption of W_UK into the queries and of W_UV into the output: one batched kernel per layer in
@@ -249,6 +243,45 @@ void StepCostModel::append_attention(OperatorTable& table, const StepShape& s) c
       add_batched_gemm(table, "mla_absorb_out", Phase::decode, layers, h, Td, a.kv_lora_rank, a.v_head_dim);
     }
   }
+}
+
+double StepCostModel::kv_elements_per_chip() const {
+  const auto& m = model_;
+  return m.mla ? static_cast<double>(m.mla->kv_lora_rank + m.mla->qk_rope_head_dim) : 2.0 * kv_heads_ * m.head_dim;
+}
+
+void StepCostModel::add_attention(OperatorTable& table, std::string_view name, Phase phase, double count, double tokens,
+                                  double pairs, double cached) const {
+  if (count <= 0) return;
+  const auto& m = model_;
+  const double h = heads_, dh = m.head_dim;
+  const double kv_elems = kv_elements_per_chip();
+  OperatorRow r;
+  r.name = name;
+  r.phase = phase;
+  r.op_class = OpClass::attention;
+  r.count = count;
+  if (m.mla && phase == Phase::prefill) {
+    const auto& a = *m.mla;
+    const double qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
+    r.flops = 2.0 * h * (qk + a.v_head_dim) * pairs;
+    r.bytes = (tokens + cached + tokens) * h * (qk + a.v_head_dim) * ab_ + tokens * kv_elems * kvb_;
+  } else if (m.mla) {
+    const auto& a = *m.mla;
+    // Absorbed form: queries move into the latent space, attention runs over the shared latent (MQA-like).
+    r.flops = 2.0 * h * (kv_elems + a.kv_lora_rank) * pairs;
+    r.bytes = cached * kv_elems * kvb_ + tokens * kv_elems * kvb_ + tokens * h * (kv_elems + a.kv_lora_rank) * ab_;
+  } else if (phase == Phase::prefill) {
+    r.flops = 4.0 * h * dh * pairs;
+    r.bytes = tokens * 2 * h * dh * ab_ + tokens * kv_elems * (ab_ + kvb_) + cached * kv_elems * kvb_;
+  } else {
+    r.flops = 4.0 * h * dh * pairs;
+    r.bytes = cached * kv_elems * kvb_ + tokens * kv_elems * kvb_ + tokens * 2 * h * dh * ab_;
+  }
+  r.seconds_per_flop = gemm_s_per_flop_;
+  r.seconds_per_byte = s_per_byte_;
+  r.overhead_s = launch_s_;
+  table.push(r);
 }
 
 void StepCostModel::append_post_attention(OperatorTable& table, double T, Phase phase) const {
@@ -296,16 +329,16 @@ void StepCostModel::append_post_attention(OperatorTable& table, double T, Phase 
     r.op_class = OpClass::gemm;
     r.count = moe_layers_;
     r.flops = 2.0 * assignments * d * gate_factor * fe;
-    r.bytes = active_here * d * gate_factor * fe * wb_ + assignments * (d * ab_ + gate_factor * fe * rb_);
+    r.bytes = active_here * d * gate_factor * fe * ewb_ + assignments * (d * ab_ + gate_factor * fe * rb_);
     r.rows = std::max(1.0, rows_per_expert);
-    r.seconds_per_flop = gemm_s_per_flop_ / hw_.efficiency.moe_gemm;
+    r.seconds_per_flop = expert_s_per_flop_ / hw_.efficiency.moe_gemm;
     r.seconds_per_byte = s_per_byte_;
     r.overhead_s = launch_s_;
     table.push(r);
     add_elementwise(table, "moe_act", phase, moe_layers_, 4 * assignments * fe, assignments * fe * (gate_factor * rb_ + ab_));
     r.name = "moe_down";
     r.flops = 2.0 * assignments * fe * d;
-    r.bytes = active_here * fe * d * wb_ + assignments * (fe * ab_ + d * rb_);
+    r.bytes = active_here * fe * d * ewb_ + assignments * (fe * ab_ + d * rb_);
     table.push(r);
     if (ep > 1) {
       add_network(table, "ep_combine", phase, moe_layers_,

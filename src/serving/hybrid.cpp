@@ -46,7 +46,7 @@ HybridMemory plan_hybrid_memory(const model::ModelSpec& m, const hardware::Hardw
 
 HybridPricer::HybridPricer(const model::ModelSpec& m, const hardware::HardwareSpec& accelerator,
                            const parallelism::DeploymentSpec& d, const HybridSpec& h)
-    : layers_(m.num_layers), spec_(h) {
+    : layers_(m.num_layers), window_(m.attention_window()), spec_(h) {
   check(m, d, h);
   accel_model_ = std::make_unique<roofline::StepCostModel>(parallelism::slice_layers(m, 0, h.gpu_layers), accelerator, d,
                                                           parallelism::Placement{false, false});

@@ -110,17 +110,14 @@ void Replica::try_start(std::size_t index) {
 
   // Price the step.
   roofline::StepShape shape;
+  shape.window = pricer_.attention_window();
+  shape.decode_tokens_per_sequence = q;
   const RunningSet& run = lane.running;
   for (const auto& p : lane.plan.prefills) {
     shape.add_prefill_chunk(p.tokens, run.kv_tokens[p.slot], run.prefill_left[p.slot] == p.tokens);
   }
-  std::int64_t context = 0;
-  for (std::uint32_t s : lane.plan.decodes) context += run.kv_tokens[s];
-  for (std::uint32_t s : lane.plan.padding) context += run.kv_tokens[s];
-  shape.decode_sequences = static_cast<std::int64_t>(lane.plan.decodes.size() + lane.plan.padding.size());
-  shape.decode_tokens_per_sequence = q;
-  shape.decode_context_tokens = context;
-  shape.logit_tokens += shape.decode_tokens();
+  for (std::uint32_t s : lane.plan.decodes) shape.add_decode(run.kv_tokens[s]);
+  for (std::uint32_t s : lane.plan.padding) shape.add_decode(run.kv_tokens[s]);
   const roofline::StepCost c = pricer_.price(shape);
   const double host_s = setup_.scheduler.scheduling_overhead_s +
                         (setup_.engine ? host_overhead_s(*setup_.engine, shape, pricer_.launches(shape), c.time_s) : 0.0);
@@ -139,14 +136,7 @@ void Replica::try_start(std::size_t index) {
   // would take alone.
   double prefill_share = shape.prefill_tokens > 0 ? 1.0 : 0.0;
   if (shape.prefill_tokens > 0 && shape.decode_sequences > 0) {
-    roofline::StepShape p = shape, d = shape;
-    p.decode_sequences = 0;
-    p.decode_context_tokens = 0;
-    p.logit_tokens = shape.logit_tokens - shape.decode_tokens();
-    d.prefill_tokens = d.prefill_sequences = d.prefill_context_tokens = 0;
-    d.prefill_attention_pairs = 0;
-    d.logit_tokens = shape.decode_tokens();
-    const double tp = pricer_.price(p).time_s, td = pricer_.price(d).time_s;
+    const double tp = pricer_.price(shape.prefill_part()).time_s, td = pricer_.price(shape.decode_part()).time_s;
     prefill_share = tp / (tp + td);
   }
   const std::int64_t live_tokens =

@@ -138,11 +138,14 @@ class Simulation final : public ReplicaObserver {
     const RequestRecord& r = requests_[id];
     check_fits(pools_[1], 1, id, r.input_tokens, r.output_tokens);
     // KV of the whole prompt, all layers and heads; each chip's shard moves over its own link in parallel.
-    const double kv_per_token = model::kv_elements_per_token_per_layer(pre.model) * pre.model.num_layers *
-                                bytes_per_element(pre.deployment.kv_cache_dtype);
+    // Local-attention layers send only the window (model::kv_elements_per_sequence).
+    const double kv_bytes = pre.model.num_local_attention_layers() > 0
+                                ? model::kv_elements_per_sequence(pre.model, static_cast<double>(r.input_tokens)) *
+                                      bytes_per_element(pre.deployment.kv_cache_dtype)
+                                : model::kv_elements_per_token_per_layer(pre.model) * pre.model.num_layers *
+                                      bytes_per_element(pre.deployment.kv_cache_dtype) * r.input_tokens;
     const double links = std::min(pre.deployment.chips_per_replica(), dec.deployment.chips_per_replica());
-    const double seconds = kv_per_token * r.input_tokens / (spec_.kv_transfer.bandwidth_bytes_per_s * links) +
-                           spec_.kv_transfer.latency_s;
+    const double seconds = kv_bytes / (spec_.kv_transfer.bandwidth_bytes_per_s * links) + spec_.kv_transfer.latency_s;
     transfer_s_ += seconds;
     ++transfers_;
     sim_.schedule_after(std::max<engine::SimTime>(1, engine::from_seconds(seconds)), [this, id] { on_kv_arrived(id); });

@@ -120,11 +120,8 @@ roofline::StepCost SpeculativePricer::price(const roofline::StepShape& shape) {
   if (!draft_) return cost;
   // The proposer prefills the same prompt chunks ...
   if (shape.prefill_tokens > 0) {
-    roofline::StepShape prefill = shape;
-    prefill.decode_sequences = 0;
-    prefill.decode_context_tokens = 0;
+    roofline::StepShape prefill = shape.prefill_part();
     prefill.decode_tokens_per_sequence = 1;
-    prefill.logit_tokens = shape.logit_tokens - shape.decode_tokens();
     cost = roofline::sequential(cost, draft_->evaluate(prefill));
   }
   // ... and drafts s tokens for every decoding sequence, one autoregressive step each.

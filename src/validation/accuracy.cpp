@@ -104,9 +104,10 @@ double operator_time_s(const MeasurementRow& row, const HardwareOverrides& overr
   parallelism::DeploymentSpec d;
   d.tensor_parallel = row.tensor_parallel;
   d.weight_dtype = d.activation_dtype = d.kv_cache_dtype = row.dtype;
-  const roofline::StepCostModel cost(model::load_model(row.model), hardware_for(row.hardware, overrides), d);
-  const auto shape = row.phase == "prefill" ? roofline::StepShape::prefill(row.batch, row.context)
-                                            : roofline::StepShape::decode(row.batch, row.context);
+  const auto m = model::load_model(row.model);
+  const roofline::StepCostModel cost(m, hardware_for(row.hardware, overrides), d);
+  const auto shape = row.phase == "prefill" ? roofline::StepShape::prefill(row.batch, row.context, m.attention_window())
+                                            : roofline::StepShape::decode(row.batch, row.context, 1, m.attention_window());
   roofline::OperatorTable ops;
   cost.build(shape, ops);
   for (std::size_t i = 0; i < ops.size(); ++i) {

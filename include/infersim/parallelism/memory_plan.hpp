@@ -17,8 +17,10 @@ struct MemoryPlan {
   double weight_bytes_per_chip = 0;    // the most loaded chip (pipeline stage with embedding or LM head)
   double workspace_bytes_per_chip = 0; // activations of the largest step
   double budget_bytes_per_chip = 0;    // what the runtime may use: min(capacity x utilization, capacity - reserved)
-  double kv_bytes_per_token_per_chip = 0;
-  double kv_bytes_per_chip = 0;        // budget - weights - workspace (negative: does not fit)
+  double kv_bytes_per_token_per_chip = 0;     // layers with full attention
+  double kv_bytes_per_sequence_per_chip = 0;  // local-attention layers: their window, per sequence (reserved
+                                              // for max_batch_size sequences out of kv_bytes_per_chip)
+  double kv_bytes_per_chip = 0;        // budget - weights - workspace - local windows (negative: does not fit)
   std::int64_t kv_token_capacity = 0;  // tokens of KV cache one replica holds
   double layers_per_chip = 0;          // ceil(L / p); L / p for LPU and wafer-scale parts (operator placement)
 
@@ -33,6 +35,9 @@ struct WorkspaceLimits {
 
 MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& hw, const DeploymentSpec& d,
                        const WorkspaceLimits& limits = {}, const Placement& placement = {});
+
+/// Bytes per routed-expert weight: the model's published block format if it has one, else as other weights.
+double expert_weight_bytes_per_element(const model::ModelSpec& m, const DeploymentSpec& d);
 
 /// The model restricted to `count` consecutive layers starting at `first` (for hybrid placement); the MoE
 /// dense-layer count is adjusted to the slice.

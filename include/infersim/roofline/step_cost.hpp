@@ -72,6 +72,10 @@ class StepCostModel {
                         double k, double n) const;
   void add_elementwise(OperatorTable& t, std::string_view name, Phase phase, double count, double flops,
                        double bytes, Segment segment = Segment::layers) const;
+  /// Attention proper over `pairs` query-key pairs of `tokens` queries that read `cached` cached tokens' KV.
+  void add_attention(OperatorTable& t, std::string_view name, Phase phase, double count, double tokens, double pairs,
+                     double cached) const;
+  double kv_elements_per_chip() const;  // KV-cache elements per token per layer on one chip
   void add_network(OperatorTable& t, std::string_view name, Phase phase, double count,
                    const parallelism::CollectiveCost& c, const parallelism::Link& link,
                    Segment segment = Segment::layers) const;
@@ -87,6 +91,8 @@ class StepCostModel {
   double rb_ = 2;  // bytes per element of the residual stream, GEMM outputs and collectives (>= 16 bits)
   double heads_ = 0, kv_heads_ = 0;           // per chip
   double dense_layers_ = 0, moe_layers_ = 0;  // per pipeline stage (average)
+  double local_layers_ = 0;                   // of those, layers with local (sliding-window, chunked) attention
+  double ewb_ = 2, expert_s_per_flop_ = 0;    // routed experts: bytes per weight, seconds per GEMM FLOP
   parallelism::Link tp_link_{}, ep_link_{}, pp_link_{};
   mutable OperatorTable scratch_;
 };

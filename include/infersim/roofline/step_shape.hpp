@@ -1,9 +1,13 @@
 #pragma once
 // What one batch step processes, as the sums the operator costs depend on (docs/modeling.md section 1).
 // A step holds prefill chunks (c_i new tokens after p_i cached ones) and decode sequences (context n_j,
-// q tokens each: 1, or s+1 when verifying s speculative tokens).
+// q tokens each: 1, or s+1 when verifying s speculative tokens). For a model with local-attention layers
+// (sliding window, chunked) the shape also sums what those layers attend: set `window` to the model's
+// attention_window() before adding chunks and sequences.
 
 #include <cstdint>
+
+#include "infersim/model/model_spec.hpp"
 
 namespace infersim::roofline {
 
@@ -16,6 +20,12 @@ struct StepShape {
   std::int64_t decode_tokens_per_sequence = 1;    // q
   std::int64_t decode_context_tokens = 0;         // sum n_j: cached tokens the decode sequences read
   std::int64_t logit_tokens = 0;                  // tokens that go through the LM head
+  // Local-attention layers (window.tokens > 0): the same sums bounded by the window.
+  model::AttentionWindow window;
+  double prefill_local_pairs = 0;          // sum over chunks of window.pairs(p_i, c_i)
+  double prefill_local_context_tokens = 0; // sum window.cached_keys(p_i)
+  double decode_local_pairs = 0;           // sum over sequences of window.pairs(n_j, q)
+  double decode_local_context_tokens = 0;  // sum window.cached_keys(n_j)
 
   std::int64_t decode_tokens() const { return decode_sequences * decode_tokens_per_sequence; }
   std::int64_t total_tokens() const { return prefill_tokens + decode_tokens(); }
@@ -33,6 +43,10 @@ struct StepShape {
                                static_cast<double>(chunk) * (static_cast<double>(chunk) + 1) / 2;
     prefill_context_tokens += cached;
     prefill_sequences += 1;
+    if (window.tokens > 0) {
+      prefill_local_pairs += window.pairs(static_cast<double>(cached), static_cast<double>(chunk));
+      prefill_local_context_tokens += window.cached_keys(static_cast<double>(cached));
+    }
     if (last_chunk) logit_tokens += 1;
   }
   /// Add one decode sequence at context `context` (q tokens, each emits a logit).
@@ -40,17 +54,41 @@ struct StepShape {
     decode_sequences += 1;
     decode_context_tokens += context;
     logit_tokens += decode_tokens_per_sequence;
+    if (window.tokens > 0) {
+      decode_local_pairs += window.pairs(static_cast<double>(context), static_cast<double>(decode_tokens_per_sequence));
+      decode_local_context_tokens += window.cached_keys(static_cast<double>(context));
+    }
+  }
+  /// The prefill chunks alone (the logits of the decode sequences removed).
+  StepShape prefill_part() const {
+    StepShape p = *this;
+    p.decode_sequences = 0;
+    p.decode_context_tokens = 0;
+    p.decode_local_pairs = p.decode_local_context_tokens = 0;
+    p.logit_tokens = logit_tokens - decode_tokens();
+    return p;
+  }
+  /// The decode sequences alone.
+  StepShape decode_part() const {
+    StepShape d = *this;
+    d.prefill_tokens = d.prefill_sequences = d.prefill_context_tokens = 0;
+    d.prefill_attention_pairs = 0;
+    d.prefill_local_pairs = d.prefill_local_context_tokens = 0;
+    d.logit_tokens = decode_tokens();
+    return d;
   }
 
   /// B sequences of `length` prompt tokens, prefilled from scratch.
-  static StepShape prefill(std::int64_t batch, std::int64_t length) {
+  static StepShape prefill(std::int64_t batch, std::int64_t length, model::AttentionWindow window = {}) {
     StepShape s;
+    s.window = window;
     for (std::int64_t i = 0; i < batch; ++i) s.add_prefill_chunk(length, 0, true);
     return s;
   }
   /// B sequences decoding with `context` cached tokens each, q tokens per sequence.
-  static StepShape decode(std::int64_t batch, std::int64_t context, std::int64_t q = 1) {
+  static StepShape decode(std::int64_t batch, std::int64_t context, std::int64_t q = 1, model::AttentionWindow window = {}) {
     StepShape s;
+    s.window = window;
     s.decode_tokens_per_sequence = q;
     for (std::int64_t i = 0; i < batch; ++i) s.add_decode(context);
     return s;

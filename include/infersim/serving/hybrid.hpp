@@ -38,9 +38,11 @@ class HybridPricer final : public StepPricer {
                const parallelism::DeploymentSpec& d, const HybridSpec& h);
   roofline::StepCost price(const roofline::StepShape& shape) override;
   StepLaunches launches(const roofline::StepShape&) const override { return {1, layers_, false}; }
+  model::AttentionWindow attention_window() const override { return window_; }
 
  private:
   double layers_ = 0;
+  model::AttentionWindow window_;
   std::unique_ptr<roofline::StepCostModel> accel_model_, host_model_;
   std::unique_ptr<roofline::StepCostCache> accel_, host_;
   double activation_bytes_per_token_ = 0;

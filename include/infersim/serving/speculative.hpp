@@ -63,6 +63,7 @@ class SpeculativePricer final : public StepPricer {
   /// The target's pass plus the proposer's: a draft model prefills with the target and drafts one token per
   /// pass; EAGLE's head runs one pass per drafted token; Medusa's heads run inside the target's pass.
   StepLaunches launches(const roofline::StepShape& shape) const override;
+  model::AttentionWindow attention_window() const override { return target_model_->model().attention_window(); }
 
  private:
   SpeculativeSpec spec_;

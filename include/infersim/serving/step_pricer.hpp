@@ -20,6 +20,8 @@ class StepPricer {
   virtual std::int64_t decode_tokens_per_sequence() const { return 1; }
   /// Model invocations and decoder layers the step launches (the serving engine's host time depends on them).
   virtual StepLaunches launches(const roofline::StepShape& shape) const = 0;
+  /// The window of the model's local-attention layers, which step shapes must be built with.
+  virtual model::AttentionWindow attention_window() const = 0;
 };
 
 /// The roofline of one model on one deployment, memoized.
@@ -28,6 +30,7 @@ class PlainPricer final : public StepPricer {
   explicit PlainPricer(const roofline::StepCostModel& model) : cache_(model), layers_(model.model().num_layers) {}
   roofline::StepCost price(const roofline::StepShape& shape) override { return cache_.evaluate(shape); }
   StepLaunches launches(const roofline::StepShape&) const override { return {1, layers_, false}; }
+  model::AttentionWindow attention_window() const override { return cache_.model().model().attention_window(); }
 
  private:
   roofline::StepCostCache cache_;
