@@ -236,7 +236,8 @@ TEST(Trust, UnusualScenariosWarn) {
   EXPECT_NE(tp16.err.find("warning: tensor_parallel 16 spans 2"), std::string::npos) << tp16.err;
   // llama-3.2-1b's context is 131,072 tokens; a 200,000-token prompt does not fit it, nor a budget of 16.
   const auto long_prompt = run_cli("run " + q(scenario) + " --format json --set workload.input_tokens=200000 "
-                                   "--set workload.requests=2 --set scheduler.max_batched_tokens=16");
+                                   "--set workload.requests=2 --set scheduler.max_batched_tokens=16 "
+                                   "--set scheduler.policy=continuous");  // the engine's default chunks prompts
   ASSERT_EQ(long_prompt.exit_code, 0) << long_prompt.err;
   const std::string w = nlohmann::json::parse(long_prompt.out)["warnings"].dump();
   EXPECT_NE(w.find("a request holds 200016 tokens (input + output), more than llama-3.2-1b's context window of 131072"),
