@@ -81,8 +81,8 @@ TEST(AccuracyCli, CalibrateWritesAProfileThatFitsBetter) {
 // value recorded in configs/baselines/accuracy-guard.json (regenerate with tools/update_accuracy.sh).
 TEST(AccuracyCli, ShippedMeasurementsStayWithinTheRecordedError) {
   std::string files;
-  for (const char* f : {"mlperf.json", "single-user.json", "speculative.json", "quantization.json", "operators.json",
-                        "h200-kernels.json"}) {
+  for (const char* f : {"mlperf.json", "single-user.json", "models-2025.json", "speculative.json", "quantization.json",
+                        "operators.json", "h200-kernels.json"}) {
     files += " " + testing::source_path(std::string("configs/validation/") + f);
   }
   const auto r = testing::run_cli("accuracy" + files + " --guard " +
