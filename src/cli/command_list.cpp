@@ -57,7 +57,7 @@ int list_hardware(const ListOptions& o) {
                    sig(hw.memory.capacity_bytes / 1e9, d), sig(hw.memory.bandwidth_bytes_per_s / 1e12, d),
                    opt_number(hw.interconnect.scale_up_bandwidth_bytes_per_s, 1e9, d), opt_number(hw.power.tdp_w, 1, d),
                    hw.price.usd_per_chip_hour ? sig(*hw.price.usd_per_chip_hour, d) : "no price",
-                   hw.price.usd_per_chip_hour ? hw.price.as_of : "", hw.description});
+                   hw.price.usd_per_chip_hour ? (hw.price.dated() ? hw.price.as_of : "undated") : "", hw.description});
     nlohmann::json j{{"name", name},
                      {"kind", hardware::to_string(hw.kind)},
                      {"description", hw.description},
@@ -76,6 +76,10 @@ int list_hardware(const ListOptions& o) {
     j["usd_per_chip_hour"] = hw.price.usd_per_chip_hour ? nlohmann::json(*hw.price.usd_per_chip_hour) : nlohmann::json(nullptr);
     // Prices decide plans: where each came from, when, and on what basis (on-demand or reserved, per chip).
     j["price"] = {{"basis", hw.price.basis}, {"as_of", hw.price.as_of}, {"source", hw.price.source}};
+    if (hw.price.usd_per_chip_hour) {
+      j["price"]["kind"] = hardware::to_string(hw.price.kind());
+      j["price"]["dated"] = hw.price.dated();
+    }
     out.push_back(j);
   }
   return emit(table, out, o.format);

@@ -33,7 +33,7 @@ ChipPrice resolve_chip_price(const hardware::HardwareSpec& hw, std::optional<dou
     return p;
   }
   p.usd_per_chip_hour = hw.price.usd_per_chip_hour;
-  if (p.usd_per_chip_hour) p.basis = "profile: " + hw.price.basis + " (" + hw.price.as_of + ")";
+  if (p.usd_per_chip_hour) p.basis = "profile: " + hw.price.basis + " (" + hw.price.as_of_label() + ")";
   return p;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "infersim/core/strings.hpp"
+
 namespace infersim::scenario {
 
 std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving::SimulationResult& r) {
@@ -15,6 +17,19 @@ std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving
   }
   for (const serving::PoolSpec& pool : sc.simulation.pools) {
     const std::string where = sc.simulation.pools.size() > 1 ? "pool " + pool.name + ": " : "";
+    const hardware::PriceSpec& price = pool.hardware.price;
+    if (!sc.pricing.usd_per_chip_hour && !sc.pricing.tco && price.usd_per_chip_hour) {
+      const std::string of = where + "the cost comes from " + pool.hardware.name + "'s profile price ($" +
+                             format_number(*price.usd_per_chip_hour, 6) + " per chip-hour, basis: " + price.basis + ")";
+      if (!price.dated()) {
+        out.push_back(of + ", which is undated (as_of: \"" + price.as_of +
+                      "\"): prices move; give a current pricing.usd_per_chip_hour");
+      }
+      if (price.kind() != hardware::PriceKind::on_demand) {
+        out.push_back(of + ", which is " + std::string(hardware::to_string(price.kind())) +
+                      ", not on-demand: compare it only with prices on the same basis, or give pricing.usd_per_chip_hour");
+      }
+    }
     const std::int64_t context = pool.model.max_context_tokens;
     if (context > 0 && longest_request > context) {
       out.push_back(where + "a request holds " + std::to_string(longest_request) + " tokens (input + output), more than " +

@@ -18,13 +18,7 @@ RowFormat format_for_path(const std::string& path) {
   return path.ends_with(".jsonl") || path.ends_with(".ndjson") ? RowFormat::jsonl : RowFormat::csv;
 }
 
-std::string cell_text(const Json& v) {
-  std::string s = scenario::csv_cell(v);
-  for (char& c : s) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return s;
-}
+std::string cell_text(const Json& v) { return scenario::csv_cell(v); }
 
 std::vector<std::string> split_csv_line(std::string_view line) {
   std::vector<std::string> out(1);
@@ -179,6 +173,7 @@ RowFileScan scan_row_file(const std::string& path, const std::function<void(std:
         }
       } else {
         s.format = RowFormat::csv;
+        in.read_csv_records();
         s.signature = line;
         s.header = line + "\n";
         s.rows_begin = in.offset();
@@ -222,7 +217,10 @@ std::size_t merge_row_ranges(const std::vector<RowRange>& ranges, const std::str
     if (!p) throw UsageError(ranges[r].file + ": a line that is not a sweep row: " + lines[r].substr(0, 80));
     heap.push({*p, r});
   };
-  for (const RowRange& range : ranges) readers.emplace_back(range.file, range.begin, range.end);
+  for (const RowRange& range : ranges) {
+    readers.emplace_back(range.file, range.begin, range.end);
+    if (!header.empty()) readers.back().read_csv_records();  // CSV (JSONL files have no header)
+  }
   for (std::size_t r = 0; r < ranges.size(); ++r) advance(r);
 
   std::size_t written = 0;

@@ -1,5 +1,6 @@
 #include "infersim/sweep/text_file.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -31,7 +32,23 @@ bool LineReader::next(std::string& line) {
     partial_ = !line.empty();
     return false;
   }
-  offset_ += line.size() + 1;
+  std::uint64_t size = line.size() + 1;
+  // A CSV record goes on while a quoted field is open: an odd number of quotes so far (a quote inside a
+  // quoted field is doubled, and an unquoted field holds none).
+  auto quotes = [](const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '"')); };
+  std::size_t open = csv_ ? quotes(line) : 0;
+  std::string more;
+  while (open % 2 == 1) {
+    if (offset_ + size >= end_ || !std::getline(in_, more) || in_.eof()) {  // the record was cut short
+      partial_ = true;
+      return false;
+    }
+    line += '\n';
+    line += more;
+    size += more.size() + 1;
+    open += quotes(more);
+  }
+  offset_ += size;
   return true;
 }
 

@@ -121,7 +121,7 @@ TEST(Trust, SweepOverQuotedValuesResumes) {
   const std::string rows = read_text(out.string());
   EXPECT_NE(rows.find("\n\"a,b\","), std::string::npos) << rows;
   EXPECT_NE(rows.find("\n\"say \"\"hi\"\"\","), std::string::npos) << rows;
-  EXPECT_NE(rows.find("\n\"two lines\","), std::string::npos) << rows;  // a row is one line
+  EXPECT_NE(rows.find("\n\"two\nlines\","), std::string::npos) << rows;  // RFC 4180: the line break stays quoted
   const auto again = run_cli("sweep " + q(sweep) + " --out " + q(out) + " --jobs 1");
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(read_text(out.string()), rows);
@@ -131,6 +131,50 @@ TEST(Trust, SweepOverQuotedValuesResumes) {
   const auto resumed = run_cli("sweep " + q(sweep) + " --out " + q(out) + " --jobs 1");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_EQ(read_text(out.string()), rows);
+}
+
+// §1: newlines in swept values round-trip: CSV keeps them inside the quoted field (RFC 4180), and a sweep
+// killed after its first row, or in the middle of a row that spans lines, resumes to the same bytes.
+TEST(Trust, SweepOverValuesWithNewlinesResumes) {
+  const fs::path dir = folder();
+  write(dir / "base.json", kScenario);
+  const std::string sweep = write(dir / "sweep.json",
+                                  R"({"base": "base.json", "grid": {"name": ["two\nlines", "plain", "cr\r\nlf", "end\n"]}})");
+  for (const std::string file : {"rows.csv", "rows.jsonl"}) {
+    SCOPED_TRACE(file);
+    const fs::path out = dir / file;
+    const auto whole = run_cli("sweep " + q(sweep) + " --out " + q(out) + " --jobs 1");
+    ASSERT_EQ(whole.exit_code, 0) << whole.err;
+    const std::string rows = read_text(out.string());
+    const bool csv = file.ends_with(".csv");
+    // Point 0's row, written by hand: its name as RFC 4180 quotes it, or as JSON escapes it.
+    const std::string first_value = csv ? "\n\"two\nlines\"," : "{\"name\":\"two\\nlines\",";
+    ASSERT_EQ(rows.find(first_value), csv ? rows.find('\n') : 0) << rows;
+    if (csv) {
+      EXPECT_NE(rows.find("\n\"cr\r\nlf\","), std::string::npos) << rows;
+    }
+    const std::size_t first_row_end = rows.find(",\"point\":0}\n") != std::string::npos
+                                          ? rows.find(",\"point\":0}\n") + 12
+                                          : rows.find(",0\n") + 3;
+    fs::remove(out);
+    // Killed after the header and the first row; then killed half way through the row that spans lines.
+    for (const std::string& kept : {rows.substr(0, first_row_end), rows.substr(0, rows.find("cr") + 4)}) {
+      write(dir / ("." + file + ".partial"), kept);
+      const auto resumed = run_cli("sweep " + q(sweep) + " --out " + q(out) + " --jobs 1");
+      ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+      EXPECT_EQ(read_text(out.string()), rows);
+      fs::remove(out);
+    }
+    // A finished file resumes as it is, and merge reads its multi-line rows back whole.
+    write(out.string(), rows);
+    const auto again = run_cli("sweep " + q(sweep) + " --out " + q(out) + " --jobs 1");
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(read_text(out.string()), rows);
+    const fs::path merged = dir / ("merged-" + file);
+    const auto merge = run_cli("merge " + q(out) + " --out " + q(merged));
+    ASSERT_EQ(merge.exit_code, 0) << merge.err;
+    EXPECT_EQ(read_text(merged.string()), rows);
+  }
 }
 
 // §1: a second sweep into the same --out while the first runs is refused at start, the first's rows kept.
@@ -228,7 +272,9 @@ TEST(Trust, TheCostLineLeadsWithTheAllInFigure) {
 TEST(Trust, UnusualScenariosWarn) {
   const fs::path dir = folder();
   const std::string scenario = write(dir / "s.json", kScenario);
-  const auto tp16 = run_cli("run " + q(scenario) + " --format json --set model=llama-3.1-70b --set deployment.tensor_parallel=16");
+  // A price of the scenario's own, so that the profile's undated price does not add its warning here.
+  const std::string priced = " --set pricing.usd_per_chip_hour=3.99";
+  const auto tp16 = run_cli("run " + q(scenario) + priced + " --format json --set model=llama-3.1-70b --set deployment.tensor_parallel=16");
   ASSERT_EQ(tp16.exit_code, 0) << tp16.err;
   const auto warnings = nlohmann::json::parse(tp16.out)["warnings"];
   ASSERT_EQ(warnings.size(), 1u) << warnings;
@@ -250,8 +296,39 @@ TEST(Trust, UnusualScenariosWarn) {
   ASSERT_EQ(draft.exit_code, 0) << draft.err;
   EXPECT_NE(nlohmann::json::parse(draft.out)["warnings"].dump().find("the draft model llama-2-7b has a vocabulary of 32000 tokens and llama-3.2-1b of 128256"),
             std::string::npos) << draft.out.substr(0, 300);
-  const auto plain = run_cli("run " + q(scenario) + " --format json");
+  const auto plain = run_cli("run " + q(scenario) + priced + " --format json");
   EXPECT_EQ(nlohmann::json::parse(plain.out)["warnings"], nlohmann::json::array());
+}
+
+// §4: prices decide plans. A cost from a profile price that is undated, or not on-demand, says so, naming the
+// profile and the basis; a dated on-demand price and a scenario's own price say nothing.
+TEST(Trust, UndatedOrNotOnDemandPricesWarn) {
+  const fs::path dir = folder();
+  const std::string scenario = write(dir / "s.json", kScenario);
+  auto warnings_of = [&](const std::string& args) {
+    const auto r = run_cli("run " + q(scenario) + " --format json " + args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out)["warnings"];
+  };
+  // h100-sxm: Lambda's on-demand price from a SkyPilot snapshot that records no date.
+  const auto h100 = warnings_of("");
+  ASSERT_EQ(h100.size(), 1u) << h100;
+  const std::string w = h100[0].get<std::string>();
+  EXPECT_NE(w.find("the cost comes from h100-sxm's profile price ($3.99 per chip-hour, basis: on-demand, per GPU-hour: "
+                   "Lambda gpu_8x_h100_sxm5 at $31.92/hr / 8 GPUs), which is undated (as_of: \"undated: "),
+            std::string::npos) << w;
+  // h200-sxm: an AWS Capacity Block, reserved, and its page gives only the date its rates end.
+  const auto h200 = warnings_of("--set hardware=h200-sxm").dump();
+  EXPECT_NE(h200.find("h200-sxm's profile price ($5.408 per chip-hour, basis: reserved (AWS EC2 Capacity Block)"), std::string::npos) << h200;
+  EXPECT_NE(h200.find("which is reserved, not on-demand"), std::string::npos) << h200;
+  EXPECT_NE(h200.find("which is undated (as_of: \\\"rates in effect until 2025-01-01\\\")"), std::string::npos) << h200;
+  // apple-m2-ultra: dated (2023-06), but a purchase amortised over 3 years, not a rental.
+  const auto mac = warnings_of("--set hardware=apple-m2-ultra --set deployment.activation_dtype=fp16 --set deployment.weight_dtype=fp16");
+  ASSERT_EQ(mac.size(), 1u) << mac;
+  EXPECT_NE(mac[0].get<std::string>().find("which is purchase amortisation, not on-demand"), std::string::npos) << mac;
+  // b300: on-demand, read 2026-12-05; a scenario's own price: nothing to say.
+  EXPECT_EQ(warnings_of("--set hardware=b300"), nlohmann::json::array());
+  EXPECT_EQ(warnings_of("--set hardware=h200-sxm --set pricing.usd_per_chip_hour=4"), nlohmann::json::array());
 }
 
 }  // namespace

@@ -55,6 +55,50 @@ TEST(Catalog, EveryCatalogHardwareLoadsWithSources) {
   }
 }
 
+// Prices decide plans: every priced profile states its basis the same way, "<terms>, per <unit>-hour: ...",
+// with terms on-demand, reserved or a purchase amortisation and the unit one chip (a GPU, a chip, one
+// system of one chip); a price read off an instance of several chips says it was divided by their number.
+TEST(Catalog, EveryPriceStatesItsTermsPerChip) {
+  int undated = 0;
+  for (const auto& name : config::catalog_names(config::CatalogKind::hardware)) {
+    SCOPED_TRACE(name);
+    const auto hw = hardware::load_hardware(name);
+    if (!hw.price.usd_per_chip_hour) continue;
+    const std::string& b = hw.price.basis;
+    EXPECT_NE(hw.price.kind(), hardware::PriceKind::unstated) << b;
+    const std::string terms(hardware::to_string(hw.price.kind()));
+    const bool per_chip = b.find(", per GPU-hour") != std::string::npos || b.find(", per chip-hour") != std::string::npos ||
+                          b.find(", per system-hour (one chip)") != std::string::npos;
+    EXPECT_TRUE(b.starts_with(terms) && per_chip) << b;
+    for (const char* several : {"8x", "gpu_8x", "inf2.48xlarge"}) {
+      if (b.find(several) != std::string::npos && b.find("component only") == std::string::npos) {
+        EXPECT_TRUE(b.find("/ 8 GPUs") != std::string::npos || b.find("/ 12 chips") != std::string::npos) << b;
+      }
+    }
+    undated += hw.price.dated() ? 0 : 1;
+    EXPECT_EQ(hw.price.as_of_label().starts_with("undated"), !hw.price.dated());
+  }
+  EXPECT_GT(undated, 0);  // the SkyPilot snapshots; each run priced by one warns (tests/cli/trust_test.cpp)
+}
+
+TEST(Catalog, PriceDatesAreRealMonthsOrDays) {
+  auto dated = [](const std::string& as_of) {
+    hardware::PriceSpec p;
+    p.as_of = as_of;
+    return p.dated();
+  };
+  EXPECT_TRUE(dated("2023-06"));
+  EXPECT_TRUE(dated("2024-02-29"));  // a leap year
+  EXPECT_TRUE(dated("2026-03-10 (guide's 'data as of March 2026')"));
+  EXPECT_FALSE(dated("2023-02-29"));
+  EXPECT_FALSE(dated("2023-13"));
+  EXPECT_FALSE(dated("2023-04-31"));
+  EXPECT_FALSE(dated("2026 (a research note)"));
+  EXPECT_FALSE(dated("undated: SkyPilot catalog snapshot"));
+  EXPECT_FALSE(dated("rates in effect until 2025-01-01"));
+  EXPECT_FALSE(dated(""));
+}
+
 TEST(Catalog, HasAServerCpu) {
   int cpus = 0;
   for (const auto& name : config::catalog_names(config::CatalogKind::hardware)) {

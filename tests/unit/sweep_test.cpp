@@ -123,12 +123,14 @@ TEST(Rows, CsvCellsSplitBackAndTheLastFieldIsThePoint) {
   const sweep::RowLayout layout({"hardware", "model"}, sweep::RowFormat::csv);
   const std::string row = layout.row(42, {"h100-sxm", Json{{"name", "x"}, {"num_layers", 2}}}, nullptr,
                                      "bad, \"quoted\"\nmessage");
-  ASSERT_EQ(std::count(row.begin(), row.end(), '\n'), 1);
+  // RFC 4180: the message's line break stays inside its quoted field, so this row spans two lines.
+  ASSERT_EQ(std::count(row.begin(), row.end(), '\n'), 2);
+  EXPECT_NE(row.find(",\"bad, \"\"quoted\"\"\nmessage\",42\n"), std::string::npos) << row;
   const auto cells = layout.cells(row.substr(0, row.size() - 1));
   ASSERT_EQ(cells.size(), layout.columns().size());
   EXPECT_EQ(cells[0], "h100-sxm");
   EXPECT_EQ(cells[1], R"({"name":"x","num_layers":2})");
-  EXPECT_EQ(cells[layout.error_column()], "bad, \"quoted\" message");
+  EXPECT_EQ(cells[layout.error_column()], "bad, \"quoted\"\nmessage");
   EXPECT_EQ(sweep::row_point(row.substr(0, row.size() - 1)), 42u);
   EXPECT_EQ(layout.columns().back(), "point");
   EXPECT_EQ(layout.find_column("ttft_s.p99"), layout.find_column("metrics.ttft_s.p99"));

@@ -5,6 +5,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "infersim/core/dtype.hpp"
 
@@ -50,9 +51,20 @@ struct PowerSpec {
   std::string source;
 };
 
+/// On what terms a profile's price is paid, read from the first words of its `basis` (docs/cost.md):
+/// "on-demand", "reserved" (or "committed"), "spot", "purchase amortisation"; anything else is `unstated`.
+enum class PriceKind { on_demand, reserved, spot, amortised, unstated };
+inline constexpr std::array<std::string_view, 5> kPriceKindNames{"on-demand", "reserved", "spot", "purchase amortisation",
+                                                                 "unstated"};
+
 struct PriceSpec {
   std::optional<double> usd_per_chip_hour;
   std::string basis, as_of, source;
+  /// True when `as_of` starts with a month or a day (YYYY-MM or YYYY-MM-DD, a real month and day).
+  bool dated() const;
+  PriceKind kind() const;
+  /// `as_of` where it is a date, else "undated" (with the profile's words after it, if any).
+  std::string as_of_label() const;
 };
 
 struct EfficiencySpec {
@@ -83,5 +95,6 @@ struct HardwareSpec {
 };
 
 std::string_view to_string(DeviceKind kind);
+std::string_view to_string(PriceKind kind);
 
 }  // namespace infersim::hardware

@@ -26,8 +26,8 @@ enum class RowFormat { csv, jsonl };
 /// jsonl for a name ending in .jsonl or .ndjson, csv otherwise.
 RowFormat format_for_path(const std::string& path);
 
-/// A value as the text of one cell (scenario::csv_cell, with line breaks turned into spaces so that a row
-/// is always one line).
+/// A value as the text of one cell (scenario::csv_cell: RFC 4180, quoted where it holds a comma, a quote or a
+/// line break, so a CSV row is one line unless a quoted value holds a line break).
 std::string cell_text(const config::Json& v);
 
 /// Split one CSV line into its fields (RFC 4180 quoting).
@@ -79,7 +79,8 @@ struct RowFileScan {
   std::size_t rows = 0;
 };
 
-/// Scan a row file, calling visit(point, line) for each row. UsageError for a line that is not a row.
+/// Scan a row file, calling visit(point, row) for each row (a CSV record read whole, line breaks inside its
+/// quoted fields kept). UsageError for a row that does not end in its point.
 RowFileScan scan_row_file(const std::string& path,
                           const std::function<void(std::size_t, std::string_view)>& visit = nullptr);
 

@@ -13,7 +13,7 @@ namespace infersim::sweep {
 /// The whole file; ConfigError naming it when it cannot be read.
 std::string read_text_file(const std::string& path);
 
-/// Lines of a file between two byte offsets.
+/// Lines of a file (or CSV records: read_csv_records()) between two byte offsets.
 class LineReader {
  public:
   /// Throws UsageError when the file cannot be opened.
@@ -25,6 +25,9 @@ class LineReader {
   /// Byte offset of the next line.
   std::uint64_t offset() const { return offset_; }
   bool partial() const { return partial_; }
+  /// From now on, read CSV records: a line break inside a quoted field (RFC 4180) does not end the record,
+  /// which next() returns whole, its line breaks kept.
+  void read_csv_records() { csv_ = true; }
   const std::string& path() const { return path_; }
 
  private:
@@ -32,6 +35,7 @@ class LineReader {
   std::ifstream in_;
   std::uint64_t offset_, end_;
   bool partial_ = false;
+  bool csv_ = false;
 };
 
 }  // namespace infersim::sweep
