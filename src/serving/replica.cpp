@@ -116,8 +116,8 @@ void Replica::try_start(std::size_t index) {
   for (const auto& p : lane.plan.prefills) {
     shape.add_prefill_chunk(p.tokens, run.kv_tokens[p.slot], run.prefill_left[p.slot] == p.tokens);
   }
-  for (std::uint32_t s : lane.plan.decodes) shape.add_decode(run.kv_tokens[s]);
-  for (std::uint32_t s : lane.plan.padding) shape.add_decode(run.kv_tokens[s]);
+  shape.add_decodes(run.kv_tokens.data(), lane.plan.decodes);
+  shape.add_decodes(run.kv_tokens.data(), lane.plan.padding);
   const roofline::StepCost c = pricer_.price(shape);
   const double host_s = setup_.scheduler.scheduling_overhead_s +
                         (setup_.engine ? host_overhead_s(*setup_.engine, shape, pricer_.launches(shape), c.time_s) : 0.0);

@@ -51,13 +51,35 @@ struct StepShape {
   }
   /// Add one decode sequence at context `context` (q tokens, each emits a logit).
   void add_decode(std::int64_t context) {
-    decode_sequences += 1;
-    decode_context_tokens += context;
-    logit_tokens += decode_tokens_per_sequence;
+    const std::int64_t only_slot[1] = {0};
+    add_decodes(&context, only_slot);
+  }
+  /// Add one decode sequence per index in `slots`, at context `contexts[slot]`: add_decode in a loop, with the
+  /// sums kept in locals (the replica's hot loop; stores into the shape would alias the context array).
+  template <typename Slots>
+  void add_decodes(const std::int64_t* contexts, const Slots& slots) {
+    std::int64_t n = 0, context_sum = 0;
     if (window.tokens > 0) {
-      decode_local_pairs += window.pairs(static_cast<double>(context), static_cast<double>(decode_tokens_per_sequence));
-      decode_local_context_tokens += window.cached_keys(static_cast<double>(context));
+      const double q = static_cast<double>(decode_tokens_per_sequence);
+      double pairs = decode_local_pairs, cached = decode_local_context_tokens;
+      for (const auto slot : slots) {
+        const std::int64_t context = contexts[slot];
+        ++n;
+        context_sum += context;
+        pairs += window.pairs(static_cast<double>(context), q);
+        cached += window.cached_keys(static_cast<double>(context));
+      }
+      decode_local_pairs = pairs;
+      decode_local_context_tokens = cached;
+    } else {
+      for (const auto slot : slots) {
+        ++n;
+        context_sum += contexts[slot];
+      }
     }
+    decode_sequences += n;
+    decode_context_tokens += context_sum;
+    logit_tokens += n * decode_tokens_per_sequence;
   }
   /// The prefill chunks alone (the logits of the decode sequences removed).
   StepShape prefill_part() const {
