@@ -183,12 +183,17 @@ OFFLINE_SAMPLES_FALLBACK = {
 }
 
 
-def slug(system, model, scenario):
+def system_slug(system):
+    """The submitted machine, the same across rounds and models (what `accuracy --holdout system` leaves out)."""
     s = system.split(" (")[0]
     for a, b in (("NVIDIA ", ""), ("AMD ", ""), ("JuniperNetworks ", "juniper-"), ("_TRT", ""), ("_", "-")):
         s = s.replace(a, b)
+    return s.lower()
+
+
+def slug(system, model, scenario):
     version = "v4.0" if "v4.0" in system else "v4.1"
-    return f"mlperf-{version}-{model}-{s}-{scenario}".lower()
+    return f"mlperf-{version}-{model}-{system_slug(system)}-{scenario}".lower()
 
 
 mlperf, skipped = [], []
@@ -253,7 +258,7 @@ for r in cal_rows("mlperf"):
         assumptions += (f"Offline: {samples:,} samples at t = 0" + (" (the log's count)." if issued else
                         " (not in the log: the count of the v4.1 run on the same system)."))
     group = slug(r["system"], r["model"].split("-9")[0], scenario)
-    common = dict(group=group, hardware=hw, source=short_source(r), assumptions=assumptions, kind="scenario",
+    common = dict(group=group, hardware=hw, system=system_slug(r["system"]), source=short_source(r), assumptions=assumptions, kind="scenario",
                   scenario=base, set=sets)
     # Server: the sustained output rate at the SLO edge (rate x mean output tokens), not tokens over the
     # simulated time, which a 600 s run's drain (the last requests finishing after the arrivals stop) lowers.

@@ -3,6 +3,7 @@
 // efficiencies to the rows of that hardware and write the calibrated profile.
 
 #include <cstdio>
+#include <optional>
 #include <iostream>
 #include <sstream>
 
@@ -12,6 +13,7 @@
 #include "infersim/core/file_paths.hpp"
 #include "infersim/scenario/report.hpp"
 #include "infersim/validation/calibrate.hpp"
+#include "infersim/validation/holdout.hpp"
 #include "output.hpp"
 
 namespace infersim::cli {
@@ -24,31 +26,68 @@ struct AccuracyOptions {
   std::string guard;  // JSON with overall median_abs_error_pct recorded; fail when it rises > tolerance
   double tolerance_points = 2.0;
   std::string out;
+  std::string holdout;  // row field to leave out one value of at a time (validation::holdout_fields)
+  int holdout_max_evaluations = 40;
 };
 
-int check_guard(const validation::AccuracyReport& report, const AccuracyOptions& o) {
-  const config::Document doc = config::load_document(o.guard);
+struct GuardRecord {
+  double median_abs_error_pct = 0;
+  long long rows = 0;
+  std::string holdout_field;  // empty: the file records no held-out error
+  double holdout_median_abs_error_pct = 0;
+};
+
+GuardRecord read_guard(const std::string& path) {
+  const config::Document doc = config::load_document(path);
   config::Diagnostics d(doc.file);
   config::ObjectReader root(doc.json, "", d);
+  GuardRecord g;
   // A recorded error of 1e308 would pass any run ("inf% ok"): an error above 1000% is no record of a model.
-  const double recorded = root.number("median_abs_error_pct", config::Range::between(0, 1000));
-  const auto recorded_rows = root.integer("rows", config::Range::between(1, 1e9));
+  g.median_abs_error_pct = root.number("median_abs_error_pct", config::Range::between(0, 1000));
+  g.rows = root.integer("rows", config::Range::between(1, 1e9));
   root.string_or("note", "");
+  if (root.raw("holdout")) {
+    config::ObjectReader h = root.object("holdout");
+    static const std::vector<std::string_view> fields(validation::holdout_fields().begin(), validation::holdout_fields().end());
+    g.holdout_field = validation::holdout_fields()[h.choice("field", fields)];
+    g.holdout_median_abs_error_pct = h.number("median_abs_error_pct", config::Range::between(0, 1000));
+    h.finish();
+  }
   root.finish();
   d.throw_if_any();
+  return g;
+}
+
+int check_guard(const validation::AccuracyReport& report, const validation::HoldoutReport* holdout,
+                const GuardRecord& g, double tolerance_points) {
   const double now = report.overall.median_abs_pct;
   std::fprintf(stderr, "accuracy guard: overall median absolute error %.2f%% over %zu rows (recorded %.2f%% over %lld rows)\n",
-               now, report.overall.rows, recorded, static_cast<long long>(recorded_rows));
+               now, report.overall.rows, g.median_abs_error_pct, g.rows);
+  int rc = 0;
   if (report.failed > 0) {
     std::fprintf(stderr, "accuracy guard: FAILED: %zu rows could not run\n", report.failed);
-    return 1;
+    rc = 1;
   }
-  if (now > recorded + o.tolerance_points) {
+  if (now > g.median_abs_error_pct + tolerance_points) {
     std::fprintf(stderr, "accuracy guard: FAILED: the error rose by %.2f points (tolerance %.1f); see docs/accuracy.md\n",
-                 now - recorded, o.tolerance_points);
-    return 1;
+                 now - g.median_abs_error_pct, tolerance_points);
+    rc = 1;
   }
-  return 0;
+  if (holdout) {
+    const double held = holdout->held_out.overall.median_abs_pct;
+    std::fprintf(stderr, "accuracy guard: held out by %s: median absolute error %.2f%% (recorded %.2f%%)\n",
+                 holdout->field.c_str(), held, g.holdout_median_abs_error_pct);
+    if (holdout->held_out.failed > 0) {
+      std::fprintf(stderr, "accuracy guard: FAILED: %zu held-out rows could not run\n", holdout->held_out.failed);
+      rc = 1;
+    }
+    if (held > g.holdout_median_abs_error_pct + tolerance_points) {
+      std::fprintf(stderr, "accuracy guard: FAILED: the held-out error rose by %.2f points (tolerance %.1f); see docs/accuracy.md\n",
+                   held - g.holdout_median_abs_error_pct, tolerance_points);
+      rc = 1;
+    }
+  }
+  return rc;
 }
 
 std::vector<NamedPath> measurement_files(const std::vector<std::string>& files) {
@@ -61,13 +100,28 @@ int run_accuracy(const AccuracyOptions& o) {
   auto inputs = measurement_files(o.files);
   inputs.push_back({"the --guard file", o.guard});
   refuse_overwriting_inputs(inputs, {{"--out", o.out}});
+  const std::optional<GuardRecord> guard = o.guard.empty() ? std::nullopt : std::optional<GuardRecord>(read_guard(o.guard));
   const auto rows = validation::load_measurements(o.files);
+  // A guard that records a held-out error checks it: hold out by its field unless --holdout names one.
+  std::string holdout_field = o.holdout;
+  if (guard && !guard->holdout_field.empty()) {
+    if (holdout_field.empty()) holdout_field = guard->holdout_field;
+    if (holdout_field != guard->holdout_field) {
+      throw UsageError("--holdout " + holdout_field + ": the --guard file records the error held out by " +
+                       guard->holdout_field + "; give --holdout " + guard->holdout_field + " or leave it out");
+    }
+  }
   const auto report = validation::evaluate(rows);
+  std::optional<validation::HoldoutReport> holdout;
+  if (!holdout_field.empty()) holdout = validation::evaluate_holdout(rows, holdout_field, o.holdout_max_evaluations);
   std::string text;
   if (o.format == "json") {
-    text = validation::report_json(report);
+    config::Json j = validation::report_json_object(report);
+    if (holdout) j["holdout"] = validation::holdout_json(*holdout);
+    text = j.dump(2) + "\n";
   } else if (o.format == "markdown") {
-    text = validation::report_markdown(report);
+    text = (holdout ? validation::holdout_markdown(*holdout, report) + "\nIn-sample:\n\n" : std::string()) +
+           validation::report_markdown(report);
   } else {
     TextTable summary({"category", "rows", "median |err| %", "p90 |err| %", "mean signed %"}, {false, true, true, true, true});
     auto add = [&](const std::string& name, const validation::ErrorStats& s) {
@@ -84,6 +138,34 @@ int run_accuracy(const AccuracyOptions& o) {
     table.print(os);
     os << '\n';
     summary.print(os);
+    if (holdout) {
+      TextTable held({"category (held out by " + holdout->field + ")", "rows", "median |err| %", "p90 |err| %",
+                      "mean signed %", "in-sample median %"},
+                     {false, true, true, true, true, true});
+      for (const auto& [category, s] : holdout->held_out.by_category) {
+        const auto it = report.by_category.find(category);
+        held.add_row({category, std::to_string(s.rows), sig(s.median_abs_pct, 3), sig(s.p90_abs_pct, 3),
+                      sig(s.mean_signed_pct, 3), it == report.by_category.end() ? "-" : sig(it->second.median_abs_pct, 3)});
+      }
+      const auto& s = holdout->held_out.overall;
+      held.add_row({"overall", std::to_string(s.rows), sig(s.median_abs_pct, 3), sig(s.p90_abs_pct, 3),
+                    sig(s.mean_signed_pct, 3), sig(report.overall.median_abs_pct, 3)});
+      os << '\n';
+      held.print(os);
+      TextTable folds({"held out", "rows", "median |err| %", "p90 |err| %", "refitted", "transferred"},
+                      {false, true, true, true, false, false});
+      auto list = [](const std::vector<std::string>& v) {
+        std::string out;
+        for (const auto& x : v) out += (out.empty() ? "" : " ") + x;
+        return out.empty() ? std::string("-") : out;
+      };
+      for (const auto& f : holdout->folds) {
+        folds.add_row({f.value, std::to_string(f.rows), sig(f.error.median_abs_pct, 3), sig(f.error.p90_abs_pct, 3),
+                       list(f.refitted), list(f.transferred)});
+      }
+      os << '\n';
+      folds.print(os);
+    }
     text = os.str();
   }
   if (o.out.empty()) {
@@ -91,8 +173,8 @@ int run_accuracy(const AccuracyOptions& o) {
   } else {
     write_file_atomically(o.out, text);
   }
-  if (!o.guard.empty()) return check_guard(report, o);
-  return report.failed > 0 ? 2 : 0;
+  if (guard) return check_guard(report, holdout ? &*holdout : nullptr, *guard, o.tolerance_points);
+  return report.failed > 0 || (holdout && holdout->held_out.failed > 0) ? 2 : 0;
 }
 
 struct CalibrateOptions {
@@ -145,6 +227,13 @@ Command add_accuracy_command(CLI::App& app) {
                   "the overall median rises more than --tolerance points above it or a row cannot run");
   sub->add_option("--tolerance", o->tolerance_points, "Points the guard allows above the recorded error (default 2)")
       ->check(finite_range(0, 100));
+  sub->add_option("--holdout", o->holdout,
+                  "Also report the held-out error: for each value of this row field, fit the profiles on the other rows "
+                  "and predict the rows with that value (hardware, system, group, category, source, file)")
+      ->check(one_of(validation::holdout_fields()));
+  sub->add_option("--holdout-max-evaluations", o->holdout_max_evaluations,
+                  "Objective evaluations allowed to each fold's calibration (default 40)")
+      ->check(CLI::Range(10, 100000));
   return {sub, [o] { return run_accuracy(*o); }};
 }
 

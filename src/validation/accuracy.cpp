@@ -148,14 +148,14 @@ std::string pct_signed(double x) {
   return b;
 }
 
+}  // namespace
+
 config::Json stats_json(const ErrorStats& s) {
   return {{"rows", s.rows},
           {"median_abs_error_pct", s.median_abs_pct},
           {"p90_abs_error_pct", s.p90_abs_pct},
           {"mean_signed_error_pct", s.mean_signed_pct}};
 }
-
-}  // namespace
 
 namespace {
 
@@ -262,7 +262,7 @@ std::string report_markdown(const AccuracyReport& r) {
   return out;
 }
 
-std::string report_json(const AccuracyReport& r) {
+config::Json report_json_object(const AccuracyReport& r) {
   config::Json out;
   out["schema_version"] = 1;
   out["overall"] = stats_json(r.overall);
@@ -274,7 +274,7 @@ std::string report_json(const AccuracyReport& r) {
   for (const auto& row : r.rows) {
     const auto& m = *row.row;
     config::Json j{{"id", m.id},         {"category", m.category}, {"group", m.group},
-                   {"hardware", m.hardware}, {"measured", m.measured}, {"unit", m.unit},
+                   {"hardware", m.hardware}, {"system", m.system}, {"measured", m.measured}, {"unit", m.unit},
                    {"source", m.source}, {"file", m.file}};
     if (row.predicted) {
       j["predicted"] = *row.predicted;
@@ -286,7 +286,9 @@ std::string report_json(const AccuracyReport& r) {
     rows.push_back(j);
   }
   out["rows"] = rows;
-  return out.dump(2) + "\n";
+  return out;
 }
+
+std::string report_json(const AccuracyReport& r) { return report_json_object(r).dump(2) + "\n"; }
 
 }  // namespace infersim::validation

@@ -16,26 +16,7 @@ namespace infersim::validation {
 
 namespace {
 
-/// One fitted parameter: where it lives in the profile, its physical range and the rounding it is written with.
-struct Param {
-  const char* name;
-  std::function<double&(hardware::HardwareSpec&)> ref;
-  double lo, hi;
-  double round_to;  // written rounded to a multiple of this (in SI units)
-};
-
-std::vector<Param> parameters() {
-  return {
-      {"efficiency.compute", [](hardware::HardwareSpec& h) -> double& { return h.efficiency.compute; }, 0.15, 1.0, 1e-3},
-      {"efficiency.memory", [](hardware::HardwareSpec& h) -> double& { return h.efficiency.memory; }, 0.2, 1.0, 1e-3},
-      {"efficiency.network", [](hardware::HardwareSpec& h) -> double& { return h.efficiency.network; }, 0.1, 1.0, 1e-3},
-      {"efficiency.moe_gemm", [](hardware::HardwareSpec& h) -> double& { return h.efficiency.moe_gemm; }, 0.2, 1.0, 1e-3},
-      {"efficiency.kernel_launch_overhead_us",
-       [](hardware::HardwareSpec& h) -> double& { return h.efficiency.kernel_launch_overhead_s; }, 0.2e-6, 50e-6, 1e-8},
-      {"interconnect.scale_up_latency_us",
-       [](hardware::HardwareSpec& h) -> double& { return h.interconnect.scale_up_latency_s; }, 0.1e-6, 30e-6, 1e-8},
-  };
-}
+using Param = CalibratedParameter;
 
 // A maximum a posteriori fit: rows scatter by ~kRowSigma in log for reasons no efficiency explains, and a
 // profile's starting values are known to ~kParamSigma (datasheets, measured peaks of similar chips). With n rows
@@ -134,6 +115,44 @@ std::string pct(double x) {
 
 }  // namespace
 
+const std::vector<CalibratedParameter>& calibrated_parameters() {
+  static const std::vector<CalibratedParameter> params = {
+      {"efficiency.compute", [](hardware::HardwareSpec& h) -> double& { return h.efficiency.compute; }, 0.15, 1.0, 1e-3},
+      {"efficiency.memory", [](hardware::HardwareSpec& h) -> double& { return h.efficiency.memory; }, 0.2, 1.0, 1e-3},
+      {"efficiency.network", [](hardware::HardwareSpec& h) -> double& { return h.efficiency.network; }, 0.1, 1.0, 1e-3},
+      {"efficiency.moe_gemm", [](hardware::HardwareSpec& h) -> double& { return h.efficiency.moe_gemm; }, 0.2, 1.0, 1e-3},
+      {"efficiency.kernel_launch_overhead_us",
+       [](hardware::HardwareSpec& h) -> double& { return h.efficiency.kernel_launch_overhead_s; }, 0.2e-6, 50e-6, 1e-8},
+      {"interconnect.scale_up_latency_us",
+       [](hardware::HardwareSpec& h) -> double& { return h.interconnect.scale_up_latency_s; }, 0.1e-6, 30e-6, 1e-8},
+  };
+  return params;
+}
+
+std::vector<std::string> fitted_parameters(const hardware::HardwareSpec& profile) {
+  const std::string& note = profile.efficiency.source;
+  std::vector<std::string> out;
+  if (!note.starts_with("Calibrated with")) return out;
+  const auto start = note.find("fitted: ");
+  if (start == std::string::npos) return out;
+  const auto end = note.find(')', start);
+  const std::string list = note.substr(start + 8, end == std::string::npos ? std::string::npos : end - start - 8);
+  for (const auto& p : calibrated_parameters()) {
+    // Whole names only: "efficiency.compute" must not match inside a longer name.
+    const std::string name = p.name;
+    for (std::size_t at = list.find(name); at != std::string::npos; at = list.find(name, at + 1)) {
+      const std::size_t after = at + name.size();
+      const bool starts = at == 0 || list[at - 1] == ' ' || list[at - 1] == ',';
+      const bool ends = after == list.size() || list[after] == ',' || list[after] == ' ';
+      if (starts && ends) {
+        out.push_back(name);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const std::string& hardware_name,
                             int max_evaluations, const std::vector<std::string>& exclude_categories) {
   return calibrate(all_rows, hardware_name, hardware::load_hardware(hardware_name), max_evaluations,
@@ -173,7 +192,7 @@ CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const s
   std::vector<Param> params;
   const double f0 = loss(usable_at_start);
   int evaluations = 1;
-  for (const auto& p : parameters()) {
+  for (const auto& p : calibrated_parameters()) {
     hardware::HardwareSpec probe = out.before;
     double& v = p.ref(probe);
     const double u = to_coordinate(p, v);

@@ -51,6 +51,7 @@ std::vector<MeasurementRow> load_measurements(const std::vector<std::string>& pa
         row.category = r.string("category");
         row.group = r.string_or("group", "");
         row.hardware = r.string("hardware");
+        row.system = r.string_or("system", row.hardware);
         row.measured = r.number("measured", Range::positive());
         row.unit = r.string("unit");
         row.source = r.string("source");

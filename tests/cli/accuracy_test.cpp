@@ -5,7 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/validation/accuracy.hpp"
+#include "infersim/validation/calibrate.hpp"
+#include "infersim/validation/holdout.hpp"
 #include "support/cli.hpp"
 #include "support/paths.hpp"
 
@@ -75,6 +78,112 @@ TEST(AccuracyCli, CalibrateWritesAProfileThatFitsBetter) {
   const auto bad = testing::run_cli("calibrate " + file + " --hardware mi300x");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("mi300x"), std::string::npos) << bad.err;
+}
+
+/// A device-to-device copy row: its time is bytes / (bandwidth x memory efficiency) + one kernel launch.
+nlohmann::json copy_row(const std::string& id, const std::string& group, const std::string& hardware, double bytes,
+                        double measured_ms) {
+  return {{"id", id}, {"category", "memory_copy"}, {"group", group}, {"hardware", hardware}, {"measured", measured_ms},
+          {"unit", "ms"}, {"source", "test"}, {"kind", "copy"}, {"bytes", bytes}};
+}
+
+double copy_ms(const hardware::HardwareSpec& h, double bytes, double memory_efficiency, double launch_s) {
+  return 1e3 * (bytes / (h.memory.bandwidth_bytes_per_s * memory_efficiency) + launch_s);
+}
+
+// Held out by hardware, a chip with no other row is predicted with its own datasheet figures and the
+// calibrated parameters of the chips that are not held out (here only a100-sxm-80gb's).
+TEST(AccuracyHoldout, AChipWithNoOtherRowTakesTheOtherChipsCalibratedParameters) {
+  const auto h100 = hardware::load_hardware("h100-sxm");
+  const auto a100 = hardware::load_hardware("a100-sxm-80gb");
+  ASSERT_FALSE(validation::fitted_parameters(a100).empty()) << "a100-sxm-80gb is a calibrated profile";
+  const double bytes = 8e9;
+  nlohmann::json rows = nlohmann::json::array();
+  rows.push_back(copy_row("h100-copy", "g1", "h100-sxm", bytes, 5.0));
+  rows.push_back(copy_row("a100-copy", "g2", "a100-sxm-80gb", bytes, 7.0));
+  const auto file = testing::write_temp("holdout_hw.json", nlohmann::json{{"rows", rows}}.dump());
+  const auto r = testing::run_cli("accuracy " + file + " --holdout hardware --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& held = j["holdout"];
+  EXPECT_EQ(held["field"], "hardware");
+  ASSERT_EQ(held["folds"].size(), 2u);
+  ASSERT_EQ(held["rows"].size(), 2u);
+  // h100 held out: its bandwidth, a100's fitted memory efficiency and launch cost.
+  const double expected = copy_ms(h100, bytes, a100.efficiency.memory, a100.efficiency.kernel_launch_overhead_s);
+  EXPECT_NEAR(held["rows"][0]["predicted"].get<double>(), expected, 1e-9 * expected);
+  EXPECT_EQ(held["folds"][1]["value"], "h100-sxm");
+  EXPECT_EQ(held["folds"][1]["transferred"], nlohmann::json::array({"h100-sxm"}));
+  EXPECT_EQ(held["folds"][1]["references"], nlohmann::json::array({"a100-sxm-80gb"}));
+  // The in-sample prediction uses h100's own profile.
+  EXPECT_NEAR(j["rows"][0]["predicted"].get<double>(),
+              copy_ms(h100, bytes, h100.efficiency.memory, h100.efficiency.kernel_launch_overhead_s), 1e-9);
+}
+
+// Held out by group, a chip with rows in the other groups is calibrated on them: rows made with memory
+// efficiency 0.6 and a 20 us launch are then predicted within a few percent, where the transferred start
+// (a100's 0.782) alone would be ~23% fast.
+TEST(AccuracyHoldout, AChipWithRowsElsewhereIsRefittedOnThem) {
+  const auto h100 = hardware::load_hardware("h100-sxm");
+  nlohmann::json rows = nlohmann::json::array();
+  int i = 0;
+  for (const char* group : {"A", "B"}) {
+    for (double bytes : {2e8, 2e9, 2e10}) {
+      rows.push_back(copy_row("copy-" + std::to_string(i++), group, "h100-sxm", bytes, copy_ms(h100, bytes, 0.6, 20e-6)));
+    }
+  }
+  rows.push_back(copy_row("a100", "C", "a100-sxm-80gb", 2e9, 3.0));
+  const auto file = testing::write_temp("holdout_group.json", nlohmann::json{{"rows", rows}}.dump());
+  const auto loaded = validation::load_measurements({file});
+  const auto report = validation::evaluate_holdout(loaded, "group", 60);
+  ASSERT_EQ(report.folds.size(), 3u);
+  for (std::size_t f = 0; f < 2; ++f) {
+    EXPECT_EQ(report.folds[f].refitted, std::vector<std::string>{"h100-sxm"});
+    EXPECT_LT(report.folds[f].error.median_abs_pct, 5.0) << report.folds[f].value;
+  }
+  // The start the fit begins from is a100's memory efficiency: the large copy alone would be off by ~23%.
+  const auto start = validation::transfer_profile("h100-sxm", {"a100-sxm-80gb"});
+  const double start_ms = copy_ms(h100, 2e10, start.efficiency.memory, start.efficiency.kernel_launch_overhead_s);
+  EXPECT_LT(start_ms / copy_ms(h100, 2e10, 0.6, 20e-6), 0.8);
+  // Every row is predicted by exactly one fold.
+  std::size_t predicted = 0;
+  for (const auto& row : report.held_out.rows) predicted += row.predicted.has_value();
+  EXPECT_EQ(predicted, loaded.size());
+}
+
+TEST(AccuracyHoldout, RefusesAFieldWithOneValueAndAnUnknownField) {
+  const auto file = two_gemm_rows();
+  const auto one = testing::run_cli("accuracy " + file + " --holdout hardware");
+  EXPECT_EQ(one.exit_code, 2);
+  EXPECT_NE(one.err.find("at least two"), std::string::npos) << one.err;
+  const auto unknown = testing::run_cli("accuracy " + file + " --holdout hardwar");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("hardware"), std::string::npos) << unknown.err;
+}
+
+TEST(AccuracyHoldout, GuardChecksTheRecordedHeldOutError) {
+  nlohmann::json rows = nlohmann::json::array();
+  rows.push_back(copy_row("h100-copy", "g1", "h100-sxm", 8e9, 5.0));
+  rows.push_back(copy_row("a100-copy", "g2", "a100-sxm-80gb", 8e9, 7.0));
+  const auto file = testing::write_temp("holdout_guard.json", nlohmann::json{{"rows", rows}}.dump());
+  const auto j = nlohmann::json::parse(testing::run_cli("accuracy " + file + " --holdout hardware --format json").out);
+  const double in_sample = j["overall"]["median_abs_error_pct"].get<double>();
+  const double held = j["holdout"]["overall"]["median_abs_error_pct"].get<double>();
+  auto guard = [&](double recorded_held) {
+    return testing::write_temp("guard_holdout.json",
+                               nlohmann::json{{"median_abs_error_pct", in_sample},
+                                              {"rows", 2},
+                                              {"holdout", {{"field", "hardware"}, {"median_abs_error_pct", recorded_held}}}}
+                                   .dump());
+  };
+  // The guard's holdout section makes the run hold out by its field without --holdout.
+  EXPECT_EQ(testing::run_cli("accuracy " + file + " --guard " + guard(held)).exit_code, 0);
+  const auto failed = testing::run_cli("accuracy " + file + " --guard " + guard(held - 3));
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;
+  EXPECT_NE(failed.err.find("held-out error rose by 3.00 points"), std::string::npos) << failed.err;
+  const auto other = testing::run_cli("accuracy " + file + " --holdout group --guard " + guard(held));
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("--holdout hardware"), std::string::npos) << other.err;
 }
 
 // The CI guard: every shipped measurement row runs and the overall median error stays within 2 points of the

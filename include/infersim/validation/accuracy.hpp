@@ -44,5 +44,9 @@ AccuracyReport evaluate(const std::vector<MeasurementRow>& rows, const HardwareO
 
 std::string report_markdown(const AccuracyReport& r);
 std::string report_json(const AccuracyReport& r);
+/// The object report_json writes (schema_version, overall, failed, categories, rows).
+config::Json report_json_object(const AccuracyReport& r);
+/// {"rows", "median_abs_error_pct", "p90_abs_error_pct", "mean_signed_error_pct"}.
+config::Json stats_json(const ErrorStats& s);
 
 }  // namespace infersim::validation

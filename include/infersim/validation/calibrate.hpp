@@ -14,6 +14,22 @@
 
 namespace infersim::validation {
 
+/// One parameter `calibrate` fits: its name in the profile file (and in the source note's "fitted:" list),
+/// where it lives in the spec, its physical range and the rounding it is written with (SI units).
+struct CalibratedParameter {
+  const char* name;
+  double& (*ref)(hardware::HardwareSpec&);
+  double lo, hi;
+  double round_to;
+};
+
+/// The parameters `calibrate` may fit, in a fixed order.
+const std::vector<CalibratedParameter>& calibrated_parameters();
+
+/// Names of the parameters a profile's efficiency source note says were fitted ("... fitted: a, b): ..."), as
+/// `calibrated_profile_json` writes it; empty when the profile was not calibrated by `calibrate`.
+std::vector<std::string> fitted_parameters(const hardware::HardwareSpec& profile);
+
 struct CalibrationResult {
   hardware::HardwareSpec before, after;
   std::vector<std::string> fitted;    // parameters the rows constrain (the others keep their values)

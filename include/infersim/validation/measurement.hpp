@@ -28,6 +28,7 @@ enum class RowKind { scenario, ratio, op, gemm, all_reduce, copy };
 
 struct MeasurementRow {
   std::string id, category, group, hardware, source, assumptions, unit;
+  std::string system;  // the machine as submitted (MLPerf's system name); defaults to `hardware`
   std::string file;  // measurement file it came from (for messages)
   RowKind kind = RowKind::scenario;
   double measured = 0;

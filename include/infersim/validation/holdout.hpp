@@ -1,0 +1,59 @@
+#pragma once
+// Held-out accuracy (docs/accuracy.md): leave one group of measurement rows out, fit the hardware profiles
+// on the other groups, predict the group left out, and report the error of those predictions. The figure a
+// user should read is this one: the in-sample error of `accuracy` is that of profiles fitted to the same rows.
+//
+// For each value v of the grouping field:
+//   - every hardware h measured by the held-out rows gets a fold profile that has seen none of them:
+//       * start: the catalog profile of h with each calibrated parameter replaced by the median of the
+//         independently calibrated profiles that have no row in the held-out group (`transfer_profile`);
+//       * when the other groups have rows of h that `calibrate` can fit, it is then calibrated on them from
+//         that start (nothing per row, as `calibrate`);
+//   - the held-out rows are predicted with the fold profiles.
+// Every row is predicted by exactly one fold.
+
+#include <string>
+#include <vector>
+
+#include "infersim/validation/accuracy.hpp"
+#include "infersim/validation/calibrate.hpp"
+
+namespace infersim::validation {
+
+/// Row fields a hold-out can group by: hardware, system, group, category, source, file.
+const std::vector<std::string>& holdout_fields();
+
+/// The value of `field` in `row` (the field must be one of holdout_fields()).
+const std::string& holdout_value(const MeasurementRow& row, const std::string& field);
+
+struct HoldoutFold {
+  std::string value;                     // the held-out value of the field
+  std::size_t rows = 0;                  // rows held out
+  std::vector<std::string> refitted;     // hardware calibrated on the other groups' rows of it
+  std::vector<std::string> transferred;  // hardware with no fittable row elsewhere: the other chips' medians
+  std::vector<std::string> references;   // calibrated profiles the start values were taken from
+  ErrorStats error;                      // of this fold's held-out rows
+};
+
+struct HoldoutReport {
+  std::string field;
+  AccuracyReport held_out;  // every row, predicted by the fold that held it out
+  std::vector<HoldoutFold> folds;
+};
+
+/// The profile `hardware_name` would get with no measurement of its own: its catalog figures (peaks,
+/// memory, links, price) with every calibrated parameter set to the median over `references` of the profiles
+/// that fitted it. A parameter no reference fitted keeps the profile's own value when the profile did not fit
+/// it either, and otherwise takes the median of the references' values.
+hardware::HardwareSpec transfer_profile(const std::string& hardware_name, const std::vector<std::string>& references);
+
+/// Leave-one-group-out evaluation of `rows` grouped by `field`. `max_evaluations` bounds each fold's
+/// calibration (as `calibrate --max-evaluations`); `exclude_categories` are left out of those fits.
+HoldoutReport evaluate_holdout(const std::vector<MeasurementRow>& rows, const std::string& field, int max_evaluations,
+                               const std::vector<std::string>& exclude_categories = kDefaultExcludedCategories);
+
+std::string holdout_markdown(const HoldoutReport& r, const AccuracyReport& in_sample);
+/// The JSON object `accuracy --holdout --format json` adds under "holdout".
+config::Json holdout_json(const HoldoutReport& r);
+
+}  // namespace infersim::validation
