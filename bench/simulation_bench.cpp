@@ -1,38 +1,68 @@
-// End-to-end serving simulation speed: Poisson arrivals near saturation (27 requests/s against a measured
-// capacity of ~29.4/s), Llama-3.1-70B FP8 on 8 H100s (TP8), input uniform 256..768 (mean 512), output
-// uniform 128..384 (mean 256), continuous batching. Reports simulated requests per wall second and the
-// process's peak resident memory after each size (sizes run in increasing order).
+// End-to-end serving simulation speed. Reports simulated requests per wall second, events, steps (replica 0)
+// and the process's peak resident memory so far (cases run in the order listed; run one case per process to
+// read its own, e.g. --benchmark_filter='LightLoad/requests:1000000/step_by_step:0'). Argument step_by_step
+// 1: one event per step (SimulationSpec::step_by_step), the reference for runs of decode steps.
+//
+// BM_LightLoad: issue 16's light load, Llama-3.1-8B bf16 on one H100 with the vLLM engine profile, 512 input
+// and 128 output tokens, Poisson at 4 requests/s: a batch of a few, so nearly every step is a decode step of
+// the same few sequences.
+// BM_PoissonNearSaturation: Poisson arrivals near saturation (27 requests/s against a measured capacity of
+// ~29.4/s), Llama-3.1-70B FP8 on 8 H100s (TP8), input uniform 256..768 (mean 512), output uniform 128..384
+// (mean 256), continuous batching.
 //
 //   build/release/bench/simulation_bench --benchmark_filter=Poisson
 
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
+#include <string>
+
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
+#include "infersim/serving/serving_engine_loader.hpp"
 #include "infersim/serving/simulation.hpp"
 
 namespace {
 
 using namespace infersim;
 
-serving::SimulationSpec spec_for(std::int64_t requests) {
+/// One pool of `model` on one `hardware` chip, continuous batching.
+serving::PoolSpec pool_of(const std::string& model, const std::string& hardware) {
   serving::PoolSpec pool;
-  pool.model = model::load_model("llama-3.1-70b");
-  pool.hardware = hardware::load_hardware("h100-sxm");
-  pool.deployment.tensor_parallel = 8;
-  pool.deployment.weight_dtype = pool.deployment.activation_dtype = pool.deployment.kv_cache_dtype = DType::fp8;
+  pool.model = model::load_model(model);
+  pool.hardware = hardware::load_hardware(hardware);
   pool.scheduler.policy = "continuous";
+  return pool;
+}
+
+/// Poisson arrivals from seed 1.
+serving::SimulationSpec poisson(const serving::PoolSpec& pool, std::int64_t requests, double rate_per_s,
+                                const workload::TokenDistribution& input, const workload::TokenDistribution& output) {
   serving::SimulationSpec s;
   s.pools.push_back(pool);
   auto& w = s.workload;
   w.requests = requests;
   w.seed = 1;
   w.process = workload::ArrivalProcess::poisson;
-  w.rate_per_s = 27.0;
-  w.input = workload::TokenDistribution::uniform_between(256, 768);
-  w.output = workload::TokenDistribution::uniform_between(128, 384);
+  w.rate_per_s = rate_per_s;
+  w.input = input;
+  w.output = output;
   return s;
+}
+
+serving::SimulationSpec near_saturation_spec(std::int64_t requests) {
+  serving::PoolSpec pool = pool_of("llama-3.1-70b", "h100-sxm");
+  pool.deployment.tensor_parallel = 8;
+  pool.deployment.weight_dtype = pool.deployment.activation_dtype = pool.deployment.kv_cache_dtype = DType::fp8;
+  return poisson(pool, requests, 27.0, workload::TokenDistribution::uniform_between(256, 768),
+                 workload::TokenDistribution::uniform_between(128, 384));
+}
+
+serving::SimulationSpec light_load_spec(std::int64_t requests) {
+  serving::PoolSpec pool = pool_of("llama-3.1-8b", "h100-sxm");
+  pool.engine = serving::load_serving_engine("vllm");
+  return poisson(pool, requests, 4.0, workload::TokenDistribution::fixed_value(512),
+                 workload::TokenDistribution::fixed_value(128));
 }
 
 double peak_rss_mb() {
@@ -41,8 +71,9 @@ double peak_rss_mb() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in kB on Linux
 }
 
-void BM_PoissonNearSaturation(benchmark::State& state) {
-  const auto spec = spec_for(state.range(0));
+/// Simulate `spec` once per iteration, one event per step when the benchmark's second argument is 1.
+void run_simulations(benchmark::State& state, serving::SimulationSpec spec) {
+  spec.step_by_step = state.range(1) != 0;
   std::uint64_t events = 0;
   double steps = 0;
   for (auto _ : state) {
@@ -57,7 +88,25 @@ void BM_PoissonNearSaturation(benchmark::State& state) {
   state.counters["peak_rss_mb"] = peak_rss_mb();
 }
 
+void BM_LightLoad(benchmark::State& state) { run_simulations(state, light_load_spec(state.range(0))); }
+void BM_PoissonNearSaturation(benchmark::State& state) { run_simulations(state, near_saturation_spec(state.range(0))); }
+
 }  // namespace
 
-BENCHMARK(BM_PoissonNearSaturation)->Arg(10000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_LightLoad)
+    ->ArgNames({"requests", "step_by_step"})
+    ->Args({10000, 1})
+    ->Args({10000, 0})
+    ->Args({1000000, 0})
+    ->Args({1000000, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK(BM_PoissonNearSaturation)
+    ->ArgNames({"requests", "step_by_step"})
+    ->Args({10000, 0})
+    ->Args({100000, 0})
+    ->Args({1000000, 0})
+    ->Args({100000, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 BENCHMARK_MAIN();

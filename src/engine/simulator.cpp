@@ -82,12 +82,20 @@ void Simulator::run() {
   }
 }
 
+SimTime Simulator::next_time() const {
+  const SimTime pending = heap_.empty() ? kNever : heap_.front().time;
+  return bound_ == kNever ? pending : std::min(pending, bound_ + 1);
+}
+
 void Simulator::run_until(SimTime until) {
+  const SimTime outer = bound_;
+  bound_ = std::min(until, outer);
   for (;;) {
     pop_cancelled();
     if (heap_.empty() || heap_.front().time > until) break;
     step();
   }
+  bound_ = outer;
   if (until > now_) now_ = until;
 }
 

@@ -106,6 +106,23 @@ const CostParts& StepCostCache::head(std::int64_t logit_tokens, Phase phase) {
 }
 
 StepCost StepCostCache::evaluate(const StepShape& s) {
+  // A decode-only shape without local-attention layers is a function of the key alone.
+  if (s.prefill_tokens != 0 || s.prefill_sequences != 0 || s.decode_sequences == 0 || model_->local_layers_ > 0) {
+    return price(s);
+  }
+  const DecodeKey key{s.decode_sequences, s.decode_tokens_per_sequence, s.decode_context_tokens, s.logit_tokens};
+  // Slots by context sum, offset by the batch: a run of decode steps walks the table with a fixed stride.
+  const auto h = static_cast<std::uint64_t>(key.context_tokens + 1031 * key.sequences * key.tokens_per_sequence);
+  if (decode_.empty()) decode_.resize(kDecodeSlots);
+  DecodeEntry& slot = decode_[h & (kDecodeSlots - 1)];
+  if (!(slot.key == key)) {
+    slot.key = key;
+    slot.cost = price(s);
+  }
+  return slot.cost;
+}
+
+StepCost StepCostCache::price(const StepShape& s) {
   const std::int64_t tokens = s.total_tokens();
   if (tokens <= 0) return {};
   const Phase phase = StepCostModel::phase_of(s);

@@ -35,8 +35,10 @@ void Replica::enqueue(std::uint32_t id) {
   waiting_.push_back(id);
 }
 
-void Replica::kick() {
-  for (std::size_t i = 0; i < lanes_.size(); ++i) try_start(i);
+void Replica::kick() { start_lanes(false); }
+
+void Replica::start_lanes(bool last_act) {
+  for (std::size_t i = 0; i < lanes_.size(); ++i) try_start(i, last_act && i + 1 == lanes_.size());
   while (stalled()) break_stall();
 }
 
@@ -86,14 +88,13 @@ std::size_t Replica::outstanding() const {
   return n;
 }
 
-void Replica::try_start(std::size_t index) {
+void Replica::try_start(std::size_t index, bool last_act) {
   Lane& lane = lanes_[index];
   if (lane.busy) return;
   const engine::SimTime now = sim_.now();
   SchedulerContext ctx(now, lane.running, waiting_, kv_, requests_, setup_.scheduler, observer_.more_arrivals());
   ctx.set_admission_counter(&admissions_);
-  const std::int64_t q = pricer_.decode_tokens_per_sequence();
-  ctx.set_decode_tokens(q);
+  ctx.set_decode_tokens(pricer_.decode_tokens_per_sequence());
   lane.plan.clear();
   scheduler_->schedule(ctx, lane.plan);
   check_blocks();
@@ -107,11 +108,17 @@ void Replica::try_start(std::size_t index) {
     lane.wake_pending = true;
   }
   if (lane.plan.empty()) return;
+  engine::SimTime end = now + begin_step(index, now);
+  lane.busy = true;
+  if (last_act && repeats_plain_decodes(lane)) end = advance_decodes(index, end);
+  sim_.schedule_at(end, [this, index] { finish_step(index); });
+}
 
-  // Price the step.
+engine::SimTime Replica::begin_step(std::size_t index, engine::SimTime start) {
+  Lane& lane = lanes_[index];
   roofline::StepShape shape;
   shape.window = pricer_.attention_window();
-  shape.decode_tokens_per_sequence = q;
+  shape.decode_tokens_per_sequence = pricer_.decode_tokens_per_sequence();
   const RunningSet& run = lane.running;
   for (const auto& p : lane.plan.prefills) {
     shape.add_prefill_chunk(p.tokens, run.kv_tokens[p.slot], run.prefill_left[p.slot] == p.tokens);
@@ -124,11 +131,11 @@ void Replica::try_start(std::size_t index) {
   const double step_s = c.time_s + host_s;
   INFERSIM_CHECK(step_s >= 0 && !std::isnan(step_s), "a step priced at " + std::to_string(step_s) + " s");
   const engine::SimTime duration = std::max<engine::SimTime>(1, engine::from_seconds(step_s));
-  if (duration > engine::kHorizon - now) {
+  if (duration > engine::kHorizon - start) {
     throw InfeasibleError("the simulation would run past its horizon of " + format_number(limits::kHorizonSeconds) +
                           " s (about 31 years): a step of " + std::to_string(shape.total_tokens()) + " tokens on replica " +
                           std::to_string(setup_.index) + " takes " + format_number(step_s) + " s at t = " +
-                          format_number(engine::to_seconds(now)) +
+                          format_number(engine::to_seconds(start)) +
                           " s; a figure of the hardware profile (rates, bandwidths) or the workload is off by orders of magnitude");
   }
 
@@ -157,10 +164,49 @@ void Replica::try_start(std::size_t index) {
                                             c.bytes_per_chip / (setup_.memory_bytes_per_s * c.stage_time_s)));
     stats_.utilized_chip_s += u * c.stage_time_s;
   }
-  observer_.on_step(*this, index, now, duration, shape);
-  lane.busy = true;
-  lane.step_start = now;
-  sim_.schedule_after(duration, [this, index] { finish_step(index); });
+  observer_.on_step(*this, index, start, duration, shape);
+  lane.step_start = start;
+  return duration;
+}
+
+bool Replica::repeats_plain_decodes(const Lane& lane) const {
+  return !setup_.step_by_step && lanes_.size() == 1 && !speculative_ && scheduler_->repeats_plain_decodes() &&
+         waiting_.empty() && !lane.wake_pending && lane.plan.prefills.empty() && lane.plan.padding.empty() &&
+         lane.plan.decodes.size() == lane.running.size();
+}
+
+engine::SimTime Replica::advance_decodes(std::size_t index, engine::SimTime end) {
+  // The step ends at `end`. Its own event would be the last thing the running callback schedules; if it falls
+  // before every pending event (ties go to the pending one: it was scheduled first), it would run next, with
+  // nothing in between: no arrival, no other replica's step. So its work is done here, at time `end`: the
+  // tokens of the step, then what the scheduler would plan next. By the scheduler's promise
+  // (repeats_plain_decodes) that is the same decodes again, after reserving a block for every entry whose next
+  // token starts one; so the run goes on while no entry finishes (a completion is reported from its own event)
+  // and the free blocks cover the reservation (otherwise the scheduler preempts, in the step's own event).
+  Lane& lane = lanes_[index];
+  RunningSet& run = lane.running;
+  const engine::SimTime limit = sim_.next_time();
+  const std::int64_t bs = kv_.block_size();
+  const std::size_t n = run.size();
+  while (end < limit) {
+    bool finishing = false;
+    std::int64_t need = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      finishing = finishing || run.output[i] - run.generated[i] <= 1;
+      need += static_cast<std::int64_t>(run.kv_tokens[i] + 2 > run.blocks[i] * bs);
+    }
+    if (finishing || need > kv_.free()) break;
+    end_decodes(lane, end);
+    if (need > 0) {
+      // ctx.reserve_decodes(), which succeeds: one allocation for all the entries that need a block.
+      for (std::size_t i = 0; i < n; ++i) run.blocks[i] += static_cast<std::int64_t>(run.kv_tokens[i] + 1 > run.blocks[i] * bs);
+      kv_.allocate(need, end);
+    }
+    check_blocks();
+    ++stats_.chained_steps;
+    end += begin_step(index, end);
+  }
+  return end;
 }
 
 bool Replica::emit_token(Lane& lane, std::size_t slot, engine::SimTime now) {
@@ -214,10 +260,8 @@ void Replica::finish_step(std::size_t index) {
     }
     if (emit_token(lane, p.slot, now)) retire(p.slot);
   }
-  stats_.decode_sequence_steps += static_cast<std::int64_t>(lane.plan.decodes.size());
-  const double decode_usd = lane.usd_per_token * static_cast<double>(pricer_.decode_tokens_per_sequence());
-  for (std::uint32_t s : lane.plan.decodes) run.cost_usd[s] += decode_usd;
   if (speculative_) {
+    charge_decodes(lane);
     // Each sequence keeps its accepted draft tokens plus the target's own next token, all emitted at once:
     // the first has the gap since the last token, the others a gap of zero.
     for (std::uint32_t s : lane.plan.decodes) {
@@ -232,30 +276,8 @@ void Replica::finish_step(std::size_t index) {
       if (run.generated[s] >= run.output[s]) retire(s);
     }
   } else {
-    // The hot loop: one token for every decoding entry. A decoding entry has emitted its first token, so
-    // every token here has an inter-token gap; gaps come in runs (entries that decoded in the previous step).
-    std::int64_t* kv = run.kv_tokens.data();
-    std::int64_t* gen = run.generated.data();
-    const std::int64_t* out = run.output.data();
-    engine::SimTime* last = run.last_token.data();
-    engine::SimTime run_gap = -1;
-    std::uint64_t run_count = 0;
-    for (std::uint32_t s : lane.plan.decodes) {
-      kv[s] += 1;
-      gen[s] += 1;
-      const engine::SimTime gap = now - last[s];
-      if (gap == run_gap) {
-        ++run_count;
-      } else {
-        if (run_count) itl_.add(run_gap, run_count);
-        run_gap = gap;
-        run_count = 1;
-      }
-      last[s] = now;
-      if (gen[s] >= out[s]) retire(s);
-    }
-    if (run_count) itl_.add(run_gap, run_count);
-    stats_.decode_tokens += static_cast<std::int64_t>(lane.plan.decodes.size());
+    end_decodes(lane, now);
+    for (std::uint32_t s : finishing_) retire(s);
   }
   if (!leaving_.empty()) {
     // Highest position first, so that swap-removal never moves an entry still to be removed.
@@ -270,8 +292,44 @@ void Replica::finish_step(std::size_t index) {
   // Report in a fixed order (prefills, then decodes, in plan order): deterministic.
   for (std::uint32_t id : handoffs_) observer_.on_prefill_handoff(*this, id);
   for (std::uint32_t id : completed_) observer_.on_completion(*this, id);
-  // Blocks and a lane are free again: every idle lane may start.
-  kick();
+  // Blocks and a lane are free again: every idle lane may start. Nothing is scheduled after this.
+  start_lanes(/*last_act=*/true);
+}
+
+void Replica::charge_decodes(Lane& lane) {
+  stats_.decode_sequence_steps += static_cast<std::int64_t>(lane.plan.decodes.size());
+  const double decode_usd = lane.usd_per_token * static_cast<double>(pricer_.decode_tokens_per_sequence());
+  for (std::uint32_t s : lane.plan.decodes) lane.running.cost_usd[s] += decode_usd;
+}
+
+void Replica::end_decodes(Lane& lane, engine::SimTime now) {
+  RunningSet& run = lane.running;
+  charge_decodes(lane);
+  // The hot loop: one token for every decoding entry. A decoding entry has emitted its first token, so
+  // every token here has an inter-token gap; gaps come in runs (entries that decoded in the previous step).
+  finishing_.clear();
+  std::int64_t* kv = run.kv_tokens.data();
+  std::int64_t* gen = run.generated.data();
+  const std::int64_t* out = run.output.data();
+  engine::SimTime* last = run.last_token.data();
+  engine::SimTime run_gap = -1;
+  std::uint64_t run_count = 0;
+  for (std::uint32_t s : lane.plan.decodes) {
+    kv[s] += 1;
+    gen[s] += 1;
+    const engine::SimTime gap = now - last[s];
+    if (gap == run_gap) {
+      ++run_count;
+    } else {
+      if (run_count) itl_.add(run_gap, run_count);
+      run_gap = gap;
+      run_count = 1;
+    }
+    last[s] = now;
+    if (gen[s] >= out[s]) finishing_.push_back(s);
+  }
+  if (run_count) itl_.add(run_gap, run_count);
+  stats_.decode_tokens += static_cast<std::int64_t>(lane.plan.decodes.size());
 }
 
 void Replica::check_blocks() const {

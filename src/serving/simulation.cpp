@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <deque>
+#include <string_view>
 
 #include "infersim/core/check.hpp"
 #include "infersim/core/error.hpp"
@@ -25,6 +26,7 @@ class Simulation final : public ReplicaObserver {
       throw std::logic_error("two pools must be a prefill pool followed by a decode pool");
     }
     check_work();
+    step_by_step_ = spec.step_by_step || step_by_step_forced();
     requests_.reserve(static_cast<std::size_t>(std::max<std::int64_t>(source_.total(), 0)));
     int replica_index = 0;
     for (std::size_t p = 0; p < spec.pools.size(); ++p) pools_.push_back(build_pool(p, replica_index));
@@ -109,6 +111,7 @@ class Simulation final : public ReplicaObserver {
     setup.peak_flops_per_s = pool.result.peak_flops_per_s;
     setup.memory_bytes_per_s = pool.result.memory_bytes_per_s;
     setup.engine = ps.engine ? &*ps.engine : nullptr;
+    setup.step_by_step = step_by_step_;
     if (ps.usd_per_chip_hour) setup.usd_per_second = *ps.usd_per_chip_hour * ps.deployment.chips_per_replica() / 3600.0;
     for (int r = 0; r < ps.deployment.replicas; ++r) {
       setup.index = replica_index++;
@@ -199,6 +202,14 @@ class Simulation final : public ReplicaObserver {
       throw UsageError(std::string("INFERSIM_MAX_SIMULATED_TOKENS=") + env + ": expected a positive number of tokens");
     }
     return v;
+  }
+
+  /// INFERSIM_STEP_BY_STEP: 1 forces one event per step, 0 (or unset) does not.
+  static bool step_by_step_forced() {
+    const char* env = std::getenv("INFERSIM_STEP_BY_STEP");
+    if (!env || !*env || std::string_view(env) == "0") return false;
+    if (std::string_view(env) == "1") return true;
+    throw UsageError(std::string("INFERSIM_STEP_BY_STEP=") + env + ": expected 0 or 1");
   }
 
   void check_horizon(const workload::Request& r) const {
@@ -376,6 +387,7 @@ class Simulation final : public ReplicaObserver {
   std::vector<std::size_t> touched_;
   std::vector<std::uint32_t> held_;  // front-end batch not yet dispatched
   engine::EventId dispatch_timer_ = 0;  // its timeout, pending while held_ is not empty
+  bool step_by_step_ = false;
   double transfer_s_ = 0;
   std::int64_t transfers_ = 0;
   std::int64_t in_system_ = 0;

@@ -3,6 +3,7 @@
 
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
+#include "infersim/parallelism/memory_plan.hpp"
 #include "infersim/serving/simulation.hpp"
 
 namespace infersim::testing {
@@ -21,6 +22,18 @@ inline serving::SimulationSpec one_pool(const std::string& model, const std::str
   s.pools.push_back(p);
   s.workload.seed = 1;
   return s;
+}
+
+/// Shrink the memory the deployment may use so that the KV cache of pool 0 holds about `tokens` tokens.
+inline void limit_kv_tokens(serving::SimulationSpec& s, double tokens) {
+  auto& pool = s.pools[0];
+  pool.deployment.memory_utilization = 1.0;
+  const parallelism::WorkspaceLimits limits{pool.scheduler.max_batched_tokens, pool.scheduler.max_batch_size};
+  const auto full = parallelism::plan_memory(pool.model, pool.hardware, pool.deployment, limits);
+  pool.hardware.memory.reserved_bytes = 0;
+  pool.deployment.memory_utilization =
+      (full.weight_bytes_per_chip + full.workspace_bytes_per_chip + tokens * full.kv_bytes_per_token_per_chip) /
+      pool.hardware.memory.capacity_bytes;
 }
 
 inline void fixed_tokens(serving::SimulationSpec& s, std::int64_t input, std::int64_t output) {

@@ -81,6 +81,19 @@ TEST(Simulator, RunUntilStopsAtTheBoundary) {
   EXPECT_FALSE(sim.step());
 }
 
+TEST(Simulator, NextTimeIsTheEarliestOtherEventOrJustPastTheRunUntilBound) {
+  Simulator sim;
+  EXPECT_EQ(sim.next_time(), kNever);
+  std::vector<SimTime> seen;
+  sim.schedule_at(30, [] {});
+  sim.schedule_at(10, [&] { seen.push_back(sim.next_time()); });  // while it runs, 20 is the next
+  sim.schedule_at(20, [&] { seen.push_back(sim.next_time()); });  // bounded by run_until(25): 26
+  EXPECT_EQ(sim.next_time(), 10);
+  sim.run_until(25);
+  EXPECT_EQ(seen, (std::vector<SimTime>{20, 26}));
+  EXPECT_EQ(sim.next_time(), 30);  // the bound ends with run_until
+}
+
 TEST(Simulator, SchedulingInThePastIsALogicError) {
   Simulator sim;
   sim.schedule_at(10, [] {});

@@ -120,13 +120,8 @@ TEST(Serving, SmallKvCacheCausesPreemptionsAndEveryRequestCompletes) {
   auto spec = one_pool("llama-3.2-1b", "h100-sxm", "continuous", 256, 8192);
   auto& pool = spec.pools[0];
   // Size memory_utilization so that the KV cache holds about 3,000 tokens.
-  pool.deployment.memory_utilization = 1.0;
+  testing::limit_kv_tokens(spec, 3000);
   const parallelism::WorkspaceLimits limits{8192, 256};
-  const auto full = parallelism::plan_memory(pool.model, pool.hardware, pool.deployment, limits);
-  pool.hardware.memory.reserved_bytes = 0;
-  pool.deployment.memory_utilization =
-      (full.weight_bytes_per_chip + full.workspace_bytes_per_chip + 3000 * full.kv_bytes_per_token_per_chip) /
-      pool.hardware.memory.capacity_bytes;
   const auto plan = parallelism::plan_memory(pool.model, pool.hardware, pool.deployment, limits);
   ASSERT_NEAR(static_cast<double>(plan.kv_token_capacity), 3000.0, 2.0);
   fixed_tokens(spec, 200, 300);  // 500 tokens each: ~6 fit, but prompts alone admit ~15

@@ -39,6 +39,12 @@ class Simulator {
   /// Run every event with time <= `until`, then set now() to `until` (if later than the last event).
   void run_until(SimTime until);
 
+  /// The earliest time another event can run: that of the earliest pending event (kNever when none; a
+  /// cancelled one may make it earlier than needed, never later), or just past run_until's bound. An event
+  /// that would fall strictly before it, scheduled by the running callback as its last act, would run next
+  /// with nothing in between, so that callback may do the event's work itself (the serving replica's runs
+  /// of decode steps).
+  SimTime next_time() const;
   std::size_t pending() const { return live_; }
   std::uint64_t events_run() const { return events_run_; }
 
@@ -61,6 +67,7 @@ class Simulator {
   void pop_cancelled();
 
   SimTime now_ = 0;
+  SimTime bound_ = kNever;  // run_until: events past this do not run
   std::uint64_t next_seq_ = 1;
   std::uint64_t events_run_ = 0;
   std::size_t live_ = 0;

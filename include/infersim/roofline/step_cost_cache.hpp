@@ -4,6 +4,9 @@
 // only on the step's token count T, the LM head only on the tokens that emit logits. Those groups are
 // priced once per distinct count and reused; attention, which depends on the prefill/decode mix and the
 // contexts, is priced every step. The result equals StepCostModel::evaluate up to the order of additions.
+// Decode-only steps of models without local-attention layers depend on (sequences, tokens per sequence,
+// context sum) alone: their costs are remembered whole in a small direct-mapped table (a shape evicts the
+// one in its slot), since runs of decode steps revisit the same shapes again and again.
 
 #include <unordered_map>
 #include <vector>
@@ -34,12 +37,24 @@ class StepCostCache {
  private:
   const CostParts& body(std::int64_t tokens, Phase phase);
   const CostParts& head(std::int64_t logit_tokens, Phase phase);
+  StepCost price(const StepShape& shape);
+
+  struct DecodeKey {
+    std::int64_t sequences, tokens_per_sequence, context_tokens, logit_tokens;
+    bool operator==(const DecodeKey&) const = default;
+  };
+  struct DecodeEntry {
+    DecodeKey key{-1, 0, 0, 0};
+    StepCost cost;
+  };
+  static constexpr std::size_t kDecodeSlots = std::size_t{1} << 14;  // 1.4 MB
 
   const StepCostModel* model_;
   static constexpr std::int64_t kDense = 1 << 16;  // counts below this live in vectors, above in maps
   std::vector<CostParts> body_, head_;
   std::vector<std::uint8_t> body_known_, head_known_;
   std::unordered_map<std::int64_t, CostParts> body_big_, head_big_;
+  std::vector<DecodeEntry> decode_;
   OperatorTable scratch_;
 };
 

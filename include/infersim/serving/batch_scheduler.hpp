@@ -142,6 +142,12 @@ class BatchScheduler {
   virtual void schedule(SchedulerContext& ctx, StepPlan& plan) = 0;
   /// Whether finished requests stay in the running set until the batch ends (static batching).
   virtual bool keeps_finished() const { return false; }
+  /// Whether the replica may repeat a plain decode step without calling schedule() (docs/serving.md, "Runs
+  /// of decode steps"). True promises: when the waiting queue is empty and every running entry is decoding,
+  /// schedule() only calls ctx.reserve_decodes() and plans decodes, a plan that depends on the number of
+  /// running entries alone; and it keeps no state across such calls. (The replica repeats a step only when
+  /// that reservation needs no preemption.)
+  virtual bool repeats_plain_decodes() const { return false; }
 };
 
 /// Named scheduler factories, with a description each; an unknown name lists the valid ones.

@@ -22,7 +22,8 @@ double percentile_sorted(const std::vector<double>& sorted, double p);
 
 /// Inter-token gaps as (gap, how many tokens had it) runs. A run is added per step, so a long run at low load
 /// (a few requests per step) would keep ~16 bytes per step; past kCompactAt runs they are sorted and runs of
-/// equal gaps merged (exact: the multiset is unchanged), so memory follows the distinct gaps instead.
+/// equal gaps merged (exact: the multiset is unchanged), so memory follows the distinct gaps instead (a
+/// compaction sorts at least kCompactAt runs: linear time per run added, a few MB at most beyond them).
 class GapRecorder {
  public:
   explicit GapRecorder(std::size_t compact_at = kCompactAt) : compact_at_(compact_at), min_compact_at_(compact_at) {}
@@ -39,7 +40,7 @@ class GapRecorder {
   std::uint64_t total() const;
   std::size_t runs() const { return runs_.size(); }
 
-  static constexpr std::size_t kCompactAt = std::size_t{1} << 24;  // 256 MB of runs
+  static constexpr std::size_t kCompactAt = std::size_t{1} << 17;  // 2 MB of runs
 
  private:
   struct Run {

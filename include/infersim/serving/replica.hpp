@@ -54,6 +54,7 @@ struct ReplicaStats {
   double host_s = 0;          // the serving engine's part of step_s (host time, exposed launches)
   double prefill_busy_s = 0;  // busy_chip_s split by phase: a mixed step by its prefill and decode parts' own times
   double decode_busy_s = 0;
+  std::int64_t chained_steps = 0;  // steps begun without an event of their own (runs of decode steps)
 };
 
 struct ReplicaSetup {
@@ -67,6 +68,7 @@ struct ReplicaSetup {
   double memory_bytes_per_s = 0;
   double usd_per_second = 0;    // the whole replica (0 when unpriced)
   const ServingEngineSpec* engine = nullptr;  // host time added to each step (null: none)
+  bool step_by_step = false;    // one event per step: never advance a run of decode steps at once
 };
 
 class Replica {
@@ -97,10 +99,27 @@ class Replica {
     double usd_per_token = 0;  // the step's cost over the tokens of live requests in it
   };
 
-  void try_start(std::size_t lane);
+  /// kick(); `last_act`: the caller schedules nothing afterwards (the end of finish_step).
+  void start_lanes(bool last_act);
+  /// Start a step on `lane` if it is idle and its scheduler plans one. `last_act`: the caller schedules
+  /// nothing after this (the end of finish_step), so a run of decode steps may advance at once.
+  void try_start(std::size_t lane, bool last_act = false);
+  /// Price the step planned on `lane`, starting at `start`, and account for it; returns its duration.
+  engine::SimTime begin_step(std::size_t lane, engine::SimTime start);
+  /// Whether the step just planned on `lane` is a plain decode step the scheduler would repeat unchanged.
+  bool repeats_plain_decodes(const Lane& lane) const;
+  /// Advance a run of plain decode steps (docs/serving.md): the step planned on `lane` ends at `end`; while
+  /// that is before any other event can run, end it here and begin the next one, as its own event would.
+  /// Returns the end of the step left running.
+  engine::SimTime advance_decodes(std::size_t lane, engine::SimTime end);
   void finish_step(std::size_t lane);
   /// Emit the next output token of running entry `slot` of `lane`; true when the request is done.
   bool emit_token(Lane& lane, std::size_t slot, engine::SimTime now);
+  /// Charge the decodes of the step ending on `lane` their cost.
+  void charge_decodes(Lane& lane);
+  /// The decodes of the step ending on `lane` at `now` (not speculative): their cost, one token each;
+  /// the positions of entries that are done go to finishing_.
+  void end_decodes(Lane& lane, engine::SimTime now);
   /// No lane runs or waits for a wake-up, yet requests hold blocks: no lane can start until one is preempted.
   bool stalled() const;
   /// Preempt the replica's newest request and let the lanes with the oldest requests start first.
@@ -120,7 +139,7 @@ class Replica {
   BlockPool kv_;
   std::deque<std::uint32_t> waiting_;
   std::vector<Lane> lanes_;
-  std::vector<std::uint32_t> completed_, handoffs_, leaving_;  // scratch of finish_step
+  std::vector<std::uint32_t> completed_, handoffs_, leaving_, finishing_;  // scratch of finish_step
   std::uint64_t admissions_ = 0;
   ReplicaStats stats_;
 };

@@ -53,6 +53,9 @@ struct SimulationSpec {
   workload::WorkloadSpec workload;
   KvTransferSpec kv_transfer;   // disaggregated only
   DispatchSpec dispatch;        // front-end batching before the entry pool's router
+  /// One event per batch step, as the reference for the runs of decode steps that otherwise advance in one
+  /// event (docs/serving.md); also forced by the environment variable INFERSIM_STEP_BY_STEP=1.
+  bool step_by_step = false;
 };
 
 /// Receives every step as it is simulated (the timeline export); optional.

@@ -16,6 +16,8 @@ class ChunkedPrefillScheduler final : public BatchScheduler {
   std::vector<std::uint32_t> partial_;
 
  public:
+  bool repeats_plain_decodes() const override { return true; }
+
   void schedule(SchedulerContext& ctx, StepPlan& plan) override {
     RunningSet& run = ctx.running();
     std::int64_t budget = ctx.limits().max_batched_tokens;

@@ -14,6 +14,8 @@ namespace {
 
 class ContinuousScheduler final : public BatchScheduler {
  public:
+  bool repeats_plain_decodes() const override { return true; }
+
   void schedule(SchedulerContext& ctx, StepPlan& plan) override {
     RunningSet& run = ctx.running();
     const auto& lim = ctx.limits();
