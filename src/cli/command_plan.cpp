@@ -32,11 +32,21 @@ struct PlanCommandOptions {
 std::string money(const Json& v) { return v.is_null() ? "-" : sig(v.get<double>(), 4); }
 std::string millis(const Json& v) { return v.is_null() ? "-" : sig(v.get<double>() * 1e3, 4); }
 
-std::string parallelism_text(const Json& c) {
-  const Json& p = c.at("parallelism");
+std::string degrees(const Json& p) {
   std::string t = "tp" + std::to_string(p.at("tensor_parallel").get<int>());
   if (p.at("pipeline_parallel").get<int>() > 1) t += " pp" + std::to_string(p.at("pipeline_parallel").get<int>());
   if (p.at("expert_parallel").get<int>() > 1) t += " ep" + std::to_string(p.at("expert_parallel").get<int>());
+  return t;
+}
+
+/// "tp8 ep8"; disaggregated: each pool's degrees and replicas, "prefill tp8 ep8 x1, decode tp8 x2".
+std::string parallelism_text(const Json& c) {
+  const Json& pools = c.at("pools");
+  if (pools.size() <= 1) return degrees(c.at("parallelism"));
+  std::string t;
+  for (const Json& p : pools) {
+    t += (t.empty() ? "" : ", ") + p.at("role").get<std::string>() + " " + degrees(p) + " x" + std::to_string(p.at("replicas").get<int>());
+  }
   return t;
 }
 
@@ -97,6 +107,7 @@ void print_table(std::ostream& os, const Json& j) {
   } else {
     candidate_table(ranked, true).print(os);
     os << "\nreproduce the first: infersim run " << j.at("base").get<std::string>() << set_arguments(ranked.front()) << "\n";
+    if (j.at("base_inline").get<bool>()) os << "(the base scenario is the plan file's \"base\" object: save it as a file to run it)\n";
     os << "\nPareto frontier (" << j.at("objective").get<std::string>() << " vs p99 TPOT at the target):\n";
     candidate_table(j.at("frontier"), false).print(os);
   }

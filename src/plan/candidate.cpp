@@ -32,7 +32,7 @@ namespace {
 /// the capacity only seeds the fleet search, which simulates the base's full workload.
 constexpr double kTrialRequests = 300;
 /// The rate search's bracket around the analytical estimate, and its precision.
-constexpr double kBracketBelow = 64, kBracketAbove = 1.5, kRateTolerance = 0.15;
+constexpr double kBracketBelow = 4, kBracketAbove = 1.25, kRateTolerance = 0.2;
 
 double miss_ratio(const PlanSpec& plan, const serving::SimulationResult& r) {
   double m = 0;
@@ -166,16 +166,25 @@ void evaluate(const PlanSpec& plan, CandidateResult& r) {
   }
 
   // Capacity of one unit within the SLO: a short rate search around the analytical estimate.
-  int n0 = 1;
+  int n0 = 1, floor_replicas = 0;
   if (plan.target.rate_per_s) {
     const double estimate = estimate_capacity_per_s(fleet(1));
+    floor_replicas = static_cast<int>(std::ceil(*plan.target.rate_per_s / (estimate * kBracketAbove))) - 1;
     scenario::ScenarioSpec one = sc;
     one.simulation = fleet(1);
     const double requests = std::min(kTrialRequests, static_cast<double>(std::max<std::int64_t>(1, sc.simulation.workload.requests)));
-    one.slo.find_max_rate = scenario::RateSearchSpec{estimate / kBracketBelow, estimate * kBracketAbove, kRateTolerance,
-                                                      requests / estimate};
-    const scenario::ScenarioRun run = scenario::run_scenario(one);
-    r.simulations += run.search->simulations;
+    // The estimate is optimistic but close (the SLO capacity is usually 0.5 to 0.9 of it): search just below
+    // it first, and only when even a quarter of it misses the SLO, the wide range below.
+    auto search = [&](double low, double high) {
+      one.slo.find_max_rate = scenario::RateSearchSpec{low, high, kRateTolerance, requests / estimate};
+      scenario::ScenarioRun run = scenario::run_scenario(one);
+      r.simulations += run.search->simulations;
+      return run;
+    };
+    scenario::ScenarioRun run = search(estimate / kBracketBelow, estimate * kBracketAbove);
+    if (run.search->status == scenario::RateSearchResult::Status::min_rate_misses) {
+      run = search(estimate / (kBracketBelow * kBracketBelow * kBracketBelow), estimate / kBracketBelow);
+    }
     if (run.search->status == scenario::RateSearchResult::Status::min_rate_misses) {
       r.skip = SkipKind::slo;
       r.miss_ratio = miss_ratio(plan, run.result);
@@ -187,8 +196,12 @@ void evaluate(const PlanSpec& plan, CandidateResult& r) {
     n0 = static_cast<int>(std::clamp(std::ceil(*plan.target.rate_per_s / *r.capacity_per_s), 1.0, static_cast<double>(plan.max_replicas)));
   }
 
-  // The smallest fleet that meets the SLO at the target load, simulated whole: from n0 down while it meets
-  // it, else up (doubling steps), then bisection between the largest that missed and the smallest that met.
+  // The smallest fleet that meets the SLO at the target load, simulated whole. From n0: when it meets the SLO
+  // and n0 - 1 does not, done; when n0 - 1 meets it too (the short trials underestimated the capacity), the
+  // analytical estimate's fleet, which is optimistic, is tried as the lower end, else the count walks down
+  // in doubling steps. When n0 misses, the count walks up in doubling steps, and stops when a larger fleet
+  // misses by as much as a smaller one (the miss is not a matter of load: more replicas will not help).
+  // Then bisection between the largest count that missed and the smallest that met.
   std::map<int, FleetRun> runs;
   auto meets = [&](int n) {
     auto it = runs.find(n);
@@ -204,14 +217,29 @@ void evaluate(const PlanSpec& plan, CandidateResult& r) {
     return it->second.meets;
   };
   int lo = 0, hi = 0;  // lo: largest known to miss (0: none); hi: smallest known to meet (0: none)
-  if (meets(n0)) {
-    hi = n0;
+  auto walk_down = [&](int from) {
+    hi = from;
     for (int step = 1; hi - step > 0; step *= 2) {
       if (!meets(hi - step)) {
         lo = hi - step;
-        break;
+        return;
       }
       hi -= step;
+    }
+  };
+  bool flat = false;
+  if (meets(n0)) {
+    hi = n0;
+    if (n0 > 1 && meets(n0 - 1)) {
+      hi = n0 - 1;
+      const int optimistic = floor_replicas < hi ? floor_replicas : 0;
+      if (optimistic > 0 && !meets(optimistic)) {
+        lo = optimistic;
+      } else {
+        walk_down(optimistic > 0 ? optimistic : hi);
+      }
+    } else {
+      lo = n0 - 1;
     }
   } else {
     lo = n0;
@@ -221,6 +249,10 @@ void evaluate(const PlanSpec& plan, CandidateResult& r) {
         hi = n;
         break;
       }
+      if (runs.at(n).miss >= runs.at(lo).miss) {
+        flat = true;
+        break;
+      }
       lo = n;
     }
   }
@@ -228,8 +260,11 @@ void evaluate(const PlanSpec& plan, CandidateResult& r) {
     const auto& best = runs.rbegin()->second;
     r.skip = SkipKind::slo;
     r.miss_ratio = best.miss;
-    r.reason = "no fleet of up to " + std::to_string(runs.rbegin()->first) + " " + (disaggregated ? "units" : "replicas") +
-               " meets the SLO at the target load (the largest: " + format_number(best.miss, 4) + "x the SLO's p99 targets)";
+    const std::string unit_name = disaggregated ? "units" : "replicas";
+    r.reason = flat ? "misses the SLO at the target load by as much with " + std::to_string(runs.rbegin()->first) + " " + unit_name +
+                          " as with fewer (" + format_number(best.miss, 4) + "x the SLO's p99 targets): more replicas do not help"
+                    : "no fleet of up to " + std::to_string(runs.rbegin()->first) + " " + unit_name +
+                          " meets the SLO at the target load (the largest: " + format_number(best.miss, 4) + "x the SLO's p99 targets)";
     return;
   }
   while (hi - lo > 1) {
@@ -245,7 +280,13 @@ void evaluate(const PlanSpec& plan, CandidateResult& r) {
   const serving::SimulationResult& result = runs.at(hi).result;
   r.replicas = hi;
   r.chips = 0;
-  for (const auto& ps : chosen.pools) r.chips += ps.deployment.total_chips();
+  static constexpr const char* kRoles[] = {"unified", "prefill", "decode"};
+  for (const auto& ps : chosen.pools) {
+    r.chips += ps.deployment.total_chips();
+    r.pools.push_back(Json{{"role", kRoles[static_cast<std::size_t>(ps.role)]}, {"hardware", ps.hardware.name},
+                           {"replicas", ps.deployment.replicas}, {"tensor_parallel", ps.deployment.tensor_parallel},
+                           {"pipeline_parallel", ps.deployment.pipeline_parallel}, {"expert_parallel", ps.deployment.expert_parallel}});
+  }
   r.ttft_p99_s = result.ttft.p99;
   r.tpot_p99_s = result.tpot.p99;
   if (r.capacity_per_s) r.headroom = *r.capacity_per_s * hi / *plan.target.rate_per_s;
@@ -292,3 +333,4 @@ CandidateResult evaluate_candidate(const PlanSpec& plan, std::size_t index) {
 }
 
 }  // namespace infersim::plan
+

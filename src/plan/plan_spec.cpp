@@ -20,9 +20,10 @@ std::string PlanSpec::label(std::size_t candidate) const {
 
 namespace {
 
-/// Keys the planner sets itself: searching them would fight it.
-constexpr std::array<std::string_view, 5> kPlannerKeys = {"deployment.replicas", "workload.arrival.rate_per_s", "slo",
-                                                          "scheduler.prefill.replicas", "scheduler.decode.replicas"};
+/// Keys the planner sets itself: searching them would fight it. (A disaggregated base's
+/// scheduler.prefill.replicas and scheduler.decode.replicas may be searched: they are the pools' sizes in one
+/// unit of the fleet, i.e. their ratio, and the planner finds how many units.)
+constexpr std::array<std::string_view, 3> kPlannerKeys = {"deployment.replicas", "workload.arrival.rate_per_s", "slo"};
 
 void read_target(ObjectReader& root, PlanSpec& spec) {
   std::optional<ObjectReader> t = root.optional_object("target");

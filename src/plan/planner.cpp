@@ -77,6 +77,7 @@ Json plan_head(const PlanSpec& plan, std::size_t top) {
   if (plan.tpot_p99_s) slo["tpot_p99_s"] = *plan.tpot_p99_s;
   head["slo"] = slo;
   head["base"] = plan.space.base.file;
+  head["base_inline"] = !plan.space.base.pointer.empty();
   head["candidates_searched"] = plan.candidates();
   head["top"] = top;
   return head;
@@ -100,6 +101,7 @@ Json candidate_json(const CandidateResult& c) {
   j["parallelism"] = {{"tensor_parallel", c.tensor_parallel}, {"pipeline_parallel", c.pipeline_parallel},
                       {"expert_parallel", c.expert_parallel}};
   j["precision"] = {{"weights", c.weight_dtype}, {"activations", c.activation_dtype}, {"kv_cache", c.kv_cache_dtype}};
+  j["pools"] = c.pools;
   j["replicas"] = c.replicas;
   j["chips"] = c.chips;
   j["usd_per_hour"] = optional_number(c.usd_per_hour);
@@ -155,7 +157,7 @@ bool is_plan_output(const Json& j) {
 Json merge_plan_outputs(const std::vector<Json>& shards, const std::vector<std::string>& names) {
   if (shards.empty()) throw UsageError("no plan outputs to merge");
   auto same_plan = [](const Json& a, const Json& b) {
-    for (const char* key : {"plan", "objective", "target", "slo", "base", "candidates_searched", "top"}) {
+    for (const char* key : {"plan", "objective", "target", "slo", "base", "base_inline", "candidates_searched", "top"}) {
       if (a.value(key, Json()) != b.value(key, Json())) return false;
     }
     return true;
@@ -185,7 +187,7 @@ Json merge_plan_outputs(const std::vector<Json>& shards, const std::vector<std::
   }
   for (Json& c : feasible) c.erase("rank");
   Json head = Json::object();
-  for (const char* key : {"plan", "objective", "target", "slo", "base", "candidates_searched", "top"}) head[key] = shards.front().at(key);
+  for (const char* key : {"plan", "objective", "target", "slo", "base", "base_inline", "candidates_searched", "top"}) head[key] = shards.front().at(key);
   head["simulations"] = simulations;
   return finish(std::move(head), std::move(feasible), std::move(skipped), feasible_count,
                 shards.front().at("top").get<std::size_t>());

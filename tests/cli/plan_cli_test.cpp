@@ -68,3 +68,19 @@ TEST(PlanCli, UnmeetableTargetSaysSoAndNamesTheClosestMiss) {
 
 }  // namespace
 }  // namespace infersim
+
+namespace infersim {
+namespace {
+
+TEST(PlanCli, ShippedPlansValidate) {
+  // validate parses every candidate's scenario, so a shipped plan that a change of the scenario format breaks fails here.
+  const auto r = testing::run_cli("validate " + testing::source_path("configs/plans/chat-llama-3.1-70b.json") + " " +
+                                  testing::source_path("configs/plans/moe-deepseek-v3-disaggregated.json") + " " +
+                                  testing::source_path("bench/plans/plan-1008.json"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("plan of 96 candidates"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("plan of 1008 candidates"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace infersim

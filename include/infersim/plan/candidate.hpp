@@ -42,6 +42,9 @@ struct CandidateResult {
   std::optional<double> capacity_per_s;  // per unit, within the SLO (rate targets)
   std::optional<double> headroom;        // capacity x replicas / target rate
   config::Json overrides = config::Json::object();  // dotted key -> value for `infersim run BASE --set`
+  /// Every pool of the fleet: [{role, hardware, replicas, tensor_parallel, pipeline_parallel, expert_parallel}]
+  /// (one unified pool, or prefill and decode when disaggregated).
+  config::Json pools = config::Json::array();
 
   // Skipped.
   SkipKind skip = SkipKind::slo;
