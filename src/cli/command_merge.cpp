@@ -2,12 +2,14 @@
 // writes, byte for byte (docs/sweeps.md); or the JSON outputs of `plan --shard I/N` into the output of one
 // full plan (docs/planning.md).
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "commands.hpp"
 #include "infersim/core/atomic_file.hpp"
 #include "infersim/core/file_paths.hpp"
+#include "infersim/core/limits.hpp"
 #include "infersim/plan/planner.hpp"
 #include "infersim/sweep/runner.hpp"
 
@@ -15,12 +17,17 @@ namespace infersim::cli {
 
 namespace {
 
-/// The file as a plan's JSON output, or nullopt when it is not one (a sweep's rows).
+/// The file as a plan's JSON output, or nullopt when it is not one (a sweep's rows, or not a regular file:
+/// merge_shards reports those). A plan's output is a JSON object written with indentation: "{" alone on its
+/// first line, which no CSV header or JSONL row is.
 std::optional<config::Json> read_plan_output(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > limits::kMaxJsonBytes) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
+  std::string first;
+  if (!in || !std::getline(in, first) || first != "{") return std::nullopt;
   std::ostringstream text;
-  text << in.rdbuf();
+  text << first << '\n' << in.rdbuf();
   config::Json j = config::Json::parse(text.str(), nullptr, false);
   if (j.is_discarded() || !plan::is_plan_output(j)) return std::nullopt;
   return j;

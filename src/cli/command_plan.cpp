@@ -155,7 +155,7 @@ int run_plan_command(const PlanCommandOptions& c) {
   o.top = c.top;
   if (!c.shard.empty()) o.shard = sweep::parse_shard(c.shard);
   ProgressBar bar("plan");
-  o.progress = [&](std::size_t done, std::size_t total, std::size_t skipped) { bar.update(done, total, skipped); };
+  o.progress = [&](std::size_t done, std::size_t total, std::size_t failed) { bar.update(done, total, failed); };
   const plan::PlanResult r = plan::run_plan(spec, o);
   bar.finish();
 

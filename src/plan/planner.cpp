@@ -137,10 +137,10 @@ PlanResult run_plan(const PlanSpec& plan, const PlanOptions& o) {
           }
           skipped.push_back(candidate_json(c));
         }
-        if (o.progress) o.progress(done, in_shard, skipped.size());
+        if (o.progress) o.progress(done, in_shard, out.invalid + out.internal);
       },
       [&] {
-        if (o.progress) o.progress(done, in_shard, skipped.size());
+        if (o.progress) o.progress(done, in_shard, out.invalid + out.internal);
       });
   Json head = plan_head(plan, o.top);
   head["simulations"] = simulations;
@@ -170,9 +170,11 @@ Json merge_plan_outputs(const std::vector<Json>& shards, const std::vector<std::
     const Json& j = shards[s];
     if (!is_plan_output(j)) throw UsageError(names[s] + " is not the JSON output of `infersim plan --format json`");
     if (!same_plan(j, shards.front())) throw UsageError(names[s] + " and " + names.front() + " come from different plans (or different --top)");
-    const std::string shard = j.value("shard", std::string("0/1"));
-    const auto slash = shard.find('/');
-    const std::size_t index = std::stoul(shard.substr(0, slash)), n = std::stoul(shard.substr(slash + 1));
+    const Json shard_json = j.value("shard", Json("0/1"));
+    if (!shard_json.is_string()) throw UsageError(names[s] + ": \"shard\" is not \"I/N\"");
+    const std::string shard = shard_json.get<std::string>();
+    const sweep::Shard parsed = sweep::parse_shard(shard);
+    const std::size_t index = parsed.index, n = parsed.count;
     if (s == 0) count = n;
     if (n != count) throw UsageError(names[s] + " is shard " + shard + ", " + names.front() + " one of " + std::to_string(count));
     if (!seen.insert(index).second) throw UsageError(names[s] + ": shard " + shard + " is given twice");

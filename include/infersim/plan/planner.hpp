@@ -23,7 +23,8 @@ struct PlanOptions {
   unsigned jobs = 0;  // threads; 0 = every core
   sweep::Shard shard;
   std::size_t top = 10;  // candidates listed (the frontier and the skipped are listed whole)
-  /// Called on the calling thread after every candidate and a few times a second: (done, total, skipped).
+  /// Called on the calling thread after every candidate and a few times a second: (done, total, failed), where
+  /// failed counts the candidates that could not be planned (invalid or internal), not those skipped by design.
   std::function<void(std::size_t, std::size_t, std::size_t)> progress;
 };
 
