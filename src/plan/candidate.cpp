@@ -64,6 +64,23 @@ std::optional<double> tpot_lower_bound_s(const serving::PoolSpec& ps) {
   return (device_s + host_s) / tokens_per_step;
 }
 
+/// Whether the p99 TPOT is that of a request that decodes: fewer than 0.5% of requests have a single output
+/// token (whose TPOT is 0). A trace's lengths are not known here.
+bool every_request_decodes(const workload::WorkloadSpec& w) {
+  using Kind = workload::TokenDistribution::Kind;
+  if (w.process == workload::ArrivalProcess::trace) return false;
+  const auto& o = w.output;
+  auto below = [](double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); };  // P(N(0, 1) < z)
+  switch (o.kind) {
+    case Kind::fixed: return o.value >= 2;
+    case Kind::uniform: return o.min >= 2;
+    case Kind::empirical: return !o.values.empty() && *std::min_element(o.values.begin(), o.values.end()) >= 2;
+    case Kind::normal: return o.min >= 2 || (o.std > 0 && below((1.5 - o.mean) / o.std) < 0.005);
+    case Kind::lognormal: return o.min >= 2 || (o.sigma > 0 && o.median > 0 && below((std::log(1.5) - std::log(o.median)) / o.sigma) < 0.005);
+  }
+  return false;
+}
+
 /// An optimistic throughput of the simulation's pools in requests per second from the roofline: decode at
 /// the largest batch that fits, prefill one mean prompt at a time. Only the centre of the rate search's bracket.
 double estimate_capacity_per_s(const serving::SimulationSpec& s) {
@@ -150,8 +167,9 @@ void evaluate(const PlanSpec& plan, CandidateResult& r) {
     return s;
   };
 
-  // Analytical pruning: no simulation.
-  if (plan.tpot_p99_s) {
+  // Analytical pruning: no simulation. The TPOT bound needs every request to decode (a request of one output
+  // token has a TPOT of 0, which a p99 could be), so it applies when the workload's output lengths are >= 2.
+  if (plan.tpot_p99_s && every_request_decodes(sc.simulation.workload)) {
     for (const auto& ps : sc.simulation.pools) {
       if (ps.role == serving::ReplicaRole::prefill) continue;
       const std::optional<double> bound = tpot_lower_bound_s(ps);

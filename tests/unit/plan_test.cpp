@@ -113,6 +113,12 @@ TEST(Plan, TpotBoundPrunesWithoutSimulating) {
   ASSERT_TRUE(h100.miss_ratio);
   EXPECT_GT(*h100.miss_ratio, 16.06e9 / 3.35e12 / 0.004);
   EXPECT_NE(h100.reason.find("above the TPOT target of 4 ms"), std::string::npos) << h100.reason;
+
+  // Requests of one output token have a TPOT of 0, so with them the bound says nothing about the p99.
+  text.replace(text.find(R"({"distribution": "uniform", "min": 32, "max": 128})"), 50, R"({"distribution": "uniform", "min": 1, "max": 128})");
+  const plan::CandidateResult ones = plan::evaluate_candidate(small_plan(text), 0);
+  EXPECT_NE(ones.skip, plan::SkipKind::tpot_bound) << ones.reason;
+  EXPECT_GT(ones.simulations, 0);
 }
 
 TEST(Plan, UnmeetableTargetNamesTheClosestMiss) {
@@ -170,6 +176,33 @@ TEST(Plan, ShardsMergeIntoTheFullRanking) {
   }
   EXPECT_EQ(plan::merge_plan_outputs(shards, {"a", "b", "c"}).dump(2), full.dump(2));
   EXPECT_THROW(plan::merge_plan_outputs({shards[0], shards[2]}, {"a", "c"}), UsageError);
+}
+
+TEST(Plan, TraceAsIsPlansTheRecordedLoad) {
+  // The base's trace replayed as recorded: no rate search; the fleet is grown from one replica.
+  const std::string text = std::string(R"({"base": ")") + INFERSIM_SOURCE_DIR +
+                           R"(/configs/scenarios/azure-conv-trace-replay.json", "target": {"trace": "as_is"},
+      "slo": {"ttft_p99_s": 2.0, "tpot_p99_s": 0.1}, "search": {"hardware": ["mi300x"]}, "max_replicas": 8})";
+  const plan::PlanSpec p = small_plan(text);
+  const plan::CandidateResult c = plan::evaluate_candidate(p, 0);
+  ASSERT_TRUE(c.feasible) << c.reason;
+  EXPECT_FALSE(c.capacity_per_s);
+  EXPECT_FALSE(c.overrides.contains("workload.arrival.rate_per_s"));
+  std::vector<scenario::Override> set;
+  for (const auto& [key, value] : c.overrides.items()) set.push_back(sweep::make_override(key, value));
+  const Json report = sweep::evaluate(p.space.base, set);
+  EXPECT_LE(report.at("/metrics/ttft_s/p99"_json_pointer).get<double>(), 2.0);
+  EXPECT_LE(report.at("/metrics/tpot_s/p99"_json_pointer).get<double>(), 0.1);
+  EXPECT_DOUBLE_EQ(report.at("/metrics/ttft_s/p99"_json_pointer).get<double>(), c.ttft_p99_s);
+  if (c.replicas > 1) {
+    // The fleet is the smallest: one replica fewer misses the SLO.
+    for (auto& o : set) {
+      if (o.path == "deployment.replicas") o = sweep::make_override("deployment.replicas", c.replicas - 1);
+    }
+    const Json fewer = sweep::evaluate(p.space.base, set);
+    EXPECT_TRUE(fewer.at("/metrics/ttft_s/p99"_json_pointer).get<double>() > 2.0 ||
+                fewer.at("/metrics/tpot_s/p99"_json_pointer).get<double>() > 0.1);
+  }
 }
 
 TEST(Plan, PlanFileErrorsNameThePath) {
