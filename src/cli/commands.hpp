@@ -25,6 +25,7 @@ Command add_accuracy_command(CLI::App& app);
 Command add_calibrate_command(CLI::App& app);
 Command add_sweep_command(CLI::App& app);
 Command add_merge_command(CLI::App& app);
+Command add_plan_command(CLI::App& app);
 Command add_check_command(CLI::App& app);
 Command add_import_model_command(CLI::App& app);
 

@@ -6,6 +6,7 @@
 #include "infersim/core/error.hpp"
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
+#include "infersim/plan/plan_spec.hpp"
 #include "infersim/scenario/report.hpp"
 #include "infersim/scenario/scenario_loader.hpp"
 #include "infersim/serving/serving_engine_loader.hpp"
@@ -73,6 +74,18 @@ std::string validate_config_file(const std::string& path) {
     d.throw_if_any();
     return "serving engine " + e.name;
   }
+  if (j.contains("base") && (j.contains("target") || j.contains("search") || j.contains("objective"))) {
+    // A plan: its structure, and every candidate's scenario parses. A candidate that cannot run (does not
+    // fit, a parallelism the model cannot take) is one the plan skips, not a mistake in the file.
+    const plan::PlanSpec spec = plan::load_plan(path);
+    for (std::size_t c = 0; c < spec.candidates(); ++c) {
+      try {
+        check_scenario(spec.space.base, spec.space.overrides(c), "candidate " + std::to_string(c) + " (" + spec.label(c) + ")");
+      } catch (const InfeasibleError&) {
+      }
+    }
+    return "plan of " + std::to_string(spec.candidates()) + " candidates";
+  }
   if (j.contains("base")) {
     // A sweep: its structure, and every point's scenario parses (whether each fits is known by running it).
     const sweep::SweepSpec spec = sweep::load_sweep(path);
@@ -91,7 +104,7 @@ std::string validate_config_file(const std::string& path) {
   }
   throw ConfigError(path, "/",
                     "cannot tell what kind of file this is: a hardware profile has \"compute\" and \"memory\", a model "
-                    "has \"num_layers\", a serving engine has \"host_time\", a scenario has \"model\", \"hardware\" and \"workload\", a sweep has \"base\", a "
+                    "has \"num_layers\", a serving engine has \"host_time\", a scenario has \"model\", \"hardware\" and \"workload\", a sweep has \"base\" and \"grid\", a plan \"base\" and \"target\", a "
                     "baseline has \"cases\"");
 }
 

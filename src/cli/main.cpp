@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   commands.push_back(infersim::cli::add_accuracy_command(app));
   commands.push_back(infersim::cli::add_calibrate_command(app));
   commands.push_back(infersim::cli::add_sweep_command(app));
+  commands.push_back(infersim::cli::add_plan_command(app));
   commands.push_back(infersim::cli::add_merge_command(app));
   commands.push_back(infersim::cli::add_check_command(app));
   commands.push_back(infersim::cli::add_import_model_command(app));

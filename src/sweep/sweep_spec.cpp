@@ -63,13 +63,8 @@ std::vector<scenario::Override> SweepSpec::overrides(std::size_t point) const {
   return out;
 }
 
-namespace {
-
-using Ordered = nlohmann::ordered_json;
-
-/// Read one of "grid" / "zip": an object of dotted keys to non-empty arrays, in file order.
-/// `plain` is the same section as `section`, for describing values in messages.
-std::vector<Axis> read_axes(const Ordered& section, const Json& plain, const std::string& pointer, config::Diagnostics& d) {
+std::vector<Axis> read_axes(const nlohmann::ordered_json& section, const Json& plain, const std::string& pointer,
+                            config::Diagnostics& d) {
   std::vector<Axis> out;
   if (!section.is_object()) {
     d.error(pointer, "expected an object of dotted scenario keys to lists of values, found " + config::describe_json(plain));
@@ -94,9 +89,47 @@ std::vector<Axis> read_axes(const Ordered& section, const Json& plain, const std
   return out;
 }
 
+config::Document read_base(config::ObjectReader& root, const std::string& file, const std::filesystem::path& base_dir) {
+  config::Document out;
+  config::Diagnostics& d = root.diagnostics();
+  const Json* base = root.raw("base");
+  if (!base) {
+    if (root.valid()) root.error("base", "missing required key; expected the base scenario: an object, or a path to a scenario file");
+  } else if (base->is_string()) {
+    const auto path = config::resolve_path(base_dir, base->get<std::string>());
+    try {
+      out = config::load_document(path);
+    } catch (const ConfigError& e) {
+      for (const auto& item : e.diagnostics()) d.error_in(item.file, item.path, item.message);
+    }
+  } else if (base->is_object()) {
+    out = config::Document{*base, file, "/base", base_dir};
+  } else {
+    root.error("base", "expected a scenario object or a path to a scenario file, found " + config::describe_json(*base));
+  }
+  return out;
+}
+
+namespace {
+
+using Ordered = nlohmann::ordered_json;
+
 bool is_prefix_path(const std::string& a, const std::string& b) { return b.size() > a.size() && b.starts_with(a) && b[a.size()] == '.'; }
 
 }  // namespace
+
+void check_swept_keys(const std::vector<std::string>& keys, const std::string& second_pointer, config::Diagnostics& d) {
+  for (std::size_t a = 0; a < keys.size(); ++a) {
+    for (std::size_t b = 0; b < keys.size(); ++b) {
+      if (a < b && keys[a] == keys[b]) {
+        d.error(second_pointer + "/" + config::pointer_escape(keys[b]), "\"" + keys[b] + "\" is in both grid and zip; sweep it in one of them");
+      } else if (is_prefix_path(keys[a], keys[b])) {
+        d.error("", "\"" + keys[a] + "\" and \"" + keys[b] + "\" are both swept, and one sets part of the other; "
+                    "sweep only one of them");
+      }
+    }
+  }
+}
 
 SweepSpec parse_sweep(const std::string& text, const std::string& file, const std::filesystem::path& base_dir) {
   const Json j = config::parse_json_text(text, file);
@@ -107,21 +140,7 @@ SweepSpec parse_sweep(const std::string& text, const std::string& file, const st
   spec.file = file;
   (void)root.string_or("name", "");
   (void)root.string_or("description", "");
-  const Json* base = root.raw("base");
-  if (!base) {
-    if (root.valid()) root.error("base", "missing required key; expected the base scenario: an object, or a path to a scenario file");
-  } else if (base->is_string()) {
-    const auto path = config::resolve_path(base_dir, base->get<std::string>());
-    try {
-      spec.base = config::load_document(path);
-    } catch (const ConfigError& e) {
-      for (const auto& item : e.diagnostics()) d.error_in(item.file, item.path, item.message);
-    }
-  } else if (base->is_object()) {
-    spec.base = config::Document{*base, file, "/base", base_dir};
-  } else {
-    root.error("base", "expected a scenario object or a path to a scenario file, found " + config::describe_json(*base));
-  }
+  spec.base = read_base(root, file, base_dir);
   if (root.has("grid")) spec.grid = read_axes(ordered.at("grid"), j.at("grid"), "/grid", d);
   if (root.has("zip")) spec.zip = read_axes(ordered.at("zip"), j.at("zip"), "/zip", d);
   root.finish();
@@ -136,17 +155,7 @@ SweepSpec parse_sweep(const std::string& text, const std::string& file, const st
     }
     if (!equal) d.error("/zip", "the lists of a zip vary together and must have equal lengths: " + lengths);
   }
-  const auto keys = spec.keys();
-  for (std::size_t a = 0; a < keys.size(); ++a) {
-    for (std::size_t b = 0; b < keys.size(); ++b) {
-      if (a < b && keys[a] == keys[b]) {
-        d.error("/zip/" + config::pointer_escape(keys[b]), "\"" + keys[b] + "\" is in both grid and zip; sweep it in one of them");
-      } else if (is_prefix_path(keys[a], keys[b])) {
-        d.error("", "\"" + keys[a] + "\" and \"" + keys[b] + "\" are both swept, and one sets part of the other; "
-                    "sweep only one of them");
-      }
-    }
-  }
+  check_swept_keys(spec.keys(), "/zip", d);
   double count = 1;
   for (const Axis& a : spec.grid) count *= static_cast<double>(a.values.size());
   if (!spec.zip.empty()) count *= static_cast<double>(spec.zip.front().values.size());

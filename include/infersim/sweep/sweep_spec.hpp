@@ -55,6 +55,17 @@ struct SweepSpec {
 /// Throws ConfigError with every problem found.
 SweepSpec parse_sweep(const std::string& text, const std::string& file, const std::filesystem::path& base_dir);
 
+/// Parsing pieces shared with other files built on a base scenario (plan files):
+/// `base` (a scenario object, or a path resolved against `base_dir`) read from `root`; an invalid or
+/// missing one is reported and an empty Document returned.
+config::Document read_base(config::ObjectReader& root, const std::string& file, const std::filesystem::path& base_dir);
+/// An object of dotted keys to non-empty lists of values, in file order (`plain` is the same section, for
+/// describing values in messages; `pointer` is its JSON pointer).
+std::vector<Axis> read_axes(const nlohmann::ordered_json& section, const config::Json& plain, const std::string& pointer,
+                            config::Diagnostics& d);
+/// Report a key swept twice (the second under `second_pointer`) and two keys of which one sets part of the other.
+void check_swept_keys(const std::vector<std::string>& keys, const std::string& second_pointer, config::Diagnostics& d);
+
 /// Read and parse a sweep file.
 SweepSpec load_sweep(const std::string& path);
 
