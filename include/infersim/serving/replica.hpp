@@ -13,6 +13,7 @@
 #include "infersim/roofline/step_cost_cache.hpp"
 #include "infersim/serving/batch_scheduler.hpp"
 #include "infersim/serving/metrics.hpp"
+#include "infersim/serving/prefix_cache.hpp"
 #include "infersim/serving/request_table.hpp"
 #include "infersim/serving/speculative.hpp"
 #include "infersim/serving/step_pricer.hpp"
@@ -54,6 +55,7 @@ struct ReplicaStats {
   double host_s = 0;          // the serving engine's part of step_s (host time, exposed launches)
   double prefill_busy_s = 0;  // busy_chip_s split by phase: a mixed step by its prefill and decode parts' own times
   double decode_busy_s = 0;
+  PrefixCacheStats prefix;    // zero without a prefix cache
 };
 
 struct ReplicaSetup {
@@ -67,6 +69,8 @@ struct ReplicaSetup {
   double memory_bytes_per_s = 0;
   double usd_per_second = 0;    // the whole replica (0 when unpriced)
   const ServingEngineSpec* engine = nullptr;  // host time added to each step (null: none)
+  const BlockHashes* hashes = nullptr;        // requests' prompt block hashes (for the prefix cache)
+  double kv_bytes_per_token_per_chip = 0;     // prefix cache: host-tier size and transfers
 };
 
 class Replica {
@@ -85,6 +89,9 @@ class Replica {
   ReplicaStats stats(engine::SimTime end) const;
   const ReplicaSetup& setup() const { return setup_; }
   int index() const { return setup_.index; }
+  /// Prompt tokens of request `id` this replica's prefix cache holds now (0 without one).
+  std::int64_t prefix_cached_tokens(std::uint32_t id) const;
+  const PrefixCache* prefix_cache() const { return prefix_.get(); }
 
  private:
   struct Lane {
@@ -118,6 +125,7 @@ class Replica {
   std::unique_ptr<BatchScheduler> scheduler_;
   GapRecorder& itl_;
   BlockPool kv_;
+  std::unique_ptr<PrefixCache> prefix_;  // null unless scheduler.prefix_cache.enabled
   std::deque<std::uint32_t> waiting_;
   std::vector<Lane> lanes_;
   std::vector<std::uint32_t> completed_, handoffs_, leaving_;  // scratch of finish_step
