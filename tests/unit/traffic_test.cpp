@@ -455,5 +455,39 @@ TEST(PrefixCacheServing, WithoutHashesTheCacheChangesNothing) {
   EXPECT_EQ(on.duration_s, off.duration_s);
 }
 
+// ---- Reasoning traffic (configs/scenarios/reasoning-deepseek-r1-8xh200.json): long outputs fill the KV cache.
+
+serving::SimulationSpec reasoning_spec(double rate_per_s) {
+  auto spec = testing::one_pool("deepseek-r1", "h200-sxm", "chunked_prefill", 1024, 8192);
+  spec.pools[0].deployment.tensor_parallel = 8;
+  spec.pools[0].deployment.expert_parallel = 8;
+  auto& w = spec.workload;
+  w.requests = 800;
+  w.seed = 17;
+  w.process = workload::ArrivalProcess::poisson;
+  w.rate_per_s = rate_per_s;
+  w.input.kind = w.output.kind = workload::TokenDistribution::Kind::lognormal;
+  w.input.median = 600, w.input.sigma = 0.8, w.input.max = 8192;
+  w.output.median = 4000, w.output.sigma = 0.6, w.output.max = 32768;
+  return spec;
+}
+
+TEST(Reasoning, LongOutputsFillTheKvCacheAndPreemptOnlyUnderLoad) {
+  const auto light = serving::simulate(reasoning_spec(1));
+  const auto heavy = serving::simulate(reasoning_spec(3));
+  for (const auto* r : {&light, &heavy}) {
+    ASSERT_EQ(r->completed, 800);
+    for (const auto& q : r->request_table) ASSERT_EQ(q.generated, q.output_tokens);
+    const auto& st = r->pools[0].replica_stats[0];
+    EXPECT_LE(st.kv_blocks_peak, st.kv_blocks_total);
+  }
+  // At 1 request/s about 1,000 sequences of ~4,000 tokens never fill 1.4 M tokens; at 3/s they do: the
+  // newest are preempted and recomputed, and the first tokens of the requests behind them wait.
+  EXPECT_EQ(light.preemptions, 0);
+  EXPECT_GT(heavy.preemptions, 100);
+  EXPECT_EQ(heavy.pools[0].replica_stats[0].kv_blocks_peak, heavy.pools[0].replica_stats[0].kv_blocks_total);
+  EXPECT_GT(heavy.ttft.p99, 10 * light.ttft.p99);
+}
+
 }  // namespace
 }  // namespace infersim
