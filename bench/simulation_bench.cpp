@@ -11,6 +11,12 @@
 // (mean 256), continuous batching.
 //
 //   build/release/bench/simulation_bench --benchmark_filter=Poisson
+//
+// Mooncake replay: the 12,031-request conversation trace (configs/traces/mooncake) as the shipped scenarios
+// replay it (Llama-3.1-70B FP8, 4 replicas of 4 H100s, chunked prefill), with the prefix cache and
+// prefix-aware routing (Arg 1) and without (Arg 0). Issue 17: the cache must keep the replay within 2x.
+//
+//   build/release/bench/simulation_bench --benchmark_filter=Mooncake
 
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
@@ -91,6 +97,38 @@ void run_simulations(benchmark::State& state, serving::SimulationSpec spec) {
 void BM_LightLoad(benchmark::State& state) { run_simulations(state, light_load_spec(state.range(0))); }
 void BM_PoissonNearSaturation(benchmark::State& state) { run_simulations(state, near_saturation_spec(state.range(0))); }
 
+serving::SimulationSpec mooncake_spec(bool cache) {
+  serving::PoolSpec pool;
+  pool.model = model::load_model("llama-3.1-70b");
+  pool.hardware = hardware::load_hardware("h100-sxm");
+  pool.deployment.tensor_parallel = 4;
+  pool.deployment.replicas = 4;
+  pool.deployment.weight_dtype = pool.deployment.activation_dtype = pool.deployment.kv_cache_dtype = DType::fp8;
+  pool.scheduler.policy = "chunked_prefill";
+  pool.scheduler.prefix_cache.enabled = cache;
+  pool.router = cache ? serving::Router::prefix_affinity : serving::Router::least_loaded;
+  serving::SimulationSpec s;
+  s.pools.push_back(pool);
+  s.workload.process = workload::ArrivalProcess::trace;
+  s.workload.trace.path = std::string(INFERSIM_BENCH_SOURCE_DIR) + "/configs/traces/mooncake/conversation_trace.jsonl";
+  s.workload.trace.format = "mooncake";
+  return s;
+}
+
+void BM_MooncakeConversationReplay(benchmark::State& state) {
+  const auto spec = mooncake_spec(state.range(0) != 0);
+  double hit_rate = 0, events = 0;
+  for (auto _ : state) {
+    const auto r = serving::simulate(spec);
+    hit_rate = r.cached_input_tokens / r.input_tokens;
+    events = static_cast<double>(r.events);
+    benchmark::DoNotOptimize(r.completed);
+  }
+  state.SetItemsProcessed(state.iterations() * 12031);
+  state.counters["hit_rate"] = hit_rate;
+  state.counters["events"] = events;
+}
+
 }  // namespace
 
 BENCHMARK(BM_LightLoad)
@@ -109,4 +147,5 @@ BENCHMARK(BM_PoissonNearSaturation)
     ->Args({100000, 1})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
+BENCHMARK(BM_MooncakeConversationReplay)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK_MAIN();

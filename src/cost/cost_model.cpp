@@ -30,6 +30,9 @@ CostReport compute_cost(const serving::SimulationSpec& spec, const serving::Simu
   c.prefill_share = c.total_usd > 0 ? prefill_usd / c.total_usd : 0.0;
   const double decode_usd = c.total_usd - prefill_usd;
   if (r.input_tokens > 0) c.usd_per_million_input_tokens = prefill_usd / r.input_tokens * 1e6;
+  if (r.input_tokens > r.cached_input_tokens) {
+    c.usd_per_million_fresh_input_tokens = prefill_usd / (r.input_tokens - r.cached_input_tokens) * 1e6;
+  }
   if (r.output_tokens > 0) {
     c.usd_per_million_output_tokens = decode_usd / r.output_tokens * 1e6;
     c.usd_per_million_output_tokens_all_in = c.total_usd / r.output_tokens * 1e6;

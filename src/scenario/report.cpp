@@ -105,6 +105,18 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
     pj["host_time_fraction"] = step_s > 0 ? host_s / step_s : 0.0;
     if (pr.draft_weight_bytes_per_chip > 0) pj["draft_weight_bytes_per_chip"] = pr.draft_weight_bytes_per_chip;
     if (!ps.sizing.empty()) pj["sizing"] = ps.sizing;
+    if (ps.scheduler.prefix_cache.enabled) {
+      Json per = Json::array();
+      for (const auto& st : pr.replica_stats) {
+        const auto& x = st.prefix;
+        per.push_back({{"hit_rate", x.input_tokens > 0 ? static_cast<double>(x.hit_tokens) / static_cast<double>(x.input_tokens) : 0.0},
+                       {"host_hit_tokens", x.host_hit_tokens},
+                       {"evictions", x.evictions},
+                       {"host_evictions", x.host_evictions},
+                       {"peak_cached_blocks", x.peak_cached_blocks}});
+      }
+      pj["prefix_cache_per_replica"] = per;
+    }
     pools.push_back(pj);
   }
   const double n = std::max(1, replicas_total);
@@ -154,11 +166,32 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
                               {"tokens_per_step", decode_steps > 0 ? decode_tokens / decode_steps : 0.0}};
   }
   if (spec.pools.size() > 1) metrics["kv_transfer_s_mean"] = r.kv_transfer_s_mean;
+  if (r.prefix_cache) {
+    double host_hits = 0, evictions = 0, host_evictions = 0, load_s = 0;
+    for (const auto& pr : r.pools) {
+      for (const auto& st : pr.replica_stats) {
+        host_hits += static_cast<double>(st.prefix.host_hit_tokens);
+        evictions += static_cast<double>(st.prefix.evictions);
+        host_evictions += static_cast<double>(st.prefix.host_evictions);
+        load_s += st.prefix.host_load_s;
+      }
+    }
+    metrics["prefix_cache"] = {{"hit_rate", r.input_tokens > 0 ? r.cached_input_tokens / r.input_tokens : 0.0},
+                               {"cached_input_tokens", r.cached_input_tokens},
+                               {"host_hit_tokens", host_hits},
+                               {"evictions", evictions},
+                               {"host_evictions", host_evictions},
+                               {"host_load_s", load_s}};
+  }
   Json cj;
   cj["usd_per_hour"] = nullable(c.priced, c.usd_per_hour);
   cj["total_usd"] = nullable(c.priced, c.total_usd);
   cj["usd_per_day"] = nullable(c.priced, c.usd_per_day);
   cj["usd_per_million_input_tokens"] = nullable(c.priced, c.usd_per_million_input_tokens);
+  if (r.prefix_cache) {
+    cj["usd_per_million_fresh_input_tokens"] = nullable(c.priced, c.usd_per_million_fresh_input_tokens);
+    cj["usd_per_million_cached_input_tokens"] = nullable(c.priced, c.usd_per_million_cached_input_tokens);
+  }
   cj["usd_per_million_output_tokens"] = nullable(c.priced, c.usd_per_million_output_tokens);
   cj["usd_per_million_total_tokens"] = nullable(c.priced, c.usd_per_million_total_tokens);
   cj["usd_per_million_output_tokens_all_in"] = nullable(c.priced, c.usd_per_million_output_tokens_all_in);
@@ -279,10 +312,14 @@ const std::vector<std::string>& metric_keys() {
     m["preemptions"] = nullptr;
     m["speculative"] = {{"expected_tokens_per_step", nullptr}, {"tokens_per_step", nullptr}};
     m["kv_transfer_s_mean"] = nullptr;
+    m["prefix_cache"] = {{"hit_rate", nullptr}, {"cached_input_tokens", nullptr}, {"host_hit_tokens", nullptr},
+                         {"evictions", nullptr}, {"host_evictions", nullptr}, {"host_load_s", nullptr}};
     m["cost"] = {{"usd_per_hour", nullptr},
                  {"total_usd", nullptr},
                  {"usd_per_day", nullptr},
                  {"usd_per_million_input_tokens", nullptr},
+                 {"usd_per_million_fresh_input_tokens", nullptr},
+                 {"usd_per_million_cached_input_tokens", nullptr},
                  {"usd_per_million_output_tokens", nullptr},
                  {"usd_per_million_total_tokens", nullptr},
                  {"usd_per_million_output_tokens_all_in", nullptr},

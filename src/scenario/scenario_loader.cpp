@@ -187,6 +187,24 @@ void read_batching(ObjectReader& r, const serving::SchedulerSpec& base, serving:
   sj["block_size"] = s.block_size;
   sj["scheduling_overhead_s"] = s.scheduling_overhead_s;
   sj["batch_timeout_s"] = s.batch_timeout_s;
+  s.prefix_cache = base.prefix_cache;
+  if (r.has("prefix_cache")) {
+    // Automatic prefix caching (serving/prefix_cache.hpp); resolved only where given, so that scenarios
+    // without it keep their resolved form.
+    ObjectReader pc = r.object("prefix_cache");
+    if (pc.valid()) {
+      auto& p = s.prefix_cache;
+      p.enabled = pc.boolean("enabled");
+      p.host_gb = pc.number_or("host_gb", base.prefix_cache.host_gb, Range::between(0, 1e6));
+      p.host_link_bytes_per_s = pc.number_or("host_link_gb_per_s", base.prefix_cache.host_link_bytes_per_s / 1e9, Range::between(0.001, 1e5)) * 1e9;
+      p.affinity_max_imbalance = pc.integer_or("affinity_max_imbalance", base.prefix_cache.affinity_max_imbalance, Range::between(0, 1e9));
+      pc.finish();
+      sj["prefix_cache"] = {{"enabled", p.enabled},
+                            {"host_gb", p.host_gb},
+                            {"host_link_gb_per_s", p.host_link_bytes_per_s / 1e9},
+                            {"affinity_max_imbalance", p.affinity_max_imbalance}};
+    }
+  }
 }
 
 void parse_speculative(ObjectReader& root, const config::Document& doc, Diagnostics& d, serving::SpeculativeSpec& sp,

@@ -8,7 +8,11 @@
 namespace infersim::scenario {
 
 std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving::SimulationResult& r) {
-  std::vector<std::string> out;
+  std::vector<std::string> out = r.notes;
+  if (r.prefix_cache && r.hash_block_tokens == 0) {
+    out.push_back("scheduler.prefix_cache is enabled but the workload carries no prompt block hashes (a Mooncake "
+                  "trace's hash_ids, or workload.sessions): the cache has nothing to match");
+  }
   std::int64_t longest_prompt = 0, longest_request = 0;
   for (std::size_t i = 0; i < r.request_table.size(); ++i) {
     const auto& q = r.request_table[i];

@@ -3,6 +3,9 @@
 #include <cerrno>
 #include <cmath>
 #include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
 
 #include "infersim/core/error.hpp"
 #include "infersim/core/file_paths.hpp"
@@ -165,6 +168,17 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
   return t;
 }
 
+/// Standard input, read once per process: a trace piped in (path "-") may be loaded by several parts of a
+/// run (sizing, the check before running, the run), and a stream can be read only once.
+std::shared_ptr<const std::string> standard_input_text() {
+  static const std::shared_ptr<const std::string> text = [] {
+    std::ostringstream all;
+    all << std::cin.rdbuf();
+    return std::make_shared<const std::string>(all.str());
+  }();
+  return text;
+}
+
 }  // namespace
 
 void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpec& sc, Json& out) {
@@ -208,22 +222,29 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
     arr["think_time_s"] = wl.think_time_s;
   }
   const bool trace = wl.process == ArrivalProcess::trace;
-  for (const char* key : {"path", "format", "rate_scale", "start_s", "end_s"}) only_for(key, {ArrivalProcess::trace});
+  for (const char* key : {"path", "format", "rate_scale", "start_s", "end_s", "on_bad_row", "sort"}) {
+    only_for(key, {ArrivalProcess::trace});
+  }
   if (trace) {
     const std::string path = a.string("path");
-    wl.trace.path = config::resolve_path(doc.base_dir, path).string();
+    wl.trace.path = path == "-" ? path : config::resolve_path(doc.base_dir, path).string();
     std::error_code ec;
-    if (!path.empty() && !std::filesystem::exists(wl.trace.path, ec)) {
+    if (path == "-") {
+      wl.trace.stdin_text = standard_input_text();
+    } else if (!path.empty() && !std::filesystem::exists(wl.trace.path, ec)) {
       a.error("path", "no such trace file: " + wl.trace.path +
                           (doc.base_dir.empty() ? "" : " (a relative path is taken from the scenario's folder)"));
     } else if (std::filesystem::is_directory(wl.trace.path, ec)) {
       a.error("path", wl.trace.path + " is a folder; expected a CSV or JSONL trace file");
     }
-    static constexpr std::string_view kFormats[] = {"auto", "csv", "jsonl"};
+    static constexpr std::string_view kFormats[] = {"auto", "csv", "jsonl", "mooncake"};
     const auto f = a.choice("format", kFormats, 0);
     wl.trace.format = f == 0 ? "" : std::string(kFormats[f]);
     wl.trace.rate_scale = a.number_or("rate_scale", 1.0, Range::positive());
     wl.trace.start_s = a.number_or("start_s", 0.0, Range::non_negative());
+    static constexpr std::string_view kOnBadRow[] = {"error", "skip"};
+    wl.trace.skip_bad_rows = a.choice("on_bad_row", kOnBadRow, 0) == 1;
+    wl.trace.sort = a.boolean_or("sort", false);
     if (a.has("end_s")) {
       wl.trace.end_s = a.number("end_s", Range::positive());
       if (wl.trace.end_s <= wl.trace.start_s) a.error("end_s", "must be after start_s");
@@ -232,6 +253,8 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
     arr["format"] = std::string(kFormats[f]);
     arr["rate_scale"] = wl.trace.rate_scale;
     arr["start_s"] = wl.trace.start_s;
+    arr["on_bad_row"] = wl.trace.skip_bad_rows ? "skip" : "error";
+    arr["sort"] = wl.trace.sort;
     if (std::isfinite(wl.trace.end_s)) arr["end_s"] = wl.trace.end_s;
   }
   a.finish();

@@ -4,6 +4,7 @@
 
 #include "infersim/core/error.hpp"
 #include "infersim/core/strings.hpp"
+#include "infersim/serving/prefix_cache.hpp"
 
 namespace infersim::serving {
 
@@ -70,19 +71,34 @@ void RunningSet::clear() {
 
 std::int64_t SchedulerContext::prefill_tokens(std::uint32_t id) const {
   const RequestRecord& r = requests_[id];
-  return static_cast<std::int64_t>(r.input_tokens) + r.generated - r.transferred;
+  const PrefixCache* prefix = kv_.prefix_cache();
+  const std::int64_t cached = prefix && r.transferred == 0 ? prefix->cached_tokens(id, r.input_tokens) : 0;
+  return static_cast<std::int64_t>(r.input_tokens) + r.generated - r.transferred - cached;
 }
 
 bool SchedulerContext::admit(std::int64_t reserve_tokens) {
   if (waiting_.empty()) return false;
   const std::uint32_t id = waiting_.front();
-  const std::int64_t cached = requests_[id].transferred;  // KV that arrived with the request
-  const std::int64_t blocks = kv_.blocks_for(cached + reserve_tokens);
-  if (!kv_.allocate(blocks, now_)) return false;
-  waiting_.pop_front();
   RequestRecord& rec = requests_[id];
+  std::int64_t cached = rec.transferred;  // KV that arrived with the request
+  // Or a prompt prefix the replica's prefix cache holds: shared, so only the rest takes new blocks.
+  PrefixCache* prefix = kv_.prefix_cache();
+  std::int64_t shared = 0;
+  if (prefix && cached == 0) {
+    cached = prefix->acquire(id, rec.input_tokens, now_);
+    if (cached < 0) return false;
+    shared = prefix->shared_blocks(id);
+  }
+  const std::int64_t blocks = kv_.blocks_for(cached + reserve_tokens);
+  if (!kv_.allocate(blocks - shared, now_)) {
+    if (prefix) prefix->release(id, now_);
+    return false;
+  }
+  waiting_.pop_front();
   if (rec.first_scheduled < 0) rec.first_scheduled = now_;
-  const std::size_t slot = running_.push(id, (*admissions_)++, prefill_tokens(id), rec);
+  if (prefix && rec.transferred == 0) rec.cached_input = static_cast<std::int32_t>(cached);
+  const std::int64_t prefill = static_cast<std::int64_t>(rec.input_tokens) + rec.generated - cached;
+  const std::size_t slot = running_.push(id, (*admissions_)++, prefill, rec);
   running_.kv_tokens[slot] = cached;
   running_.blocks[slot] = blocks;
   return true;
@@ -138,8 +154,8 @@ void SchedulerContext::reserve_decodes() {
 void SchedulerContext::preempt_newest() {
   if (running_.empty()) throw std::logic_error("preempt_newest on an empty running set");
   const std::size_t slot = running_.newest();
-  kv_.release(running_.blocks[slot], now_);
   const std::uint32_t id = running_.id[slot];
+  kv_.release_request(id, running_.blocks[slot], now_);
   RequestRecord& rec = requests_[id];
   rec.generated = static_cast<std::int32_t>(running_.generated[slot]);
   rec.last_token = running_.last_token[slot];

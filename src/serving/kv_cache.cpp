@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "infersim/core/check.hpp"
+#include "infersim/serving/prefix_cache.hpp"
 
 namespace infersim::serving {
 
@@ -15,6 +16,7 @@ void BlockPool::advance(engine::SimTime now) {
 
 bool BlockPool::allocate(std::int64_t n, engine::SimTime now) {
   INFERSIM_CHECK(n >= 0, "negative KV block allocation");
+  if (n > free() && prefix_ && n <= free() + prefix_->evictable_blocks()) prefix_->evict(n - free(), now);
   if (n > free()) return false;
   advance(now);
   used_ += n;
@@ -29,6 +31,12 @@ void BlockPool::release(std::int64_t n, engine::SimTime now) {
   advance(now);
   used_ -= n;
 }
+
+void BlockPool::release_request(std::uint32_t id, std::int64_t blocks, engine::SimTime now) {
+  release(blocks - (prefix_ ? prefix_->release(id, now) : 0), now);
+}
+
+std::int64_t BlockPool::expected_used(std::int64_t held) const { return prefix_ ? prefix_->physical_blocks(held) : held; }
 
 double BlockPool::used_block_ns(engine::SimTime now) const {
   return area_ + (now > last_change_ ? static_cast<double>(used_) * static_cast<double>(now - last_change_) : 0.0);

@@ -28,7 +28,16 @@ Replica::Replica(engine::Simulator& sim, RequestTable& requests, ReplicaObserver
       scheduler_(std::move(scheduler)),
       itl_(itl),
       kv_(setup.kv_blocks, setup.scheduler.block_size),
-      lanes_(static_cast<std::size_t>(std::max(1, setup.lanes))) {}
+      lanes_(static_cast<std::size_t>(std::max(1, setup.lanes))) {
+  if (setup.scheduler.prefix_cache.enabled && setup.hashes) {
+    prefix_ = std::make_unique<PrefixCache>(setup.scheduler.prefix_cache, kv_, *setup.hashes, setup.kv_bytes_per_token_per_chip);
+    kv_.attach(prefix_.get());
+  }
+}
+
+std::int64_t Replica::prefix_cached_tokens(std::uint32_t id) const {
+  return prefix_ ? prefix_->cached_tokens(id, requests_[id].input_tokens) : 0;
+}
 
 void Replica::enqueue(std::uint32_t id) {
   requests_[id].replica = setup_.index;
@@ -128,7 +137,7 @@ engine::SimTime Replica::begin_step(std::size_t index, engine::SimTime start) {
   const roofline::StepCost c = pricer_.price(shape);
   const double host_s = setup_.scheduler.scheduling_overhead_s +
                         (setup_.engine ? host_overhead_s(*setup_.engine, shape, pricer_.launches(shape), c.time_s) : 0.0);
-  const double step_s = c.time_s + host_s;
+  const double step_s = c.time_s + host_s + (prefix_ ? prefix_->take_load_s() : 0.0);  // + prefix blocks from host
   INFERSIM_CHECK(step_s >= 0 && !std::isnan(step_s), "a step priced at " + std::to_string(step_s) + " s");
   const engine::SimTime duration = std::max<engine::SimTime>(1, engine::from_seconds(step_s));
   if (duration > engine::kHorizon - start) {
@@ -211,6 +220,11 @@ engine::SimTime Replica::advance_decodes(std::size_t index, engine::SimTime end)
 
 bool Replica::emit_token(Lane& lane, std::size_t slot, engine::SimTime now) {
   RunningSet& run = lane.running;
+  if (run.output[slot] == 0) {  // prefill only (a trace's cancelled request): done when its prompt is
+    requests_[run.id[slot]].first_token = now;
+    run.last_token[slot] = now;
+    return true;
+  }
   if (run.generated[slot] == 0) {
     requests_[run.id[slot]].first_token = now;
   } else {
@@ -251,6 +265,7 @@ void Replica::finish_step(std::size_t index) {
     run.prefill_left[p.slot] -= p.tokens;
     run.cost_usd[p.slot] += lane.usd_per_token * static_cast<double>(p.tokens);
     if (run.prefill_left[p.slot] > 0) continue;
+    if (prefix_) prefix_->on_prefilled(run.id[p.slot], requests_[run.id[p.slot]].input_tokens, now);
     if (setup_.role == ReplicaRole::prefill) {
       // Prefill-only replica: the request leaves with its KV (disaggregated serving).
       requests_[run.id[p.slot]].cost_usd = run.cost_usd[p.slot];
@@ -283,7 +298,7 @@ void Replica::finish_step(std::size_t index) {
     // Highest position first, so that swap-removal never moves an entry still to be removed.
     std::sort(leaving_.begin(), leaving_.end(), std::greater<>());
     for (std::uint32_t slot : leaving_) {
-      kv_.release(run.blocks[slot], now);
+      kv_.release_request(run.id[slot], run.blocks[slot], now);
       run.remove_swap(slot);
     }
   }
@@ -336,7 +351,7 @@ void Replica::check_blocks() const {
 #if INFERSIM_DEBUG_CHECKS_ENABLED
   std::int64_t held = 0;
   for (const Lane& l : lanes_) held = std::accumulate(l.running.blocks.begin(), l.running.blocks.end(), held);
-  INFERSIM_DEBUG_CHECK(held == kv_.used(), "running requests hold " + std::to_string(held) + " KV blocks but the pool has " +
+  INFERSIM_DEBUG_CHECK(kv_.expected_used(held) == kv_.used(), "running requests hold " + std::to_string(held) + " KV blocks but the pool has " +
                                                std::to_string(kv_.used()) + " in use");
   INFERSIM_DEBUG_CHECK(kv_.used() <= kv_.total(), "KV blocks in use exceed the pool");
 #endif
@@ -347,6 +362,7 @@ ReplicaStats Replica::stats(engine::SimTime end) const {
   s.kv_blocks_total = kv_.total();
   s.kv_blocks_peak = kv_.peak();
   s.kv_block_ns = kv_.used_block_ns(end);
+  if (prefix_) s.prefix = prefix_->stats();
   return s;
 }
 

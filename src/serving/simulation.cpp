@@ -20,7 +20,8 @@ namespace {
 
 class Simulation final : public ReplicaObserver {
  public:
-  Simulation(const SimulationSpec& spec, StepListener* listener) : spec_(spec), listener_(listener), source_(spec.workload) {
+  Simulation(const SimulationSpec& spec, StepListener* listener)
+      : spec_(spec), listener_(listener), source_(spec.workload), hashes_(source_.hash_block_tokens()) {
     if (spec.pools.empty()) throw std::logic_error("a simulation needs at least one pool");
     if (spec.pools.size() == 2 && !(spec.pools[0].role == ReplicaRole::prefill && spec.pools[1].role == ReplicaRole::decode)) {
       throw std::logic_error("two pools must be a prefill pool followed by a decode pool");
@@ -112,6 +113,8 @@ class Simulation final : public ReplicaObserver {
     setup.memory_bytes_per_s = pool.result.memory_bytes_per_s;
     setup.engine = ps.engine ? &*ps.engine : nullptr;
     setup.step_by_step = step_by_step_;
+    setup.hashes = &hashes_;
+    setup.kv_bytes_per_token_per_chip = pm.memory.kv_bytes_per_token_per_chip;
     if (ps.usd_per_chip_hour) setup.usd_per_second = *ps.usd_per_chip_hour * ps.deployment.chips_per_replica() / 3600.0;
     for (int r = 0; r < ps.deployment.replicas; ++r) {
       setup.index = replica_index++;
@@ -138,7 +141,12 @@ class Simulation final : public ReplicaObserver {
   void on_prefill_handoff(Replica& from, std::uint32_t id) override {
     const PoolSpec& pre = spec_.pools[static_cast<std::size_t>(from.setup().pool)];
     const PoolSpec& dec = spec_.pools[1];
-    const RequestRecord& r = requests_[id];
+    RequestRecord& r = requests_[id];
+    if (r.output_tokens == 0) {  // prefill only: nothing to decode, so no KV moves
+      r.first_token = r.last_token = r.completion = sim_.now();
+      on_completion(from, id);
+      return;
+    }
     check_fits(pools_[1], 1, id, r.input_tokens, r.output_tokens);
     // KV of the whole prompt, all layers and heads; each chip's shard moves over its own link in parallel.
     // Local-attention layers send only the window (model::kv_elements_per_sequence).
@@ -254,11 +262,12 @@ class Simulation final : public ReplicaObserver {
     check_fits(pools_[entry_pool_], entry_pool_, r.id, r.input_tokens, r.output_tokens);
     requests_.push_back(rec);
     arrived_.push_back(static_cast<std::uint32_t>(requests_.size() - 1));
+    hashes_.add(arrived_.back(), r.hashes, r.hash_count);
     account(r.arrival, +1);
   }
 
-  /// Put a request in a replica's queue of pool p (by its router) and let that replica start.
-  std::size_t pick(std::size_t p) {
+  /// The replica of pool p that the pool's router picks for request `id`.
+  std::size_t pick(std::size_t p, std::uint32_t id) {
     Pool& pool = pools_[p];
     if (spec_.pools[p].router == Router::round_robin) {
       const std::size_t target = pool.next_round_robin;
@@ -273,11 +282,25 @@ class Simulation final : public ReplicaObserver {
         target = i;
       }
     }
+    if (spec_.pools[p].router == Router::prefix_affinity) {
+      // The replica holding most of the prompt (the least loaded among equals), unless it is too far behind.
+      std::size_t affine = target;
+      std::int64_t most = pool.replicas[target]->prefix_cached_tokens(id);
+      for (std::size_t i = 0; i < pool.replicas.size(); ++i) {
+        const std::int64_t held = pool.replicas[i]->prefix_cached_tokens(id);
+        if (held > most || (held == most && pool.replicas[i]->outstanding() < pool.replicas[affine]->outstanding())) {
+          most = held;
+          affine = i;
+        }
+      }
+      const auto bound = static_cast<std::size_t>(spec_.pools[p].scheduler.prefix_cache.affinity_max_imbalance);
+      if (pool.replicas[affine]->outstanding() <= best + bound) target = affine;
+    }
     return target;
   }
 
   void route(std::size_t p, std::uint32_t id) {
-    Replica& rep = *pools_[p].replicas[pick(p)];
+    Replica& rep = *pools_[p].replicas[pick(p, id)];
     rep.enqueue(id);
     rep.kick();
   }
@@ -290,7 +313,7 @@ class Simulation final : public ReplicaObserver {
     Pool& pool = pools_[entry_pool_];
     touched_.clear();
     for (std::uint32_t id : arrived_) {
-      const std::size_t target = pick(entry_pool_);
+      const std::size_t target = pick(entry_pool_, id);
       pool.replicas[target]->enqueue(id);
       if (std::find(touched_.begin(), touched_.end(), target) == touched_.end()) touched_.push_back(target);
     }
@@ -318,7 +341,7 @@ class Simulation final : public ReplicaObserver {
   /// The open batch (never empty: its timeout is pending exactly while it holds a request) goes, in arrival
   /// order, to the one replica the router picks.
   void dispatch_held() {
-    Replica& rep = *pools_[entry_pool_].replicas[pick(entry_pool_)];
+    Replica& rep = *pools_[entry_pool_].replicas[pick(entry_pool_, held_.front())];
     for (std::uint32_t id : held_) rep.enqueue(id);
     held_.clear();
     rep.kick();
@@ -349,6 +372,7 @@ class Simulation final : public ReplicaObserver {
         tpot.push_back(engine::to_seconds(r.completion - r.first_token) / (r.output_tokens - 1));
       }
       out.input_tokens += r.input_tokens;
+      out.cached_input_tokens += r.cached_input;
       out.output_tokens += r.output_tokens;
       out.preemptions += r.preemptions;
     }
@@ -367,6 +391,9 @@ class Simulation final : public ReplicaObserver {
       out.pools.push_back(pool.result);
     }
     out.request_table = std::move(requests_);
+    out.notes = source_.notes();
+    out.hash_block_tokens = hashes_.block_tokens();
+    for (const PoolSpec& ps : spec_.pools) out.prefix_cache = out.prefix_cache || ps.scheduler.prefix_cache.enabled;
     return out;
   }
 
@@ -375,6 +402,7 @@ class Simulation final : public ReplicaObserver {
   engine::Simulator sim_;
   RequestTable requests_;
   workload::RequestSource source_;
+  BlockHashes hashes_;  // every admitted request's prompt block hashes
   GapRecorder itl_;
   std::vector<Pool> pools_;
   std::size_t entry_pool_ = 0;

@@ -10,8 +10,8 @@ RequestSource::RequestSource(const WorkloadSpec& spec)
       inputs_(Rng::stream(spec.seed, 2)),
       outputs_(Rng::stream(spec.seed, 3)) {
   if (spec_.process == ArrivalProcess::trace) {
-    trace_ = load_trace(spec_.trace, spec_.requests);
-    total_ = static_cast<std::int64_t>(trace_.size());
+    trace_ = read_trace(spec_.trace, spec_.requests);
+    total_ = static_cast<std::int64_t>(trace_.rows.size());
   } else {
     total_ = spec_.requests;
   }
@@ -30,8 +30,12 @@ bool RequestSource::next(Request& out) {
   if (issued_ >= total_) return false;
   switch (spec_.process) {
     case ArrivalProcess::trace: {
-      const TraceRow& row = trace_[static_cast<std::size_t>(issued_)];
+      const TraceRow& row = trace_.rows[static_cast<std::size_t>(issued_)];
       out = make(engine::from_seconds(row.arrival_s), row.input_tokens, row.output_tokens);
+      if (row.hash_count > 0) {
+        out.hashes = trace_.hashes.data() + row.hash_begin;
+        out.hash_count = row.hash_count;
+      }
       return true;
     }
     case ArrivalProcess::offline: break;

@@ -1,5 +1,5 @@
-// Fuzz target: the trace reader. The first byte chooses the format (CSV or JSONL) and the replay options
-// (window, rate scale, request cap); the rest is the file.
+// Fuzz target: the trace reader. The first byte chooses the format (CSV, JSONL or Mooncake) and the replay
+// options (window, rate scale, request cap, skipping bad rows, sorting); the rest is the file.
 
 #include <sstream>
 
@@ -12,7 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t options = data[0];
   workload::TraceSpec spec;
   spec.path = "trace";
-  spec.format = (options & 1) ? "jsonl" : "csv";
+  spec.format = (options & 1) ? ((options & 64) ? "mooncake" : "jsonl") : "csv";
+  spec.sort = (options & 64) != 0;
+  spec.skip_bad_rows = (options & 128) != 0;
   if (options & 2) spec.rate_scale = (options & 4) ? 1e-300 : 1e300;
   if (options & 8) spec.start_s = 1.0;
   if (options & 16) spec.end_s = 2.0;

@@ -25,6 +25,10 @@ struct CostReport {
   double usd_per_day = 0;    // usd_per_hour x 24: what serving this traffic costs a day
   double prefill_share = 0;  // fraction of the cost attributed to prefill (input tokens)
   double usd_per_million_input_tokens = 0;   // prefill's share of the cost / input tokens
+  // With a prefix cache: prefill's cost over the input tokens computed (fresh); a cached token is computed by
+  // no step (its attention reads are priced in the step that prefills the rest of its prompt), so 0.
+  double usd_per_million_fresh_input_tokens = 0;
+  double usd_per_million_cached_input_tokens = 0;
   double usd_per_million_output_tokens = 0;  // decode's share of the cost / output tokens
   double usd_per_million_total_tokens = 0;   // all the cost / all tokens
   double usd_per_million_output_tokens_all_in = 0;  // all the cost / output tokens

@@ -10,7 +10,7 @@
 
 namespace infersim::scenario {
 
-/// One sentence per finding, naming the key to change: a request longer than the model's context window,
+/// One sentence per finding, naming the key to change: trace rows skipped or sorted while loading, a request longer than the model's context window,
 /// tensor parallelism across scale-up domains, a step token budget smaller than a prompt (a scheduler
 /// without chunked prefill then runs the whole prompt in one step anyway), a draft model whose vocabulary
 /// differs from the target's, a cost from a profile price that is undated or not on-demand.

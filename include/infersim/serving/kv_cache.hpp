@@ -1,13 +1,17 @@
 #pragma once
 // The paged KV cache of one replica: a pool of fixed-size blocks (vLLM's PagedAttention layout). Requests
 // hold whole blocks; a request with n cached tokens holds ceil(n / block_size) of them. The pool also keeps
-// the time-weighted usage for the utilization metric.
+// the time-weighted usage for the utilization metric. With a prefix cache attached (prefix_cache.hpp),
+// cached blocks count as used, an allocation short of free blocks first evicts unreferenced cached blocks,
+// and a request's shared blocks go back to the cache, not to the pool, when it leaves.
 
 #include <cstdint>
 
 #include "infersim/engine/sim_time.hpp"
 
 namespace infersim::serving {
+
+class PrefixCache;
 
 class BlockPool {
  public:
@@ -19,9 +23,18 @@ class BlockPool {
   std::int64_t block_size() const { return block_size_; }
   std::int64_t blocks_for(std::int64_t tokens) const { return tokens <= 0 ? 0 : (tokens + block_size_ - 1) / block_size_; }
 
-  /// Take n blocks; false (and nothing taken) when fewer are free.
+  /// Take n blocks (evicting unreferenced cached prefix blocks if need be); false (and nothing taken) when
+  /// fewer are free.
   bool allocate(std::int64_t n, engine::SimTime now);
   void release(std::int64_t n, engine::SimTime now);
+  /// Request `id`, holding `blocks` (its shared prefix blocks included), leaves: its own blocks return to the
+  /// pool, its shared ones to the prefix cache.
+  void release_request(std::uint32_t id, std::int64_t blocks, engine::SimTime now);
+  /// Blocks in use when running requests hold `held` (shared blocks counted once per user).
+  std::int64_t expected_used(std::int64_t held) const;
+
+  void attach(PrefixCache* cache) { prefix_ = cache; }
+  PrefixCache* prefix_cache() const { return prefix_; }
 
   /// Integral of used blocks over time up to `now`, in block-nanoseconds; and the peak.
   double used_block_ns(engine::SimTime now) const;
@@ -33,6 +46,7 @@ class BlockPool {
   std::int64_t used_ = 0, peak_ = 0;
   engine::SimTime last_change_ = 0;
   double area_ = 0;
+  PrefixCache* prefix_ = nullptr;
 };
 
 }  // namespace infersim::serving

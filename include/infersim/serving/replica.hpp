@@ -13,6 +13,7 @@
 #include "infersim/roofline/step_cost_cache.hpp"
 #include "infersim/serving/batch_scheduler.hpp"
 #include "infersim/serving/metrics.hpp"
+#include "infersim/serving/prefix_cache.hpp"
 #include "infersim/serving/request_table.hpp"
 #include "infersim/serving/speculative.hpp"
 #include "infersim/serving/step_pricer.hpp"
@@ -55,6 +56,7 @@ struct ReplicaStats {
   double prefill_busy_s = 0;  // busy_chip_s split by phase: a mixed step by its prefill and decode parts' own times
   double decode_busy_s = 0;
   std::int64_t chained_steps = 0;  // steps begun without an event of their own (runs of decode steps)
+  PrefixCacheStats prefix;    // zero without a prefix cache
 };
 
 struct ReplicaSetup {
@@ -69,6 +71,8 @@ struct ReplicaSetup {
   double usd_per_second = 0;    // the whole replica (0 when unpriced)
   const ServingEngineSpec* engine = nullptr;  // host time added to each step (null: none)
   bool step_by_step = false;    // one event per step: never advance a run of decode steps at once
+  const BlockHashes* hashes = nullptr;        // requests' prompt block hashes (for the prefix cache)
+  double kv_bytes_per_token_per_chip = 0;     // prefix cache: host-tier size and transfers
 };
 
 class Replica {
@@ -87,6 +91,9 @@ class Replica {
   ReplicaStats stats(engine::SimTime end) const;
   const ReplicaSetup& setup() const { return setup_; }
   int index() const { return setup_.index; }
+  /// Prompt tokens of request `id` this replica's prefix cache holds now (0 without one).
+  std::int64_t prefix_cached_tokens(std::uint32_t id) const;
+  const PrefixCache* prefix_cache() const { return prefix_.get(); }
 
  private:
   struct Lane {
@@ -137,6 +144,7 @@ class Replica {
   std::unique_ptr<BatchScheduler> scheduler_;
   GapRecorder& itl_;
   BlockPool kv_;
+  std::unique_ptr<PrefixCache> prefix_;  // null unless scheduler.prefix_cache.enabled
   std::deque<std::uint32_t> waiting_;
   std::vector<Lane> lanes_;
   std::vector<std::uint32_t> completed_, handoffs_, leaving_, finishing_;  // scratch of finish_step

@@ -22,6 +22,7 @@ struct RequestRecord {
   std::int32_t transferred = 0;   // tokens whose KV arrived from another replica (disaggregated decode)
   std::int32_t preemptions = 0;
   std::int32_t replica = -1;
+  std::int32_t cached_input = 0;  // prompt tokens its (last) admission found in the prefix cache
 
   bool done() const { return completion >= 0; }
 };

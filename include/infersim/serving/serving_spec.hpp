@@ -7,6 +7,14 @@
 
 namespace infersim::serving {
 
+/// Automatic prefix caching (contract: `scheduler.prefix_cache`; serving/prefix_cache.hpp). Off by default.
+struct PrefixCacheSpec {
+  bool enabled = false;
+  double host_gb = 0;                    // second tier in host memory, per replica (0 = none)
+  double host_link_bytes_per_s = 25e9;   // per chip, one direction (PCIe 4.0 x16, as the hybrid placement)
+  std::int64_t affinity_max_imbalance = 32;  // router prefix_affinity: most outstanding requests over the least loaded
+};
+
 struct SchedulerSpec {
   std::string policy = "continuous";     // a name in the scheduler registry (static, continuous, chunked_prefill)
   std::int64_t max_batch_size = 256;     // sequences in one step
@@ -14,6 +22,7 @@ struct SchedulerSpec {
   std::int64_t block_size = 16;          // tokens per KV-cache block
   double scheduling_overhead_s = 0.0;    // CPU time added to every iteration
   double batch_timeout_s = 0.0;          // static: the longest the oldest request waits for a full batch
+  PrefixCacheSpec prefix_cache;
 };
 
 /// A front end that gathers arrivals before routing them (an MLPerf harness's batcher, Triton's dynamic
@@ -25,7 +34,9 @@ struct DispatchSpec {
   bool batching() const { return max_requests > 1; }
 };
 
-enum class Router { round_robin, least_loaded };
-inline constexpr std::array<std::string_view, 2> kRouterNames = {"round_robin", "least_loaded"};
+/// prefix_affinity: the replica whose prefix cache holds most of the prompt, unless it has more than
+/// prefix_cache.affinity_max_imbalance requests outstanding over the least loaded replica (then least loaded).
+enum class Router { round_robin, least_loaded, prefix_affinity };
+inline constexpr std::array<std::string_view, 3> kRouterNames = {"round_robin", "least_loaded", "prefix_affinity"};
 
 }  // namespace infersim::serving

@@ -11,7 +11,11 @@ struct Request {
   std::uint64_t id = 0;         // 0, 1, 2, ... in arrival order
   engine::SimTime arrival = 0;  // ns
   std::int64_t input_tokens = 1;
-  std::int64_t output_tokens = 1;
+  std::int64_t output_tokens = 1;  // 0 = prefill only (a trace's cancelled request)
+  /// The prompt's block hashes, one per RequestSource::hash_block_tokens() tokens, equal leading hashes =
+  /// a shared prefix (prefix caching); owned by the RequestSource, which outlives the request. None: null.
+  const std::uint64_t* hashes = nullptr;
+  std::uint32_t hash_count = 0;
 };
 
 }  // namespace infersim::workload

@@ -4,6 +4,7 @@
 // distribution does not shift the samples of another.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "infersim/core/random.hpp"
@@ -26,13 +27,17 @@ class RequestSource {
   /// Closed loop: a new request arriving at `arrival` (false when all were issued).
   bool issue_at(engine::SimTime arrival, Request& out);
   bool closed_loop() const { return spec_.process == ArrivalProcess::closed_loop; }
-  const std::vector<TraceRow>& trace() const { return trace_; }
+  const std::vector<TraceRow>& trace() const { return trace_.rows; }
+  /// Tokens each of a request's block hashes covers; 0 when the workload has no hashes.
+  std::int64_t hash_block_tokens() const { return trace_.hash_block_tokens; }
+  /// What loading the workload changed (trace rows skipped or sorted), for the report's warnings.
+  const std::vector<std::string>& notes() const { return trace_.notes; }
 
  private:
   Request make(engine::SimTime arrival, std::int64_t input, std::int64_t output);
 
   WorkloadSpec spec_;
-  std::vector<TraceRow> trace_;
+  TraceLoad trace_;
   std::int64_t total_ = 0;
   std::int64_t issued_ = 0;
   double clock_s_ = 0;  // time of the last open-loop arrival

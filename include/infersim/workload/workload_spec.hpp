@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 
 #include "infersim/workload/token_distribution.hpp"
@@ -17,8 +18,11 @@ constexpr bool rate_driven(ArrivalProcess p) {
 }
 
 struct TraceSpec {
-  std::string path;         // resolved path of a CSV or JSONL file
-  std::string format;       // "csv", "jsonl" (from the extension unless given)
+  std::string path;         // resolved path of a CSV or JSONL file; "-" = standard input (text in stdin_text)
+  std::string format;       // "csv", "jsonl", "mooncake" (from the extension unless given)
+  bool skip_bad_rows = false;  // on_bad_row "skip": a malformed row is left out and reported, not an error
+  bool sort = false;           // sort the rows by time (stable) instead of refusing rows out of order
+  std::shared_ptr<const std::string> stdin_text;  // path "-": the text read once from standard input
   double rate_scale = 1.0;  // > 1 replays faster: arrival times are divided by it
   double start_s = 0.0;     // window, seconds after the trace's first request
   double end_s = std::numeric_limits<double>::infinity();

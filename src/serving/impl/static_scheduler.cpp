@@ -30,7 +30,7 @@ class StaticScheduler final : public BatchScheduler {
         return;
       }
       // The batch is over: free it.
-      for (std::size_t i = 0; i < run.size(); ++i) ctx.kv().release(run.blocks[i], ctx.now());
+      for (std::size_t i = 0; i < run.size(); ++i) ctx.kv().release_request(run.id[i], run.blocks[i], ctx.now());
       run.clear();
     }
     if (ctx.waiting().empty()) return;
