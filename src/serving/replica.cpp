@@ -120,7 +120,8 @@ void Replica::try_start(std::size_t index) {
   shape.add_decodes(run.kv_tokens.data(), lane.plan.padding);
   const roofline::StepCost c = pricer_.price(shape);
   const double host_s = setup_.scheduler.scheduling_overhead_s +
-                        (setup_.engine ? host_overhead_s(*setup_.engine, shape, pricer_.launches(shape), c.time_s) : 0.0);
+                        (setup_.engine ? host_overhead_s(*setup_.engine, shape, pricer_.launches(shape), c.time_s,
+                                                         setup_.attention_ranks) : 0.0);
   const double step_s = c.time_s + host_s;
   INFERSIM_CHECK(step_s >= 0 && !std::isnan(step_s), "a step priced at " + std::to_string(step_s) + " s");
   const engine::SimTime duration = std::max<engine::SimTime>(1, engine::from_seconds(step_s));
