@@ -21,7 +21,7 @@ namespace {
 struct RooflineOptions {
   std::string model, hardware, phase = "decode";
   std::int64_t batch = 1, context = 1024;
-  int tensor_parallel = 1, pipeline_parallel = 1, expert_parallel = 1;
+  int tensor_parallel = 1, pipeline_parallel = 1, expert_parallel = 1, attention_data_parallel = 1, redundant_experts = 0;
   std::string weight_dtype, activation_dtype, kv_cache_dtype;
   double memory_utilization = 0.9;
   bool ignore_memory = false;
@@ -42,6 +42,8 @@ int run_roofline(const RooflineOptions& o) {
   d.tensor_parallel = o.tensor_parallel;
   d.pipeline_parallel = o.pipeline_parallel;
   d.expert_parallel = o.expert_parallel;
+  d.attention_data_parallel = o.attention_data_parallel;
+  d.redundant_experts = o.redundant_experts;
   d.memory_utilization = o.memory_utilization;
   // Each data type defaults to the model's native type (so --weight-dtype int4 alone means W4A16).
   d.weight_dtype = dtype_or(o.weight_dtype, m.native_dtype, "--weight-dtype");
@@ -102,6 +104,8 @@ int run_roofline(const RooflineOptions& o) {
          {{"tensor_parallel", d.tensor_parallel},
           {"pipeline_parallel", d.pipeline_parallel},
           {"expert_parallel", d.expert_parallel},
+          {"attention_data_parallel", d.attention_data_parallel},
+          {"redundant_experts", d.redundant_experts},
           {"weight_dtype", to_string(d.weight_dtype)},
           {"activation_dtype", to_string(d.activation_dtype)},
           {"kv_cache_dtype", to_string(d.kv_cache_dtype)}}},
@@ -168,6 +172,11 @@ Command add_roofline_command(CLI::App& app) {
   sub->add_option("--tensor-parallel", o->tensor_parallel, "Tensor-parallel degree")->check(CLI::Range(1, 4096))->capture_default_str();
   sub->add_option("--pipeline-parallel", o->pipeline_parallel, "Pipeline-parallel degree")->check(CLI::Range(1, 4096))->capture_default_str();
   sub->add_option("--expert-parallel", o->expert_parallel, "Expert-parallel degree (divides tensor-parallel)")->check(CLI::Range(1, 4096))->capture_default_str();
+  sub->add_option("--attention-data-parallel", o->attention_data_parallel,
+                  "Attention ranks with their own sequences and KV cache (divides tensor-parallel; --batch is all ranks')")
+      ->check(CLI::Range(1, 4096))->capture_default_str();
+  sub->add_option("--redundant-experts", o->redundant_experts, "Extra routed-expert copies over the expert-parallel ranks")
+      ->check(CLI::Range(0, 1 << 20))->capture_default_str();
   sub->add_option("--weight-dtype", o->weight_dtype, "Weight data type (default: the model's native type)");
   sub->add_option("--activation-dtype", o->activation_dtype, "Activation / compute data type (default: the model's native type)");
   sub->add_option("--kv-cache-dtype", o->kv_cache_dtype, "KV-cache data type (default: the model's native type)");

@@ -1,5 +1,6 @@
 #include "infersim/parallelism/collective.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "infersim/core/error.hpp"
@@ -45,6 +46,15 @@ CollectiveCost all_gather(double bytes, int t, const Link& link) {
 CollectiveCost all_to_all(double bytes, int e, const Link& link) {
   if (e <= 1) return {};
   return {static_cast<double>(e - 1) / e * bytes, (e - 1) * link.latency_s};
+}
+
+SpanningAllToAll all_to_all_spanning(double bytes, int e, int domain, const Link& up, const Link& out) {
+  SpanningAllToAll c;
+  if (e <= 1) return c;
+  const int local = std::clamp(domain, 1, e);
+  if (local > 1) c.scale_up = {static_cast<double>(local - 1) / e * bytes, (local - 1) * up.latency_s};
+  if (e > local) c.scale_out = {static_cast<double>(e - local) / e * bytes, out.latency_s};
+  return c;
 }
 
 CollectiveCost send(double bytes, const Link& link) { return {bytes, link.latency_s}; }

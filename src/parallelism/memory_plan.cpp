@@ -79,34 +79,52 @@ MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& 
                             : (m.tied_embeddings && !placement.embedding) ? params.embedding * eb
                                                                           : params.lm_head * eb;
   plan.weight_bytes_total = layer_bytes + embed_bytes + head_bytes;
-  const double layer_share = layer_bytes / m.num_layers * plan.layers_per_chip / t;
+  // Attention data parallelism (N ranks of a = t/N chips): everything but the routed experts is laid out like
+  // attention, held by every rank and split a ways; the routed experts (with any redundant copies) stay spread
+  // over all t chips. With N = 1 and no redundant experts both corrections are exactly zero.
+  const int n_ranks = std::max(1, d.attention_data_parallel);
+  const double a = d.attention_tensor_parallel();
+  const double expert_bytes = params.moe_experts * expert_weight_bytes_per_element(m, d);
+  const double redundant = m.moe ? static_cast<double>(d.redundant_experts) / m.moe->num_experts : 0.0;
+  const double per_layer = plan.layers_per_chip / m.num_layers;
+  const double layer_share = layer_bytes / m.num_layers * plan.layers_per_chip / t +
+                             (layer_bytes - expert_bytes) * per_layer * (1.0 / a - 1.0 / t) +
+                             expert_bytes * per_layer * redundant / t;
   const double ends = operator_placement ? (embed_bytes + head_bytes) / p  // spread like everything else
                      : p == 1             ? (embed_bytes + head_bytes)
                                           : std::max(embed_bytes, head_bytes);
-  plan.weight_bytes_per_chip = layer_share + ends / t;
+  plan.weight_bytes_per_chip = layer_share + ends / a;
+  plan.attention_ranks = n_ranks;
 
   // Activation workspace of the largest step: hidden states, QKV, MLP intermediates, fp32 logits.
   const double ba = std::max(bytes_per_element(d.activation_dtype), 2.0);
   const double tokens = static_cast<double>(limits.max_batched_tokens);
-  const double qkv = (static_cast<double>(m.num_attention_heads) + 2.0 * m.num_kv_heads) * m.head_dim / t;
+  // With N attention ranks a rank's chips hold 1/N of the step's tokens at a-way splits; the MLP intermediates
+  // (T/N tokens x f/a, or T k/e assignments x f_e e/t) come to T f/t per chip either way.
+  const double qkv = (static_cast<double>(m.num_attention_heads) + 2.0 * m.num_kv_heads) * m.head_dim / a;
   double ffn = m.ffn_hidden_size;
   if (m.moe) ffn = std::max<double>(ffn, static_cast<double>(m.moe->expert_ffn_hidden_size) * m.moe->experts_per_token);
-  const double per_token = 4.0 * m.hidden_size + 2.0 * qkv + 3.0 * ffn / t;
+  const double per_token = (4.0 * m.hidden_size + 2.0 * qkv) / n_ranks + 3.0 * ffn / t;
   const double logit_rows = placement.lm_head ? static_cast<double>(std::min(limits.max_batch_size, limits.max_batched_tokens)) : 0.0;
-  plan.workspace_bytes_per_chip = tokens * per_token * ba + logit_rows * m.vocab_size / t * 4.0;
+  plan.workspace_bytes_per_chip = tokens * per_token * ba + logit_rows / n_ranks * m.vocab_size / a * 4.0;
 
   const double cap = hw.memory.capacity_bytes;
   plan.budget_bytes_per_chip = std::min(cap * d.memory_utilization, cap - hw.memory.reserved_bytes);
 
+  // A token's KV lives on the a chips of its attention rank: KV heads split a ways (replicated once a exceeds
+  // them); MLA's latent has no heads to split, so every chip of the rank holds all of it. With attention data
+  // parallelism each rank holds only its own sequences, so the replica holds N ranks' worth.
+  const int a_chips = d.attention_tensor_parallel();
   const double kv_per_layer = m.mla ? model::kv_elements_per_token_per_layer(m)  // latent replicated across TP
-                                    : 2.0 * kv_heads_per_chip(m, d.tensor_parallel) * m.head_dim;
+                                    : 2.0 * kv_heads_per_chip(m, a_chips) * m.head_dim;
   const double kvb = bytes_per_element(d.kv_cache_dtype);
   plan.kv_bytes_per_chip = plan.budget_bytes_per_chip - plan.weight_bytes_per_chip - plan.workspace_bytes_per_chip;
   if (m.num_local_attention_layers() == 0) {
     plan.kv_bytes_per_token_per_chip = kv_per_layer * plan.layers_per_chip * kvb;
-    plan.kv_token_capacity = plan.kv_bytes_per_chip > 0
-                                 ? static_cast<std::int64_t>(std::floor(plan.kv_bytes_per_chip / plan.kv_bytes_per_token_per_chip))
-                                 : 0;
+    plan.kv_token_capacity_per_rank =
+        plan.kv_bytes_per_chip > 0 ? static_cast<std::int64_t>(std::floor(plan.kv_bytes_per_chip / plan.kv_bytes_per_token_per_chip))
+                                   : 0;
+    plan.kv_token_capacity = plan.kv_token_capacity_per_rank * n_ranks;
     return plan;
   }
   // Local (sliding-window or chunked) layers keep at most window_tokens per sequence: reserve that for
@@ -116,15 +134,18 @@ MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& 
   const double window = static_cast<double>(std::min(m.local_attention->window.tokens, m.max_context_tokens));
   plan.kv_bytes_per_token_per_chip = kv_per_layer * plan.layers_per_chip * (1.0 - local_share) * kvb;
   plan.kv_bytes_per_sequence_per_chip = kv_per_layer * plan.layers_per_chip * local_share * window * kvb;
-  plan.kv_bytes_per_chip -= static_cast<double>(limits.max_batch_size) * plan.kv_bytes_per_sequence_per_chip;
+  // An attention rank holds its share (ceil(max_batch_size / N)) of the sequences.
+  const std::int64_t rank_sequences = (limits.max_batch_size + n_ranks - 1) / n_ranks;
+  plan.kv_bytes_per_chip -= static_cast<double>(rank_sequences) * plan.kv_bytes_per_sequence_per_chip;
   if (plan.kv_bytes_per_chip <= 0) {
-    plan.kv_token_capacity = 0;
+    plan.kv_token_capacity_per_rank = 0;
   } else if (plan.kv_bytes_per_token_per_chip > 0) {
-    plan.kv_token_capacity = static_cast<std::int64_t>(std::floor(plan.kv_bytes_per_chip / plan.kv_bytes_per_token_per_chip));
+    plan.kv_token_capacity_per_rank = static_cast<std::int64_t>(std::floor(plan.kv_bytes_per_chip / plan.kv_bytes_per_token_per_chip));
   } else {
     // Every layer is local: the cache no longer grows with the context; max_batch_size sequences of any length fit.
-    plan.kv_token_capacity = static_cast<std::int64_t>(limits.max_batch_size) * m.max_context_tokens;
+    plan.kv_token_capacity_per_rank = rank_sequences * m.max_context_tokens;
   }
+  plan.kv_token_capacity = plan.kv_token_capacity_per_rank * n_ranks;
   return plan;
 }
 
@@ -143,18 +164,61 @@ bool heads_split(const model::ModelSpec& m, int t) {
   return m.num_kv_heads % t == 0 || t % m.num_kv_heads == 0;
 }
 
+
+/// Values of attention_data_parallel N that make t/N split the model's heads.
+std::string attention_ranks_hint(const model::ModelSpec& m, int t) {
+  std::vector<std::string> out;
+  for (int n = 1; n <= t; ++n) {
+    if (t % n == 0 && heads_split(m, t / n)) out.push_back(std::to_string(n));
+  }
+  return join(out);
+}
+
+void validate_attention_data_parallel(const model::ModelSpec& m, const DeploymentSpec& d) {
+  const int t = d.tensor_parallel, n = d.attention_data_parallel;
+  if (n < 1 || t % n != 0) {
+    throw InfeasibleError("attention_data_parallel " + std::to_string(n) + " does not divide tensor_parallel " +
+                          std::to_string(t) + ": the " + std::to_string(t) + " chips form attention_data_parallel ranks of " +
+                          "tensor_parallel / attention_data_parallel chips each; valid values: " + divisors_hint(t, t));
+  }
+  if (!m.moe) {
+    throw InfeasibleError("attention_data_parallel " + std::to_string(n) + " needs a mixture-of-experts model: " + m.name +
+                          " is dense, so its ranks would share nothing; use replicas " + std::to_string(n) +
+                          " with tensor_parallel " + std::to_string(t / n));
+  }
+  const int a = t / n;
+  if (m.num_attention_heads % a != 0 || !(m.num_kv_heads % a == 0 || a % m.num_kv_heads == 0)) {
+    const std::string valid = attention_ranks_hint(m, t);
+    throw InfeasibleError("tensor_parallel " + std::to_string(t) + " / attention_data_parallel " + std::to_string(n) + " = " +
+                          std::to_string(a) + " chips per attention rank cannot split " + m.name + "'s " +
+                          std::to_string(m.num_attention_heads) + " attention heads (" + std::to_string(m.num_kv_heads) +
+                          " KV heads)" + (valid.empty() ? std::string() : "; valid attention_data_parallel values: " + valid));
+  }
+}
+
 }  // namespace
 
 void validate_deployment(const model::ModelSpec& m, const hardware::HardwareSpec& hw, const DeploymentSpec& d) {
   const int t = d.tensor_parallel;
-  if (m.num_attention_heads % t != 0) {
+  if (d.attention_data_parallel != 1) {
+    validate_attention_data_parallel(m, d);
+  } else if (m.num_attention_heads % t != 0) {
+    const std::string dp = m.moe ? attention_ranks_hint(m, t) : std::string();
     throw InfeasibleError("tensor_parallel " + std::to_string(t) + " does not divide " + m.name + "'s " +
                           std::to_string(m.num_attention_heads) + " attention heads; valid values: " +
-                          divisors_hint(m.num_attention_heads, 1024));
-  }
-  if (!(m.num_kv_heads % t == 0 || t % m.num_kv_heads == 0)) {
+                          divisors_hint(m.num_attention_heads, 1024) +
+                          (dp.empty() ? std::string()
+                                      : "; or keep tensor_parallel " + std::to_string(t) +
+                                            " with deployment.attention_data_parallel (one of " + dp +
+                                            ") so that each attention rank's chips split the heads"));
+  } else if (!(m.num_kv_heads % t == 0 || t % m.num_kv_heads == 0)) {
     throw InfeasibleError("tensor_parallel " + std::to_string(t) + " cannot split " + m.name + "'s " +
                           std::to_string(m.num_kv_heads) + " KV heads (it must divide them or be a multiple of them)");
+  }
+  if (d.redundant_experts > 0 && (!m.moe || d.expert_parallel <= 1)) {
+    throw InfeasibleError("redundant_experts " + std::to_string(d.redundant_experts) +
+                          " needs a mixture-of-experts model with expert_parallel > 1 (the copies spread the load "
+                          "over expert-parallel ranks)");
   }
   if (d.pipeline_parallel > m.num_layers) {
     throw InfeasibleError("pipeline_parallel " + std::to_string(d.pipeline_parallel) + " exceeds " + m.name + "'s " +
@@ -165,9 +229,11 @@ void validate_deployment(const model::ModelSpec& m, const hardware::HardwareSpec
       throw InfeasibleError("expert_parallel " + std::to_string(d.expert_parallel) + " needs a mixture-of-experts model; " +
                             m.name + " is dense (set expert_parallel to 1)");
     }
-    if (m.moe->num_experts % d.expert_parallel != 0) {
+    if ((m.moe->num_experts + d.redundant_experts) % d.expert_parallel != 0) {
       throw InfeasibleError("expert_parallel " + std::to_string(d.expert_parallel) + " does not divide " + m.name + "'s " +
-                            std::to_string(m.moe->num_experts) + " experts");
+                            std::to_string(m.moe->num_experts) + " experts" +
+                            (d.redundant_experts > 0 ? " + " + std::to_string(d.redundant_experts) + " redundant_experts"
+                                                     : std::string(" (redundant_experts can make up the difference)")));
     }
     if (t % d.expert_parallel != 0) {
       throw InfeasibleError("expert_parallel " + std::to_string(d.expert_parallel) +
@@ -207,14 +273,18 @@ std::optional<DeploymentSpec> smallest_fitting_deployment(const model::ModelSpec
                                                 : d.tensor_parallel;
     for (int t = t_max; t >= 1; --t) {
       if (!need.vary_tensor_parallel && t != d.tensor_parallel) break;
-      if (chips % t != 0 || !heads_split(m, t)) continue;
+      const int n = std::max(1, d.attention_data_parallel);
+      if (chips % t != 0 || t % n != 0 || !heads_split(m, t / n)) continue;
       const int p = chips / t;
       if (p > m.num_layers) continue;
       if (!need.vary_pipeline_parallel && p != d.pipeline_parallel) continue;
       DeploymentSpec c = d;
       c.tensor_parallel = t;
       c.pipeline_parallel = p;
-      if (c.expert_parallel > 1 && t % c.expert_parallel != 0) c.expert_parallel = 1;
+      if (c.expert_parallel > 1 && t % c.expert_parallel != 0) {
+        c.expert_parallel = 1;
+        c.redundant_experts = 0;
+      }
       const MemoryPlan plan = plan_memory(m, hw, c, limits);
       if (plan.fits() && plan.kv_token_capacity >= need.min_kv_tokens) return c;
       // A smaller t with more stages may still fit: tensor parallelism beyond the KV heads replicates them.

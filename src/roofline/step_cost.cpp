@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "infersim/model/model_stats.hpp"
+#include "infersim/parallelism/expert_load.hpp"
 #include "infersim/parallelism/memory_plan.hpp"
 #include "infersim/roofline/kernel.hpp"
 #include "infersim/roofline/step_cost_cache.hpp"
@@ -52,7 +53,9 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
   // FP8 recipe, vLLM's W8A8); no 2024 engine all-reduces or keeps the residual in 8 bits.
   rb_ = std::max(ab_, 2.0);
   kvb_ = bytes_per_element(d.kv_cache_dtype);
-  const int t = d.tensor_parallel;
+  // Attention (and everything but the routed experts) is split a = t/N ways inside each of N attention ranks.
+  const int t = d.attention_tensor_parallel();
+  ranks_ = std::max(1, d.attention_data_parallel);
   heads_ = static_cast<double>(m.num_attention_heads) / t;
   kv_heads_ = std::max(1.0, static_cast<double>(m.num_kv_heads) / t);
   const double p = d.pipeline_parallel;
@@ -69,7 +72,12 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
                              : (1.0 + d.dequant_overhead) / (hw.peak_flops_per_s(d.activation_dtype) * eff.compute);
   }
   if (t > 1) tp_link_ = parallelism::link_for_group(hw, t);
-  if (d.expert_parallel > 1) ep_link_ = parallelism::link_for_group(hw, d.expert_parallel);
+  if (d.expert_parallel > 1) {
+    const int domain = std::max(1, hw.interconnect.scale_up_domain_chips);
+    ep_link_ = parallelism::link_for_group(hw, d.expert_parallel);
+    // Wide expert parallelism: the all-to-all's share inside a scale-up domain goes over its link.
+    if (d.expert_parallel > domain && domain > 1) ep_up_link_ = parallelism::link_for_group(hw, domain);
+  }
   if (d.pipeline_parallel > 1) pp_link_ = parallelism::link_for_group(hw, d.chips_per_replica());
   scratch_.reserve(32);
 }
@@ -174,9 +182,14 @@ void StepCostModel::build(const StepShape& s, OperatorTable& table) const {
   evaluate_roofline(table, tile_rows_);
 }
 
-void StepCostModel::append_pre_attention(OperatorTable& table, double T, Phase phase) const {
+double StepCostModel::rank_tokens(double tokens) const {
+  return ranks_ == 1 ? tokens : std::ceil(tokens / ranks_);
+}
+
+void StepCostModel::append_pre_attention(OperatorTable& table, double tokens, Phase phase) const {
   const auto& m = model_;
   const double d = m.hidden_size;
+  const double T = rank_tokens(tokens);  // this chip's attention rank's tokens
   const double layers = dense_layers_ + moe_layers_;
   // Once per step: embedding lookup (first stage).
   if (placement_.embedding) add_elementwise(table, "embedding", phase, 1, 0, T * d * (eb_ + rb_), Segment::first_stage);
@@ -195,8 +208,11 @@ void StepCostModel::append_pre_attention(OperatorTable& table, double T, Phase p
 
 void StepCostModel::append_attention(OperatorTable& table, const StepShape& s) const {
   const auto& m = model_;
-  const double Tp = static_cast<double>(s.prefill_tokens);
-  const double Td = static_cast<double>(s.decode_tokens());
+  // With attention data parallelism the busiest rank runs `share` of the step's sequences (ceil(T/N)/T).
+  const double all = static_cast<double>(s.total_tokens());
+  const double share = ranks_ == 1 || all <= 0 ? 1.0 : rank_tokens(all) / all;
+  const double Tp = static_cast<double>(s.prefill_tokens) * share;
+  const double Td = static_cast<double>(s.decode_tokens()) * share;
   const double h = heads_;
   const double layers = dense_layers_ + moe_layers_;
   const double local = local_layers_;
@@ -206,34 +222,34 @@ void StepCostModel::append_attention(OperatorTable& table, const StepShape& s) c
   double prefill_local_pairs = 0, prefill_local_ctx = 0, decode_local_pairs = 0, decode_local_ctx = 0;
   if (local > 0) {
     if (s.window == window) {
-      prefill_local_pairs = s.prefill_local_pairs;
-      prefill_local_ctx = s.prefill_local_context_tokens;
-      decode_local_pairs = s.decode_local_pairs;
-      decode_local_ctx = s.decode_local_context_tokens;
+      prefill_local_pairs = s.prefill_local_pairs * share;
+      prefill_local_ctx = s.prefill_local_context_tokens * share;
+      decode_local_pairs = s.decode_local_pairs * share;
+      decode_local_ctx = s.decode_local_context_tokens * share;
     } else {
       const double w = static_cast<double>(window.tokens);
-      prefill_local_pairs = std::min(s.prefill_attention_pairs, Tp * w);
-      prefill_local_ctx = std::min(static_cast<double>(s.prefill_context_tokens), static_cast<double>(s.prefill_sequences) * w);
-      decode_local_pairs = std::min(s.decode_attention_pairs(), Td * w);
-      decode_local_ctx = std::min(static_cast<double>(s.decode_context_tokens), static_cast<double>(s.decode_sequences) * w);
+      prefill_local_pairs = std::min(s.prefill_attention_pairs * share, Tp * w);
+      prefill_local_ctx = std::min(static_cast<double>(s.prefill_context_tokens), static_cast<double>(s.prefill_sequences) * w) * share;
+      decode_local_pairs = std::min(s.decode_attention_pairs() * share, Td * w);
+      decode_local_ctx = std::min(static_cast<double>(s.decode_context_tokens), static_cast<double>(s.decode_sequences) * w) * share;
     }
   }
   // Attention proper: FlashAttention-style, at the activation type's matrix rate; rotary and the KV-cache
   // write are fused into it.
   if (Tp > 0) {
-    const double cached = static_cast<double>(s.prefill_context_tokens);
+    const double cached = static_cast<double>(s.prefill_context_tokens) * share;
     if (m.mla) {
       const auto& a = *m.mla;
       // Prefill expands the latent of new and cached tokens into per-head keys and values.
       add_gemm(table, "mla_kv_up_proj", Phase::prefill, layers, Tp + cached, a.kv_lora_rank,
                h * (a.qk_nope_head_dim + a.v_head_dim), wb_);
     }
-    add_attention(table, "attention_prefill", Phase::prefill, layers - local, Tp, s.prefill_attention_pairs, cached);
+    add_attention(table, "attention_prefill", Phase::prefill, layers - local, Tp, s.prefill_attention_pairs * share, cached);
     add_attention(table, "attention_prefill_local", Phase::prefill, local, Tp, prefill_local_pairs, prefill_local_ctx);
   }
   if (Td > 0) {
-    add_attention(table, "attention_decode", Phase::decode, layers - local, Td, s.decode_attention_pairs(),
-                  static_cast<double>(s.decode_context_tokens));
+    add_attention(table, "attention_decode", Phase::decode, layers - local, Td, s.decode_attention_pairs() * share,
+                  static_cast<double>(s.decode_context_tokens) * share);
     add_attention(table, "attention_decode_local", Phase::decode, local, Td, decode_local_pairs, decode_local_ctx);
     if (m.mla) {
       const auto& a = *m.mla;
@@ -284,11 +300,12 @@ void StepCostModel::add_attention(OperatorTable& table, std::string_view name, P
   table.push(r);
 }
 
-void StepCostModel::append_post_attention(OperatorTable& table, double T, Phase phase) const {
+void StepCostModel::append_post_attention(OperatorTable& table, double tokens, Phase phase) const {
   const auto& m = model_;
   const double d = m.hidden_size;
   const double h = heads_;
-  const int tp = dep_.tensor_parallel;
+  const int tp = dep_.attention_tensor_parallel();  // a: splits attention, dense MLP and shared experts
+  const double T = rank_tokens(tokens);              // this chip's attention rank's tokens
   const double layers = dense_layers_ + moe_layers_;
   const double o_in = m.mla ? h * m.mla->v_head_dim : h * m.head_dim;
   add_gemm(table, "o_proj", phase, layers, T, o_in, d, wb_);
@@ -311,17 +328,19 @@ void StepCostModel::append_post_attention(OperatorTable& table, double T, Phase 
     const double E = e.num_experts;
     const double k = e.experts_per_token;
     const double ep = dep_.expert_parallel;
-    const double expert_tp = tp / ep;  // each expert's FFN is split over t/e chips
+    const double expert_tp = static_cast<double>(dep_.tensor_parallel) / ep;  // each expert's FFN is split over t/e chips
     const double fe = static_cast<double>(e.expert_ffn_hidden_size) / expert_tp;
     add_gemm(table, "moe_router", phase, moe_layers_, T, d, E, eb_);
-    if (ep > 1) {
-      add_network(table, "ep_dispatch", phase, moe_layers_,
-                  parallelism::all_to_all(T * k * d * rb_ / ep, dep_.expert_parallel, ep_link_), ep_link_);
-    }
-    const double active = expected_distinct_experts(E, k, T, dep_.moe_routing_skew);
-    const double active_here = active / ep;        // experts touched on this chip
-    const double assignments = T * k / ep;          // token-expert pairs this chip computes
-    const double rows_per_expert = T * k / active;  // GEMM M of one expert
+    // All-to-all: each chip sends its share of the step's tokens (T/e, or T/N when the N attention ranks
+    // outnumber the expert ranks), k copies of the hidden state, (e-1)/e of them to other chips.
+    const double sent = tokens * k * d * rb_ / std::max(ep, static_cast<double>(ranks_));
+    add_expert_all_to_all(table, true, phase, sent);
+    // The routed experts see every token of the replica, the busiest expert-parallel rank imbalance x the mean.
+    const double active = expected_distinct_experts(E, k, tokens, dep_.moe_routing_skew);
+    const double copies = (E + dep_.redundant_experts) / E;
+    const double active_here = active / ep * copies;                            // experts touched on this chip
+    const double assignments = tokens * k / ep * expert_imbalance(tokens);  // token-expert pairs this chip computes
+    const double rows_per_expert = tokens * k / active;                        // GEMM M of one expert
     // Grouped GEMMs: weights of the touched experts, rows padded per expert.
     OperatorRow r;
     r.name = "moe_up_gate";
@@ -340,10 +359,7 @@ void StepCostModel::append_post_attention(OperatorTable& table, double T, Phase 
     r.flops = 2.0 * assignments * fe * d;
     r.bytes = active_here * fe * d * ewb_ + assignments * (fe * ab_ + d * rb_);
     table.push(r);
-    if (ep > 1) {
-      add_network(table, "ep_combine", phase, moe_layers_,
-                  parallelism::all_to_all(T * k * d * rb_ / ep, dep_.expert_parallel, ep_link_), ep_link_);
-    }
+    add_expert_all_to_all(table, false, phase, sent);
     if (e.num_shared_experts > 0) {
       const double fs = static_cast<double>(e.num_shared_experts) * e.expert_ffn_hidden_size / tp;
       add_gemm(table, "shared_expert_up_gate", phase, moe_layers_, T, d, gate_factor * fs, wb_);
@@ -356,12 +372,14 @@ void StepCostModel::append_post_attention(OperatorTable& table, double T, Phase 
   }
 }
 
-void StepCostModel::append_head(OperatorTable& table, double Tout, Phase phase) const {
-  if (Tout <= 0 || !placement_.lm_head) return;
-  // Once per step (last stage): LM head for the tokens that emit logits, gather and sampling.
+void StepCostModel::append_head(OperatorTable& table, double logit_tokens, Phase phase) const {
+  if (logit_tokens <= 0 || !placement_.lm_head) return;
+  // Once per step (last stage): LM head for the tokens that emit logits, gather and sampling; with attention
+  // data parallelism each rank does its own sequences' logits, the head split a ways.
   const auto& m = model_;
   const double d = m.hidden_size;
-  const int tp = dep_.tensor_parallel;
+  const double Tout = rank_tokens(logit_tokens);
+  const int tp = dep_.attention_tensor_parallel();
   const double v = static_cast<double>(m.vocab_size) / tp;
   add_elementwise(table, "final_norm", phase, 1, 4 * Tout * d, 2 * Tout * d * rb_, Segment::last_stage);
   add_gemm(table, "lm_head", phase, 1, Tout, d, v, eb_, Segment::last_stage);
@@ -371,6 +389,30 @@ void StepCostModel::append_head(OperatorTable& table, double Tout, Phase phase) 
   }
   add_elementwise(table, "sampling", phase, 1, 5 * Tout * m.vocab_size, 2 * Tout * m.vocab_size * 4.0,
                   Segment::last_stage);
+}
+
+void StepCostModel::add_expert_all_to_all(OperatorTable& table, bool dispatch, Phase phase, double bytes) const {
+  const int ep = dep_.expert_parallel;
+  if (ep <= 1) return;
+  if (ep_up_link_.bandwidth_bytes_per_s <= 0) {
+    add_network(table, dispatch ? "ep_dispatch" : "ep_combine", phase, moe_layers_,
+                parallelism::all_to_all(bytes, ep, ep_link_), ep_link_);
+    return;
+  }
+  // Wider than a scale-up domain: the in-domain share over the scale-up link, the rest over scale-out.
+  const auto c = parallelism::all_to_all_spanning(bytes, ep, hw_.interconnect.scale_up_domain_chips, ep_up_link_, ep_link_);
+  add_network(table, dispatch ? "ep_dispatch_scale_up" : "ep_combine_scale_up", phase, moe_layers_, c.scale_up, ep_up_link_);
+  add_network(table, dispatch ? "ep_dispatch_scale_out" : "ep_combine_scale_out", phase, moe_layers_, c.scale_out, ep_link_);
+}
+
+double StepCostModel::expert_imbalance(double tokens) const {
+  if (dep_.expert_parallel <= 1) return 1.0;
+  if (dep_.expert_load_imbalance >= 1) return dep_.expert_load_imbalance;
+  // Derived by default where attention is data-parallel; the tensor-parallel layout keeps 1 (its estimates were
+  // calibrated so) unless expert_load_imbalance is "auto" (docs/roofline.md).
+  if (ranks_ == 1 && dep_.expert_load_imbalance != parallelism::kDerivedImbalance) return 1.0;
+  return parallelism::expert_load_imbalance(model_.moe->num_experts, model_.moe->experts_per_token, tokens,
+                                            dep_.expert_parallel);
 }
 
 StepCost sequential(const StepCost& a, const StepCost& b) {

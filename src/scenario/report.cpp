@@ -104,6 +104,10 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
     pj["engine"] = ps.engine ? Json(ps.engine->name) : Json(nullptr);
     pj["host_time_fraction"] = step_s > 0 ? host_s / step_s : 0.0;
     if (pr.draft_weight_bytes_per_chip > 0) pj["draft_weight_bytes_per_chip"] = pr.draft_weight_bytes_per_chip;
+    if (ps.deployment.attention_data_parallel > 1) {
+      pj["attention_data_parallel"] = ps.deployment.attention_data_parallel;
+      pj["kv_cache_tokens_per_attention_rank"] = pr.memory.kv_token_capacity_per_rank / ps.scheduler.block_size * ps.scheduler.block_size;
+    }
     if (!ps.sizing.empty()) pj["sizing"] = ps.sizing;
     if (ps.scheduler.prefix_cache.enabled) {
       Json per = Json::array();

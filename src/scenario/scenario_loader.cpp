@@ -147,11 +147,35 @@ void read_parallelism(ObjectReader& r, const parallelism::DeploymentSpec& base, 
   dep.tensor_parallel = read_degree(r, "tensor_parallel", base.tensor_parallel);
   dep.pipeline_parallel = read_degree(r, "pipeline_parallel", base.pipeline_parallel);
   dep.expert_parallel = static_cast<int>(r.integer_or("expert_parallel", base.expert_parallel, Range::between(1, 4096)));
+  dep.attention_data_parallel =
+      static_cast<int>(r.integer_or("attention_data_parallel", base.attention_data_parallel, Range::between(1, 4096)));
+  dep.redundant_experts = static_cast<int>(r.integer_or("redundant_experts", base.redundant_experts, Range::between(0, 1 << 20)));
+  dep.expert_load_imbalance = base.expert_load_imbalance;
+  if (const Json* v = r.raw("expert_load_imbalance"); v && v->is_string()) {
+    if (v->get<std::string>() == "auto") {
+      dep.expert_load_imbalance = parallelism::kDerivedImbalance;
+    } else {
+      r.error("expert_load_imbalance", "expected a number >= 1 or \"auto\", found " + config::describe_json(*v));
+    }
+  } else if (v) {
+    dep.expert_load_imbalance = r.number("expert_load_imbalance", Range::between(1, 1000));
+  }
+  if (dep.attention_data_parallel > 1 && dep.tensor_parallel == 0) {
+    r.error("tensor_parallel", "expected an integer with attention_data_parallel " + std::to_string(dep.attention_data_parallel) +
+                                   " (the chips its ranks share), found \"auto\"");
+  }
   dep.replicas = static_cast<int>(r.integer_or("replicas", base.replicas, Range::between(1, 100000)));
   dep.memory_utilization = r.number_or("memory_utilization", base.memory_utilization, Range::fraction());
   dj["tensor_parallel"] = dep.tensor_parallel;
   dj["pipeline_parallel"] = dep.pipeline_parallel;
   dj["expert_parallel"] = dep.expert_parallel;
+  dj["attention_data_parallel"] = dep.attention_data_parallel;
+  dj["redundant_experts"] = dep.redundant_experts;
+  if (dep.expert_load_imbalance == parallelism::kDerivedImbalance) {
+    dj["expert_load_imbalance"] = "auto";
+  } else if (dep.expert_load_imbalance > 0) {
+    dj["expert_load_imbalance"] = dep.expert_load_imbalance;
+  }
   dj["replicas"] = dep.replicas;
   dj["memory_utilization"] = dep.memory_utilization;
   const std::int64_t chips = static_cast<std::int64_t>(std::max(1, dep.tensor_parallel)) *
@@ -297,7 +321,7 @@ void check_pool(const serving::PoolSpec& pool, const workload::WorkloadSpec& w, 
   std::int64_t kv_tokens = 0;
   try {
     parallelism::validate_deployment(pool.model, pool.hardware, pool.deployment);
-    kv_tokens = serving::plan_pool_memory(pool).kv_capacity_tokens;
+    kv_tokens = serving::plan_pool_memory(pool).kv_sequence_limit_tokens;
   } catch (const InfeasibleError& e) {
     throw InfeasibleError(where, section, e.what());
   }
@@ -309,7 +333,8 @@ void check_pool(const serving::PoolSpec& pool, const workload::WorkloadSpec& w, 
                               std::to_string(in) + " + output up to " + std::to_string(out) + "), but a replica of " +
                               pool.model.name + " on " + std::to_string(pool.deployment.chips_per_replica()) + " " +
                               pool.hardware.name + (pool.role == serving::ReplicaRole::unified ? "" : " (" + pool.name + " pool)") +
-                              " holds " + std::to_string(kv_tokens) +
+                              (pool.deployment.attention_data_parallel > 1 ? " holds in one attention rank " : " holds ") +
+                              std::to_string(kv_tokens) +
                               "; raise tensor_parallel, use a smaller kv_cache_dtype, or shorten the requests");
   }
 }
@@ -326,6 +351,8 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
   sc.description = root.string_or("description", "");
   out["name"] = sc.name;
   if (!sc.description.empty()) out["description"] = sc.description;
+  // Where a scenario's deployment and figures come from (a published system it reproduces).
+  if (const std::string source = root.string_or("source", ""); !source.empty()) out["source"] = source;
 
   serving::PoolSpec pool;
   const bool have_model = parse_reference(root, "model", config::CatalogKind::models, doc, d, pool.model,

@@ -41,10 +41,14 @@ std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving
                     " tokens (max_context_tokens); a server would refuse or truncate it; shorten workload.input_tokens "
                     "or workload.output_tokens");
     }
-    const int tp = pool.deployment.tensor_parallel;
+    // The all-reduces run over one attention rank's chips (all of them without attention data parallelism).
+    const int tp = pool.deployment.attention_tensor_parallel();
     const int domain = pool.hardware.interconnect.scale_up_domain_chips;
     if (tp > domain) {
-      out.push_back(where + "tensor_parallel " + std::to_string(tp) + " spans " + std::to_string((tp + domain - 1) / domain) +
+      const std::string what = pool.deployment.attention_data_parallel > 1
+                                   ? "tensor_parallel / attention_data_parallel = " + std::to_string(tp)
+                                   : "tensor_parallel " + std::to_string(tp);
+      out.push_back(where + what + " spans " + std::to_string((tp + domain - 1) / domain) +
                     " scale-up domains of " + std::to_string(domain) + " " + pool.hardware.name +
                     " chips: its all-reduces cross the slower scale-out network twice per layer; keep "
                     "deployment.tensor_parallel <= " + std::to_string(domain) + " and use pipeline_parallel or replicas");

@@ -136,7 +136,8 @@ engine::SimTime Replica::begin_step(std::size_t index, engine::SimTime start) {
   shape.add_decodes(run.kv_tokens.data(), lane.plan.padding);
   const roofline::StepCost c = pricer_.price(shape);
   const double host_s = setup_.scheduler.scheduling_overhead_s +
-                        (setup_.engine ? host_overhead_s(*setup_.engine, shape, pricer_.launches(shape), c.time_s) : 0.0);
+                        (setup_.engine ? host_overhead_s(*setup_.engine, shape, pricer_.launches(shape), c.time_s,
+                                                         setup_.attention_ranks) : 0.0);
   const double step_s = c.time_s + host_s + (prefix_ ? prefix_->take_load_s() : 0.0);  // + prefix blocks from host
   INFERSIM_CHECK(step_s >= 0 && !std::isnan(step_s), "a step priced at " + std::to_string(step_s) + " s");
   const engine::SimTime duration = std::max<engine::SimTime>(1, engine::from_seconds(step_s));

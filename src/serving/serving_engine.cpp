@@ -1,6 +1,7 @@
 #include "infersim/serving/serving_engine.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace infersim::serving {
 
@@ -16,11 +17,15 @@ bool runs_as_graph(const LaunchSpec& launch, const roofline::StepShape& shape) {
 }
 
 double host_overhead_s(const ServingEngineSpec& engine, const roofline::StepShape& shape, const StepLaunches& launches,
-                       double device_s) {
+                       double device_s, int attention_ranks) {
   const HostTimeSpec& h = engine.host_time;
   const double launch_s = runs_as_graph(engine.launch, shape) ? 0.0 : launches.layers * engine.launch.eager_s_per_layer;
-  const double sequences = static_cast<double>(shape.prefill_sequences + shape.decode_sequences);
-  double host = h.per_step_s + h.per_sequence_s * sequences + h.per_token_s * static_cast<double>(shape.total_tokens()) +
+  // With attention data parallelism each rank runs its own scheduler process (SGLang's DP-attention workers,
+  // DeepSeek's DP instances) over its share of the sequences: the busiest rank's ceil(x / N).
+  const double n = std::max(1, attention_ranks);
+  auto rank_share = [n](double x) { return n == 1 ? x : std::ceil(x / n); };
+  const double sequences = rank_share(static_cast<double>(shape.prefill_sequences + shape.decode_sequences));
+  double host = h.per_step_s + h.per_sequence_s * sequences + h.per_token_s * rank_share(static_cast<double>(shape.total_tokens())) +
                 h.per_forward_pass_s * std::max(0, launches.forward_passes - 1);
   if (launches.verifies_draft) host += h.speculative_step_s;
   // Launching is asynchronous: the device waits only for the part of the launches it does not overlap. (Written

@@ -75,7 +75,7 @@ class Simulation final : public ReplicaObserver {
     std::unique_ptr<StepPricer> pricer;
     std::vector<std::unique_ptr<Replica>> replicas;
     std::size_t next_round_robin = 0;
-    std::int64_t kv_capacity_tokens = 0;  // per replica
+    std::int64_t kv_sequence_limit_tokens = 0;  // the longest sequence a replica holds (one attention rank's share)
     PoolResult result;
   };
 
@@ -93,7 +93,7 @@ class Simulation final : public ReplicaObserver {
     pool.result.host_memory = pm.host_memory;
     pool.result.draft_weight_bytes_per_chip = pm.draft_weight_bytes_per_chip;
     pool.result.kv_blocks_per_replica = pm.kv_blocks;
-    pool.kv_capacity_tokens = pm.kv_capacity_tokens;
+    pool.kv_sequence_limit_tokens = pm.kv_sequence_limit_tokens;
     if (ps.hybrid.enabled()) {
       pool.pricer = std::make_unique<HybridPricer>(ps.model, ps.hardware, ps.deployment, ps.hybrid);
     } else if (ps.speculative.enabled()) {
@@ -109,6 +109,7 @@ class Simulation final : public ReplicaObserver {
     setup.scheduler = ps.scheduler;
     setup.kv_blocks = pool.result.kv_blocks_per_replica;
     setup.lanes = ps.deployment.pipeline_parallel;
+    setup.attention_ranks = ps.deployment.attention_data_parallel;
     setup.peak_flops_per_s = pool.result.peak_flops_per_s;
     setup.memory_bytes_per_s = pool.result.memory_bytes_per_s;
     setup.engine = ps.engine ? &*ps.engine : nullptr;
@@ -127,13 +128,13 @@ class Simulation final : public ReplicaObserver {
 
   void check_fits(const Pool& pool, std::size_t p, std::uint64_t id, std::int64_t input, std::int64_t output) const {
     const std::int64_t need = input + output;
-    if (need <= pool.kv_capacity_tokens) return;
+    if (need <= pool.kv_sequence_limit_tokens) return;
     const PoolSpec& ps = spec_.pools[p];
     throw InfeasibleError("request " + std::to_string(id) + " needs " + std::to_string(need) +
                           " tokens of KV cache (input " + std::to_string(input) + " + output " + std::to_string(output) +
                           "), but a replica of " + ps.model.name + " on " + std::to_string(ps.deployment.chips_per_replica()) +
                           " " + ps.hardware.name + (spec_.pools.size() > 1 ? " (" + ps.name + " pool)" : std::string()) +
-                          " holds " + std::to_string(pool.kv_capacity_tokens) +
+                          " holds " + std::to_string(pool.kv_sequence_limit_tokens) +
                           "; raise tensor_parallel, use a smaller kv_cache_dtype, or shorten the requests");
   }
 
@@ -155,7 +156,9 @@ class Simulation final : public ReplicaObserver {
                                       bytes_per_element(pre.deployment.kv_cache_dtype)
                                 : model::kv_elements_per_token_per_layer(pre.model) * pre.model.num_layers *
                                       bytes_per_element(pre.deployment.kv_cache_dtype) * r.input_tokens;
-    const double links = std::min(pre.deployment.chips_per_replica(), dec.deployment.chips_per_replica());
+    // A sequence's KV sits on the chips of one attention rank (all chips without attention data parallelism).
+    auto rank_chips = [](const parallelism::DeploymentSpec& d) { return d.attention_tensor_parallel() * d.pipeline_parallel; };
+    const double links = std::min(rank_chips(pre.deployment), rank_chips(dec.deployment));
     const double seconds = kv_bytes / (spec_.kv_transfer.bandwidth_bytes_per_s * links) + spec_.kv_transfer.latency_s;
     transfer_s_ += seconds;
     ++transfers_;
@@ -439,6 +442,10 @@ PoolMemory plan_pool_memory(const PoolSpec& ps) {
   } else {
     out.memory = parallelism::plan_memory(ps.model, ps.hardware, ps.deployment, limits);
     parallelism::require_fit(ps.model, ps.hardware, ps.deployment, out.memory, limits);
+    if (ps.speculative.enabled() && ps.deployment.attention_data_parallel > 1) {
+      throw InfeasibleError("speculative decoding with attention_data_parallel " +
+                            std::to_string(ps.deployment.attention_data_parallel) + " is not modelled");
+    }
     if (ps.speculative.enabled()) {
       // The proposer's weights and KV cache share the chips with the target's.
       const DraftMemory dm = draft_memory(ps.speculative, ps.model, ps.deployment);
@@ -457,6 +464,15 @@ PoolMemory plan_pool_memory(const PoolSpec& ps) {
   }
   out.kv_blocks = out.memory.kv_token_capacity / ps.scheduler.block_size;
   out.kv_capacity_tokens = out.kv_blocks * ps.scheduler.block_size;
+  out.kv_sequence_limit_tokens = out.kv_capacity_tokens;
+  // With attention data parallelism a sequence's KV lives on one rank; the scheduler pools the ranks' blocks
+  // (it places sequences where there is room), but a sequence can be no longer than one rank holds.
+  if (const int ranks = out.memory.attention_ranks; ranks > 1) {
+    const std::int64_t rank_blocks = out.memory.kv_token_capacity_per_rank / ps.scheduler.block_size;
+    out.kv_blocks = rank_blocks * ranks;
+    out.kv_capacity_tokens = out.kv_blocks * ps.scheduler.block_size;
+    out.kv_sequence_limit_tokens = rank_blocks * ps.scheduler.block_size;
+  }
   return out;
 }
 

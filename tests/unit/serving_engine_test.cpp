@@ -35,6 +35,13 @@ TEST(ServingEngine, HostTimeOfADecodeStepByHand) {
   EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 2e-3), 1e-3 + 80e-6 + 8e-6, 1e-15);
 }
 
+TEST(ServingEngine, AttentionRanksScheduleTheirOwnShare) {
+  const ServingEngineSpec e = hand_engine();
+  const auto shape = roofline::StepShape::decode(20, 100);
+  // 8 data-parallel attention ranks, one scheduler each: the busiest holds ceil(20 / 8) = 3 sequences.
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 2e-3, 8), 1e-3 + 3 * 10e-6 + 3 * 1e-6, 1e-15);
+}
+
 TEST(ServingEngine, PrefillTokensAndSequencesCount) {
   const ServingEngineSpec e = hand_engine();
   roofline::StepShape shape = roofline::StepShape::prefill(3, 500);  // 3 sequences, 1,500 tokens

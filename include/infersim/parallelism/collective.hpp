@@ -29,6 +29,17 @@ CollectiveCost all_reduce(double bytes, int group_size, const Link& link);
 CollectiveCost all_gather(double bytes, int group_size, const Link& link);
 /// All-to-all where each chip holds `bytes` destined evenly to all: (e-1)/e * S sent, (e-1) steps.
 CollectiveCost all_to_all(double bytes, int group_size, const Link& link);
+/// An all-to-all over `group_size` chips that spans scale-up domains of `domain_chips` (group_size >
+/// domain_chips): each chip holds `bytes` destined evenly to all group members; the (domain_chips - 1) /
+/// group_size share for its own domain goes over the scale-up link ((domain_chips - 1) steps, as all_to_all),
+/// the (group_size - domain_chips) / group_size share for other domains over the scale-out link in one step
+/// (every remote write in flight at once, as DeepEP's RDMA kernels issue them).
+struct SpanningAllToAll {
+  CollectiveCost scale_up;
+  CollectiveCost scale_out;
+};
+SpanningAllToAll all_to_all_spanning(double bytes, int group_size, int domain_chips, const Link& scale_up,
+                                     const Link& scale_out);
 /// Point-to-point send of `bytes`.
 CollectiveCost send(double bytes, const Link& link);
 

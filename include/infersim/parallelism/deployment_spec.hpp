@@ -1,16 +1,28 @@
 #pragma once
 // How one model is laid out on chips: parallelism degrees, replica count and data types.
 
+#include <algorithm>
 #include <string>
 
 #include "infersim/core/dtype.hpp"
 
 namespace infersim::parallelism {
 
+/// deployment.expert_load_imbalance "auto": derive the factor from routing statistics.
+inline constexpr double kDerivedImbalance = -1.0;
+
 struct DeploymentSpec {
   int tensor_parallel = 1;    // t: GEMMs and heads split t ways; 2 all-reduces per layer
   int pipeline_parallel = 1;  // p: layers split into p stages
   int expert_parallel = 1;    // e: experts spread over e chips of the tensor-parallel group (e divides t)
+  // N: attention data parallelism (docs/configuration.md). The t chips form N attention ranks of t/N chips;
+  // each rank runs attention (and everything but the routed experts) on its own sequences with its own KV
+  // cache, split t/N ways inside the rank; routed experts stay spread over e of all t chips. N divides t.
+  int attention_data_parallel = 1;
+  int redundant_experts = 0;           // extra copies of routed experts (DeepSeek's EPLB): (E + r) divides e
+  // Busiest expert-parallel rank's load / mean (>= 1), or kDerivedImbalance (expert_load.hpp), or 0: derived
+  // when attention_data_parallel > 1, else 1 (the calibrated tensor-parallel layout).
+  double expert_load_imbalance = 0.0;
   int replicas = 1;           // independent copies behind a router
   DType weight_dtype = DType::bf16;
   DType activation_dtype = DType::bf16;
@@ -21,6 +33,8 @@ struct DeploymentSpec {
   double moe_routing_skew = 0.0;     // 0 = uniform routing; towards 1 = tokens concentrate on fewer experts
 
   int chips_per_replica() const { return tensor_parallel * pipeline_parallel; }
+  /// a = t / N: chips that split one attention rank's heads (t when attention is not data-parallel).
+  int attention_tensor_parallel() const { return tensor_parallel / std::max(1, attention_data_parallel); }
   int total_chips() const { return chips_per_replica() * replicas; }
 };
 

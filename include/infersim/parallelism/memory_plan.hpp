@@ -21,7 +21,9 @@ struct MemoryPlan {
   double kv_bytes_per_sequence_per_chip = 0;  // local-attention layers: their window, per sequence (reserved
                                               // for max_batch_size sequences out of kv_bytes_per_chip)
   double kv_bytes_per_chip = 0;        // budget - weights - workspace - local windows (negative: does not fit)
-  std::int64_t kv_token_capacity = 0;  // tokens of KV cache one replica holds
+  std::int64_t kv_token_capacity = 0;  // tokens of KV cache one replica holds (all its attention ranks)
+  std::int64_t kv_token_capacity_per_rank = 0;  // one attention rank: the longest sequence that fits
+  int attention_ranks = 1;             // deployment.attention_data_parallel
   double layers_per_chip = 0;          // ceil(L / p); L / p for LPU and wafer-scale parts (operator placement)
 
   bool fits() const { return kv_bytes_per_chip > 0 && kv_token_capacity > 0; }

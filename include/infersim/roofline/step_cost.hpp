@@ -76,6 +76,13 @@ class StepCostModel {
   void add_attention(OperatorTable& t, std::string_view name, Phase phase, double count, double tokens, double pairs,
                      double cached) const;
   double kv_elements_per_chip() const;  // KV-cache elements per token per layer on one chip
+  /// Tokens of the busiest attention rank when a step of `tokens` is spread over the N ranks: ceil(T / N).
+  double rank_tokens(double tokens) const;
+  /// Routed-expert dispatch (or combine) of `bytes` per chip over the expert-parallel group (split over the
+  /// scale-up and scale-out links when the group spans domains).
+  void add_expert_all_to_all(OperatorTable& t, bool dispatch, Phase phase, double bytes) const;
+  /// Busiest expert-parallel rank's assignments over the mean for a step of `tokens` tokens.
+  double expert_imbalance(double tokens) const;
   void add_network(OperatorTable& t, std::string_view name, Phase phase, double count,
                    const parallelism::CollectiveCost& c, const parallelism::Link& link,
                    Segment segment = Segment::layers) const;
@@ -90,10 +97,12 @@ class StepCostModel {
   double wb_ = 2, eb_ = 2, ab_ = 2, kvb_ = 2;  // bytes per weight / embedding / activation / KV element
   double rb_ = 2;  // bytes per element of the residual stream, GEMM outputs and collectives (>= 16 bits)
   double heads_ = 0, kv_heads_ = 0;           // per chip
+  int ranks_ = 1;                             // attention data-parallel ranks N
   double dense_layers_ = 0, moe_layers_ = 0;  // per pipeline stage (average)
   double local_layers_ = 0;                   // of those, layers with local (sliding-window, chunked) attention
   double ewb_ = 2, expert_s_per_flop_ = 0;    // routed experts: bytes per weight, seconds per GEMM FLOP
   parallelism::Link tp_link_{}, ep_link_{}, pp_link_{};
+  parallelism::Link ep_up_link_{};  // set when expert parallelism spans scale-up domains
   mutable OperatorTable scratch_;
 };
 

@@ -66,6 +66,7 @@ struct ReplicaSetup {
   SchedulerSpec scheduler;
   std::int64_t kv_blocks = 0;
   int lanes = 1;                // pipeline stages: micro-batches in flight
+  int attention_ranks = 1;      // deployment.attention_data_parallel: schedulers sharing each step
   double peak_flops_per_s = 0;  // for the utilization that drives power
   double memory_bytes_per_s = 0;
   double usd_per_second = 0;    // the whole replica (0 when unpriced)

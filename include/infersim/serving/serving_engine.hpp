@@ -71,8 +71,9 @@ struct StepLaunches {
 /// Whether the step runs as a CUDA graph under the engine's launch mode.
 bool runs_as_graph(const LaunchSpec& launch, const roofline::StepShape& shape);
 
-/// The host's part of a step: what the engine adds to `device_s` (the roofline time of the step).
+/// The host's part of a step: what the engine adds to `device_s` (the roofline time of the step). With
+/// `attention_ranks` N > 1 the per-sequence and per-token terms count the busiest rank's ceil(x / N).
 double host_overhead_s(const ServingEngineSpec& engine, const roofline::StepShape& shape, const StepLaunches& launches,
-                       double device_s);
+                       double device_s, int attention_ranks = 1);
 
 }  // namespace infersim::serving

@@ -108,6 +108,7 @@ struct PoolMemory {
   double draft_weight_bytes_per_chip = 0;
   std::int64_t kv_blocks = 0;
   std::int64_t kv_capacity_tokens = 0;  // kv_blocks x block_size
+  std::int64_t kv_sequence_limit_tokens = 0;  // the longest sequence: one attention rank's blocks x block_size
 };
 PoolMemory plan_pool_memory(const PoolSpec& pool);
 

@@ -1,0 +1,21 @@
+#pragma once
+// Load imbalance across expert-parallel ranks (docs/roofline.md, "Attention data parallelism and wide expert
+// parallelism"). A step's tokens each pick k of E routed experts; the experts are spread over R ranks, and the
+// step waits for the busiest rank. The factor is the expected busiest rank's token-expert assignments over the
+// mean, derived from uniform top-k routing statistics rather than picked.
+
+namespace infersim::parallelism {
+
+/// E[max of n independent standard normals] = integral of x n phi(x) Phi(x)^(n-1) dx (0 for n <= 1;
+/// 1/sqrt(pi) for n = 2), by Simpson's rule.
+double expected_max_standard_normal(int n);
+
+/// Expected busiest-rank load over mean load when `tokens` tokens each pick `k` distinct experts uniformly out
+/// of `experts`, spread evenly over `ranks` ranks. One token sends Hypergeometric(E, E/R, k) assignments to a
+/// rank: mean k/R, variance k (1/R)(1 - 1/R)(E - k)/(E - 1). A rank's load over T tokens has mean mu = T k / R
+/// and variance sigma^2 = T times that; the R loads sum to T k, so (normal approximation) they are
+/// equicorrelated with correlation -1/(R-1) and E[max] = mu + sigma sqrt(R/(R-1)) E[max of R normals].
+/// Returns 1 for one rank or no tokens; never more than a rank can take (min(k, E/R) per token).
+double expert_load_imbalance(double experts, double k, double tokens, int ranks);
+
+}  // namespace infersim::parallelism
