@@ -20,6 +20,7 @@ void run_check() {
 
 CancellationScope::CancellationScope(Check check) : previous_(t_check) {
   t_check = check;
+  t_polls = 0;
   g_requested.store(false, std::memory_order_relaxed);
 }
 
