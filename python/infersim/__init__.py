@@ -71,7 +71,7 @@ def _warn(messages, stacklevel: int) -> None:
 
 def _simulate(scenario: Source, set, requests: bool, timeline: bool) -> Run:
     text, is_path = _source(scenario, "scenario")
-    report_json, columns, trace_json = _native.run(text, is_path, _overrides(set), requests, timeline)
+    report_json, columns, trace_json, _ = _native.run(text, is_path, _overrides(set), requests, timeline)
     report = json.loads(report_json)
     _warn(report.get("warnings", []), 3)
     return Run(report, _frames.requests_frame(columns) if columns is not None else None,

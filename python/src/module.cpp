@@ -8,6 +8,7 @@
 //     return without_gil([&] { return plan::to_json(plan::run_plan(load or parse, options)).dump(); }); });
 // and python/infersim/__init__.py's plan() already turns its JSON into DataFrames (_frames.plan_frames).
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -96,14 +97,17 @@ py::dict request_columns(const serving::RequestTable& table) {
   return d;
 }
 
-/// Simulate a scenario: (report JSON text, request columns or None, timeline JSON text or None).
+/// Simulate a scenario: (report JSON text, request columns or None, timeline JSON text or None, the seconds
+/// the library took: what bench/python_bench.py subtracts from the call's wall time to find the binding's cost).
 py::tuple run(const std::string& source, bool is_path, const std::vector<std::pair<std::string, std::string>>& sets,
               bool requests, bool timeline) {
   struct Out {
     scenario::ScenarioRun run;
     std::string report, timeline;
+    double library_s = 0;
   };
   const Out out = without_gil([&] {
+    const auto start = std::chrono::steady_clock::now();
     const auto overrides = to_overrides(sets);
     const scenario::ScenarioSpec sc = load(source, is_path, overrides);
     scenario::TimelineRecorder recorder;
@@ -111,10 +115,11 @@ py::tuple run(const std::string& source, bool is_path, const std::vector<std::pa
     o.report = scenario::make_report(o.run).dump();
     if (timeline) o.timeline = recorder.to_json(o.run.scenario, o.run.result);
     if (!requests) o.run.result.request_table = {};
+    o.library_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return o;
   });
   return py::make_tuple(out.report, requests ? py::object(request_columns(out.run.result.request_table)) : py::none(),
-                        timeline ? py::object(py::str(out.timeline)) : py::none());
+                        timeline ? py::object(py::str(out.timeline)) : py::none(), out.library_s);
 }
 
 /// Run a sweep: (the CSV the CLI writes, the swept keys, the base scenario as JSON text, a summary dict).
