@@ -152,7 +152,9 @@ def _configurations(points: pd.DataFrame):
 
 
 def _point_labels(points: pd.DataFrame) -> list:
-    keys = points.attrs.get("swept_keys", [])
+    # The swept keys that take more than one value here (a single-valued zip, such as a request count, says
+    # nothing about which point is which).
+    keys = [k for k in points.attrs.get("swept_keys", []) if k in points.columns and points[k].nunique(dropna=False) > 1]
     if not keys:
         return [str(p) for p in points.get("point", range(len(points)))]
     cells = points[keys].astype(str)
@@ -311,14 +313,16 @@ def _load_trace(trace) -> dict:
 
 def timeline(trace) -> Figure:
     """A timeline (``run --trace-out FILE``, or ``infersim.simulate(..., timeline=True).timeline``): per
-    replica, the sequences decoding in each step and the KV-cache tokens they read; and the requests waiting
-    for their first step. Time in seconds from the first arrival."""
+    replica, the sequences decoding in each step that decodes and the KV-cache tokens they read (the trace's
+    context_tokens); and the requests waiting for their first step. Time in seconds from the first arrival."""
     trace = _load_trace(trace)
     events = pd.DataFrame.from_records(trace.get("traceEvents", []))
     if events.empty or "cat" not in events.columns:
         raise ValueError("not an infersim timeline: no traceEvents (write one with `infersim run ... --trace-out FILE`)")
     steps = events[events["cat"] == "step"]
     args = pd.DataFrame.from_records(steps["args"].tolist(), index=steps.index)
+    # Steps with sequences decoding (pure prefill steps would drop both lines to 0 between decode steps).
+    steps = steps[args["decode_sequences"] > 0]
     names = events[(events["ph"] == "M") & (events["name"] == "process_name")]
     replica_name = {pid: a["name"] for pid, a in zip(names["pid"], names["args"])}
     fig = Figure(figsize=(11, 7.5))
