@@ -10,6 +10,7 @@
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
 #include "infersim/model/model_stats.hpp"
+#include "infersim/scenario/catalog_listing.hpp"
 #include "infersim/serving/serving_engine_loader.hpp"
 #include "output.hpp"
 
@@ -58,29 +59,7 @@ int list_hardware(const ListOptions& o) {
                    opt_number(hw.interconnect.scale_up_bandwidth_bytes_per_s, 1e9, d), opt_number(hw.power.tdp_w, 1, d),
                    hw.price.usd_per_chip_hour ? sig(*hw.price.usd_per_chip_hour, d) : "no price",
                    hw.price.usd_per_chip_hour ? (hw.price.dated() ? hw.price.as_of : "undated") : "", hw.description});
-    nlohmann::json j{{"name", name},
-                     {"kind", hardware::to_string(hw.kind)},
-                     {"description", hw.description},
-                     {"memory_gb", hw.memory.capacity_bytes / 1e9},
-                     {"memory_tb_per_s", hw.memory.bandwidth_bytes_per_s / 1e12}};
-    nlohmann::json peaks = nlohmann::json::object();
-    for (std::size_t i = 0; i < kDTypeCount; ++i) {
-      const double v = hw.compute.peak_flops_per_s[i];
-      peaks[std::string(kDTypeNames[i])] = v > 0 ? nlohmann::json(v / 1e12) : nlohmann::json(nullptr);
-    }
-    j["peak_tflops"] = peaks;
-    j["scale_up_gb_per_s"] = hw.interconnect.scale_up_bandwidth_bytes_per_s
-                                 ? nlohmann::json(*hw.interconnect.scale_up_bandwidth_bytes_per_s / 1e9)
-                                 : nlohmann::json(nullptr);
-    j["tdp_w"] = hw.power.tdp_w ? nlohmann::json(*hw.power.tdp_w) : nlohmann::json(nullptr);
-    j["usd_per_chip_hour"] = hw.price.usd_per_chip_hour ? nlohmann::json(*hw.price.usd_per_chip_hour) : nlohmann::json(nullptr);
-    // Prices decide plans: where each came from, when, and on what basis (on-demand or reserved, per chip).
-    j["price"] = {{"basis", hw.price.basis}, {"as_of", hw.price.as_of}, {"source", hw.price.source}};
-    if (hw.price.usd_per_chip_hour) {
-      j["price"]["kind"] = hardware::to_string(hw.price.kind());
-      j["price"]["dated"] = hw.price.dated();
-    }
-    out.push_back(j);
+    out.push_back(scenario::hardware_entry(name, hw));
   }
   return emit(table, out, o.format);
 }
@@ -98,33 +77,12 @@ int list_models(const ListOptions& o) {
         m.moe ? std::to_string(m.moe->experts_per_token) + "/" + std::to_string(m.moe->num_experts) +
                     (m.moe->num_shared_experts ? "+" + std::to_string(m.moe->num_shared_experts) : std::string())
               : "-";
-    std::string attention = m.mla ? "MLA" : (m.num_kv_heads == m.num_attention_heads ? "MHA"
-                                             : (m.num_kv_heads == 1 ? "MQA" : "GQA"));
-    // Local layers: "+sliding 128 x18" (window, layers).
-    if (const int local = m.num_local_attention_layers(); local > 0) {
-      const auto& w = m.local_attention->window;
-      attention += std::string(w.kind == model::LocalAttentionKind::chunked ? "+chunked " : "+sliding ") +
-                   std::to_string(w.tokens) + " x" + std::to_string(local);
-    }
+    const std::string attention = scenario::attention_label(m);
     table.add_row({name, sig(params.total() / 1e9, 4), sig(active / 1e9, 4), std::to_string(m.num_layers),
                    std::to_string(m.hidden_size), std::to_string(m.num_attention_heads), std::to_string(m.num_kv_heads),
                    experts, attention, std::to_string(m.max_context_tokens), std::string(to_string(m.native_dtype)),
                    m.description});
-    out.push_back({{"name", name},
-                   {"description", m.description},
-                   {"parameters", params.total()},
-                   {"active_parameters", active},
-                   {"layers", m.num_layers},
-                   {"hidden_size", m.hidden_size},
-                   {"attention_heads", m.num_attention_heads},
-                   {"kv_heads", m.num_kv_heads},
-                   {"experts", m.moe ? m.moe->num_experts : 0},
-                   {"experts_per_token", m.moe ? m.moe->experts_per_token : 0},
-                   {"attention", attention},
-                   {"local_attention_layers", m.num_local_attention_layers()},
-                   {"attention_window_tokens", m.attention_window().tokens},
-                   {"max_context_tokens", m.max_context_tokens},
-                   {"native_dtype", to_string(m.native_dtype)}});
+    out.push_back(scenario::model_entry(name, m));
   }
   return emit(table, out, o.format);
 }
@@ -142,21 +100,7 @@ int list_engines(const ListOptions& o) {
                    sig(h.per_sequence_s * 1e6, 4), sig(h.per_token_s * 1e6, 4), h.overlaps_device ? "yes" : "no", graphs,
                    sig(e.launch.eager_s_per_layer * 1e6, 4), e.scheduler.policy, std::to_string(e.scheduler.max_batch_size),
                    std::to_string(e.scheduler.max_batched_tokens), e.description});
-    out.push_back({{"name", name},
-                   {"default", name == serving::kDefaultEngine},
-                   {"description", e.description},
-                   {"version", e.version},
-                   {"host_time_us", {{"per_step", h.per_step_s * 1e6},
-                                     {"per_sequence", h.per_sequence_s * 1e6},
-                                     {"per_token", h.per_token_s * 1e6},
-                                     {"per_forward_pass", h.per_forward_pass_s * 1e6},
-                                     {"speculative_step", h.speculative_step_s * 1e6},
-                                     {"overlaps_device", h.overlaps_device}}},
-                   {"cuda_graphs", graphs},
-                   {"eager_us_per_layer", e.launch.eager_s_per_layer * 1e6},
-                   {"scheduler", {{"policy", e.scheduler.policy},
-                                  {"max_batch_size", e.scheduler.max_batch_size},
-                                  {"max_batched_tokens", e.scheduler.max_batched_tokens}}}});
+    out.push_back(scenario::engine_entry(name, e));
   }
   return emit(table, out, o.format);
 }

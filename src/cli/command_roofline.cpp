@@ -1,17 +1,12 @@
 // `infersim roofline`: the per-operator roofline of one batch step on one chip of a deployment.
 
 #include <iostream>
-#include <map>
-
-#include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.hpp"
 #include "infersim/core/error.hpp"
 #include "infersim/core/strings.hpp"
-#include "infersim/hardware/hardware_loader.hpp"
-#include "infersim/model/model_loader.hpp"
-#include "infersim/parallelism/memory_plan.hpp"
-#include "infersim/roofline/step_cost.hpp"
+#include "infersim/roofline/step_report.hpp"
 #include "output.hpp"
 
 namespace infersim::cli {
@@ -28,105 +23,36 @@ struct RooflineOptions {
   Format format = Format::table;
 };
 
-DType dtype_or(const std::string& s, DType fallback, const char* option) {
-  if (s.empty()) return fallback;
-  if (auto t = parse_dtype(s)) return *t;
-  std::vector<std::string> names(kDTypeNames.begin(), kDTypeNames.end());
-  throw UsageError(std::string(option) + ": unknown data type \"" + s + "\"; valid: " + join(names));
-}
-
 int run_roofline(const RooflineOptions& o) {
-  const model::ModelSpec m = model::load_model(o.model);
-  const hardware::HardwareSpec hw = hardware::load_hardware(o.hardware);
-  parallelism::DeploymentSpec d;
-  d.tensor_parallel = o.tensor_parallel;
-  d.pipeline_parallel = o.pipeline_parallel;
-  d.expert_parallel = o.expert_parallel;
-  d.attention_data_parallel = o.attention_data_parallel;
-  d.redundant_experts = o.redundant_experts;
-  d.memory_utilization = o.memory_utilization;
-  // Each data type defaults to the model's native type (so --weight-dtype int4 alone means W4A16).
-  d.weight_dtype = dtype_or(o.weight_dtype, m.native_dtype, "--weight-dtype");
-  d.activation_dtype = dtype_or(o.activation_dtype, m.native_dtype, "--activation-dtype");
-  d.kv_cache_dtype = dtype_or(o.kv_cache_dtype, m.native_dtype, "--kv-cache-dtype");
-
-  const roofline::StepCostModel cost(m, hw, d);
-  parallelism::WorkspaceLimits limits;
-  limits.max_batched_tokens = std::max<std::int64_t>(o.phase == "prefill" ? o.batch * o.context : o.batch, 1);
-  limits.max_batch_size = o.batch;
-  const auto plan = parallelism::plan_memory(m, hw, d, limits);
-  if (!o.ignore_memory) parallelism::require_fit(m, hw, d, plan, limits);
-  const std::int64_t needed_kv = o.batch * (o.context + (o.phase == "decode" ? 1 : 0));
-  if (!o.ignore_memory && needed_kv > plan.kv_token_capacity) {
-    throw InfeasibleError("the KV cache of " + std::to_string(o.batch) + " sequences of " + std::to_string(o.context) +
-                          " tokens (" + std::to_string(needed_kv) + " tokens, " +
-                          format_bytes(static_cast<double>(needed_kv) * plan.kv_bytes_per_token_per_chip) +
-                          " per chip) exceeds the " + std::to_string(plan.kv_token_capacity) +
-                          " tokens that fit beside the weights; lower --batch or --context, raise --tensor-parallel, "
-                          "or pass --ignore-memory to price the step anyway");
-  }
-
-  const roofline::StepShape shape =
-      o.phase == "prefill" ? roofline::StepShape::prefill(o.batch, o.context, m.attention_window())
-                           : roofline::StepShape::decode(o.batch, o.context, 1, m.attention_window());
-  roofline::OperatorTable table;
-  cost.build(shape, table);
-  const roofline::StepCost step = cost.summarize(table);
-
-  double total_flops = 0, total_bytes = 0, total_time = 0;
-  for (std::size_t i = 0; i < table.size(); ++i) {
-    total_flops += table.count[i] * table.flops(i);
-    total_bytes += table.count[i] * table.bytes[i];
-    total_time += table.count[i] * table.time_s[i];
-  }
-  const double tokens_per_step = static_cast<double>(o.phase == "prefill" ? o.batch * o.context : o.batch);
-
+  roofline::StepQuery q;
+  q.model = o.model;
+  q.hardware = o.hardware;
+  q.prefill = o.phase == "prefill";
+  q.batch = o.batch;
+  q.context = o.context;
+  q.tensor_parallel = o.tensor_parallel;
+  q.pipeline_parallel = o.pipeline_parallel;
+  q.expert_parallel = o.expert_parallel;
+  q.attention_data_parallel = o.attention_data_parallel;
+  q.redundant_experts = o.redundant_experts;
+  q.memory_utilization = o.memory_utilization;
+  q.ignore_memory = o.ignore_memory;
+  q.weight_dtype = roofline::parse_dtype_option(o.weight_dtype, "--weight-dtype");
+  q.activation_dtype = roofline::parse_dtype_option(o.activation_dtype, "--activation-dtype");
+  q.kv_cache_dtype = roofline::parse_dtype_option(o.kv_cache_dtype, "--kv-cache-dtype");
+  const roofline::StepReport r = roofline::analyze_step(q);
   if (o.format == Format::json) {
-    nlohmann::json ops = nlohmann::json::array();
-    for (std::size_t i = 0; i < table.size(); ++i) {
-      ops.push_back({{"name", table.name[i]},
-                     {"phase", roofline::to_string(table.phase[i])},
-                     {"count", table.count[i]},
-                     {"flops", table.flops(i)},
-                     {"bytes", table.bytes[i]},
-                     {"arithmetic_intensity", table.intensity[i]},
-                     {"bound", roofline::to_string(static_cast<roofline::Bound>(table.bound[i]))},
-                     {"time_s", table.time_s[i]},
-                     {"total_time_s", table.count[i] * table.time_s[i]}});
-    }
-    nlohmann::json out{
-        {"model", m.name},
-        {"hardware", hw.name},
-        {"phase", o.phase},
-        {"batch", o.batch},
-        {"context", o.context},
-        {"deployment",
-         {{"tensor_parallel", d.tensor_parallel},
-          {"pipeline_parallel", d.pipeline_parallel},
-          {"expert_parallel", d.expert_parallel},
-          {"attention_data_parallel", d.attention_data_parallel},
-          {"redundant_experts", d.redundant_experts},
-          {"weight_dtype", to_string(d.weight_dtype)},
-          {"activation_dtype", to_string(d.activation_dtype)},
-          {"kv_cache_dtype", to_string(d.kv_cache_dtype)}}},
-        {"operators", ops},
-        {"totals",
-         {{"flops", total_flops},
-          {"bytes", total_bytes},
-          {"time_s", total_time},
-          {"step_latency_s", step.time_s},
-          {"stage_time_s", step.stage_time_s},
-          {"tokens_per_s", tokens_per_step / step.stage_time_s}}},
-        {"memory",
-         {{"weight_bytes_per_chip", plan.weight_bytes_per_chip},
-          {"weight_bytes_total", plan.weight_bytes_total},
-          {"workspace_bytes_per_chip", plan.workspace_bytes_per_chip},
-          {"budget_bytes_per_chip", plan.budget_bytes_per_chip},
-          {"kv_bytes_per_token_per_chip", plan.kv_bytes_per_token_per_chip},
-          {"kv_token_capacity", plan.kv_token_capacity}}}};
-    std::cout << out.dump(2) << '\n';
+    std::cout << roofline::to_json(r).dump(2) << '\n';
     return 0;
   }
+  const roofline::OperatorTable& table = r.table;
+  const roofline::StepCost& step = r.step;
+  const model::ModelSpec& m = r.model;
+  const hardware::HardwareSpec& hw = r.hardware;
+  const parallelism::DeploymentSpec& d = r.deployment;
+  const parallelism::MemoryPlan& plan = r.memory;
+  const double total_time = r.total_time_s, total_flops = r.total_flops, total_bytes = r.total_bytes;
+  const double tokens_per_step = r.tokens_per_step;
 
   TextTable t({"operator", "phase", "count", "gflops", "mbytes", "intensity", "bound", "time_us", "total_us", "share"},
               {false, false, true, true, true, true, false, true, true, true});

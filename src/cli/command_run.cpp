@@ -10,6 +10,7 @@
 #include "infersim/core/error.hpp"
 #include "infersim/core/file_paths.hpp"
 #include "infersim/scenario/report.hpp"
+#include "infersim/scenario/requests_out.hpp"
 #include "infersim/scenario/scenario_loader.hpp"
 #include "infersim/scenario/timeline.hpp"
 #include "output.hpp"
@@ -25,21 +26,6 @@ struct RunOptions {
   std::string requests_out, trace_out;
 };
 
-/// One CSV row per request, streamed (ten million rows are about 1 GB of text).
-void write_requests_csv(std::ostream& os, const serving::RequestTable& t) {
-  os << "id,replica,arrival_s,input_tokens,output_tokens,queue_s,ttft_s,tpot_s,e2e_s,completion_s,preemptions\n";
-  char buf[256];
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const auto& r = t[i];
-    const double tpot = r.output_tokens > 1 ? engine::to_seconds(r.completion - r.first_token) / (r.output_tokens - 1) : 0.0;
-    std::snprintf(buf, sizeof buf, "%zu,%d,%.9f,%d,%d,%.9f,%.9f,%.9f,%.9f,%.9f,%d\n", i, r.replica,
-                  engine::to_seconds(r.arrival), r.input_tokens, r.output_tokens,
-                  engine::to_seconds(r.first_scheduled - r.arrival), engine::to_seconds(r.first_token - r.arrival), tpot,
-                  engine::to_seconds(r.completion - r.arrival), engine::to_seconds(r.completion), r.preemptions);
-    os << buf;
-  }
-}
-
 int run_scenario(const RunOptions& o) {
   std::vector<scenario::Override> overrides;
   for (const auto& s : o.sets) overrides.push_back(scenario::parse_override(s));
@@ -51,17 +37,10 @@ int run_scenario(const RunOptions& o) {
                              {"the output-token file", wl.output.source}},
                             {{"--requests-out", o.requests_out}, {"--trace-out", o.trace_out}});
   scenario::TimelineRecorder timeline;
-  const scenario::ScenarioRun run = [&] {
-    try {
-      return scenario::run_scenario(sc, o.trace_out.empty() ? nullptr : &timeline);
-    } catch (const InfeasibleError& e) {
-      if (e.located()) throw;
-      throw InfeasibleError(o.scenario, "", e.what());  // name the file
-    }
-  }();
+  const scenario::ScenarioRun run = scenario::run_scenario_in(o.scenario, sc, o.trace_out.empty() ? nullptr : &timeline);
   const config::Json report = scenario::make_report(run);
   for (const auto& w : report["warnings"]) spdlog::warn("{}", w.get<std::string>());
-  if (!o.requests_out.empty()) write_file_atomically(o.requests_out, [&](std::ostream& os) { write_requests_csv(os, run.result.request_table); });
+  if (!o.requests_out.empty()) write_file_atomically(o.requests_out, [&](std::ostream& os) { scenario::write_requests_csv(os, run.result.request_table); });
   if (!o.trace_out.empty()) write_file_atomically(o.trace_out, timeline.to_json(run.scenario, run.result));
   switch (o.format) {
     case Format::json: std::cout << report.dump(2) << '\n'; break;

@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "infersim/core/cancel.hpp"
 #include "infersim/core/check.hpp"
 
 namespace infersim::engine {
+
+// run() and run_until() poll for cancellation (core/cancel.hpp) once every this many events.
+constexpr std::uint64_t kEventsPerCancellationPoll = 256;
 
 // An EventId packs the low 32 bits of the event's sequence number (high half) and its slot (low half).
 // cancel() accepts the id only while the slot still holds that event: a stale id (event already run or
@@ -79,6 +83,7 @@ EventId Simulator::schedule_after(SimTime delay, Callback callback) {
 
 void Simulator::run() {
   while (step()) {
+    if (events_run_ % kEventsPerCancellationPoll == 0) poll_cancellation();
   }
 }
 
@@ -94,6 +99,7 @@ void Simulator::run_until(SimTime until) {
     pop_cancelled();
     if (heap_.empty() || heap_.front().time > until) break;
     step();
+    if (events_run_ % kEventsPerCancellationPoll == 0) poll_cancellation();
   }
   bound_ = outer;
   if (until > now_) now_ = until;

@@ -139,6 +139,7 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
   metrics["throughput"] = {{"requests_per_s", per_s(static_cast<double>(r.completed))},
                            {"input_tokens_per_s", per_s(r.input_tokens)},
                            {"output_tokens_per_s", per_s(r.output_tokens)},
+                           {"output_tokens_per_s_per_chip", per_s(r.output_tokens) / std::max(chips, 1)},
                            {"total_tokens_per_s", per_s(r.input_tokens + r.output_tokens)}};
   if (sc.slo.any()) {
     std::int64_t met = 0;
@@ -307,7 +308,7 @@ const std::vector<std::string>& metric_keys() {
     m["simulated_duration_s"] = nullptr;
     for (const char* k : {"ttft_s", "tpot_s", "itl_s", "e2e_s", "queue_s"}) m[k] = dist;
     m["throughput"] = {{"requests_per_s", nullptr}, {"input_tokens_per_s", nullptr}, {"output_tokens_per_s", nullptr},
-                       {"total_tokens_per_s", nullptr}};
+                       {"output_tokens_per_s_per_chip", nullptr}, {"total_tokens_per_s", nullptr}};
     m["slo"] = {{"attainment", nullptr}, {"goodput_requests_per_s", nullptr}, {"goodput_output_tokens_per_s", nullptr},
                 {"p99_met", nullptr}, {"max_rate_per_s", nullptr}, {"max_output_tokens_per_s", nullptr},
                 {"rate_search", {{"status", nullptr}, {"missed_rate_per_s", nullptr}, {"simulations", nullptr}}}};

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <utility>
 
+#include "infersim/core/error.hpp"
+
 namespace infersim::scenario {
 
 bool meets_p99(const SloSpec& slo, const serving::SimulationResult& r) {
@@ -74,6 +76,15 @@ ScenarioRun run_scenario(const ScenarioSpec& scenario, serving::StepListener* li
     }
   }
   return finish(std::move(low), RateSearchResult::Status::found);
+}
+
+ScenarioRun run_scenario_in(const std::string& file, const ScenarioSpec& scenario, serving::StepListener* listener) {
+  try {
+    return run_scenario(scenario, listener);
+  } catch (const InfeasibleError& e) {
+    if (e.located()) throw;
+    throw InfeasibleError(file, "", e.what());
+  }
 }
 
 }  // namespace infersim::scenario

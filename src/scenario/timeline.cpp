@@ -31,6 +31,10 @@ std::string TimelineRecorder::to_json(const ScenarioSpec& sc, const serving::Sim
   out.reserve(steps_.size() * 200 + 1024);
   out += "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"scenario\":";
   out += config::Json(sc.name).dump();
+  // What the picture of the timeline names in its caption (infersim.plot.timeline): the first pool's.
+  const serving::PoolSpec& pool = sc.simulation.pools.front();
+  out += ",\"model\":" + config::Json(pool.model.name).dump() + ",\"hardware\":" + config::Json(pool.hardware.name).dump() +
+         ",\"engine\":" + (pool.engine ? config::Json(pool.engine->name) : config::Json(nullptr)).dump();
   out += ",\"steps_not_recorded\":" + std::to_string(dropped_) + "},\"traceEvents\":[\n";
   bool first = true;
   auto sep = [&] {

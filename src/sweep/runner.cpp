@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "infersim/core/cancel.hpp"
 #include "infersim/core/error.hpp"
 #include "infersim/sweep/evaluate.hpp"
 #include "infersim/sweep/ordered_pool.hpp"
@@ -35,6 +36,8 @@ PointRow run_point(const SweepSpec& spec, const RowLayout& layout, std::size_t p
   try {
     const config::Json report = evaluate(spec.base, spec.overrides(point));
     r.text = layout.row(point, values, &report, "");
+  } catch (const Cancelled&) {
+    throw;  // the front end stopped the sweep: not a row
   } catch (...) {
     r.error = describe_current_exception(r.internal);
     r.text = layout.row(point, values, nullptr, r.error);
@@ -222,8 +225,10 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& o) {
         }
         if (o.on_row) o.on_row(point, std::string_view(row->text).substr(0, row->text.size() - 1));
         if (o.progress) o.progress(progress);
+        poll_cancellation();
       },
       [&] {
+        check_cancellation_now();  // while workers run points, the caller's front end may ask to stop
         if (o.progress) o.progress(progress);
       });
 

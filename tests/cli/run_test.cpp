@@ -64,6 +64,17 @@ TEST(Run, JsonReportHasTheContractKeys) {
   EXPECT_NEAR(get(j, "metrics.cost.usd_per_million_output_tokens_all_in").get<double>(), price * hours / out_tokens * 1e6, 1e-9);
 }
 
+TEST(Run, ThroughputPerChipCountsEveryChipOfEveryReplica) {
+  const auto path = write_temp("run_per_chip.json", kScenario);
+  const auto r = run_cli("run " + path + " --format json --set deployment.tensor_parallel=2 --set deployment.replicas=3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  // Two chips per replica, three replicas: six chips share the output tokens.
+  EXPECT_EQ(get(j, "deployment.chips"), 6);
+  EXPECT_DOUBLE_EQ(get(j, "metrics.throughput.output_tokens_per_s_per_chip").get<double>(),
+                   get(j, "metrics.throughput.output_tokens_per_s").get<double>() / 6);
+}
+
 TEST(Run, SetOverridesAKeyAndAnUnknownPathIsAnError) {
   const auto path = write_temp("run_set.json", kScenario);
   const auto base = nlohmann::json::parse(run_cli("run " + path + " --format json").out);

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
+#include "infersim/core/cancel.hpp"
 #include "infersim/engine/simulator.hpp"
 
 namespace infersim::engine {
@@ -99,6 +101,45 @@ TEST(Simulator, SchedulingInThePastIsALogicError) {
   sim.schedule_at(10, [] {});
   sim.run();
   EXPECT_THROW(sim.schedule_at(5, [] {}), std::logic_error);
+}
+
+namespace cancellation {
+int checks = 0;
+bool never() { return ++checks, false; }
+bool after_three() { return ++checks >= 3; }
+
+// A chain of `events` events, each scheduling the next.
+std::uint64_t run_chain(engine::Simulator& sim, int events) {
+  int left = events;
+  std::function<void()> tick = [&] {
+    if (--left > 0) sim.schedule_after(1, tick);
+  };
+  sim.schedule_after(0, tick);
+  sim.run();
+  return sim.events_run();
+}
+}  // namespace cancellation
+
+TEST(Cancellation, TheEventLoopAsksTheFrontEndsCheckEvery256x64Events) {
+  cancellation::checks = 0;
+  {
+    CancellationScope scope(&cancellation::never);
+    engine::Simulator sim;
+    EXPECT_EQ(cancellation::run_chain(sim, 100000), 100000u);
+  }
+  EXPECT_EQ(cancellation::checks, 100000 / (256 * 64));  // 6 checks in 100,000 events
+  engine::Simulator sim;  // no scope: nothing asked, nothing thrown
+  EXPECT_EQ(cancellation::run_chain(sim, 100000), 100000u);
+  EXPECT_EQ(cancellation::checks, 6);
+}
+
+TEST(Cancellation, ACheckThatAnswersTrueStopsTheRun) {
+  cancellation::checks = 0;
+  CancellationScope scope(&cancellation::after_three);
+  engine::Simulator sim;
+  EXPECT_THROW(cancellation::run_chain(sim, 1000000), Cancelled);
+  EXPECT_EQ(cancellation::checks, 3);
+  EXPECT_EQ(sim.events_run(), 3u * 256 * 64);  // stopped at the third check, not at the end
 }
 
 TEST(SimTime, SecondsConversionRounds) {

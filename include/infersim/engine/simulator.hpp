@@ -34,7 +34,8 @@ class Simulator {
 
   /// Run the next pending event; false when there is none.
   bool step();
-  /// Run until no events remain.
+  /// Run until no events remain. Both run() and run_until() poll for cancellation (core/cancel.hpp) every 256
+  /// events and throw Cancelled when a front end asked for it.
   void run();
   /// Run every event with time <= `until`, then set now() to `until` (if later than the last event).
   void run_until(SimTime until);

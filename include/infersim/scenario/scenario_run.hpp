@@ -37,6 +37,11 @@ struct ScenarioRun {
 /// sees only the reported run. Throws what serving::simulate() throws.
 ScenarioRun run_scenario(const ScenarioSpec& scenario, serving::StepListener* listener = nullptr);
 
+/// run_scenario(), with an InfeasibleError that does not yet name a file located in `file` (the scenario's,
+/// as the user gave it), so that every front end reports it the same way.
+ScenarioRun run_scenario_in(const std::string& file, const ScenarioSpec& scenario,
+                            serving::StepListener* listener = nullptr);
+
 /// The scenario with its arrival rate set to `rate_per_s` (and its request count to rate x duration when
 /// the search sets a duration), in the simulation spec and the resolved JSON alike.
 ScenarioSpec at_rate(const ScenarioSpec& scenario, double rate_per_s);

@@ -1,0 +1,88 @@
+"""Sweeps, rooflines and catalogs as DataFrames with the CLI's columns and values."""
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import infersim
+from conftest import SMALL_SWEEP, cli, cli_json
+
+
+def test_sweep_frame_is_the_cli_csv(small_points):
+    expected = pd.read_csv(io.StringIO(cli("sweep", SMALL_SWEEP, "--jobs", "2").stdout))
+    assert list(small_points.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(small_points, expected)
+    assert len(small_points) == 2 * 4
+    assert small_points.attrs["swept_keys"] == ["scheduler.max_batch_size", "workload.arrival.rate_per_s",
+                                               "workload.requests"]
+    assert small_points.attrs["scenario"]["model"] == "llama-3.1-8b"
+
+
+def test_sweep_of_a_dict_matches_the_file(small_points):
+    with open(SMALL_SWEEP, encoding="utf-8") as f:
+        sweep = json.load(f)
+    sweep["base"] = SMALL_SWEEP.rsplit("/", 2)[0] + "/scenarios/chat-llama-3.1-8b-h100.json"
+    sweep["grid"]["workload.arrival.rate_per_s"] = [6]
+    points = infersim.sweep(sweep, jobs=1)
+    assert len(points) == 2
+    same = small_points[small_points["workload.arrival.rate_per_s"] == 6].reset_index(drop=True)
+    metrics = [c for c in points.columns if c.startswith("metrics.")]
+    pd.testing.assert_frame_equal(points[metrics], same[metrics])
+
+
+def test_per_chip_throughput_is_throughput_over_chips(small_points):
+    # One H100 per point: tokens/s per chip equals tokens/s.
+    np.testing.assert_allclose(small_points["metrics.throughput.output_tokens_per_s_per_chip"],
+                               small_points["metrics.throughput.output_tokens_per_s"])
+
+
+def test_roofline_frame_is_the_cli_json():
+    expected = cli_json("roofline", "--model", "llama-2-7b", "--hardware", "a100-sxm-80gb", "--batch", "8",
+                        "--context", "512", "--format", "json")
+    frame = infersim.roofline("llama-2-7b", "a100-sxm-80gb", batch=8, context=512)
+    assert list(frame.columns) == list(expected["operators"][0].keys())
+    assert frame.to_dict("records") == expected["operators"]
+    assert frame.attrs["totals"] == expected["totals"]
+    # The totals are the sums over every operator instance.
+    assert np.isclose((frame["count"] * frame["time_s"]).sum(), frame.attrs["totals"]["time_s"], rtol=1e-12)
+    # Llama-2-7B decode at batch 8, context 512 reads its 6.74 B bf16 weights once (13.5 GB) and the KV cache of
+    # 8 x 512 tokens at 2 x 32 layers x 4096 x 2 bytes = 0.5 MiB a token (2.15 GB): about 15.6 GB.
+    assert frame.attrs["totals"]["bytes"] == pytest.approx(13.48e9 + 2.15e9, rel=0.04)
+
+
+def test_roofline_prefill_and_parallelism():
+    frame = infersim.roofline("llama-3.1-70b", "h100-sxm", phase="prefill", batch=2, context=1024,
+                              tensor_parallel=4, weight_dtype="fp8")
+    assert frame.attrs["phase"] == "prefill"
+    assert frame.attrs["deployment"]["tensor_parallel"] == 4
+    assert frame.attrs["deployment"]["weight_dtype"] == "fp8"
+    assert "network" in set(frame["bound"]) or "compute" in set(frame["bound"])
+
+
+@pytest.mark.parametrize("kind", ["hardware", "models", "engines"])
+def test_catalog_is_the_cli_list(kind):
+    expected = cli_json("list", kind, "--format", "json")
+    frame = infersim.catalog(kind)
+    assert frame["name"].tolist() == [e["name"] for e in expected]
+    pd.testing.assert_frame_equal(frame, pd.json_normalize(expected))
+
+
+def test_catalog_figures():
+    hardware = infersim.catalog("hardware").set_index("name")
+    # H100 SXM: 80 GiB of HBM3 (81,559 MiB as nvidia-smi reports it = 85.52 GB) at 3.35 TB/s, 989 dense BF16
+    # TFLOPS (NVIDIA's datasheet).
+    assert hardware.loc["h100-sxm", "memory_gb"] == pytest.approx(81559 * 2**20 / 1e9, rel=0.001)
+    assert hardware.loc["h100-sxm", "memory_tb_per_s"] == pytest.approx(3.35, rel=0.01)
+    assert hardware.loc["h100-sxm", "peak_tflops.bf16"] == pytest.approx(989, rel=0.01)
+    models = infersim.catalog("models").set_index("name")
+    assert models.loc["llama-3.1-8b", "layers"] == 32
+
+
+def test_plan_waits_for_the_plan_library():
+    if hasattr(infersim._native, "plan"):
+        pytest.skip("this build has infersim plan")
+    with pytest.raises(NotImplementedError):
+        infersim.plan({"base": "x"})
