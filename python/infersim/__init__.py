@@ -130,13 +130,15 @@ def catalog(kind: str):
     return _frames.catalog_frame(json.loads(_native.catalog(kind)))
 
 
-def plan(plan: Source, jobs: Optional[int] = None):
-    """``infersim plan`` (issue 10): the ranked candidates as a DataFrame (``.attrs``: frontier, skipped)."""
-    if not hasattr(_native, "plan"):
-        raise NotImplementedError("infersim.plan needs the `plan` command's library (src/plan), which this build "
-                                  "does not have yet")
+def plan(plan: Source, jobs: Optional[int] = None, top: int = 10):
+    """``infersim plan``: the ranked candidates as a DataFrame, the columns of ``plan --format json``'s
+    ``candidates`` (overrides flattened as ``overrides.KEY``); ``.attrs``: frontier, skipped, and the whole
+    output under ``report``. Runs the same planner as the CLI, so it gives the same ranking for any ``jobs``."""
     text, is_path = _source(plan, "plan")
-    return _frames.plan_frames(json.loads(_native.plan(text, is_path, jobs or 0)))
+    report = json.loads(_native.plan(text, is_path, jobs or 0, top))
+    frame = _frames.plan_frames(report)
+    frame.attrs["report"] = report
+    return frame
 
 
 def __getattr__(name: str):

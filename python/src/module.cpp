@@ -3,10 +3,8 @@
 // JSON text the CLI prints (json.loads on the Python side: the same schema by construction), sweeps as the
 // CSV the CLI writes (one pandas.read_csv), per-request results as numpy columns filled here.
 //
-// Adding `infersim plan` (issue 10) once src/plan lands: one function here,
-//   m.def("plan", [](const std::string& source, bool is_path, unsigned jobs) {
-//     return without_gil([&] { return plan::to_json(plan::run_plan(load or parse, options)).dump(); }); });
-// and python/infersim/__init__.py's plan() already turns its JSON into DataFrames (_frames.plan_frames).
+// `plan` returns the JSON `infersim plan --format json` prints; python/infersim/__init__.py's plan() turns it
+// into DataFrames (_frames.plan_frames).
 
 #include <chrono>
 #include <cmath>
@@ -24,6 +22,8 @@
 #include "errors.hpp"
 #include "infersim/config/catalog.hpp"
 #include "infersim/core/error.hpp"
+#include "infersim/plan/plan_spec.hpp"
+#include "infersim/plan/planner.hpp"
 #include "infersim/roofline/step_report.hpp"
 #include "infersim/scenario/catalog_listing.hpp"
 #include "infersim/scenario/report.hpp"
@@ -122,6 +122,19 @@ py::tuple run(const std::string& source, bool is_path, const std::vector<std::pa
                         timeline ? py::object(py::str(out.timeline)) : py::none(), out.library_s);
 }
 
+/// Run a plan: the JSON text `infersim plan --format json` prints (the same candidates, frontier, skipped).
+std::string plan_json(const std::string& source, bool is_path, unsigned jobs, std::size_t top) {
+  if (top == 0) throw UsageError("top=0: expected at least 1 candidate to list");
+  return without_gil([&] {
+    const plan::PlanSpec spec =
+        is_path ? plan::load_plan(source) : plan::parse_plan(source, kDictName, std::filesystem::current_path());
+    plan::PlanOptions o;
+    o.jobs = jobs;
+    o.top = top;
+    return plan::run_plan(spec, o).json.dump(2);
+  });
+}
+
 /// Run a sweep: (the CSV the CLI writes, the swept keys, the base scenario as JSON text, a summary dict).
 py::tuple sweep(const std::string& source, bool is_path, unsigned jobs) {
   struct Out {
@@ -217,6 +230,7 @@ PYBIND11_MODULE(_native, m) {
   register_errors(m);
   m.def("run", &run, py::arg("source"), py::arg("is_path"), py::arg("sets"), py::arg("requests"), py::arg("timeline"));
   m.def("sweep", &sweep, py::arg("source"), py::arg("is_path"), py::arg("jobs"));
+  m.def("plan", &plan_json, py::arg("source"), py::arg("is_path"), py::arg("jobs"), py::arg("top"));
   m.def("roofline", &roofline, py::arg("model"), py::arg("hardware"), py::arg("phase"), py::arg("batch"),
         py::arg("context"), py::arg("tensor_parallel"), py::arg("pipeline_parallel"), py::arg("expert_parallel"),
         py::arg("weight_dtype"), py::arg("activation_dtype"), py::arg("kv_cache_dtype"), py::arg("memory_utilization"),

@@ -81,8 +81,36 @@ def test_catalog_figures():
     assert models.loc["llama-3.1-8b", "layers"] == 32
 
 
-def test_plan_waits_for_the_plan_library():
-    if hasattr(infersim._native, "plan"):
-        pytest.skip("this build has infersim plan")
-    with pytest.raises(NotImplementedError):
-        infersim.plan({"base": "x"})
+# A 1B model on four chips at two TP degrees: 8 candidates, 150 requests per simulation (as tests/cli's plan).
+SMALL_PLAN = {
+    "name": "py-plan",
+    "base": {"name": "b", "model": "llama-3.2-1b", "hardware": "h100-sxm",
+             "workload": {"requests": 150, "seed": 2, "arrival": {"process": "poisson", "rate_per_s": 1},
+                          "input_tokens": 256, "output_tokens": {"distribution": "uniform", "min": 16, "max": 64}}},
+    "target": {"rate_per_s": 40}, "slo": {"ttft_p99_s": 0.3, "tpot_p99_s": 0.02},
+    "search": {"hardware": ["h100-sxm", "l4", "mi300x", "l40s"], "deployment.tensor_parallel": [1, 2]},
+    "max_replicas": 16,
+}
+
+
+def test_plan_frame_is_the_cli_json(tmp_path):
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(SMALL_PLAN))
+    expected = cli_json("plan", str(path), "--format", "json", "--top", "4", "--jobs", "2")
+    frame = infersim.plan(str(path), jobs=2, top=4)
+    assert frame.attrs["report"] == expected
+    assert len(frame) == len(expected["candidates"]) <= 4
+    assert list(frame["hardware"]) == [c["hardware"] for c in expected["candidates"]]
+    assert list(frame["usd_per_hour"]) == [c["usd_per_hour"] for c in expected["candidates"]]
+    # Ranked by the objective ($/hour), cheapest first; the overrides that reproduce each one, flattened.
+    assert list(frame["usd_per_hour"]) == sorted(frame["usd_per_hour"])
+    assert "overrides.hardware" in frame.columns
+    assert frame.attrs["frontier"] == expected["frontier"] and frame.attrs["skipped"] == expected["skipped"]
+    # A dict gives the same plan as its file, whatever the thread count.
+    assert infersim.plan(SMALL_PLAN, jobs=1, top=4).attrs["report"]["candidates"] == expected["candidates"]
+
+
+def test_plan_errors_are_config_errors():
+    bad = dict(SMALL_PLAN, objectve="chips")
+    with pytest.raises(infersim.ConfigError, match="did you mean \"objective\""):
+        infersim.plan(bad)
