@@ -7,7 +7,7 @@ namespace infersim::cost {
 CostReport compute_cost(const serving::SimulationSpec& spec, const serving::SimulationResult& r) {
   CostReport c;
   c.priced = true;
-  double prefill_usd = 0;
+  double prefill_usd = 0, cached_usd = 0;
   for (std::size_t p = 0; p < spec.pools.size(); ++p) {
     const auto& pool = spec.pools[p];
     if (!pool.usd_per_chip_hour) {
@@ -18,21 +18,31 @@ CostReport compute_cost(const serving::SimulationSpec& spec, const serving::Simu
     const double pool_usd_per_hour = *pool.usd_per_chip_hour * pool.deployment.total_chips();
     c.usd_per_hour += pool_usd_per_hour;
     // The pool's cost splits between the phases as its chips' busy time does; idle time in proportion.
-    double prefill = 0, busy = 0;
+    double prefill = 0, busy = 0, cached = 0, host_load = 0;
     for (const auto& rs : r.pools[p].replica_stats) {
       prefill += rs.prefill_busy_s;
       busy += rs.prefill_busy_s + rs.decode_busy_s;
+      cached += rs.cached_prefill_busy_s;
+      host_load += rs.prefix.host_load_s;
     }
-    prefill_usd += pool_usd_per_hour * r.duration_s / 3600.0 * (busy > 0 ? prefill / busy : 0.0);
+    const double pool_prefill_usd = pool_usd_per_hour * r.duration_s / 3600.0 * (busy > 0 ? prefill / busy : 0.0);
+    prefill_usd += pool_prefill_usd;
+    // Prefill's cost splits between cached and fresh input tokens as its time does, the host-tier transfers
+    // that brought cached blocks back counted as cached tokens' time.
+    if (cached + host_load > 0) cached_usd += pool_prefill_usd * (cached + host_load) / (prefill + host_load);
   }
   c.total_usd = c.usd_per_hour * r.duration_s / 3600.0;
   c.usd_per_day = c.usd_per_hour * 24.0;
   c.prefill_share = c.total_usd > 0 ? prefill_usd / c.total_usd : 0.0;
   const double decode_usd = c.total_usd - prefill_usd;
   if (r.input_tokens > 0) c.usd_per_million_input_tokens = prefill_usd / r.input_tokens * 1e6;
+  // (Reads of a hit that a preemption later lost, with no hit left to charge, stay with the fresh tokens.)
+  if (r.cached_input_tokens <= 0) cached_usd = 0;
+  c.cached_input_share = c.total_usd > 0 ? cached_usd / c.total_usd : 0.0;
   if (r.input_tokens > r.cached_input_tokens) {
-    c.usd_per_million_fresh_input_tokens = prefill_usd / (r.input_tokens - r.cached_input_tokens) * 1e6;
+    c.usd_per_million_fresh_input_tokens = (prefill_usd - cached_usd) / (r.input_tokens - r.cached_input_tokens) * 1e6;
   }
+  if (r.cached_input_tokens > 0) c.usd_per_million_cached_input_tokens = cached_usd / r.cached_input_tokens * 1e6;
   if (r.output_tokens > 0) {
     c.usd_per_million_output_tokens = decode_usd / r.output_tokens * 1e6;
     c.usd_per_million_output_tokens_all_in = c.total_usd / r.output_tokens * 1e6;

@@ -183,6 +183,7 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
     }
     metrics["prefix_cache"] = {{"hit_rate", r.input_tokens > 0 ? r.cached_input_tokens / r.input_tokens : 0.0},
                                {"cached_input_tokens", r.cached_input_tokens},
+                               {"fresh_input_tokens", r.input_tokens - r.cached_input_tokens},
                                {"host_hit_tokens", host_hits},
                                {"evictions", evictions},
                                {"host_evictions", host_evictions},
@@ -196,6 +197,7 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
   if (r.prefix_cache) {
     cj["usd_per_million_fresh_input_tokens"] = nullable(c.priced, c.usd_per_million_fresh_input_tokens);
     cj["usd_per_million_cached_input_tokens"] = nullable(c.priced, c.usd_per_million_cached_input_tokens);
+    cj["cached_input_share"] = nullable(c.priced, c.cached_input_share);
   }
   cj["usd_per_million_output_tokens"] = nullable(c.priced, c.usd_per_million_output_tokens);
   cj["usd_per_million_total_tokens"] = nullable(c.priced, c.usd_per_million_total_tokens);
@@ -317,7 +319,7 @@ const std::vector<std::string>& metric_keys() {
     m["preemptions"] = nullptr;
     m["speculative"] = {{"expected_tokens_per_step", nullptr}, {"tokens_per_step", nullptr}};
     m["kv_transfer_s_mean"] = nullptr;
-    m["prefix_cache"] = {{"hit_rate", nullptr}, {"cached_input_tokens", nullptr}, {"host_hit_tokens", nullptr},
+    m["prefix_cache"] = {{"hit_rate", nullptr}, {"cached_input_tokens", nullptr}, {"fresh_input_tokens", nullptr}, {"host_hit_tokens", nullptr},
                          {"evictions", nullptr}, {"host_evictions", nullptr}, {"host_load_s", nullptr}};
     m["cost"] = {{"usd_per_hour", nullptr},
                  {"total_usd", nullptr},
@@ -325,6 +327,7 @@ const std::vector<std::string>& metric_keys() {
                  {"usd_per_million_input_tokens", nullptr},
                  {"usd_per_million_fresh_input_tokens", nullptr},
                  {"usd_per_million_cached_input_tokens", nullptr},
+                 {"cached_input_share", nullptr},
                  {"usd_per_million_output_tokens", nullptr},
                  {"usd_per_million_total_tokens", nullptr},
                  {"usd_per_million_output_tokens_all_in", nullptr},
@@ -390,6 +393,12 @@ void print_report_table(std::ostream& os, const Json& report) {
      << "%, busy " << num(Json(u["busy_fraction"].get<double>() * 100), 3) << "%, KV cache mean "
      << num(Json(u["kv_cache_mean"].get<double>() * 100), 3) << "% / peak " << num(Json(u["kv_cache_peak"].get<double>() * 100), 3)
      << "%, " << m["preemptions"] << " preemptions\n";
+  if (m.contains("prefix_cache")) {
+    const Json& pc = m["prefix_cache"];
+    os << "prefix cache: hit rate " << num(Json(pc["hit_rate"].get<double>() * 100), 3) << "% of input tokens ("
+       << num(pc["cached_input_tokens"], 12) << " cached, " << num(pc["fresh_input_tokens"], 12) << " fresh), "
+       << num(pc["evictions"], 12) << " blocks evicted\n";
+  }
   if (m.contains("slo")) {
     const Json& o = m["slo"];
     os << "SLO: " << num(Json(o["attainment"].get<double>() * 100), 4) << "% of requests met it; goodput "
@@ -421,6 +430,10 @@ void print_report_table(std::ostream& os, const Json& report) {
        << num(c["usd_per_request"]["p99"]) << " p99\n  phase split per million tokens: $"
        << num(c["usd_per_million_input_tokens"]) << " per input token of prefill, $"
        << num(c["usd_per_million_output_tokens"]) << " per output token of decode";
+    if (c.contains("usd_per_million_cached_input_tokens")) {  // with a prefix cache: input split fresh / cached
+      os << "; input split: $" << num(c["usd_per_million_fresh_input_tokens"]) << " per fresh, $"
+         << num(c["usd_per_million_cached_input_tokens"]) << " per cached input token";
+    }
   }
   if (c.contains("note")) os << " (" << c["note"].get<std::string>() << ")";
   os << "\n";

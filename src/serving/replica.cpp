@@ -152,10 +152,13 @@ engine::SimTime Replica::begin_step(std::size_t index, engine::SimTime start) {
   // Split the step's chip time between the phases: a mixed step by the times its prefill and decode parts
   // would take alone.
   double prefill_share = shape.prefill_tokens > 0 ? 1.0 : 0.0;
+  double prefill_s = c.time_s;  // the prefill part alone
   if (shape.prefill_tokens > 0 && shape.decode_sequences > 0) {
-    const double tp = pricer_.price(shape.prefill_part()).time_s, td = pricer_.price(shape.decode_part()).time_s;
-    prefill_share = tp / (tp + td);
+    const double td = pricer_.price(shape.decode_part()).time_s;
+    prefill_s = pricer_.price(shape.prefill_part()).time_s;
+    prefill_share = prefill_s / (prefill_s + td);
   }
+  const double cached_fraction = prefix_ && shape.prefill_tokens > 0 ? cached_prefill_fraction(lane, shape, prefill_s) : 0.0;
   const std::int64_t live_tokens =
       shape.prefill_tokens + static_cast<std::int64_t>(lane.plan.decodes.size()) * shape.decode_tokens_per_sequence;
   lane.usd_per_token = live_tokens > 0 ? engine::to_seconds(duration) * setup_.usd_per_second / static_cast<double>(live_tokens) : 0.0;
@@ -166,6 +169,7 @@ engine::SimTime Replica::begin_step(std::size_t index, engine::SimTime start) {
   stats_.busy_chip_s += c.stage_time_s;
   stats_.prefill_busy_s += c.stage_time_s * prefill_share;
   stats_.decode_busy_s += c.stage_time_s * (1.0 - prefill_share);
+  stats_.cached_prefill_busy_s += c.stage_time_s * prefill_share * cached_fraction;
   stats_.flops_per_chip += c.flops_per_chip;
   stats_.bytes_per_chip += c.bytes_per_chip;
   if (c.stage_time_s > 0) {
@@ -177,6 +181,25 @@ engine::SimTime Replica::begin_step(std::size_t index, engine::SimTime start) {
   observer_.on_step(*this, index, start, duration, shape);
   lane.step_start = start;
   return duration;
+}
+
+double Replica::cached_prefill_fraction(const Lane& lane, const roofline::StepShape& shape, double prefill_s) {
+  // The same chunks with their prefix-cached context removed: what the prefill would cost if it did not read
+  // the cached KV. The difference is what the cached tokens cost (docs/cost.md).
+  roofline::StepShape fresh;
+  fresh.window = shape.window;
+  fresh.decode_tokens_per_sequence = shape.decode_tokens_per_sequence;
+  const RunningSet& run = lane.running;
+  std::int64_t cached = 0;
+  for (const auto& p : lane.plan.prefills) {
+    const RequestRecord& rec = requests_[run.id[p.slot]];
+    // A prefix hit is the context an admission started from (KV that arrived with a hand-off is not one).
+    const std::int64_t k = rec.transferred == 0 ? std::min<std::int64_t>(rec.cached_input, run.kv_tokens[p.slot]) : 0;
+    cached += k;
+    fresh.add_prefill_chunk(p.tokens, run.kv_tokens[p.slot] - k, run.prefill_left[p.slot] == p.tokens);
+  }
+  if (cached == 0 || prefill_s <= 0) return 0.0;
+  return std::clamp((prefill_s - pricer_.price(fresh).time_s) / prefill_s, 0.0, 1.0);
 }
 
 bool Replica::repeats_plain_decodes(const Lane& lane) const {

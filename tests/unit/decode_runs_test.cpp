@@ -108,6 +108,7 @@ Both compare(SimulationSpec spec, const std::string& name) {
       expect_near(x.host_s, y.host_s, at + "host_s");
       expect_near(x.prefill_busy_s, y.prefill_busy_s, at + "prefill_busy_s");
       expect_near(x.decode_busy_s, y.decode_busy_s, at + "decode_busy_s");
+      expect_near(x.cached_prefill_busy_s, y.cached_prefill_busy_s, at + "cached_prefill_busy_s");
     }
   }
   return b;

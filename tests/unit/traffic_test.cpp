@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "infersim/core/error.hpp"
+#include "infersim/cost/cost_model.hpp"
 #include "infersim/roofline/step_cost.hpp"
 #include "infersim/serving/kv_cache.hpp"
 #include "infersim/serving/prefix_cache.hpp"
@@ -377,6 +378,76 @@ TEST(PrefixCacheServing, ASecondRequestSharingKBlocksPrefillsOnlyTheRest) {
   EXPECT_NEAR(ttft0, cost.evaluate(roofline::StepShape::prefill(1, 2048)).time_s, 1e-9);
   EXPECT_LT(ttft1, 0.6 * ttft0);
   EXPECT_EQ(on.pools[0].replica_stats[0].prefix.hit_tokens, 1024);
+}
+
+TEST(PrefixCacheServing, CachedInputTokensPayForReadingTheirKv) {
+  // The same two requests (2,048-token prompts 100 s apart, sharing k = 2 blocks of 512 tokens), priced.
+  const auto path = mooncake_file("two_priced.jsonl", {{0, 2048, 4, {1, 2, 3, 4}}, {100000, 2048, 4, {1, 2, 7, 8}}});
+  auto off_spec = mooncake_spec(path, false), on_spec = mooncake_spec(path, true);
+  off_spec.pools[0].usd_per_chip_hour = on_spec.pools[0].usd_per_chip_hour = 3.6;
+  const auto off = serving::simulate(off_spec), on = serving::simulate(on_spec);
+  const auto c_off = cost::compute_cost(off_spec, off), c_on = cost::compute_cost(on_spec, on);
+  // The requests never overlap: request 0 prefills 2,048 tokens in one step, request 1 the other 1,024 tokens
+  // of its prompt after its k x 512 = 1,024 cached ones, each then decodes alone. Prefill's chip time is
+  // T(2048 | 0) + T(1024 | 1024), where T(c | p) prices a chunk of c tokens after p cached ones; reading the
+  // cached KV adds T(1024 | 1024) - T(1024 | 0) of it, which the 1,024 cached tokens pay for.
+  const auto& pool = on_spec.pools[0];
+  const roofline::StepCostModel model(pool.model, pool.hardware, pool.deployment);
+  auto chunk = [&](std::int64_t c, std::int64_t p) {
+    roofline::StepShape s;
+    s.add_prefill_chunk(c, p, true);
+    return model.evaluate(s).time_s;
+  };
+  const double prefill_s = chunk(2048, 0) + chunk(1024, 1024), cached_s = chunk(1024, 1024) - chunk(1024, 0);
+  ASSERT_GT(cached_s, 0.0);
+  EXPECT_NEAR(on.pools[0].replica_stats[0].cached_prefill_busy_s, cached_s, 1e-12);
+  EXPECT_NEAR(on.pools[0].replica_stats[0].prefill_busy_s, prefill_s, 1e-12);
+  // Prefill's dollars (the input tokens' share, unchanged by the split) divide as its time does.
+  const double prefill_usd = c_on.usd_per_million_input_tokens * 4096 / 1e6;
+  EXPECT_NEAR(prefill_usd, c_on.prefill_share * c_on.total_usd, 1e-15);
+  const double cached_usd = prefill_usd * cached_s / prefill_s;
+  EXPECT_NEAR(c_on.usd_per_million_cached_input_tokens, cached_usd / 1024 * 1e6, 1e-9);
+  EXPECT_NEAR(c_on.usd_per_million_fresh_input_tokens, (prefill_usd - cached_usd) / 3072 * 1e6, 1e-9);
+  EXPECT_NEAR(c_on.cached_input_share, cached_usd / c_on.total_usd, 1e-12);
+  // A cached token costs less than a fresh one: it is read, not computed.
+  EXPECT_LT(c_on.usd_per_million_cached_input_tokens, 0.5 * c_on.usd_per_million_fresh_input_tokens);
+  // Without the cache every input token is fresh, and the cached figures are zero.
+  EXPECT_EQ(c_off.usd_per_million_cached_input_tokens, 0.0);
+  EXPECT_EQ(c_off.cached_input_share, 0.0);
+  EXPECT_EQ(off.pools[0].replica_stats[0].cached_prefill_busy_s, 0.0);
+  EXPECT_DOUBLE_EQ(c_off.usd_per_million_fresh_input_tokens, c_off.usd_per_million_input_tokens);
+}
+
+TEST(PrefixCacheCost, HostTransfersAreCachedTokensTimeAndTheSplitAddsUp) {
+  // One chip at $3.60 per hour for 1,000 s: $1. Prefill busy 300 s of 800 s busy: $0.375 to input tokens.
+  // Cached tokens: 30 s of reading their KV in prefill steps plus 20 s of host-tier transfers, of prefill's
+  // 300 + 20 s: 0.375 x 50 / 320 = $0.05859375 for 400,000 cached tokens, $0.31640625 for 600,000 fresh ones.
+  serving::SimulationSpec spec;
+  spec.pools.emplace_back();
+  spec.pools[0].usd_per_chip_hour = 3.6;
+  serving::SimulationResult r;
+  r.duration_s = 1000;
+  r.input_tokens = 1e6;
+  r.cached_input_tokens = 4e5;
+  r.output_tokens = 1e5;
+  r.pools.emplace_back();
+  auto& rs = r.pools[0].replica_stats.emplace_back();
+  rs.prefill_busy_s = 300;
+  rs.decode_busy_s = 500;
+  rs.cached_prefill_busy_s = 30;
+  rs.prefix.host_load_s = 20;
+  const auto c = cost::compute_cost(spec, r);
+  EXPECT_NEAR(c.usd_per_million_input_tokens, 0.375, 1e-12);
+  EXPECT_NEAR(c.usd_per_million_cached_input_tokens, 0.146484375, 1e-12);
+  EXPECT_NEAR(c.usd_per_million_fresh_input_tokens, 0.52734375, 1e-12);
+  EXPECT_NEAR(c.cached_input_share, 0.05859375, 1e-12);
+  EXPECT_NEAR(c.usd_per_million_cached_input_tokens * 0.4 + c.usd_per_million_fresh_input_tokens * 0.6,
+              c.usd_per_million_input_tokens * 1.0, 1e-12);
+  // A hit that no request kept (preempted, readmitted without it) leaves its reads with the fresh tokens.
+  r.cached_input_tokens = 0;
+  const auto lost = cost::compute_cost(spec, r);
+  EXPECT_EQ(lost.usd_per_million_cached_input_tokens, 0.0);
+  EXPECT_NEAR(lost.usd_per_million_fresh_input_tokens, 0.375, 1e-12);
 }
 
 /// The prefix-cache hit rate of a Mooncake trace with an unlimited cache, from the hash_ids alone: each

@@ -25,8 +25,11 @@ struct CostReport {
   double usd_per_day = 0;    // usd_per_hour x 24: what serving this traffic costs a day
   double prefill_share = 0;  // fraction of the cost attributed to prefill (input tokens)
   double usd_per_million_input_tokens = 0;   // prefill's share of the cost / input tokens
-  // With a prefix cache: prefill's cost over the input tokens computed (fresh); a cached token is computed by
-  // no step (its attention reads are priced in the step that prefills the rest of its prompt), so 0.
+  // With a prefix cache, prefill's cost splits between the input tokens computed (fresh) and those served
+  // from the cache (cached): a cached token pays for the time reading its KV adds to the prefill steps and for
+  // bringing it back from the host tier, a fresh token for the rest (docs/cost.md). fresh x fresh tokens +
+  // cached x cached tokens = usd_per_million_input_tokens x input tokens.
+  double cached_input_share = 0;  // fraction of the cost attributed to cached input tokens (part of prefill_share)
   double usd_per_million_fresh_input_tokens = 0;
   double usd_per_million_cached_input_tokens = 0;
   double usd_per_million_output_tokens = 0;  // decode's share of the cost / output tokens

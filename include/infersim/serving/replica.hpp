@@ -55,6 +55,9 @@ struct ReplicaStats {
   double host_s = 0;          // the serving engine's part of step_s (host time, exposed launches)
   double prefill_busy_s = 0;  // busy_chip_s split by phase: a mixed step by its prefill and decode parts' own times
   double decode_busy_s = 0;
+  // The part of prefill_busy_s that reading prefix-cached KV adds: each prefill part priced as it is minus
+  // priced with every chunk's prefix-cached context removed (docs/cost.md, "Fresh and cached input tokens").
+  double cached_prefill_busy_s = 0;
   std::int64_t chained_steps = 0;  // steps begun without an event of their own (runs of decode steps)
   PrefixCacheStats prefix;    // zero without a prefix cache
 };
@@ -132,6 +135,9 @@ class Replica {
   bool stalled() const;
   /// Preempt the replica's newest request and let the lanes with the oldest requests start first.
   void break_stall();
+  /// Fraction of the prefill part of the step planned on `lane` (priced `prefill_s` alone) that reading
+  /// prefix-cached KV adds; 0 without a prefix cache or a hit.
+  double cached_prefill_fraction(const Lane& lane, const roofline::StepShape& shape, double prefill_s);
   /// Debug builds: the blocks held by running entries add up to the pool's blocks in use.
   void check_blocks() const;
 
