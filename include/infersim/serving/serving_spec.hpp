@@ -10,7 +10,7 @@ namespace infersim::serving {
 /// Automatic prefix caching (contract: `scheduler.prefix_cache`; serving/prefix_cache.hpp). Off by default.
 struct PrefixCacheSpec {
   bool enabled = false;
-  double host_gb = 0;                    // second tier in host memory, per replica (0 = none)
+  double host_gb = 0;                    // second tier in host memory, per chip of a replica (0 = none)
   double host_link_bytes_per_s = 25e9;   // per chip, one direction (PCIe 4.0 x16, as the hybrid placement)
   std::int64_t affinity_max_imbalance = 32;  // router prefix_affinity: most outstanding requests over the least loaded
 };
