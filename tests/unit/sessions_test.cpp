@@ -10,8 +10,12 @@
 #include <set>
 #include <vector>
 
+#include "infersim/scenario/report.hpp"
+#include "infersim/scenario/scenario_loader.hpp"
+#include "infersim/scenario/scenario_run.hpp"
 #include "infersim/workload/request_source.hpp"
 #include "infersim/workload/sessions.hpp"
+#include "support/paths.hpp"
 #include "support/serving.hpp"
 
 namespace infersim {
@@ -275,6 +279,29 @@ TEST(SessionServing, RequestSourceAsksNothingOfRequestsOutsideSessions) {
   ASSERT_TRUE(closed.next(r));
   ASSERT_TRUE(closed.follow_up(workload::kNoSession, 1000, r));
   EXPECT_EQ(r.arrival, 1000 + engine::from_seconds(1.5));
+}
+
+TEST(SessionScenario, ShippedScenarioLoadsRunsAndReportsItsSessions) {
+  const std::string path = testing::source_path("configs/scenarios/chat-sessions-llama-3.1-8b.json");
+  const auto sc = scenario::load_scenario(path, {scenario::parse_override("workload.requests=400"),
+                                                 scenario::parse_override("scheduler.block_size=32")});
+  const auto& w = sc.simulation.workload;
+  ASSERT_TRUE(w.sessions.enabled);
+  EXPECT_EQ(w.sessions.system_prompt_tokens, 1500);
+  EXPECT_EQ(w.sessions.block_tokens, 32);  // the hash blocks follow the KV blocks
+  EXPECT_EQ(sc.resolved["workload"]["sessions"]["think_time_s"]["mean"], 15.0);
+  const auto run = scenario::run_scenario(sc);
+  const auto report = scenario::make_report(run);
+  const auto& m = report["metrics"]["sessions"];
+  EXPECT_EQ(m["turns"], 400);
+  EXPECT_EQ(m["count"], run.result.sessions);
+  EXPECT_DOUBLE_EQ(m["mean_turns_per_session"].get<double>(), 400.0 / static_cast<double>(run.result.sessions));
+  EXPECT_GT(report["metrics"]["prefix_cache"]["hit_rate"].get<double>(), 0.5);
+  // A rate search's trial of duration_s simulates rate x duration x mean turns requests: the rate starts sessions.
+  auto searched = sc;
+  searched.slo.find_max_rate = scenario::RateSearchSpec{1, 4, 0.01, 100.0};
+  const double turns = w.sessions.turns.expected();
+  EXPECT_EQ(scenario::at_rate(searched, 2).simulation.workload.requests, std::llround(2 * 100.0 * turns));
 }
 
 }  // namespace
