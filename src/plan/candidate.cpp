@@ -84,7 +84,7 @@ bool every_request_decodes(const workload::WorkloadSpec& w) {
 /// An optimistic throughput of the simulation's pools in requests per second from the roofline: decode at
 /// the largest batch that fits, prefill one mean prompt at a time. Only the centre of the rate search's bracket.
 double estimate_capacity_per_s(const serving::SimulationSpec& s) {
-  const double in = std::max(1.0, s.workload.input.expected());
+  const double in = std::max(1.0, workload::expected_input_tokens(s.workload));
   const double out = std::max(1.0, s.workload.output.expected());
   double rate = std::numeric_limits<double>::infinity();
   for (const serving::PoolSpec& ps : s.pools) {
@@ -107,7 +107,7 @@ double estimate_capacity_per_s(const serving::SimulationSpec& s) {
                                                                            : prefill_s + out * decode_s / static_cast<double>(batch);
     rate = std::min(rate, ps.deployment.replicas / std::max(per_request_s, 1e-9));
   }
-  return rate;
+  return rate / workload::requests_per_arrival(s.workload);  // sessions: the rate starts sessions
 }
 
 struct FleetRun {

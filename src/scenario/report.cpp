@@ -189,6 +189,11 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
                                {"host_evictions", host_evictions},
                                {"host_load_s", load_s}};
   }
+  if (r.sessions > 0) {
+    metrics["sessions"] = {{"count", r.sessions},
+                           {"turns", r.requests},
+                           {"mean_turns_per_session", static_cast<double>(r.requests) / static_cast<double>(r.sessions)}};
+  }
   Json cj;
   cj["usd_per_hour"] = nullable(c.priced, c.usd_per_hour);
   cj["total_usd"] = nullable(c.priced, c.total_usd);
@@ -321,6 +326,7 @@ const std::vector<std::string>& metric_keys() {
     m["kv_transfer_s_mean"] = nullptr;
     m["prefix_cache"] = {{"hit_rate", nullptr}, {"cached_input_tokens", nullptr}, {"fresh_input_tokens", nullptr}, {"host_hit_tokens", nullptr},
                          {"evictions", nullptr}, {"host_evictions", nullptr}, {"host_load_s", nullptr}};
+    m["sessions"] = {{"count", nullptr}, {"turns", nullptr}, {"mean_turns_per_session", nullptr}};
     m["cost"] = {{"usd_per_hour", nullptr},
                  {"total_usd", nullptr},
                  {"usd_per_day", nullptr},
@@ -376,7 +382,14 @@ void print_report_table(std::ostream& os, const Json& report) {
     if (report["deployment"]["pools"].size() > 1) os << " (" << p["name"].get<std::string>() << ")";
     os << "\n";
   }
-  os << "  " << m["requests_completed"] << " requests in " << num(m["simulated_duration_s"], 5) << " s simulated\n\n";
+  os << "  " << m["requests_completed"] << " requests in " << num(m["simulated_duration_s"], 5) << " s simulated";
+  if (m.contains("sessions")) {
+    os << ": " << m["sessions"]["count"] << " sessions of " << num(m["sessions"]["mean_turns_per_session"]) << " turns on average";
+  }
+  if (m.contains("prefix_cache") && m.contains("sessions")) {
+    os << ", prefix-cache hit rate " << num(Json(m["prefix_cache"]["hit_rate"].get<double>() * 100), 3) << "%";
+  }
+  os << "\n\n";
   os << "latency (ms)        mean       p50       p90       p99       max\n";
   for (const char* k : {"ttft_s", "tpot_s", "itl_s", "e2e_s", "queue_s"}) {
     const Json& x = m[k];

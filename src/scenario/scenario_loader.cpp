@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <numeric>
 #include <sstream>
 
 #include "infersim/core/error.hpp"
@@ -236,7 +237,7 @@ void parse_speculative(ObjectReader& root, const config::Document& doc, Diagnost
 
 /// Mean tokens (input + output) of one request of the workload.
 double mean_request_tokens(const workload::WorkloadSpec& w) {
-  if (w.process != workload::ArrivalProcess::trace) return w.input.expected() + w.output.expected();
+  if (w.process != workload::ArrivalProcess::trace) return workload::expected_input_tokens(w) + w.output.expected();
   const auto rows = workload::load_trace(w.trace, w.requests);
   double sum = 0;
   for (const auto& r : rows) sum += static_cast<double>(r.input_tokens + r.output_tokens);
@@ -326,10 +327,12 @@ void check_pool(const serving::PoolSpec& pool, const workload::WorkloadSpec& w, 
     throw InfeasibleError(where, section, e.what());
   }
   if (w.process == ArrivalProcess::trace) return;  // the trace's rows are checked as they arrive
-  const std::int64_t in = w.input.upper_bound(), out = w.output.upper_bound();
+  const std::int64_t in = workload::input_upper_bound(w), out = w.output.upper_bound();
   if (in > 0 && out > 0 && in + out > kv_tokens) {
     throw InfeasibleError(where, "/workload",
                           "a request may need " + std::to_string(in + out) + " tokens of KV cache (input up to " +
+                              std::string(w.sessions.enabled ? "a session's last prompt of system prompt, history and message, "
+                                                             : "") +
                               std::to_string(in) + " + output up to " + std::to_string(out) + "), but a replica of " +
                               pool.model.name + " on " + std::to_string(pool.deployment.chips_per_replica()) + " " +
                               pool.hardware.name + (pool.role == serving::ReplicaRole::unified ? "" : " (" + pool.name + " pool)") +
@@ -495,6 +498,12 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     for (auto& p : pools) p.speculative = pool.speculative;
   }
   parse_workload(root, doc, sc, out);
+  // Sessions' prompt block hashes are as fine as every pool's KV blocks (the prefix cache shares whole blocks).
+  if (sc.simulation.workload.sessions.enabled) {
+    std::int64_t block_tokens = 1;
+    for (const auto& p : pools) block_tokens = std::lcm(block_tokens, p.scheduler.block_size);
+    sc.simulation.workload.sessions.block_tokens = block_tokens;
+  }
   if (d.empty()) {
     if (pools.size() == 1) {
       size_auto(pools[0], sc.simulation.workload, out["deployment"]);

@@ -27,7 +27,9 @@ ScenarioSpec at_rate(const ScenarioSpec& scenario, double rate_per_s) {
   config::Json& arrival = s.resolved["workload"]["arrival"];
   arrival["rate_per_s"] = rate_per_s;
   if (s.slo.find_max_rate && s.slo.find_max_rate->duration_s) {
-    w.requests = std::max<std::int64_t>(1, std::llround(rate_per_s * *s.slo.find_max_rate->duration_s));
+    // The rate starts sessions with workload.sessions: each brings its turns.
+    w.requests = std::max<std::int64_t>(
+        1, std::llround(rate_per_s * *s.slo.find_max_rate->duration_s * workload::requests_per_arrival(w)));
     s.resolved["workload"]["requests"] = w.requests;
   }
   return s;

@@ -38,8 +38,10 @@ std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving
     if (context > 0 && longest_request > context) {
       out.push_back(where + "a request holds " + std::to_string(longest_request) + " tokens (input + output), more than " +
                     pool.model.name + "'s context window of " + std::to_string(context) +
-                    " tokens (max_context_tokens); a server would refuse or truncate it; shorten workload.input_tokens "
-                    "or workload.output_tokens");
+                    " tokens (max_context_tokens); a server would refuse or truncate it; shorten " +
+                    (sc.simulation.workload.sessions.enabled
+                         ? "the sessions (workload.sessions: fewer turns, shorter messages) or workload.output_tokens"
+                         : "workload.input_tokens or workload.output_tokens"));
     }
     // The all-reduces run over one attention rank's chips (all of them without attention data parallelism).
     const int tp = pool.deployment.attention_tensor_parallel();

@@ -25,27 +25,37 @@ using workload::TokenDistribution;
 
 namespace {
 
+/// The most turns a session may have (a longer conversation would outgrow any context window long before).
+constexpr std::int64_t kMaxTurns = 10'000;
+
 /// The clamps of a normal or lognormal distribution: "min" (default 1) and "max" (default none).
 void read_clamps(ObjectReader& r, const Range& count, TokenDistribution& t, Json& resolved) {
   t.min = r.integer_or("min", 1, count);
-  t.max = r.integer_or("max", 0, Range::between(0, static_cast<double>(limits::kMaxTokensPerRequest)));
+  t.max = r.integer_or("max", 0, Range::between(0, count.max));
   if (t.max > 0 && t.max < t.min) r.error("max", "must be >= min");
   resolved["min"] = t.min;
   if (t.max > 0) resolved["max"] = t.max;
 }
 
-/// Parse a token count: an integer, or {"distribution": ..., ...}.
+/// What a count distribution counts: tokens per request by default; sessions' turns have their own limit.
+struct CountKind {
+  std::string_view noun = "a token count";
+  double max = static_cast<double>(limits::kMaxTokensPerRequest);
+};
+
+/// Parse a count (tokens, turns): an integer, or {"distribution": ..., ...}.
 TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const std::filesystem::path& base_dir,
-                               Json& resolved) {
+                               Json& resolved, const CountKind& what = {}) {
   TokenDistribution t;
   const Json* v = parent.raw(key);
-  const Range count = Range::between(1, static_cast<double>(limits::kMaxTokensPerRequest));
-  // A distribution's centre and spread in tokens: beyond the limit of one request, every sample would be
+  const Range count = Range::between(1, what.max);
+  // A distribution's centre and spread: beyond the limit (of one request's tokens), every sample would be
   // clamped (or, past 2^63, wrap to 1 token), so a typo such as a median of 1e300 must not run.
-  const Range centre{0.0, static_cast<double>(limits::kMaxTokensPerRequest), true, false};
-  const Range spread = Range::between(0, static_cast<double>(limits::kMaxTokensPerRequest));
+  const Range centre{0.0, what.max, true, false};
+  const Range spread = Range::between(0, what.max);
   if (!v) {
-    parent.error(key, "missing required key; expected a token count (an integer >= 1) or {\"distribution\": ...}");
+    parent.error(key, "missing required key; expected " + std::string(what.noun) +
+                          " (an integer >= 1) or {\"distribution\": ...}");
     return t;
   }
   if (v->is_number()) {
@@ -110,7 +120,7 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
         }
         for (std::size_t i = 0; i < vals->size(); ++i) {
           const Json& x = (*vals)[i];
-          if (!x.is_number_integer() || x.get<std::int64_t>() < 1 || x.get<std::int64_t>() > limits::kMaxTokensPerRequest) {
+          if (!x.is_number_integer() || x.get<std::int64_t>() < 1 || static_cast<double>(x.get<std::int64_t>()) > what.max) {
             r.error("values", "element " + std::to_string(i) + ": expected an integer " + count.describe() + ", found " +
                                   config::describe_json(x));
             break;
@@ -140,7 +150,7 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
             const long long count_value = std::strtoll(line.c_str(), &end, 10);
             while (end && (*end == ' ' || *end == '\t')) ++end;
             if (end == line.c_str() || (end && *end != '\0') || errno == ERANGE || count_value < 1 ||
-                count_value > limits::kMaxTokensPerRequest) {
+                static_cast<double>(count_value) > what.max) {
               if (lines.number() == 1) continue;  // a header line
               r.error("path", full.string() + ":" + std::to_string(lines.number()) + ": expected a token count " +
                                   count.describe() + ", found \"" + line.substr(0, 40) + "\"");
@@ -166,6 +176,68 @@ TokenDistribution parse_tokens(ObjectReader& parent, std::string_view key, const
   }
   r.finish();
   return t;
+}
+
+/// Parse a duration in seconds: a number, or {"distribution": "fixed" | "exponential" | "uniform" | "lognormal", ...}.
+workload::DurationDistribution parse_seconds(ObjectReader& parent, std::string_view key, Json& resolved) {
+  using workload::DurationDistribution;
+  DurationDistribution t;
+  const Range seconds = Range::between(0, limits::kHorizonSeconds);
+  const Json* v = parent.raw(key);
+  if (v && v->is_number()) {
+    t.value = parent.number(key, seconds);
+    resolved = t.value;
+    return t;
+  }
+  ObjectReader r = parent.object(key);
+  if (!r.valid()) return t;
+  static constexpr std::string_view kKinds[] = {"fixed", "exponential", "uniform", "lognormal"};
+  t.kind = static_cast<DurationDistribution::Kind>(r.choice("distribution", kKinds));
+  resolved = Json::object();
+  resolved["distribution"] = std::string(kKinds[static_cast<std::size_t>(t.kind)]);
+  switch (t.kind) {
+    case DurationDistribution::Kind::fixed:
+      resolved["value"] = t.value = r.number("value", seconds);
+      break;
+    case DurationDistribution::Kind::exponential:
+      resolved["mean"] = t.mean = r.number("mean", seconds);
+      break;
+    case DurationDistribution::Kind::uniform:
+      resolved["min"] = t.min = r.number("min", seconds);
+      resolved["max"] = t.max = r.number("max", seconds);
+      if (t.max < t.min) r.error("max", "must be >= min (" + format_number(t.min) + ")");
+      break;
+    case DurationDistribution::Kind::lognormal:
+      resolved["median"] = t.median = r.number("median", Range::positive_up_to(limits::kHorizonSeconds));
+      resolved["sigma"] = t.sigma = r.number("sigma", Range::between(0, 10));
+      t.max = r.number_or("max", 0.0, seconds);
+      if (t.max > 0) resolved["max"] = t.max;
+      break;
+  }
+  r.finish();
+  return t;
+}
+
+/// `workload.sessions` (docs/configuration.md): synthetic chat / agent sessions.
+void parse_sessions(ObjectReader& w, const config::Document& doc, workload::WorkloadSpec& wl, Json& wj) {
+  ObjectReader r = w.object("sessions");
+  if (!r.valid()) return;
+  auto& s = wl.sessions;
+  s.enabled = true;
+  Json sj = Json::object();
+  s.system_prompt_tokens = r.integer_or("system_prompt_tokens", 0, Range::between(0, static_cast<double>(limits::kMaxTokensPerRequest)));
+  s.system_prompts = r.integer_or("system_prompts", 1, Range::between(1, 1e6));
+  sj["system_prompt_tokens"] = s.system_prompt_tokens;
+  sj["system_prompts"] = s.system_prompts;
+  Json turns, message, think = 0.0;
+  s.turns = parse_tokens(r, "turns", doc.base_dir, turns, {"a number of turns", static_cast<double>(kMaxTurns)});
+  s.message = parse_tokens(r, "message_tokens", doc.base_dir, message);
+  if (r.has("think_time_s")) s.think_time = parse_seconds(r, "think_time_s", think);
+  sj["turns"] = turns;
+  sj["message_tokens"] = message;
+  sj["think_time_s"] = think;
+  r.finish();
+  wj["sessions"] = sj;
 }
 
 /// Standard input, read once per process: a trace piped in (path "-") may be loaded by several parts of a
@@ -265,9 +337,15 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
     for (const char* key : {"input_tokens", "output_tokens"}) {
       if (w.has(key)) w.error(key, "comes from the trace with process \"trace\"; remove it");
     }
+    if (w.has("sessions")) {
+      w.error("sessions", "does not apply to process \"trace\" (a trace's rows are its requests); remove it, or start "
+                          "sessions with another arrival process");
+    }
   } else {
+    if (w.has("sessions")) parse_sessions(w, doc, wl, wj);
     wl.requests = w.integer("requests", Range::between(1, static_cast<double>(limits::kMaxRequests)));
-    const double span_s = static_cast<double>(wl.requests) / wl.rate_per_s;
+    // Sessions: the arrival process starts sessions, each of about requests_per_arrival requests.
+    const double span_s = static_cast<double>(wl.requests) / workload::requests_per_arrival(wl) / wl.rate_per_s;
     if (workload::rate_driven(wl.process) && wl.rate_per_s > 0 && span_s > limits::kHorizonSeconds) {
       a.error("rate_per_s", std::to_string(wl.requests) + " requests at " + format_number(wl.rate_per_s) +
                                 " per second arrive over about " + format_number(span_s) +
@@ -281,9 +359,14 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
   wj["arrival"] = arr;
   if (!trace) {
     Json in, out_t;
-    wl.input = parse_tokens(w, "input_tokens", doc.base_dir, in);
+    if (!w.has("sessions")) {  // (a malformed sessions value is reported once, not also as a missing input_tokens)
+      wl.input = parse_tokens(w, "input_tokens", doc.base_dir, in);
+      wj["input_tokens"] = in;
+    } else if (w.has("input_tokens")) {
+      w.error("input_tokens", "does not apply with sessions: a turn's prompt is the system prompt, the session's "
+                              "history and a new message of sessions.message_tokens; remove it");
+    }
     wl.output = parse_tokens(w, "output_tokens", doc.base_dir, out_t);
-    wj["input_tokens"] = in;
     wj["output_tokens"] = out_t;
   }
   w.finish();

@@ -48,20 +48,18 @@ class Simulation final : public ReplicaObserver {
   void on_completion(Replica&, std::uint32_t id) override {
     account(sim_.now(), -1);
     ++completed_;
-    if (source_.closed_loop()) {
-      workload::Request r;
-      const engine::SimTime at = sim_.now() + engine::from_seconds(spec_.workload.think_time_s);
-      if (source_.issue_at(at, r)) {
-        check_horizon(r);
-        ++pending_closed_;
-        sim_.schedule_at(at, [this, r] {
-          --pending_closed_;
-          admit(r);
-          route_and_kick();
-        });
-      }
+    // Closed loop: what follows this completion (a client's next request, a session's next turn) arrives later.
+    workload::Request r;
+    const std::uint32_t session = source_.sessions() ? session_of_[id] : workload::kNoSession;
+    if (source_.follow_up(session, sim_.now(), r)) {
+      check_horizon(r);
+      ++pending_closed_;
+      sim_.schedule_at(r.arrival, [this, r] {
+        --pending_closed_;
+        admit(r);
+        route_and_kick();
+      });
     }
-    (void)id;
   }
 
   void on_step(const Replica& replica, std::size_t lane, engine::SimTime start, engine::SimTime duration,
@@ -191,13 +189,16 @@ class Simulation final : public ReplicaObserver {
     const auto& w = spec_.workload;
     if (w.process == workload::ArrivalProcess::trace) return;
     const double requests = static_cast<double>(source_.total());
-    const double per_request = w.input.expected() + w.output.expected();
+    const double per_request = workload::expected_input_tokens(w) + w.output.expected();
     const double tokens = requests * per_request;
     const double limit = max_simulated_tokens();
     if (tokens <= limit) return;
     throw InfeasibleError(
         "workload.requests " + std::to_string(source_.total()) + " x about " + format_number(per_request, 4) +
-        " tokens each (workload.input_tokens + output_tokens) = " + format_number(tokens, 3) +
+        " tokens each (" +
+        std::string(w.sessions.enabled ? "a turn's mean prompt of system prompt, history and message, + output_tokens"
+                                       : "workload.input_tokens + output_tokens") +
+        ") = " + format_number(tokens, 3) +
         " tokens to simulate, beyond the limit of " + format_number(limit, 3) +
         " (a few minutes of simulation; docs/reliability.md): lower workload.requests, the token counts or a rate "
         "search's slo.find_max_rate.duration_s, or raise the limit with the environment variable "
@@ -264,6 +265,7 @@ class Simulation final : public ReplicaObserver {
     rec.output_tokens = static_cast<std::int32_t>(r.output_tokens);
     check_fits(pools_[entry_pool_], entry_pool_, r.id, r.input_tokens, r.output_tokens);
     requests_.push_back(rec);
+    if (source_.sessions()) session_of_.push_back(r.session);
     arrived_.push_back(static_cast<std::uint32_t>(requests_.size() - 1));
     hashes_.add(arrived_.back(), r.hashes, r.hash_count);
     account(r.arrival, +1);
@@ -396,6 +398,8 @@ class Simulation final : public ReplicaObserver {
     out.request_table = std::move(requests_);
     out.notes = source_.notes();
     out.hash_block_tokens = hashes_.block_tokens();
+    if (const workload::Sessions* sessions = source_.sessions()) out.sessions = sessions->count();
+    out.request_sessions = std::move(session_of_);
     for (const PoolSpec& ps : spec_.pools) out.prefix_cache = out.prefix_cache || ps.scheduler.prefix_cache.enabled;
     return out;
   }
@@ -414,6 +418,7 @@ class Simulation final : public ReplicaObserver {
   std::int64_t issued_ = 0;
   std::int64_t pending_closed_ = 0;
   std::int64_t completed_ = 0;
+  std::vector<std::uint32_t> session_of_;  // workload.sessions: each request's session, by request id
   std::vector<std::uint32_t> arrived_;
   std::vector<std::size_t> touched_;
   std::vector<std::uint32_t> held_;  // front-end batch not yet dispatched

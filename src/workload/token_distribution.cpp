@@ -55,6 +55,25 @@ double TokenDistribution::expected() const {
   return 0;
 }
 
+double TokenDistribution::second_moment() const {
+  switch (kind) {
+    case Kind::fixed: return static_cast<double>(value) * static_cast<double>(value);
+    case Kind::uniform: {
+      // Discrete uniform on [min, max]: variance ((max - min + 1)^2 - 1) / 12.
+      const double n = static_cast<double>(max - min + 1), m = expected();
+      return (n * n - 1.0) / 12.0 + m * m;
+    }
+    case Kind::normal: return mean * mean + std * std;
+    case Kind::lognormal: return median * median * std::exp(2.0 * sigma * sigma);
+    case Kind::empirical: {
+      double sum = 0;
+      for (const std::int64_t v : values) sum += static_cast<double>(v) * static_cast<double>(v);
+      return sum / static_cast<double>(values.size());
+    }
+  }
+  return 0;
+}
+
 std::int64_t TokenDistribution::upper_bound() const {
   switch (kind) {
     case Kind::fixed: return value;

@@ -90,12 +90,14 @@ struct SimulationResult {
   double cached_input_tokens = 0;      // input tokens served from a prefix cache (not prefilled)
   bool prefix_cache = false;           // some pool has one
   std::int64_t hash_block_tokens = 0;  // tokens per prompt block hash of the workload (0: it has none)
+  std::int64_t sessions = 0;           // workload.sessions: the sessions simulated (0: none)
   double mean_in_system = 0;  // time-average of requests arrived and not completed (for Little's law)
   std::int64_t preemptions = 0;
   std::uint64_t events = 0;
   double kv_transfer_s_mean = 0;  // disaggregated: mean time a prompt's KV spent moving between pools
   std::vector<PoolResult> pools;
   RequestTable request_table;  // every request's timeline
+  std::vector<std::uint32_t> request_sessions;  // workload.sessions: each request's session, by request id (else empty)
   std::vector<std::string> notes;  // what loading the workload changed (trace rows skipped or sorted)
 };
 

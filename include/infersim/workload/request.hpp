@@ -7,6 +7,9 @@
 
 namespace infersim::workload {
 
+/// Request::session of a request that belongs to no session.
+inline constexpr std::uint32_t kNoSession = 0xffffffffu;
+
 struct Request {
   std::uint64_t id = 0;         // 0, 1, 2, ... in arrival order
   engine::SimTime arrival = 0;  // ns
@@ -16,6 +19,7 @@ struct Request {
   /// a shared prefix (prefix caching); owned by the RequestSource, which outlives the request. None: null.
   const std::uint64_t* hashes = nullptr;
   std::uint32_t hash_count = 0;
+  std::uint32_t session = kNoSession;  // workload.sessions: the session it is a turn of
 };
 
 }  // namespace infersim::workload

@@ -36,6 +36,8 @@ struct TokenDistribution {
   std::int64_t sample(Rng& rng) const;
   /// Expected value (for sizing and reports).
   double expected() const;
+  /// Expected square E[X^2] (normal, lognormal: before truncation), for sessions' mean prompt length.
+  double second_moment() const;
   /// The largest value a sample can take (for KV-capacity checks); 0 when unbounded.
   std::int64_t upper_bound() const;
 };

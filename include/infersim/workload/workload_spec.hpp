@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "infersim/workload/duration_distribution.hpp"
 #include "infersim/workload/token_distribution.hpp"
 
 namespace infersim::workload {
@@ -28,6 +29,20 @@ struct TraceSpec {
   double end_s = std::numeric_limits<double>::infinity();
 };
 
+/// Synthetic chat / agent sessions (`workload.sessions`, docs/serving.md "Sessions"): the arrival process
+/// starts sessions; each has a number of turns, and turn k's prompt is the session's system prompt, the whole
+/// history (every earlier message and response) and a new message; the next turn arrives a think time after
+/// the previous turn completes (closed loop). Prompts carry block hashes of `block_tokens` tokens.
+struct SessionSpec {
+  bool enabled = false;
+  std::int64_t system_prompt_tokens = 0;  // shared by every session of one system prompt
+  std::int64_t system_prompts = 1;        // distinct system prompts ("tenants"); a session draws one uniformly
+  TokenDistribution turns;                // requests per session
+  TokenDistribution message;              // tokens of each turn's new user message
+  DurationDistribution think_time;        // seconds between a turn's completion and the next turn's arrival
+  std::int64_t block_tokens = 16;         // tokens per prompt block hash (the scheduler's block_size)
+};
+
 struct WorkloadSpec {
   std::int64_t requests = 0;  // requests to simulate (trace: at most this many; 0 = all in the window)
   std::uint64_t seed = 1;
@@ -37,8 +52,17 @@ struct WorkloadSpec {
   std::int64_t concurrency = 1;  // closed_loop: clients, each waits for its response before the next request
   double think_time_s = 0.0;     // closed_loop: pause between a response and the client's next request
   TraceSpec trace;
-  TokenDistribution input;
-  TokenDistribution output;
+  TokenDistribution input;   // prompt tokens (not with sessions: their prompts grow turn by turn)
+  TokenDistribution output;  // output tokens (sessions: of each turn)
+  SessionSpec sessions;
 };
+
+/// Requests per arrival of the arrival process: the mean turns of a session with sessions, else 1.
+double requests_per_arrival(const WorkloadSpec& w);
+/// Mean prompt tokens of a request (not for traces). Sessions: the mean over every turn of every session,
+/// from the first two moments of the turn distribution (exact for fixed lengths).
+double expected_input_tokens(const WorkloadSpec& w);
+/// The longest prompt a request can have (not for traces); 0 when unbounded.
+std::int64_t input_upper_bound(const WorkloadSpec& w);
 
 }  // namespace infersim::workload
