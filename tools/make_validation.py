@@ -4,6 +4,7 @@
   ../shared/data/measurements/calibration.json   MLPerf v4.0/v4.1, llama.cpp, Spec-Bench, AWQ (with sources)
   configs/validation/vidur/*.csv                  Vidur operator and all-reduce profiles (tools/import_vidur.py)
   configs/validation/measured/h200-*.csv          our own H200 kernel timings (bench/gpu/measure.py)
+  configs/validation/published/mlperf-v5.0.json   MLPerf v5.0 result logs (held out: mlperf-v5.0.json)
 
 Every row says how the published conditions were mapped onto a scenario (the `assumptions` field); the
 mapping is here, in one place, so that it can be read and argued with. Usage:
@@ -196,6 +197,39 @@ def slug(system, model, scenario):
     return f"mlperf-{version}-{model}-{system_slug(system)}-{scenario}".lower()
 
 
+def check_littles_law(what, output_tokens_per_s, tpot_mean_ms, replicas, batch_limit):
+    """Little's law: sequences decoding at once = output tokens/s x mean time per output token. A batch limit
+    below that mean contradicts the measurement itself (the engine could not have held that many)."""
+    decoding = output_tokens_per_s * tpot_mean_ms / 1000 / replicas
+    if decoding > batch_limit:
+        sys.exit(f"{what} Server: the log implies {decoding:.0f} sequences decoding per engine on average "
+                 f"(Little's law), above the assumed batch limit {batch_limit}")
+
+
+def server_rate_search(sets, qps, duration_s):
+    """LoadGen's Server protocol: Poisson arrivals for the run's length at the highest rate that meets the p99
+    bounds; infersim searches its own rate between a quarter and four times the submitter's."""
+    sets["workload.arrival"] = {"process": "poisson", "rate_per_s": qps}
+    sets["slo.find_max_rate"] = {"min_rate_per_s": qps / 4, "max_rate_per_s": qps * 4,
+                                 "relative_tolerance": 0.01, "duration_s": duration_s}
+
+
+def mlperf_rows(group, scenario, measured, latencies_ms, common):
+    """One throughput row (Offline: tokens over the time to the last completion, as LoadGen; Server: the sustained
+    output rate at the SLO edge, rate x mean output tokens, which a run's drain does not lower) and the Server
+    latency percentiles (latencies_ms: {"ttft_p50": ms, ...})."""
+    metric = "metrics.throughput.output_tokens_per_s" if scenario == "offline" else "metrics.slo.max_output_tokens_per_s"
+    rows = [dict(id=group + "/output-tokens-per-s", category="throughput", measured=measured,
+                 unit="output tokens/s", metric=metric, **common)]
+    for q in ("p50", "p99"):
+        for what, metric in (("ttft", "ttft_s"), ("tpot", "tpot_s")):
+            v = latencies_ms.get(f"{what}_{q}")
+            if v:
+                rows.append(dict(id=f"{group}/{what}-{q}", category=f"{what}_{q}", measured=v, unit="ms",
+                                 metric=f"metrics.{metric}.{q}", scale=1000, **common))
+    return rows
+
+
 mlperf, skipped = [], []
 for r in cal_rows("mlperf"):
     key = (r["system"], r["model"])
@@ -205,12 +239,7 @@ for r in cal_rows("mlperf"):
         continue
     hw, tp, replicas, b_off, b_srv, dtypes, how = MLPERF_SYSTEMS[key]
     if scenario == "server" and r.get("tpot_mean_ms"):
-        # Little's law: sequences decoding at once = output tokens/s x mean time per output token. A batch limit
-        # below that mean contradicts the measurement itself (the engine could not have held that many).
-        decoding = r["value"] * r["tpot_mean_ms"] / 1000 / replicas
-        if decoding > b_srv:
-            sys.exit(f"{r['system']} {r['model']} Server: the log implies {decoding:.0f} sequences decoding per "
-                     f"engine on average (Little's law), above the assumed batch limit {b_srv}")
+        check_littles_law(f"{r['system']} {r['model']}", r["value"], r["tpot_mean_ms"], replicas, b_srv)
     base = "scenarios/mlperf-llama-2-70b.json" if r["model"].startswith("llama2") else "scenarios/mlperf-mixtral-8x7b.json"
     sets = {"hardware": hw, "deployment.tensor_parallel": tp, "deployment.replicas": replicas}
     sets.update({f"deployment.{k}": v for k, v in dtypes.items()})
@@ -240,9 +269,7 @@ for r in cal_rows("mlperf"):
     assumptions += ". Dataset lengths assumed (see tools/make_validation.py); "
     if scenario == "server":
         qps = float(r["workload"].split("target_qps")[1].split(";")[0].replace("=", "").strip().split()[0])
-        sets["workload.arrival"] = {"process": "poisson", "rate_per_s": qps}
-        sets["slo.find_max_rate"] = {"min_rate_per_s": qps / 4, "max_rate_per_s": qps * 4,
-                                     "relative_tolerance": 0.01, "duration_s": duration}
+        server_rate_search(sets, qps, duration)
         assumptions += (f"Server: as LoadGen's protocol, Poisson arrivals for {duration:,} s ("
                         + ("the submitter's min_duration" if key in SERVER_MIN_DURATION_S else "LoadGen's minimum")
                         + f") at the highest rate whose p99 TTFT "
@@ -260,19 +287,163 @@ for r in cal_rows("mlperf"):
     group = slug(r["system"], r["model"].split("-9")[0], scenario)
     common = dict(group=group, hardware=hw, system=system_slug(r["system"]), source=short_source(r), assumptions=assumptions, kind="scenario",
                   scenario=base, set=sets)
-    # Server: the sustained output rate at the SLO edge (rate x mean output tokens), not tokens over the
-    # simulated time, which a 600 s run's drain (the last requests finishing after the arrivals stop) lowers.
-    metric = "metrics.throughput.output_tokens_per_s" if scenario == "offline" else "metrics.slo.max_output_tokens_per_s"
-    mlperf.append(dict(id=group + "/output-tokens-per-s", category="throughput", measured=r["value"],
-                       unit="output tokens/s", metric=metric, **common))
-    for q in ("p50", "p99"):
-        for what, metric in (("ttft", "ttft_s"), ("tpot", "tpot_s")):
-            v = r.get(f"{what}_{q}_ms")
-            if v:
-                mlperf.append(dict(id=f"{group}/{what}-{q}", category=f"{what}_{q}", measured=v, unit="ms",
-                                   metric=f"metrics.{metric}.{q}", scale=1000, **common))
+    mlperf += mlperf_rows(group, scenario, r["value"], {k[:-3]: v for k, v in r.items() if k.endswith(("p50_ms", "p99_ms"))},
+                          common)
 write("mlperf.json", "MLPerf Inference v4.0/v4.1 closed results (audited logs): Offline throughput, Server throughput "
       "and TTFT/TPOT percentiles. Not included: " + "; ".join(skipped), mlperf)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# MLPerf Inference v5.0 (closed, April 2025): newer software on the same chips (TensorRT-LLM 2025 on H100, H200,
+# GH200 and B200; AMD's vLLM harness on MI325X) and the new Llama-2-70B interactive benchmark. The published figures
+# are in configs/validation/published/mlperf-v5.0.json (each with its log's repository, commit and path); the
+# mapping is the same as the v4.x rows above (dataset lengths, engines, LoadGen's Server protocol), with the
+# submitters' v5.0 settings below. None of these rows was used to fit anything: `calibrate` and tools/fit_engine.py
+# leave the file out (docs/accuracy.md).
+#
+# Settings: NVIDIA's v5.0 configs are not in the index this was read from under closed/NVIDIA, but its partners'
+# submissions in the same repository carry NVIDIA's config classes unchanged (NVIDIA copyright, the same class
+# names); each row names the file it takes its settings from, and the run's own log confirms the match: the log's
+# target_qps is the class's offline_expected_qps or server_target_qps (e.g. H200 Offline 115.2 = 14.4 x 8).
+# TensorRT-LLM's max_num_tokens bounds the tokens of one iteration, decode tokens included (chunked_prefill's token
+# budget); gpu_batch_size is the engine's max batch. kvcache_free_gpu_mem_frac f gives the KV cache f of the memory
+# left after the weights: memory_utilization 0.95 for f = 0.9 (as the v4.x rows), 0.97 for f = 0.95.
+# ---------------------------------------------------------------------------------------------------------
+V5_REPO = "ntuhpc/mlperf_inference_results_v5.0"
+V5_COMMIT = "cf354115915ea369f05db424b051da8c5bf957dc"
+V5_CONFIGS = {
+    ("llama2-70b", "offline"): "closed/Cisco/configs/llama2-70b/Offline/__init__.py",
+    ("llama2-70b", "server"): "closed/Broadcom_Supermicro/configs/llama2-70b/Server/__init__.py",
+    ("llama2-70b-interactive", "server"): "closed/Broadcom_Supermicro/configs/llama2-70b-interactive/Server/__init__.py "
+                                          "(base: closed/Broadcom_Supermicro/configs/llama2-70b-interactive/__init__.py)",
+    ("mixtral-8x7b", "offline"): "closed/Cisco/configs/mixtral-8x7b/Offline/__init__.py",
+    ("mixtral-8x7b", "server"): "closed/Broadcom_Supermicro/configs/mixtral-8x7b/Server/__init__.py",
+    ("amd", "offline"): "closed/Cisco/code/llama2-70b-99.9/harness_llm/models/llama2-70b/offline_mi325x.yaml",
+    ("amd", "server"): "closed/Cisco/code/llama2-70b-99.9/harness_llm/models/llama2-70b/server_mi300x.yaml",
+}
+KV_FRACTION_UTILIZATION = {0.9: 0.95, 0.95: 0.97}
+# (system, benchmark, scenario) -> (hardware, tensor_parallel, pipeline_parallel, replicas, batch limit, tokens per
+# iteration, kvcache_free_gpu_mem_frac or vLLM gpu_memory_utilization, dtypes, engine, config class and notes)
+HOPPER_FP8 = ("FP8 weights and activations, FP8 KV cache (config precision fp8, kv_cache_dtype fp8)", FP8)
+BLACKWELL_FP4 = ("FP4 weights and activations, FP8 KV cache (config precision fp4, gemm_plugin fp4, kv_cache_dtype fp8)", FP4)
+MLPERF_V5_SYSTEMS = {
+    ("H200-SXM-141GBx8_TRT", "llama2-70b", "offline"): ("h200-sxm", 1, 1, 8, 2048, 1536, 0.9, HOPPER_FP8, "tensorrt-llm",
+        "class H200_SXM_141GBx8 (of H200_SXM_141GBx1): TP1 x 8, gpu_batch_size 2048, max_num_tokens 1536; offline_expected_qps 14.4 x 8 = the log's 115.2"),
+    ("H200-SXM-141GBx8_TRT", "llama2-70b", "server"): ("h200-sxm", 1, 1, 8, 2048, 1536, 0.9, HOPPER_FP8, "tensorrt-llm",
+        "class H200_SXM_141GBx8: TP1 x 8, gpu_batch_size 2048, max_num_tokens 1536; server_target_qps 14.28 x 8 = the log's 114.24"),
+    ("B200-SXM-180GBx8_TRT", "llama2-70b", "offline"): ("b200", 1, 1, 8, 2048, 3584, 0.95, BLACKWELL_FP4, "tensorrt-llm",
+        "class B200_SXM_180GBx8 (of B200_SXM_180GBx1): TP1 x 8, gpu_batch_size 2048, max_num_tokens 3584, kvcache_free_gpu_mem_frac 0.95; offline_expected_qps 47 x 8 = the log's 376"),
+    ("B200-SXM-180GBx8_TRT", "llama2-70b", "server"): ("b200", 1, 1, 8, 2048, 3584, 0.95, BLACKWELL_FP4, "tensorrt-llm",
+        "class B200_SXM_180GBx8: TP1 x 8, gpu_batch_size 2048, max_num_tokens 3584, kvcache_free_gpu_mem_frac 0.95; server_target_qps 45.5 x 8 = the log's 364"),
+    ("B200-SXM-180GBx1_TRT", "llama2-70b", "offline"): ("b200", 1, 1, 1, 2048, 3584, 0.95, BLACKWELL_FP4, "tensorrt-llm",
+        "class B200_SXM_180GBx1: TP1, gpu_batch_size 2048, max_num_tokens 3584, kvcache_free_gpu_mem_frac 0.95; offline_expected_qps 47 = the log's"),
+    ("B200-SXM-180GBx1_TRT", "llama2-70b", "server"): ("b200", 1, 1, 1, 2048, 3584, 0.95, BLACKWELL_FP4, "tensorrt-llm",
+        "class B200_SXM_180GBx1: TP1, gpu_batch_size 2048, max_num_tokens 3584, kvcache_free_gpu_mem_frac 0.95; its server_target_qps 45.5, "
+        "the log ran 44.5"),
+    ("GH200-GraceHopper-Superchip_GH200-144GB_aarch64x1_TRT", "llama2-70b", "offline"): ("gh200-144gb", 1, 1, 1, 2048, 1536, 0.9, HOPPER_FP8, "tensorrt-llm",
+        "class GH200_144GB_aarch64x1: TP1, gpu_batch_size 2048, max_num_tokens 1536; offline_expected_qps 16 = the log's"),
+    ("GH200-GraceHopper-Superchip_GH200-144GB_aarch64x1_TRT", "llama2-70b", "server"): ("gh200-144gb", 1, 1, 1, 2048, 1536, 0.9, HOPPER_FP8, "tensorrt-llm",
+        "class GH200_144GB_aarch64x1: TP1, gpu_batch_size 2048, max_num_tokens 1536; server_target_qps 15 = the log's"),
+    ("DGX-H100_H100-SXM-80GBx8_TRT", "llama2-70b", "offline"): ("h100-sxm", 1, 2, 4, 1024, 1024, 0.95, HOPPER_FP8, "tensorrt-llm",
+        "class H100_SXM_80GB_PP2x4: pipeline parallel 2 x 4 instances (v4.x: TP2 x 4), gpu_batch_size 1024, max_num_tokens 1024, kvcache_free_gpu_mem_frac 0.95; "
+        "offline_expected_qps 27.5 x 4 = the log's 110"),
+    ("DGX-H100_H100-SXM-80GBx8_TRT", "llama2-70b", "server"): ("h100-sxm", 1, 2, 4, 1024, 1024, 0.95, HOPPER_FP8, "tensorrt-llm",
+        "class H100_SXM_80GB_PP2x4: pipeline parallel 2 x 4 instances, gpu_batch_size 1024, max_num_tokens 1024, kvcache_free_gpu_mem_frac 0.95, min_duration 3,600 s "
+        "(the log's min_duration; its server_target_qps 103, the log ran 107)"),
+    ("8xMI325X_2xEPYC_9575F", "llama2-70b", "offline"): ("mi325x", 1, 1, 8, 2048, 65000, 0.98, ("FP8 weights and activations (quantization fp8, Quark), FP8 KV cache assumed as AMD's v4.1", FP8), "vllm",
+        "AMD's vLLM harness for MI325X Offline as published in Cisco's v5.0 submission (AMD's own configs are not in the index): tensor_parallel_size 1, "
+        "data_parallel_size 8, max_num_seqs 2700 with the harness's MLPerf scheduler holding the decode batch at 2048 "
+        "(VLLM_LLAMA2_MLPERF_MIN/MAX_TARGET_DECODE_BATCH), max_num_batched_tokens 65000, gpu_memory_utilization 0.98, chunked prefill off, "
+        "num_scheduler_steps 11 (multi-step decoding: one scheduling pass per 11 steps, which infersim's vLLM host time per step does not know)"),
+    ("8xMI325X_2xEPYC_9575F", "llama2-70b", "server"): ("mi325x", 1, 1, 8, 650, 40960, 0.98, ("FP8 weights and activations (Quark), FP8 KV cache assumed as AMD's v4.1", FP8), "vllm",
+        "no v5.0 MI325X Server harness config is in the index: the MI300X Server one of the same harness (Cisco's v5.0 submission) is assumed: "
+        "tensor_parallel_size 1, data_parallel_size 8, max_num_seqs 650, max_num_batched_tokens 40960, harness batcher off (enable_batcher False: "
+        "requests go to the engine with the shortest queue), num_scheduler_steps 9; gpu_memory_utilization 0.98 as MI325X Offline (MI300X Server sets 1.0). "
+        "The log agrees with 650: by Little's law 614 sequences decode per engine on average"),
+    ("H200-SXM-141GBx8_TRT", "llama2-70b-interactive", "server"): ("h200-sxm", 1, 1, 8, 512, 256, 0.9, HOPPER_FP8, "tensorrt-llm",
+        "class H200_SXM_141GBx8 (interactive): TP1 x 8, gpu_batch_size 512, max_num_tokens 256, kvcache_free_gpu_mem_frac 0.9; server_target_qps 8.4 x 8 = the log's 67.2"),
+    ("B200-SXM-180GBx8_TRT", "llama2-70b-interactive", "server"): ("b200", 1, 1, 8, 768, 768, 0.95, BLACKWELL_FP4, "tensorrt-llm",
+        "class B200_SXM_180GBx8 (interactive): TP1 x 8, gpu_batch_size 768, max_num_tokens 768, kvcache_free_gpu_mem_frac 0.95 (base class); server_target_qps 220 = the log's"),
+    ("H200-SXM-141GBx8_TRT", "mixtral-8x7b", "offline"): ("h200-sxm", 1, 1, 8, 3072, 9216, 0.9, HOPPER_FP8, "tensorrt-llm",
+        "class H200_SXM_141GBx8: TP1 x 8, gpu_batch_size 3072, max_num_tokens 9216 (runtime), kvcache_free_gpu_mem_frac 0.9, FP8 with some layers kept at higher "
+        "precision (effective_bits 8.75); offline_expected_qps 56 x 8 x 0.97 = the log's 434.56"),
+    ("H200-SXM-141GBx8_TRT", "mixtral-8x7b", "server"): ("h200-sxm", 1, 1, 8, 3072, 8192, 0.9, HOPPER_FP8, "tensorrt-llm",
+        "class H200_SXM_141GBx8: TP1 x 8, gpu_batch_size 3072, max_num_tokens 8192, kvcache_free_gpu_mem_frac 0.9, effective_bits 8.75; server_target_qps 53.5 x 8 = the log's 428"),
+    ("B200-SXM-180GBx8_TRT", "mixtral-8x7b", "offline"): ("b200", 1, 1, 8, 6144, 14336, 0.95, BLACKWELL_FP4, "tensorrt-llm",
+        "class B200_SXM_180GBx8: TP1 x 8, gpu_batch_size 6144, max_num_tokens 14336 (runtime), kvcache_free_gpu_mem_frac 0.95, FP4 with some layers at higher "
+        "precision (effective_bits 7.25); offline_expected_qps 110 x 8 = the log's 880"),
+    ("B200-SXM-180GBx8_TRT", "mixtral-8x7b", "server"): ("b200", 1, 1, 8, 6144, 10240, 0.9, BLACKWELL_FP4, "tensorrt-llm",
+        "class B200_SXM_180GBx8: TP1 x 8, gpu_batch_size 6144, max_num_tokens 10240, kvcache_free_gpu_mem_frac 0.9, effective_bits 7.25; server_target_qps 109 x 8 = the log's 872"),
+    ("GH200-GraceHopper-Superchip_GH200-144GB_aarch64x1_TRT", "mixtral-8x7b", "offline"): ("gh200-144gb", 1, 1, 1, 4096, 9216, 0.9, HOPPER_FP8, "tensorrt-llm",
+        "class GH200_144GB_aarch64x1: TP1, gpu_batch_size 4096, max_num_tokens 9216 (runtime), kvcache_free_gpu_mem_frac 0.9; offline_expected_qps 57 = the log's"),
+    ("GH200-GraceHopper-Superchip_GH200-144GB_aarch64x1_TRT", "mixtral-8x7b", "server"): ("gh200-144gb", 1, 1, 1, 4096, 9216, 0.9, HOPPER_FP8, "tensorrt-llm",
+        "class GH200_144GB_aarch64x1: TP1, gpu_batch_size 4096, max_num_tokens 9216 (runtime), kvcache_free_gpu_mem_frac 0.9; server_target_qps 53, the log ran 55"),
+}
+
+V5 = json.load(open(os.path.join(OUT, "published", "mlperf-v5.0.json")))
+mlperf_v5 = []
+for r in V5["results"]:
+    scenario = r["scenario"].lower()
+    family = r["benchmark"].split("-99")[0]
+    hw, tp, pp, replicas, batch, tokens, memory, (precision, dtypes), engine, how = \
+        MLPERF_V5_SYSTEMS[(r["system"], family, scenario)]
+    full_name = f"{r['submitter']} {r['system']} (MLPerf Inference v5.0, closed)"
+    if scenario == "server":
+        check_littles_law(f"{full_name} {r['benchmark']}", r["output_tokens_per_s"], r["tpot_mean_ms"], replicas, batch * pp)
+    config = V5_CONFIGS[("amd", scenario) if r["submitter"] == "AMD" else (family, scenario)]
+    base = "scenarios/mlperf-mixtral-8x7b.json" if family == "mixtral-8x7b" else "scenarios/mlperf-llama-2-70b.json"
+    sets = {"hardware": hw, "deployment.tensor_parallel": tp}
+    if pp > 1:
+        sets["deployment.pipeline_parallel"] = pp
+    sets["deployment.replicas"] = replicas
+    sets.update({f"deployment.{k}": v for k, v in dtypes.items()})
+    sets.update(ENGINES[engine])
+    sets["scheduler.max_batched_tokens"] = tokens
+    sets["scheduler.max_batch_size"] = batch
+    if engine == "vllm":
+        sets["deployment.memory_utilization"] = memory
+        kv = f"gpu_memory_utilization {memory:g}"
+        host = ("Engine vLLM (AMD's 2025 build): prefill-priority scheduler (continuous, chunked prefill off), host time per "
+                "iteration from configs/engines/vllm.json (fitted to the vLLM 0.4-0.6 of the v4.1 rows)")
+    else:
+        sets["deployment.memory_utilization"] = KV_FRACTION_UTILIZATION[memory]
+        kv = (f"kvcache_free_gpu_mem_frac {memory:g}" + ("" if "kvcache_free_gpu_mem_frac" in how else
+              " (not set by the class: the v4.x rows' value, assumed)") +
+              f" -> memory_utilization {KV_FRACTION_UTILIZATION[memory]:g}")
+        host = (f"Engine TensorRT-LLM: in-flight batching (chunked_prefill, {tokens} tokens per iteration), host time per "
+                "iteration from configs/engines/tensorrt-llm.json (fitted to the 2024 releases of the v4.x rows)")
+    if r["ttft_bound_ms"] != 2000:
+        sets["slo.ttft_p99_s"] = r["ttft_bound_ms"] / 1000
+        sets["slo.tpot_p99_s"] = r["tpot_bound_ms"] / 1000
+    assumptions = (f"{r['accelerator_count']} x {r['accelerator']}; {precision}. Settings from {V5_REPO}@{V5_COMMIT} {config}: "
+                   f"{how}. {kv}. {host}. Dataset lengths as the v4.x rows (see tools/make_validation.py); ")
+    if scenario == "server":
+        server_rate_search(sets, r["target_qps"], r["min_duration_s"])
+        assumptions += (f"Server: as LoadGen's protocol, Poisson arrivals for {r['min_duration_s']:,} s (the log's min_duration) "
+                        f"at the highest rate whose p99 TTFT <= {r['ttft_bound_ms'] / 1000:g} s and p99 TPOT <= "
+                        f"{r['tpot_bound_ms'] / 1000:g} s (the submitter ran target_qps {r['target_qps']:g}; infersim searches "
+                        "its own, between a quarter and four times that).")
+    else:
+        unit = r["performance_sample_count"]
+        issued = -(-r["samples_per_query"] // unit) * unit
+        if abs(issued / r["samples_per_s"] / r["max_latency_s"] - 1) > 0.001:
+            sys.exit(f"{full_name} {r['benchmark']} Offline: {issued} samples at {r['samples_per_s']}/s do not last the "
+                     f"log's {r['max_latency_s']} s")
+        sets["workload.requests"] = issued
+        assumptions += (f"Offline: {issued:,} samples at t = 0 (samples_per_query {r['samples_per_query']:,} rounded up to whole "
+                        f"copies of the {unit:,}-sample performance set, as LoadGen does with sample_concatenate_permutation; "
+                        "samples/s x the log's max latency agrees).")
+    group = f"mlperf-v5.0-{family}-{system_slug(full_name)}-{scenario}"
+    source = (f"mlcommons/inference_results_v5.0 via the mirror {V5_REPO}@{V5_COMMIT}: {r['source']['path']}")
+    common = dict(group=group, hardware=hw, system=system_slug(full_name), source=source, assumptions=assumptions,
+                  kind="scenario", scenario=base, set=sets)
+    latencies = {k[:-3]: v for k, v in r.items() if k.endswith(("p50_ms", "p99_ms"))}
+    mlperf_v5 += mlperf_rows(group, scenario, r["output_tokens_per_s"], latencies, common)
+write("mlperf-v5.0.json", "MLPerf Inference v5.0 closed results (audited logs, April 2025): Llama-2-70B, Llama-2-70B "
+      "interactive and Mixtral-8x7B on H100, H200, GH200, B200 (TensorRT-LLM) and MI325X (vLLM). Held out: no profile, "
+      "engine or model figure was fitted to these rows. Sources: configs/validation/published/mlperf-v5.0.json. Not "
+      "included: Llama-3.1-405B (the input lengths of its 8,313-sample set are not published in any source found, and "
+      "they decide its prefill cost), GPT-J (beam search)", mlperf_v5)
 
 # ---------------------------------------------------------------------------------------------------------
 # llama.cpp batch-1 decode (tokens/s of one stream = 1 / TPOT). Q4_0 = 4-bit weights with one fp16 scale per
