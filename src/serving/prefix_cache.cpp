@@ -9,10 +9,11 @@
 
 namespace infersim::serving {
 
-void BlockHashes::add(std::uint32_t id, const std::uint64_t* hashes, std::uint32_t count) {
+void BlockHashes::add(std::uint32_t id, const std::uint64_t* hashes, std::uint32_t count, std::uint32_t generated) {
   INFERSIM_CHECK(id + 1 == offsets_.size(), "block hashes added out of request order");
-  hashes_.insert(hashes_.end(), hashes, hashes + count);
+  hashes_.insert(hashes_.end(), hashes, hashes + count + generated);
   offsets_.push_back(hashes_.size());
+  prompt_.push_back(count);
 }
 
 std::uint64_t chain_key(std::uint64_t previous, std::uint64_t block_hash) {
@@ -166,7 +167,16 @@ std::int64_t PrefixCache::shared_blocks(std::uint32_t id) const {
 void PrefixCache::on_prefilled(std::uint32_t id, std::int64_t input_tokens, engine::SimTime) {
   const std::int64_t t = hashes_.block_tokens();
   if (t <= 0) return;
-  const std::int64_t full = std::min<std::int64_t>(hashes_.count(id), input_tokens / t);
+  donate(id, std::min<std::int64_t>(hashes_.count(id), input_tokens / t));
+}
+
+void PrefixCache::on_completed(std::uint32_t id, std::int64_t kv_tokens, engine::SimTime) {
+  const std::int64_t t = hashes_.block_tokens();
+  if (t <= 0 || hashes_.total(id) == hashes_.count(id)) return;  // no output hashes: nothing more to keep
+  donate(id, std::min<std::int64_t>(hashes_.total(id), kv_tokens / t));
+}
+
+void PrefixCache::donate(std::uint32_t id, std::int64_t full) {
   Holding& hold = held_[id];
   if (hold.matched >= full) return;
   const std::uint64_t* h = hashes_.of(id);

@@ -277,6 +277,9 @@ void Replica::finish_step(std::size_t index) {
     r.last_token = run.last_token[slot];
     r.cost_usd = run.cost_usd[slot];
     r.completion = now;
+    // Its output's full blocks join the prefix cache (a request whose KV came from a prefill pool was never
+    // looked up here: its blocks stay its own).
+    if (prefix_ && r.transferred == 0) prefix_->on_completed(run.id[slot], run.kv_tokens[slot], now);
     completed_.push_back(run.id[slot]);
     if (keep_finished) {
       run.finished[slot] = 1;  // padding until the batch ends; its blocks stay reserved

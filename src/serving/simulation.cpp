@@ -267,7 +267,7 @@ class Simulation final : public ReplicaObserver {
     requests_.push_back(rec);
     if (source_.sessions()) session_of_.push_back(r.session);
     arrived_.push_back(static_cast<std::uint32_t>(requests_.size() - 1));
-    hashes_.add(arrived_.back(), r.hashes, r.hash_count);
+    hashes_.add(arrived_.back(), r.hashes, r.hash_count, r.generated_hash_count);
     account(r.arrival, +1);
   }
 
@@ -409,7 +409,7 @@ class Simulation final : public ReplicaObserver {
   engine::Simulator sim_;
   RequestTable requests_;
   workload::RequestSource source_;
-  BlockHashes hashes_;  // every admitted request's prompt block hashes
+  BlockHashes hashes_;  // every admitted request's block hashes (prompt, and output where known)
   GapRecorder itl_;
   std::vector<Pool> pools_;
   std::size_t entry_pool_ = 0;

@@ -57,6 +57,7 @@ bool RequestSource::session_turn(std::uint32_t session, engine::SimTime now, Req
   out = make(arrival, turn.input_tokens, turn.output_tokens);
   out.hashes = turn.hashes;
   out.hash_count = turn.hash_count;
+  out.generated_hash_count = turn.generated_hash_count;
   out.session = session;
   return true;
 }

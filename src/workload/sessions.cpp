@@ -63,11 +63,14 @@ bool Sessions::next_turn(std::uint32_t session, Request& out, double& think_s) {
                           " per request; fewer workload.sessions.turns or shorter messages and outputs");
   }
   const std::int64_t blocks = prompt / spec_.block_tokens;  // full blocks only
-  for (auto b = static_cast<std::int64_t>(hashes.size()); b < blocks; ++b) hashes.push_back(block_hash(s, session, b));
+  // And the blocks its output fills: the next turn's prompt starts with this prompt and output.
+  const std::int64_t with_output = (prompt + output_[i]) / spec_.block_tokens;
+  for (auto b = static_cast<std::int64_t>(hashes.size()); b < with_output; ++b) hashes.push_back(block_hash(s, session, b));
   out.input_tokens = prompt;
   out.output_tokens = output_[i];
   out.hashes = hashes.data();
   out.hash_count = static_cast<std::uint32_t>(blocks);
+  out.generated_hash_count = static_cast<std::uint32_t>(with_output - blocks);
   out.session = session;
   think_s = think_s_[i];
   s.context = prompt + output_[i];

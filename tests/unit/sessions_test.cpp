@@ -1,6 +1,7 @@
 // Synthetic sessions (workload.sessions, issue 17): prompts that grow by the history, block hashes that share
 // the system prompt across sessions and the history between turns, the closed loop (a turn arrives its think
-// time after the previous turn completes), and the prefix cache's hit rate against a count by hand.
+// time after the previous turn completes), and the prefix cache's hit rate against a count by hand (a turn's
+// output blocks are cached when it completes, for the next turn).
 
 #include <gtest/gtest.h>
 
@@ -62,11 +63,13 @@ TEST(Sessions, PromptsGrowByTheHistoryAndCarryOneHashPerFullBlock) {
       EXPECT_EQ(r.session, id);
       // Full blocks only: 1,100 tokens are 68 blocks of 16 and 12 tokens that cannot be shared.
       ASSERT_EQ(r.hash_count, static_cast<std::uint32_t>(prompt_of_turn(k) / kBlock));
+      // Then the blocks the output fills: 1,100 + 50 tokens are 71 full blocks, 3 more than the prompt's 68.
+      ASSERT_EQ(r.hash_count + r.generated_hash_count, static_cast<std::uint32_t>((prompt_of_turn(k) + kOutput) / kBlock));
       const std::vector<std::uint64_t> h(r.hashes, r.hashes + r.hash_count);
-      // The previous turn's blocks are a prefix of this turn's (the conversation only grows).
+      // The previous turn's blocks, its output's included, are a prefix of this turn's (the conversation only grows).
       ASSERT_LE(last[id].size(), h.size());
       EXPECT_TRUE(std::equal(last[id].begin(), last[id].end(), h.begin())) << "session " << id << " turn " << k;
-      last[id] = h;
+      last[id].assign(r.hashes, r.hashes + r.hash_count + r.generated_hash_count);
     }
     Request r;
     double think = 0;
@@ -75,7 +78,7 @@ TEST(Sessions, PromptsGrowByTheHistoryAndCarryOneHashPerFullBlock) {
   // Sessions share exactly the 62 blocks wholly inside the 1,000-token system prompt (block 62 holds its last
   // 8 tokens and the session's first message).
   for (std::uint32_t a = 1; a < 3; ++a) {
-    const auto mismatch = std::mismatch(last[0].begin(), last[0].end(), last[a].begin());
+    const auto mismatch = std::mismatch(last[0].begin(), last[0].end(), last[a].begin(), last[a].end());
     EXPECT_EQ(mismatch.first - last[0].begin(), kSystem / kBlock);
   }
 }
@@ -134,18 +137,22 @@ TEST(SessionServing, HitRateWithAnUnlimitedCacheMatchesACountOfShareableBlocks) 
   const auto r = serving::simulate(session_simulation(kSessions, true));
   ASSERT_EQ(r.completed, kSessions * kTurns);
   EXPECT_EQ(r.pools[0].replica_stats[0].prefix.evictions, 0);  // the cache never ran out: it is unlimited here
-  // By hand: the cache holds every prompt's full blocks once prefilled (outputs are not cached).
+  // By hand: the cache holds every prompt's full blocks once prefilled, and every turn's full blocks over its
+  // prompt and output once it completes (before the next turn arrives).
   // - turn 1 of the first session hits nothing;
   // - turn 1 of a later session hits the system prompt's full blocks, floor(S / b);
-  // - turn k > 1 hits the previous turn's full prompt blocks, floor(P(k-1) / b) (fewer than the (P(k) - 1) / b
-  //   it may match: one token is always computed).
+  // - turn k > 1 hits the previous turn's full blocks of prompt and output, floor((P(k-1) + o) / b), at most
+  //   the (P(k) - 1) / b it may match (one token is always computed).
+  // Per session: turn 2 floor(1,150 / 16) = 71 blocks, turn 3 floor(1,300 / 16) = 81, turn 4 floor(1,450 / 16) = 90:
+  // 242 blocks = 3,872 tokens; sessions 2 to 5 also hit 62 system-prompt blocks in turn 1 (992 tokens):
+  // 5 x 3,872 + 4 x 992 = 23,328 of 5 x (1,100 + 1,250 + 1,400 + 1,550) = 26,500 prompt tokens.
   double hit = 0, input = 0;
   for (std::int64_t s = 0; s < kSessions; ++s) {
     for (std::int64_t k = 1; k <= kTurns; ++k) {
       input += static_cast<double>(prompt_of_turn(k));
       std::int64_t blocks = 0;
       if (k > 1) {
-        blocks = prompt_of_turn(k - 1) / kBlock;
+        blocks = std::min((prompt_of_turn(k - 1) + kOutput) / kBlock, (prompt_of_turn(k) - 1) / kBlock);
       } else if (s > 0) {
         blocks = std::min(kSystem / kBlock, (prompt_of_turn(1) - 1) / kBlock);
       }
@@ -154,11 +161,29 @@ TEST(SessionServing, HitRateWithAnUnlimitedCacheMatchesACountOfShareableBlocks) 
   }
   EXPECT_EQ(r.input_tokens, input);
   EXPECT_EQ(r.cached_input_tokens, hit);
-  EXPECT_NEAR(r.cached_input_tokens / r.input_tokens, 22608.0 / 26500.0, 1e-12);  // the numbers of the sum above
+  EXPECT_NEAR(r.cached_input_tokens / r.input_tokens, 23328.0 / 26500.0, 1e-12);  // the numbers of the sum above
   // Without the cache nothing is served from it, and the prompts take longer to prefill.
   const auto off = serving::simulate(session_simulation(kSessions, false));
   EXPECT_EQ(off.cached_input_tokens, 0.0);
   EXPECT_GT(off.ttft.mean, r.ttft.mean);
+}
+
+TEST(SessionServing, TheSecondTurnFindsTheFirstTurnsPromptAndOutputCached) {
+  // One session of two turns: turn 2's prompt is S + m + o + m = 1,250 tokens. The first turn left its full
+  // blocks over S + m + o = 1,150 tokens in the cache: floor(1,150 / 16) = 71 blocks = 1,136 tokens (the prompt
+  // alone would give floor(1,100 / 16) x 16 = 1,088), of which the output filled 3 blocks (block 68 holds the
+  // prompt's last 12 tokens and the output's first 4).
+  auto spec = session_simulation(1, true);
+  spec.workload.requests = 2;
+  spec.workload.sessions.turns = TokenDistribution::fixed_value(2);
+  const auto r = serving::simulate(spec);
+  ASSERT_EQ(r.completed, 2);
+  EXPECT_EQ(r.request_table[0].cached_input, 0);
+  EXPECT_EQ(r.request_table[1].input_tokens, kSystem + 2 * kMessage + kOutput);
+  EXPECT_EQ(r.request_table[1].cached_input, (kSystem + kMessage + kOutput) / kBlock * kBlock);
+  EXPECT_EQ(r.request_table[1].cached_input, 1136);
+  // The cache then holds the second turn's full blocks too: floor((1,250 + 50) / 16) = 81 hash blocks.
+  EXPECT_EQ(r.pools[0].replica_stats[0].prefix.peak_cached_blocks, 81);
 }
 
 TEST(SessionServing, EverySessionHasItsTurnsAndEachArrivesThinkTimeAfterThePreviousCompletes) {

@@ -269,6 +269,40 @@ TEST(PrefixCache, TwoRequestsSharingKBlocks) {
   EXPECT_EQ(st.evictions, 3);
 }
 
+TEST(PrefixCache, ACompletedRequestsOutputBlocksJoinTheCacheWithoutNewBlocks) {
+  Fixture f(100);
+  // Request 0: a 40-token prompt (1 full hash block, hash 1) and 30 output tokens: 70 tokens of KV in
+  // ceil(70 / 16) = 5 pool blocks; its output fills hash block 2 (tokens 32 to 63), whose hash the workload knows.
+  const std::vector<std::uint64_t> h0{1, 2};
+  f.hashes.add(0, h0.data(), 1, 1);
+  const std::int64_t held0 = f.admit(0, 40);
+  EXPECT_TRUE(f.pool.allocate(f.pool.blocks_for(70) - held0, 0));  // the decode steps' blocks
+  f.cache->on_prefilled(0, 40, 0);
+  EXPECT_EQ(f.cache->device_entries(), 1);
+  f.cache->on_completed(0, 70, 0);
+  EXPECT_EQ(f.cache->device_entries(), 2);  // the output's full block too
+  EXPECT_EQ(f.cache->shared_blocks(0), 4);
+  EXPECT_EQ(f.pool.used(), 5);  // nothing copied, nothing allocated
+  EXPECT_EQ(f.pool.expected_used(5), 5);
+  // It leaves: its one own block (tokens 64 to 69) is freed; the 2 hash blocks (4 pool blocks) stay, evictable.
+  f.pool.release_request(0, 5, 0);
+  EXPECT_EQ(f.pool.used(), 4);
+  EXPECT_EQ(f.cache->referenced_entries(), 0);
+  EXPECT_EQ(f.cache->evictable_blocks(), 4);
+  // The next turn (prompt 100 tokens: hashes 1, 2, 3) finds 2 hash blocks = 64 tokens cached.
+  f.add(1, {1, 2, 3});
+  EXPECT_EQ(f.cache->cached_tokens(1, 100), 64);
+  // A request without output hashes (a trace row; its 2nd hash is of a partial prompt block) keeps only its
+  // full prompt block: completion adds nothing.
+  f.add(2, {7, 8});
+  const std::int64_t held2 = f.admit(2, 40);
+  EXPECT_TRUE(f.pool.allocate(f.pool.blocks_for(100) - held2, 0));
+  f.cache->on_prefilled(2, 40, 0);
+  f.cache->on_completed(2, 100, 0);
+  EXPECT_EQ(f.cache->device_entries(), 3);
+  EXPECT_EQ(f.cache->shared_blocks(2), 2);
+}
+
 TEST(PrefixCache, AFullHitStillComputesTheLastToken) {
   Fixture f(100);
   f.add(0, {5, 6});

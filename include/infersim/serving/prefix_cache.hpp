@@ -12,6 +12,8 @@
 //   take device blocks again, and the transfer time is added to the step that admits the request.
 // - prefill done (on_prefilled): the request's full prompt blocks not yet cached become cache blocks it
 //   references (their device blocks move from the request to the cache; nothing is copied).
+// - completion (on_completed): likewise the blocks its output filled, where the workload hashed them
+//   (sessions: the next turn's prompt holds them; vLLM and SGLang keep a finished request's full blocks too).
 // - leaving (release): every reference is dropped; a block whose count reaches 0 stays cached, evictable.
 // - allocation short of free blocks (the BlockPool calls evict): unreferenced blocks are evicted, least
 //   recently used first; with a host tier they move there (evicting its own LRU blocks when full).
@@ -32,14 +34,19 @@ namespace infersim::serving {
 
 class BlockPool;
 
-/// Every request's prompt block hashes, indexed by request id (compact: one array for all requests).
+/// Every request's block hashes, indexed by request id (compact: one array for all requests): its prompt's,
+/// then those of the blocks its output fills where the workload knows them (Request::generated_hash_count).
 class BlockHashes {
  public:
   explicit BlockHashes(std::int64_t block_tokens = 0) : block_tokens_(block_tokens) {}
-  /// Append request `id`'s hashes (ids are added in order 0, 1, 2, ...).
-  void add(std::uint32_t id, const std::uint64_t* hashes, std::uint32_t count);
+  /// Append request `id`'s `count` prompt hashes and `generated` output hashes after them (ids are added in
+  /// order 0, 1, 2, ...).
+  void add(std::uint32_t id, const std::uint64_t* hashes, std::uint32_t count, std::uint32_t generated = 0);
   std::int64_t block_tokens() const { return block_tokens_; }
-  std::uint32_t count(std::uint32_t id) const {
+  /// The prompt's hashes.
+  std::uint32_t count(std::uint32_t id) const { return id < prompt_.size() ? prompt_[id] : 0; }
+  /// The prompt's and the output's hashes.
+  std::uint32_t total(std::uint32_t id) const {
     return id + 1 < offsets_.size() ? static_cast<std::uint32_t>(offsets_[id + 1] - offsets_[id]) : 0;
   }
   const std::uint64_t* of(std::uint32_t id) const { return hashes_.data() + offsets_[id]; }
@@ -47,6 +54,7 @@ class BlockHashes {
  private:
   std::int64_t block_tokens_;
   std::vector<std::uint64_t> offsets_{0};
+  std::vector<std::uint32_t> prompt_;
   std::vector<std::uint64_t> hashes_;
 };
 
@@ -78,6 +86,9 @@ class PrefixCache {
   std::int64_t shared_blocks(std::uint32_t id) const;
   /// The request's prompt is computed: its full prompt blocks join the cache.
   void on_prefilled(std::uint32_t id, std::int64_t input_tokens, engine::SimTime now);
+  /// The request completed with `kv_tokens` tokens of KV (prompt and output): the full blocks its output
+  /// filled join the cache as on_prefilled (none when the workload has no output hashes, e.g. traces).
+  void on_completed(std::uint32_t id, std::int64_t kv_tokens, engine::SimTime now);
   /// The request leaves (completed, handed off or preempted): drop its references; returns its shared blocks.
   std::int64_t release(std::uint32_t id, engine::SimTime now);
   /// Free at least `blocks` pool blocks by evicting unreferenced cached blocks (LRU); returns the blocks freed.
@@ -110,11 +121,13 @@ class PrefixCache {
     std::uint32_t head = kNone, tail = kNone;  // head: least recently used
   };
   struct Holding {
-    std::vector<std::uint32_t> entries;  // entries the request references, in prompt order
-    std::int64_t matched = 0;            // prompt blocks covered from the start (hit, then donated)
+    std::vector<std::uint32_t> entries;  // entries the request references, in block order
+    std::int64_t matched = 0;            // blocks covered from the start (hit, then donated)
   };
 
   std::int64_t matchable(std::uint32_t id, std::int64_t input_tokens) const;
+  /// The request's first `full` hash blocks are computed: those not yet cached join the cache.
+  void donate(std::uint32_t id, std::int64_t full);
   void unlink(std::uint32_t e);
   void push_back(std::uint32_t e);
   void ref(std::uint32_t e);

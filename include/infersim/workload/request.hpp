@@ -19,6 +19,10 @@ struct Request {
   /// a shared prefix (prefix caching); owned by the RequestSource, which outlives the request. None: null.
   const std::uint64_t* hashes = nullptr;
   std::uint32_t hash_count = 0;
+  /// Hashes after the prompt's (hashes[hash_count, + generated_hash_count)): the blocks that become full once
+  /// the output is generated, when the workload knows them (sessions: the next turn's prompt holds them).
+  /// The prompt's hashes are then exactly its full blocks. Traces: 0 (their rows carry prompt hashes only).
+  std::uint32_t generated_hash_count = 0;
   std::uint32_t session = kNoSession;  // workload.sessions: the session it is a turn of
 };
 

@@ -9,7 +9,8 @@
 //
 // Turn k's prompt is the conversation so far: the system prompt, every earlier message and response, and its
 // own message. Its block hashes are one per full block of `block_tokens` tokens of that prompt (a partial last
-// block has none: it cannot be shared). A block that lies wholly within the system prompt has a hash of the
+// block has none: it cannot be shared); the hashes of the blocks its output fills follow them
+// (Request::generated_hash_count), so that a prefix cache keeps the response for the next turn. A block that lies wholly within the system prompt has a hash of the
 // system prompt and its index, shared by every session of that prompt; any later block has a hash of the
 // session and its index, shared by the session's later turns (its conversation only grows).
 
@@ -49,7 +50,7 @@ class Sessions {
   std::vector<Session> sessions_;
   std::vector<std::int32_t> message_, output_;
   std::vector<double> think_s_;
-  std::vector<std::vector<std::uint64_t>> hashes_;  // each session's prompt block hashes so far
+  std::vector<std::vector<std::uint64_t>> hashes_;  // each session's block hashes so far (prompts and outputs)
 };
 
 }  // namespace infersim::workload
