@@ -126,6 +126,15 @@ int run_accuracy(const AccuracyOptions& o) {
     // A guard's record was made with its engine mode: it is checked with the same.
     options.refit_engines = (guard && !guard->holdout_engines.empty() ? guard->holdout_engines : o.holdout_engines) == "refit";
     options.jobs = o.jobs;
+    options.on_fold = [](const validation::HoldoutFold& f, double seconds) {
+      std::string fitted;
+      for (const auto* list : {&f.refitted, &f.refitted_engines}) {
+        for (const auto& x : *list) fitted += (fitted.empty() ? "" : " ") + x;
+      }
+      std::fprintf(stderr, "holdout: %s: %zu rows, median |error| %.1f%%, fitted %s in %d evaluations, %.0f s\n",
+                   f.value.c_str(), f.rows, f.error.median_abs_pct, fitted.empty() ? "nothing" : fitted.c_str(),
+                   f.evaluations, seconds);
+    };
     holdout = validation::evaluate_holdout(rows, holdout_field, options);
   }
   std::string text;

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -155,6 +157,7 @@ HoldoutFold run_fold(const std::vector<MeasurementRow>& rows, const std::string&
       for (const auto& [h, spec] : r.hardware) profiles[h] = spec;
       engines = r.engines;
       fold.engines = r.engines;
+      fold.evaluations = r.evaluations;
       fold.refitted = fit.hardware;
       fold.refitted_engines = fit.engines;
     } catch (const UsageError&) {
@@ -201,10 +204,17 @@ HoldoutReport evaluate_holdout(const std::vector<MeasurementRow>& rows, const st
   out.folds.resize(values.size());
   std::vector<std::exception_ptr> errors(values.size());
   std::atomic<std::size_t> next{0};
+  std::mutex progress;
   auto work = [&] {
     for (std::size_t i = next++; i < values.size(); i = next++) {
       try {
+        const auto start = std::chrono::steady_clock::now();
         out.folds[i] = run_fold(rows, field, values[i], calibrated, options, out.held_out.rows);
+        if (options.on_fold) {
+          const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+          std::lock_guard<std::mutex> lock(progress);
+          options.on_fold(out.folds[i], took.count());
+        }
       } catch (...) {
         errors[i] = std::current_exception();
       }

@@ -18,6 +18,7 @@
 // Folds are independent: `jobs` runs them in parallel with the same result.
 // Every row is predicted by exactly one fold.
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,7 @@ struct HoldoutFold {
   std::vector<std::string> refitted_engines;  // engines whose host time was refitted on the other groups' rows
   std::vector<std::string> shared_engines;    // fitted engines the held-out rows run on, not refittable here
   EngineOverrides engines;                    // the refitted engines' profiles
+  int evaluations = 0;                        // objective evaluations of the fold's fit (0: no fit)
   ErrorStats error;                      // of this fold's held-out rows
 };
 
@@ -61,6 +63,9 @@ struct HoldoutOptions {
   std::vector<std::string> exclude_categories = kDefaultExcludedCategories;  // left out of the hardware fits
   bool refit_engines = true;  // refit the host time of fitted engines per fold (false: the catalog's, shared)
   int jobs = 1;               // folds run at once (each fold's rows also run on all cores)
+  /// Called as each fold ends (from the thread that ran it, one call at a time), with its wall time: progress
+  /// for a run that takes minutes. Not part of the report, which stays byte-identical.
+  std::function<void(const HoldoutFold&, double seconds)> on_fold;
 };
 
 /// Engines whose host time was fitted to measurement rows (their profile's host_time source says "fitted"):
