@@ -81,6 +81,14 @@ TEST(AccuracyCli, CalibrateWritesAProfileThatFitsBetter) {
   EXPECT_NE(bad.err.find("mi300x"), std::string::npos) << bad.err;
 }
 
+validation::HoldoutOptions options(int max_evaluations, bool refit_engines = true, int jobs = 1) {
+  validation::HoldoutOptions o;
+  o.max_evaluations = max_evaluations;
+  o.refit_engines = refit_engines;
+  o.jobs = jobs;
+  return o;
+}
+
 /// A device-to-device copy row: its time is bytes / (bandwidth x memory efficiency) + one kernel launch.
 nlohmann::json copy_row(const std::string& id, const std::string& group, const std::string& hardware, double bytes,
                         double measured_ms) {
@@ -136,7 +144,7 @@ TEST(AccuracyHoldout, AChipWithRowsElsewhereIsRefittedOnThem) {
   rows.push_back(copy_row("a100", "C", "a100-sxm-80gb", 2e9, 3.0));
   const auto file = testing::write_temp("holdout_group.json", nlohmann::json{{"rows", rows}}.dump());
   const auto loaded = validation::load_measurements({file});
-  const auto report = validation::evaluate_holdout(loaded, "group", {.max_evaluations = 60});
+  const auto report = validation::evaluate_holdout(loaded, "group", options(60));
   ASSERT_EQ(report.folds.size(), 3u);
   for (std::size_t f = 0; f < 2; ++f) {
     EXPECT_EQ(report.folds[f].refitted, std::vector<std::string>{"h100-sxm"});
@@ -197,7 +205,7 @@ TEST(AccuracyHoldout, AFittedEnginesHostTimeIsRefittedOnTheOtherRows) {
   }
   const auto file = testing::write_temp("holdout_engine.json", nlohmann::json{{"rows", rows}}.dump());
   const auto loaded = validation::load_measurements({file});
-  const auto report = validation::evaluate_holdout(loaded, "hardware", {.max_evaluations = 80});
+  const auto report = validation::evaluate_holdout(loaded, "hardware", options(80));
   ASSERT_EQ(report.folds.size(), 2u);
   const auto& fold = report.folds[0];  // h100-sxm held out: the engine is fitted on h200's five rows
   ASSERT_EQ(fold.value, "h100-sxm");
@@ -208,14 +216,14 @@ TEST(AccuracyHoldout, AFittedEnginesHostTimeIsRefittedOnTheOtherRows) {
   EXPECT_NEAR(fitted.per_step_s, 2.5e-3, 0.1e-3);
   EXPECT_NEAR(fitted.per_sequence_s, 20e-6, 2e-6);
   // The catalog's engine (shared) predicts the held-out row worse than the refitted one.
-  const auto shared = validation::evaluate_holdout(loaded, "hardware", {.max_evaluations = 80, .refit_engines = false});
+  const auto shared = validation::evaluate_holdout(loaded, "hardware", options(80, false));
   EXPECT_EQ(shared.folds[0].shared_engines, std::vector<std::string>{"tensorrt-llm"});
   EXPECT_TRUE(shared.folds[0].refitted_engines.empty());
   const auto h100_row = loaded.size() - 1;
   EXPECT_LT(std::abs(report.held_out.rows[h100_row].error_fraction()),
             std::abs(shared.held_out.rows[h100_row].error_fraction()));
   // The folds run in parallel with the same result.
-  const auto parallel = validation::evaluate_holdout(loaded, "hardware", {.max_evaluations = 80, .jobs = 2});
+  const auto parallel = validation::evaluate_holdout(loaded, "hardware", options(80, true, 2));
   for (std::size_t i = 0; i < loaded.size(); ++i) {
     EXPECT_EQ(*parallel.held_out.rows[i].predicted, *report.held_out.rows[i].predicted) << loaded[i].id;
   }
