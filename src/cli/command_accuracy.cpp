@@ -2,6 +2,7 @@
 // guarded against a recorded overall error; `infersim calibrate FILE... --hardware NAME`: fit one profile's
 // efficiencies to the rows of that hardware and write the calibrated profile.
 
+#include <array>
 #include <cstdio>
 #include <optional>
 #include <iostream>
@@ -28,12 +29,17 @@ struct AccuracyOptions {
   std::string out;
   std::string holdout;  // row field to leave out one value of at a time (validation::holdout_fields)
   int holdout_max_evaluations = 40;
+  std::string holdout_engines = "refit";  // refit | shared: the fitted engines' host time per fold
+  int jobs = 1;                           // folds at once
 };
+
+constexpr std::array<std::string_view, 2> kHoldoutEngineModes = {"refit", "shared"};
 
 struct GuardRecord {
   double median_abs_error_pct = 0;
   long long rows = 0;
   std::string holdout_field;  // empty: the file records no held-out error
+  std::string holdout_engines;  // refit | shared (empty: the command line's)
   double holdout_median_abs_error_pct = 0;
 };
 
@@ -51,6 +57,7 @@ GuardRecord read_guard(const std::string& path) {
     static const std::vector<std::string_view> fields(validation::holdout_fields().begin(), validation::holdout_fields().end());
     g.holdout_field = validation::holdout_fields()[h.choice("field", fields)];
     g.holdout_median_abs_error_pct = h.number("median_abs_error_pct", config::Range::between(0, 1000));
+    if (h.has("engines")) g.holdout_engines = std::string(kHoldoutEngineModes[h.choice("engines", kHoldoutEngineModes)]);
     h.finish();
   }
   root.finish();
@@ -113,7 +120,23 @@ int run_accuracy(const AccuracyOptions& o) {
   }
   const auto report = validation::evaluate(rows);
   std::optional<validation::HoldoutReport> holdout;
-  if (!holdout_field.empty()) holdout = validation::evaluate_holdout(rows, holdout_field, o.holdout_max_evaluations);
+  if (!holdout_field.empty()) {
+    validation::HoldoutOptions options;
+    options.max_evaluations = o.holdout_max_evaluations;
+    // A guard's record was made with its engine mode: it is checked with the same.
+    options.refit_engines = (guard && !guard->holdout_engines.empty() ? guard->holdout_engines : o.holdout_engines) == "refit";
+    options.jobs = o.jobs;
+    options.on_fold = [](const validation::HoldoutFold& f, double seconds) {
+      std::string fitted;
+      for (const auto* list : {&f.refitted, &f.refitted_engines}) {
+        for (const auto& x : *list) fitted += (fitted.empty() ? "" : " ") + x;
+      }
+      std::fprintf(stderr, "holdout: %s: %zu rows, median |error| %.1f%%, fitted %s in %d evaluations, %.0f s\n",
+                   f.value.c_str(), f.rows, f.error.median_abs_pct, fitted.empty() ? "nothing" : fitted.c_str(),
+                   f.evaluations, seconds);
+    };
+    holdout = validation::evaluate_holdout(rows, holdout_field, options);
+  }
   std::string text;
   if (o.format == "json") {
     config::Json j = validation::report_json_object(report);
@@ -152,8 +175,9 @@ int run_accuracy(const AccuracyOptions& o) {
                     sig(s.mean_signed_pct, 3), sig(report.overall.median_abs_pct, 3)});
       os << '\n';
       held.print(os);
-      TextTable folds({"held out", "rows", "median |err| %", "p90 |err| %", "refitted", "transferred"},
-                      {false, true, true, true, false, false});
+      TextTable folds({"held out", "rows", "median |err| %", "p90 |err| %", "refitted", "transferred", "engines refitted",
+                       "engines shared"},
+                      {false, true, true, true, false, false, false, false});
       auto list = [](const std::vector<std::string>& v) {
         std::string out;
         for (const auto& x : v) out += (out.empty() ? "" : " ") + x;
@@ -161,7 +185,7 @@ int run_accuracy(const AccuracyOptions& o) {
       };
       for (const auto& f : holdout->folds) {
         folds.add_row({f.value, std::to_string(f.rows), sig(f.error.median_abs_pct, 3), sig(f.error.p90_abs_pct, 3),
-                       list(f.refitted), list(f.transferred)});
+                       list(f.refitted), list(f.transferred), list(f.refitted_engines), list(f.shared_engines)});
       }
       os << '\n';
       folds.print(os);
@@ -234,6 +258,12 @@ Command add_accuracy_command(CLI::App& app) {
   sub->add_option("--holdout-max-evaluations", o->holdout_max_evaluations,
                   "Objective evaluations allowed to each fold's calibration (default 40)")
       ->check(CLI::Range(10, 100000));
+  sub->add_option("--holdout-engines", o->holdout_engines,
+                  "refit (default): each fold refits the host time of the fitted serving engines its held-out rows run "
+                  "on, on the other rows; shared: every fold uses the catalog's engine profiles")
+      ->check(one_of({"refit", "shared"}));
+  sub->add_option("--jobs", o->jobs, "Hold-out folds run at once (default 1; the report does not depend on it)")
+      ->check(CLI::Range(1, 256));
   return {sub, [o] { return run_accuracy(*o); }};
 }
 

@@ -1,5 +1,6 @@
 #include "infersim/scenario/scenario_run.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -55,17 +56,60 @@ ScenarioRun run_scenario(const ScenarioSpec& scenario, serving::StepListener* li
     return run;
   };
 
-  ScenarioRun high = trial(spec.max_rate_per_s);
-  if (meets_p99(scenario.slo, high.result)) return finish(std::move(high), RateSearchResult::Status::max_rate_meets);
-  search.missed_rate_per_s = spec.max_rate_per_s;
-  ScenarioRun low = trial(spec.min_rate_per_s);
-  if (!meets_p99(scenario.slo, low.result)) {
-    search.missed_rate_per_s = spec.min_rate_per_s;
-    return finish(std::move(low), RateSearchResult::Status::min_rate_misses);
-  }
-  // Invariant: `low` met the SLO, missed_rate_per_s did not. Bisect in log(rate): the bracket's ratio
-  // halves in the exponent each step.
   double lo = spec.min_rate_per_s, hi = spec.max_rate_per_s;
+  ScenarioRun low;
+  if (spec.start_rate_per_s) {
+    // Warm start: bracket the capacity from the given rate outward, in steps that start at twice the
+    // tolerance and square (double in log) until the SLO's verdict changes or a bound is reached.
+    double step = 1.0 + 2.0 * spec.relative_tolerance;
+    const double start = std::clamp(*spec.start_rate_per_s, spec.min_rate_per_s, spec.max_rate_per_s);
+    ScenarioRun first = trial(start);
+    if (meets_p99(scenario.slo, first.result)) {
+      lo = start;
+      low = std::move(first);
+      for (;;) {
+        if (lo >= spec.max_rate_per_s) return finish(std::move(low), RateSearchResult::Status::max_rate_meets);
+        const double next = std::min(lo * step, spec.max_rate_per_s);
+        ScenarioRun run = trial(next);
+        if (!meets_p99(scenario.slo, run.result)) {
+          hi = next;
+          search.missed_rate_per_s = next;
+          break;
+        }
+        lo = next;
+        low = std::move(run);
+        step *= step;
+      }
+    } else {
+      hi = start;
+      search.missed_rate_per_s = start;
+      for (;;) {
+        if (hi <= spec.min_rate_per_s) return finish(std::move(first), RateSearchResult::Status::min_rate_misses);
+        const double next = std::max(hi / step, spec.min_rate_per_s);
+        ScenarioRun run = trial(next);
+        if (meets_p99(scenario.slo, run.result)) {
+          lo = next;
+          low = std::move(run);
+          break;
+        }
+        hi = next;
+        search.missed_rate_per_s = next;
+        first = std::move(run);
+        step *= step;
+      }
+    }
+  } else {
+    ScenarioRun high = trial(spec.max_rate_per_s);
+    if (meets_p99(scenario.slo, high.result)) return finish(std::move(high), RateSearchResult::Status::max_rate_meets);
+    search.missed_rate_per_s = spec.max_rate_per_s;
+    low = trial(spec.min_rate_per_s);
+    if (!meets_p99(scenario.slo, low.result)) {
+      search.missed_rate_per_s = spec.min_rate_per_s;
+      return finish(std::move(low), RateSearchResult::Status::min_rate_misses);
+    }
+  }
+  // Invariant: `low` met the SLO at lo, missed_rate_per_s = hi did not. Bisect in log(rate): the bracket's
+  // ratio halves in the exponent each step.
   while (hi / lo > 1.0 + spec.relative_tolerance) {
     const double mid = std::sqrt(lo * hi);
     ScenarioRun run = trial(mid);

@@ -40,16 +40,46 @@ std::vector<scenario::Override> to_overrides(const std::vector<std::pair<std::st
   return out;
 }
 
-config::Json simulate_report(const MeasurementRow& row, const std::vector<scenario::Override>& sets,
-                             const HardwareOverrides& overrides) {
+std::string scenario_key(const MeasurementRow& row, const std::vector<scenario::Override>& sets) {
+  std::string key = row.scenario.file + "\n" + row.scenario.base_dir.string() + "\n" + row.scenario.json.dump();
+  for (const auto& o : sets) key += '\n' + o.path + '=' + o.value.dump();
+  return key;
+}
+
+scenario::ScenarioSpec parse_row_scenario(const MeasurementRow& row, const std::vector<scenario::Override>& sets) {
   config::Document doc = row.scenario;
   scenario::apply_overrides(doc.json, sets);
-  scenario::ScenarioSpec sc = scenario::parse_scenario(doc, sets);
+  return scenario::parse_scenario(doc, sets);
+}
+
+config::Json simulate_report(const MeasurementRow& row, const std::vector<scenario::Override>& sets,
+                             const HardwareOverrides& overrides, const EvaluationOptions& options) {
+  scenario::ScenarioSpec sc = parse_row_scenario(row, sets);
   for (auto& pool : sc.simulation.pools) {
     const auto it = overrides.find(pool.hardware.name);
     if (it != overrides.end()) pool.hardware = it->second;
+    if (!pool.engine) continue;
+    const auto e = options.engines.find(pool.engine->name);
+    if (e != options.engines.end()) pool.engine = e->second;
   }
-  return scenario::make_report(scenario::run_scenario(sc));
+  if (!options.fit || !sc.slo.find_max_rate) return scenario::make_report(scenario::run_scenario(sc));
+  // A fit's evaluation: the shortcuts of FitSearch.
+  const FitSearch& fit = *options.fit;
+  auto& search = *sc.slo.find_max_rate;
+  search.relative_tolerance = std::max(search.relative_tolerance, fit.relative_tolerance);
+  if (search.duration_s) search.duration_s = std::min(*search.duration_s, fit.max_duration_s);
+  const std::string key = scenario_key(row, sets);
+  {
+    std::lock_guard<std::mutex> lock(fit.hints->mutex);
+    const auto it = fit.hints->rate_per_s.find(key);
+    if (it != fit.hints->rate_per_s.end()) search.start_rate_per_s = it->second;
+  }
+  const scenario::ScenarioRun run = scenario::run_scenario(sc);
+  if (run.search) {
+    std::lock_guard<std::mutex> lock(fit.hints->mutex);
+    fit.hints->rate_per_s[key] = run.search->rate_per_s;
+  }
+  return scenario::make_report(run);
 }
 
 /// Reports of the scenarios simulated in one evaluate() call, by scenario and overrides: the rows of one
@@ -57,9 +87,9 @@ config::Json simulate_report(const MeasurementRow& row, const std::vector<scenar
 /// which matters when that simulation is a rate search. The first thread to ask computes; others wait.
 class ReportCache {
  public:
-  config::Json get(const MeasurementRow& row, const std::vector<scenario::Override>& sets, const HardwareOverrides& overrides) {
-    std::string key = row.scenario.file + "\n" + row.scenario.base_dir.string() + "\n" + row.scenario.json.dump();
-    for (const auto& o : sets) key += '\n' + o.path + '=' + o.value.dump();
+  config::Json get(const MeasurementRow& row, const std::vector<scenario::Override>& sets, const HardwareOverrides& overrides,
+                   const EvaluationOptions& options) {
+    const std::string key = scenario_key(row, sets);
     std::promise<config::Json> mine;
     std::shared_future<config::Json> result;
     bool compute = false;
@@ -74,7 +104,7 @@ class ReportCache {
     }
     if (compute) {
       try {
-        mine.set_value(simulate_report(row, sets, overrides));
+        mine.set_value(simulate_report(row, sets, overrides, options));
       } catch (...) {
         mine.set_exception(std::current_exception());
       }
@@ -89,8 +119,9 @@ class ReportCache {
 
 /// Simulate the row's scenario with `sets` applied and return its metric (transformed and scaled).
 double scenario_metric(const MeasurementRow& row, const std::vector<scenario::Override>& sets,
-                       const HardwareOverrides& overrides, ReportCache* cache) {
-  const config::Json report = cache ? cache->get(row, sets, overrides) : simulate_report(row, sets, overrides);
+                       const HardwareOverrides& overrides, const EvaluationOptions& options, ReportCache* cache) {
+  const config::Json report =
+      cache ? cache->get(row, sets, overrides, options) : simulate_report(row, sets, overrides, options);
   const config::Json* v = config::find_dotted(report, row.metric);
   if (!v || !v->is_number()) {
     throw ConfigError(row.file, "", "row " + row.id + ": metric \"" + row.metric + "\" is not a number in the report");
@@ -159,13 +190,14 @@ config::Json stats_json(const ErrorStats& s) {
 
 namespace {
 
-double predict_cached(const MeasurementRow& row, const HardwareOverrides& overrides, ReportCache* cache) {
+double predict_cached(const MeasurementRow& row, const HardwareOverrides& overrides, const EvaluationOptions& options,
+                      ReportCache* cache) {
   switch (row.kind) {
     case RowKind::scenario:
-      return scenario_metric(row, to_overrides(row.set), overrides, cache);
+      return scenario_metric(row, to_overrides(row.set), overrides, options, cache);
     case RowKind::ratio:
-      return scenario_metric(row, to_overrides(row.set, row.baseline_set), overrides, cache) /
-             scenario_metric(row, to_overrides(row.set, row.variant_set), overrides, cache);
+      return scenario_metric(row, to_overrides(row.set, row.baseline_set), overrides, options, cache) /
+             scenario_metric(row, to_overrides(row.set, row.variant_set), overrides, options, cache);
     case RowKind::op:
       return seconds_to_unit(operator_time_s(row, overrides), row.unit);
     case RowKind::gemm:
@@ -187,7 +219,23 @@ double predict_cached(const MeasurementRow& row, const HardwareOverrides& overri
 }  // namespace
 
 double predict(const MeasurementRow& row, const HardwareOverrides& overrides) {
-  return predict_cached(row, overrides, nullptr);
+  return predict_cached(row, overrides, {}, nullptr);
+}
+
+std::vector<std::string> row_engines(const MeasurementRow& row) {
+  std::vector<std::vector<scenario::Override>> runs;
+  if (row.kind == RowKind::scenario) runs.push_back(to_overrides(row.set));
+  if (row.kind == RowKind::ratio) {
+    runs.push_back(to_overrides(row.set, row.baseline_set));
+    runs.push_back(to_overrides(row.set, row.variant_set));
+  }
+  std::vector<std::string> out;
+  for (const auto& sets : runs) {
+    for (const auto& pool : parse_row_scenario(row, sets).simulation.pools) {
+      if (pool.engine && std::find(out.begin(), out.end(), pool.engine->name) == out.end()) out.push_back(pool.engine->name);
+    }
+  }
+  return out;
 }
 
 ErrorStats error_stats(const std::vector<RowResult>& results) {
@@ -210,7 +258,8 @@ ErrorStats error_stats(const std::vector<RowResult>& results) {
   return s;
 }
 
-AccuracyReport evaluate(const std::vector<MeasurementRow>& rows, const HardwareOverrides& overrides) {
+AccuracyReport evaluate(const std::vector<MeasurementRow>& rows, const HardwareOverrides& overrides,
+                        const EvaluationOptions& options) {
   AccuracyReport report;
   report.rows.resize(rows.size());
   // Rows are independent: predict them on all cores, each into its own slot (the result does not depend on
@@ -222,7 +271,7 @@ AccuracyReport evaluate(const std::vector<MeasurementRow>& rows, const HardwareO
       RowResult& r = report.rows[i];
       r.row = &rows[i];
       try {
-        r.predicted = predict_cached(rows[i], overrides, &cache);
+        r.predicted = predict_cached(rows[i], overrides, options, &cache);
       } catch (const std::runtime_error& e) {
         r.error = e.what();
       }

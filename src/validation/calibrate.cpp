@@ -11,6 +11,7 @@
 #include "infersim/config/catalog.hpp"
 #include "infersim/core/error.hpp"
 #include "infersim/hardware/hardware_loader.hpp"
+#include "infersim/serving/serving_engine_loader.hpp"
 
 namespace infersim::validation {
 
@@ -23,6 +24,9 @@ using Param = CalibratedParameter;
 // the prior weighs (kRowSigma / kParamSigma)^2 / n per parameter: negligible with a hundred kernel timings,
 // decisive with two throughput results.
 constexpr double kRowSigma = 0.10, kParamSigma = 0.20;
+// An engine's host time has no datasheet: its start (the catalog's figure, itself a fit) is a guess known to
+// within a factor of e, so the rows decide it even when they are few.
+constexpr double kEngineParamSigma = 1.0;
 constexpr double kHuberDelta = 0.25;  // log error beyond which a row's loss grows linearly
 
 // Parameters move in an unbounded coordinate u; value = lo + (hi - lo) * logistic(u).
@@ -44,10 +48,6 @@ double loss(const std::vector<RowResult>& results) {
     sum += e <= kHuberDelta ? e * e : kHuberDelta * (2 * e - kHuberDelta);
   }
   return sum / static_cast<double>(std::max<std::size_t>(1, results.size()));
-}
-
-double objective(const std::vector<MeasurementRow>& rows, const std::string& name, const hardware::HardwareSpec& hw) {
-  return loss(evaluate(rows, {{name, hw}}).rows);
 }
 
 /// Nelder-Mead minimisation (standard coefficients) from x0 with initial steps `step`.
@@ -159,21 +159,66 @@ CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const s
                    exclude_categories);
 }
 
-CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const std::string& hardware_name,
-                            const hardware::HardwareSpec& start_profile, int max_evaluations,
-                            const std::vector<std::string>& exclude_categories) {
-  CalibrationResult out;
-  out.before = start_profile;
-  // The rows of this hardware that run; the others are reported and left out of the fit.
+const std::vector<EngineParameter>& engine_parameters() {
+  static const std::vector<EngineParameter> params = {
+      {"host_time.per_step_us", [](serving::ServingEngineSpec& e) -> double& { return e.host_time.per_step_s; }, 10e-6,
+       50e-3, 1e-6},
+      {"host_time.per_sequence_us", [](serving::ServingEngineSpec& e) -> double& { return e.host_time.per_sequence_s; },
+       0.1e-6, 200e-6, 1e-8},
+  };
+  return params;
+}
+
+namespace {
+
+/// The profiles one evaluation of a fit runs with.
+struct Profiles {
+  HardwareOverrides hardware;
+  EngineOverrides engines;
+};
+
+/// A fitted parameter of one hardware profile or engine: where it lives in Profiles, its range and rounding.
+struct Knob {
+  std::string owner, name;
+  std::function<double&(Profiles&)> ref;
+  Param range;  // lo, hi, round_to (its ref is unused)
+  double sigma;  // how well the start value is known (log), for the prior
+};
+
+double knob_value(const Knob& k, double u) { return to_value(k.range, u); }
+
+}  // namespace
+
+ProfileFitResult fit_profiles(const std::vector<MeasurementRow>& all_rows, const ProfileFitSpec& spec) {
+  auto has = [](const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+  Profiles before;
+  before.hardware = spec.start_hardware;
+  for (const auto& h : spec.hardware) {
+    if (!before.hardware.count(h)) before.hardware[h] = hardware::load_hardware(h);
+  }
+  before.engines = spec.start_engines;
+  for (const auto& e : spec.engines) {
+    if (!before.engines.count(e)) before.engines[e] = serving::load_serving_engine(e);
+  }
+  // The rows of the fitted hardware and engines; those that do not run are reported and left out.
   std::vector<MeasurementRow> rows;
   for (const auto& row : all_rows) {
-    if (row.hardware != hardware_name) continue;
-    if (std::find(exclude_categories.begin(), exclude_categories.end(), row.category) != exclude_categories.end()) continue;
-    rows.push_back(row);
+    bool in = has(spec.hardware, row.hardware) && !has(spec.exclude_categories, row.category);
+    if (!in && !spec.engines.empty() && has(kEngineFitCategories, row.category) &&
+        (row.kind == RowKind::scenario || row.kind == RowKind::ratio)) {
+      try {
+        for (const auto& e : row_engines(row)) in = in || has(spec.engines, e);
+      } catch (const std::runtime_error&) {
+        in = true;  // cannot even be parsed: evaluate() below reports it
+      }
+    }
+    if (in) rows.push_back(row);
   }
-  const AccuracyReport start = evaluate(rows, {{hardware_name, out.before}});
+  EvaluationOptions exact{before.engines, std::nullopt};
+  const AccuracyReport start = evaluate(rows, before.hardware, exact);
+  ProfileFitResult out;
   std::vector<MeasurementRow> usable;
-  std::vector<RowResult> usable_at_start;  // the starting profile's predictions of `usable`
+  std::vector<RowResult> usable_at_start;  // the starting profiles' predictions of `usable`
   for (const auto& r : start.rows) {
     if (r.predicted) {
       usable.push_back(*r.row);
@@ -183,59 +228,111 @@ CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const s
     }
   }
   if (usable.empty()) {
-    throw UsageError("no measurement row of hardware \"" + hardware_name + "\" can run (" +
-                     std::to_string(rows.size()) + " rows for it in the files given)");
+    std::string names;
+    for (const auto* list : {&spec.hardware, &spec.engines}) {
+      for (const auto& n : *list) names += (names.empty() ? "" : ", ") + ("\"" + n + "\"");
+    }
+    throw UsageError("no measurement row of " + names + " can run (" + std::to_string(rows.size()) +
+                     " rows for it in the files given)");
   }
   out.rows = usable.size();
 
-  // Fit only the parameters the rows constrain: a parameter whose change moves no prediction keeps its value.
-  std::vector<Param> params;
-  const double f0 = loss(usable_at_start);
-  int evaluations = 1;
-  for (const auto& p : calibrated_parameters()) {
-    hardware::HardwareSpec probe = out.before;
-    double& v = p.ref(probe);
-    const double u = to_coordinate(p, v);
-    v = to_value(p, u > 0 ? u - 0.5 : u + 0.5);  // probe towards the middle of the range
-    ++evaluations;
-    if (std::abs(objective(usable, hardware_name, probe) - f0) > 1e-12) params.push_back(p);
-  }
-  for (const auto& p : params) out.fitted.push_back(p.name);
+  // During the search every evaluation runs with the fit's shortcuts (FitSearch); the start and the result
+  // are judged on the rows as their files say.
+  EvaluationOptions fitting{before.engines, spec.search};
+  auto objective = [&](const Profiles& p) {
+    fitting.engines = p.engines;
+    return loss(evaluate(usable, p.hardware, fitting).rows);
+  };
+  const double f0 = spec.search ? objective(before) : loss(usable_at_start);
+  int evaluations = spec.search ? 2 : 1;
 
-  const double prior_weight = (kRowSigma / kParamSigma) * (kRowSigma / kParamSigma) / static_cast<double>(usable.size());
-  auto prior = [&](hardware::HardwareSpec h) {
-    double p = 0;
-    for (const auto& param : params) {
-      const double r = std::log(param.ref(h) / param.ref(out.before));
-      p += prior_weight * r * r;
+  // Fit only the parameters the rows constrain: a parameter whose change moves no prediction keeps its value.
+  std::vector<Knob> knobs;
+  for (const auto& h : spec.hardware) {
+    for (const auto& p : calibrated_parameters()) {
+      knobs.push_back({h, p.name, [h, ref = p.ref](Profiles& x) -> double& { return ref(x.hardware.at(h)); }, p,
+                       kParamSigma});
     }
-    return p;
+  }
+  for (const auto& e : spec.engines) {
+    for (const auto& p : engine_parameters()) {
+      knobs.push_back({e, p.name, [e, ref = p.ref](Profiles& x) -> double& { return ref(x.engines.at(e)); },
+                       Param{p.name, nullptr, p.lo, p.hi, p.round_to}, kEngineParamSigma});
+    }
+  }
+  std::vector<Knob> params;
+  for (const auto& k : knobs) {
+    Profiles probe = before;
+    double& v = k.ref(probe);
+    const double u = to_coordinate(k.range, v);
+    v = knob_value(k, u > 0 ? u - 0.5 : u + 0.5);  // probe towards the middle of the range
+    ++evaluations;
+    if (std::abs(objective(probe) - f0) > 1e-12) params.push_back(k);
+  }
+  for (const auto& k : params) out.fitted[k.owner].push_back(k.name);
+
+  auto prior = [&](Profiles p) {
+    double sum = 0;
+    Profiles start_profiles = before;
+    for (const auto& k : params) {
+      const double start_value = k.ref(start_profiles);
+      if (start_value <= 0) continue;  // no scale to be near to
+      const double r = std::log(k.ref(p) / start_value);
+      sum += (kRowSigma / k.sigma) * (kRowSigma / k.sigma) / static_cast<double>(usable.size()) * r * r;
+    }
+    return sum;
   };
   // The simplex sees exact values (rounding inside the objective would make it flat in small steps and stop
   // the search early); the result is rounded as the profile file writes it, and judged rounded.
   auto apply = [&](const std::vector<double>& u, bool round) {
-    hardware::HardwareSpec h = out.before;
+    Profiles p = before;
     for (std::size_t i = 0; i < params.size(); ++i) {
-      const double v = to_value(params[i], u[i]);
-      params[i].ref(h) = round ? std::round(v / params[i].round_to) * params[i].round_to : v;
+      const double v = knob_value(params[i], u[i]);
+      const double step = params[i].range.round_to;
+      params[i].ref(p) = round ? std::round(v / step) * step : v;
     }
-    return h;
+    return p;
   };
   std::vector<double> u0;
-  for (const auto& p : params) u0.push_back(to_coordinate(p, p.ref(out.before)));
+  for (const auto& k : params) u0.push_back(to_coordinate(k.range, k.ref(before)));
   const auto best = params.empty() ? u0
                                    : nelder_mead([&](const std::vector<double>& u) {
-                                       const auto h = apply(u, false);
-                                       return objective(usable, hardware_name, h) + prior(h);
-                                     }, u0, 0.7, max_evaluations, evaluations);
-  out.after = apply(best, true);
+                                       const Profiles p = apply(u, false);
+                                       return objective(p) + prior(p);
+                                     }, u0, 0.7, spec.max_evaluations, evaluations);
+  Profiles after = apply(best, true);
   out.evaluations = evaluations;
-  // Keep the profile as it was when the fit does not improve it.
-  const AccuracyReport fitted = evaluate(usable, {{hardware_name, out.after}});
-  const bool improved = loss(fitted.rows) <= f0;
-  if (!improved) out.after = out.before;
+  // Keep the profiles as they were when the fit does not improve them (judged without the shortcuts).
+  exact.engines = after.engines;
+  const AccuracyReport fitted = evaluate(usable, after.hardware, exact);
+  const bool improved = loss(fitted.rows) <= loss(usable_at_start);
+  if (!improved) after = before;
+  for (const auto& h : spec.hardware) out.hardware[h] = after.hardware.at(h);
+  for (const auto& e : spec.engines) out.engines[e] = after.engines.at(e);
   out.error_before = error_stats(usable_at_start);
   out.error_after = improved ? error_stats(fitted.rows) : out.error_before;
+  return out;
+}
+
+CalibrationResult calibrate(const std::vector<MeasurementRow>& all_rows, const std::string& hardware_name,
+                            const hardware::HardwareSpec& start_profile, int max_evaluations,
+                            const std::vector<std::string>& exclude_categories) {
+  ProfileFitSpec spec;
+  spec.hardware = {hardware_name};
+  spec.start_hardware = {{hardware_name, start_profile}};
+  spec.max_evaluations = max_evaluations;
+  spec.exclude_categories = exclude_categories;
+  const ProfileFitResult fit = fit_profiles(all_rows, spec);
+  CalibrationResult out;
+  out.before = start_profile;
+  out.after = fit.hardware.at(hardware_name);
+  if (const auto it = fit.fitted.find(hardware_name); it != fit.fitted.end()) out.fitted = it->second;
+  out.excluded = fit.excluded;
+  out.error_before = fit.error_before;
+  out.error_after = fit.error_after;
+  out.rows = fit.rows;
+  out.evaluations = fit.evaluations;
   return out;
 }
 

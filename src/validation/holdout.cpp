@@ -1,10 +1,17 @@
 #include "infersim/validation/holdout.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <exception>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
+#include "infersim/config/catalog.hpp"
+#include "infersim/config/json_reader.hpp"
 #include "infersim/core/error.hpp"
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/validation/calibrate.hpp"
@@ -72,16 +79,118 @@ hardware::HardwareSpec transfer_profile(const std::string& hardware_name, const 
   return out;
 }
 
-HoldoutReport evaluate_holdout(const std::vector<MeasurementRow>& rows, const std::string& field, int max_evaluations,
-                               const std::vector<std::string>& exclude_categories) {
+bool engine_host_time_fitted(const std::string& engine) {
+  // The catalog file's own account of its host time ("fitted: ..." by tools/fit_engine.py or by hand).
+  const config::Document doc = config::resolve_command_line_reference(config::CatalogKind::engines, engine);
+  const config::Json* source = config::find_dotted(doc.json, "host_time.source");
+  return source && source->is_string() && source->get<std::string>().starts_with("fitted");
+}
+
+namespace {
+
+/// One fold: the held-out rows predicted by profiles fitted without them.
+HoldoutFold run_fold(const std::vector<MeasurementRow>& rows, const std::string& field, const std::string& value,
+                     const std::vector<std::string>& calibrated, const HoldoutOptions& options,
+                     std::vector<RowResult>& held_out_rows) {
+  HoldoutFold fold;
+  fold.value = value;
+  std::vector<MeasurementRow> held, train;
+  std::vector<std::size_t> held_index;
+  std::set<std::string> held_hardware, held_engines;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (holdout_value(rows[i], field) == value) {
+      held.push_back(rows[i]);
+      held_index.push_back(i);
+      held_hardware.insert(rows[i].hardware);
+      if (rows[i].kind == RowKind::scenario || rows[i].kind == RowKind::ratio) {
+        try {
+          for (const auto& e : row_engines(rows[i])) held_engines.insert(e);
+        } catch (const std::runtime_error&) {
+          // cannot be parsed: its prediction reports why
+        }
+      }
+    } else {
+      train.push_back(rows[i]);
+    }
+  }
+  fold.rows = held.size();
+  // A calibrated profile is a clean reference when none of the rows it was fitted to (its own hardware's) is
+  // held out in this fold.
+  for (const auto& h : calibrated) {
+    if (!held_hardware.count(h)) fold.references.push_back(h);
+  }
+  ProfileFitSpec fit;
+  fit.max_evaluations = options.max_evaluations;
+  fit.exclude_categories = options.exclude_categories;
+  std::vector<std::string> start_only;
+  for (const auto& h : held_hardware) {
+    fit.start_hardware[h] = transfer_profile(h, fold.references);
+    bool fittable = false;
+    for (const auto& r : train) {
+      fittable = fittable || (r.hardware == h && !contains(options.exclude_categories, r.category));
+    }
+    (fittable ? fit.hardware : start_only).push_back(h);
+  }
+  // Engines whose host time was fitted to rows (possibly these): refitted on the other rows that run on them.
+  for (const auto& e : held_engines) {
+    if (!engine_host_time_fitted(e)) continue;
+    bool fittable = false;
+    if (!options.refit_engines) {
+      fold.shared_engines.push_back(e);
+      continue;
+    }
+    for (const auto& r : train) {
+      if (fittable || !contains(kEngineFitCategories, r.category)) continue;
+      if (r.kind != RowKind::scenario && r.kind != RowKind::ratio) continue;
+      try {
+        fittable = contains(row_engines(r), e);
+      } catch (const std::runtime_error&) {
+      }
+    }
+    (fittable ? fit.engines : fold.shared_engines).push_back(e);
+  }
+  HardwareOverrides profiles = fit.start_hardware;
+  EngineOverrides engines;
+  if (!fit.hardware.empty() || !fit.engines.empty()) {
+    try {
+      const ProfileFitResult r = fit_profiles(train, fit);
+      for (const auto& [h, spec] : r.hardware) profiles[h] = spec;
+      engines = r.engines;
+      fold.engines = r.engines;
+      fold.evaluations = r.evaluations;
+      fold.refitted = fit.hardware;
+      fold.refitted_engines = fit.engines;
+    } catch (const UsageError&) {
+      // none of those rows can run: as if there were none
+      start_only.insert(start_only.end(), fit.hardware.begin(), fit.hardware.end());
+      fold.shared_engines.insert(fold.shared_engines.end(), fit.engines.begin(), fit.engines.end());
+    }
+  }
+  std::sort(start_only.begin(), start_only.end());
+  fold.transferred = start_only;
+  const AccuracyReport predicted = evaluate(held, profiles, EvaluationOptions{engines, std::nullopt});
+  fold.error = error_stats(predicted.rows);
+  for (std::size_t k = 0; k < held.size(); ++k) {
+    RowResult r = predicted.rows[k];
+    r.row = &rows[held_index[k]];  // point at the caller's row, not the fold's copy
+    held_out_rows[held_index[k]] = r;
+  }
+  return fold;
+}
+
+}  // namespace
+
+HoldoutReport evaluate_holdout(const std::vector<MeasurementRow>& rows, const std::string& field,
+                               const HoldoutOptions& options) {
   HoldoutReport out;
   out.field = field;
-  std::set<std::string> values;
-  for (const auto& r : rows) values.insert(holdout_value(r, field));
-  if (values.size() < 2) {
-    throw UsageError("--holdout " + field + ": the rows have " + std::to_string(values.size()) +
+  std::set<std::string> value_set;
+  for (const auto& r : rows) value_set.insert(holdout_value(r, field));
+  if (value_set.size() < 2) {
+    throw UsageError("--holdout " + field + ": the rows have " + std::to_string(value_set.size()) +
                      " value of it; leaving one group out needs at least two");
   }
+  const std::vector<std::string> values(value_set.begin(), value_set.end());
   // Profiles that were calibrated on their own rows: the candidates to take start values from.
   std::set<std::string> all_hardware;
   for (const auto& r : rows) all_hardware.insert(r.hardware);
@@ -90,55 +199,34 @@ HoldoutReport evaluate_holdout(const std::vector<MeasurementRow>& rows, const st
     if (!fitted_parameters(hardware::load_hardware(h)).empty()) calibrated.push_back(h);
   }
 
+  // Each fold writes its own slot and its own rows: the result does not depend on the number of jobs.
   out.held_out.rows.resize(rows.size());
-  for (const auto& value : values) {
-    HoldoutFold fold;
-    fold.value = value;
-    std::vector<MeasurementRow> held, train;
-    std::vector<std::size_t> held_index;
-    std::set<std::string> held_hardware;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (holdout_value(rows[i], field) == value) {
-        held.push_back(rows[i]);
-        held_index.push_back(i);
-        held_hardware.insert(rows[i].hardware);
-      } else {
-        train.push_back(rows[i]);
-      }
-    }
-    fold.rows = held.size();
-    // A calibrated profile is a clean reference when none of the rows it was fitted to (its own hardware's) is
-    // held out in this fold.
-    for (const auto& h : calibrated) {
-      if (!held_hardware.count(h)) fold.references.push_back(h);
-    }
-    HardwareOverrides profiles;
-    for (const auto& h : held_hardware) {
-      const hardware::HardwareSpec start = transfer_profile(h, fold.references);
-      bool fittable = false;
-      for (const auto& r : train) {
-        fittable = fittable || (r.hardware == h && !contains(exclude_categories, r.category));
-      }
-      if (fittable) {
-        try {
-          profiles[h] = calibrate(train, h, start, max_evaluations, exclude_categories).after;
-          fold.refitted.push_back(h);
-          continue;
-        } catch (const UsageError&) {
-          // none of those rows can run: as if there were none
+  out.folds.resize(values.size());
+  std::vector<std::exception_ptr> errors(values.size());
+  std::atomic<std::size_t> next{0};
+  std::mutex progress;
+  auto work = [&] {
+    for (std::size_t i = next++; i < values.size(); i = next++) {
+      try {
+        const auto start = std::chrono::steady_clock::now();
+        out.folds[i] = run_fold(rows, field, values[i], calibrated, options, out.held_out.rows);
+        if (options.on_fold) {
+          const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+          std::lock_guard<std::mutex> lock(progress);
+          options.on_fold(out.folds[i], took.count());
         }
+      } catch (...) {
+        errors[i] = std::current_exception();
       }
-      profiles[h] = start;
-      fold.transferred.push_back(h);
     }
-    const AccuracyReport predicted = evaluate(held, profiles);
-    fold.error = error_stats(predicted.rows);
-    for (std::size_t k = 0; k < held.size(); ++k) {
-      RowResult r = predicted.rows[k];
-      r.row = &rows[held_index[k]];  // point at the caller's row, not the fold's copy
-      out.held_out.rows[held_index[k]] = r;
-    }
-    out.folds.push_back(std::move(fold));
+  };
+  const std::size_t jobs = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(1, options.jobs)), 1, values.size());
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < jobs; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
   }
   std::map<std::string, std::vector<RowResult>> by_category;
   for (const auto& r : out.held_out.rows) {
@@ -163,12 +251,12 @@ std::string holdout_markdown(const HoldoutReport& r, const AccuracyReport& in_sa
     line(category, s, it == in_sample.by_category.end() ? ErrorStats{} : it->second);
   }
   line("**overall**", r.held_out.overall, in_sample.overall);
-  out += "\n| held out | rows | median | p90 | refitted on the rest | transferred | start values from |\n"
-         "|---|---:|---:|---:|---|---|---|\n";
+  out += "\n| held out | rows | median | p90 | refitted on the rest | transferred | engines refitted | engines shared | "
+         "start values from |\n|---|---:|---:|---:|---|---|---|---|---|\n";
   for (const auto& f : r.folds) {
     out += "| " + f.value + " | " + std::to_string(f.rows) + " | " + pct(f.error.median_abs_pct) + " | " +
            pct(f.error.p90_abs_pct) + " | " + joined(f.refitted) + " | " + joined(f.transferred) + " | " +
-           joined(f.references) + " |\n";
+           joined(f.refitted_engines) + " | " + joined(f.shared_engines) + " | " + joined(f.references) + " |\n";
   }
   return out;
 }
@@ -185,7 +273,16 @@ config::Json holdout_json(const HoldoutReport& r) {
                      {"error", stats_json(f.error)},
                      {"refitted", f.refitted},
                      {"transferred", f.transferred},
+                     {"refitted_engines", f.refitted_engines},
+                     {"shared_engines", f.shared_engines},
                      {"references", f.references}});
+    config::Json engines = config::Json::object();
+    for (auto [name, spec] : f.engines) {  // a copy: the parameters' accessors take a mutable spec
+      config::Json e = config::Json::object();
+      for (const auto& p : engine_parameters()) e[p.name] = p.ref(spec) * 1e6;
+      engines[name] = e;
+    }
+    folds.back()["engines"] = engines;
   }
   out["folds"] = folds;
   return out;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "infersim/hardware/hardware_loader.hpp"
+#include "infersim/serving/serving_engine_loader.hpp"
 #include "infersim/validation/accuracy.hpp"
 #include "infersim/validation/calibrate.hpp"
 #include "infersim/validation/holdout.hpp"
@@ -80,6 +81,14 @@ TEST(AccuracyCli, CalibrateWritesAProfileThatFitsBetter) {
   EXPECT_NE(bad.err.find("mi300x"), std::string::npos) << bad.err;
 }
 
+validation::HoldoutOptions options(int max_evaluations, bool refit_engines = true, int jobs = 1) {
+  validation::HoldoutOptions o;
+  o.max_evaluations = max_evaluations;
+  o.refit_engines = refit_engines;
+  o.jobs = jobs;
+  return o;
+}
+
 /// A device-to-device copy row: its time is bytes / (bandwidth x memory efficiency) + one kernel launch.
 nlohmann::json copy_row(const std::string& id, const std::string& group, const std::string& hardware, double bytes,
                         double measured_ms) {
@@ -135,7 +144,7 @@ TEST(AccuracyHoldout, AChipWithRowsElsewhereIsRefittedOnThem) {
   rows.push_back(copy_row("a100", "C", "a100-sxm-80gb", 2e9, 3.0));
   const auto file = testing::write_temp("holdout_group.json", nlohmann::json{{"rows", rows}}.dump());
   const auto loaded = validation::load_measurements({file});
-  const auto report = validation::evaluate_holdout(loaded, "group", 60);
+  const auto report = validation::evaluate_holdout(loaded, "group", options(60));
   ASSERT_EQ(report.folds.size(), 3u);
   for (std::size_t f = 0; f < 2; ++f) {
     EXPECT_EQ(report.folds[f].refitted, std::vector<std::string>{"h100-sxm"});
@@ -149,6 +158,75 @@ TEST(AccuracyHoldout, AChipWithRowsElsewhereIsRefittedOnThem) {
   std::size_t predicted = 0;
   for (const auto& row : report.held_out.rows) predicted += row.predicted.has_value();
   EXPECT_EQ(predicted, loaded.size());
+}
+
+// Held out by hardware, the host time of a serving engine fitted to rows (tensorrt-llm's catalog profile
+// was, to the MLPerf rows) is refitted on the other chips' rows that run on it. Rows made with 2.5 ms per
+// iteration and 20 us per sequence (the catalog's: 1 ms + 8 us) at batch limits 1-256, where the two terms
+// weigh differently, give back those figures (per sequence within 10%: the weak pull towards the start
+// value is worth a few percent of error on five rows), and the held-out row is predicted closer than with
+// the catalog's engine (here ~6% against ~45%).
+TEST(AccuracyHoldout, AFittedEnginesHostTimeIsRefittedOnTheOtherRows) {
+  auto engine = serving::load_serving_engine("tensorrt-llm");
+  ASSERT_TRUE(validation::engine_host_time_fitted("tensorrt-llm"));
+  ASSERT_FALSE(validation::engine_host_time_fitted("sglang")) << "sglang's host time is vllm's, not a fit";
+  engine.host_time.per_step_s = 2.5e-3;
+  engine.host_time.per_sequence_s = 20e-6;
+  const nlohmann::json scenario = {
+      {"model", "llama-3.2-1b"},  // small: the host time is most of each step
+      {"hardware", "h200-sxm"},
+      {"engine", "tensorrt-llm"},
+      {"deployment", {{"tensor_parallel", 1}, {"replicas", 1}}},
+      {"scheduler", {{"policy", "continuous"}, {"max_batch_size", 8}, {"max_batched_tokens", 8192}}},
+      {"workload",
+       {{"requests", 256},
+        {"seed", 1},
+        {"arrival", {{"process", "offline"}}},
+        {"input_tokens", {{"distribution", "fixed"}, {"value", 128}}},
+        {"output_tokens", {{"distribution", "fixed"}, {"value", 64}}}}}};
+  nlohmann::json rows = nlohmann::json::array();
+  auto add = [&](const std::string& hardware, int batch) {
+    rows.push_back({{"id", hardware + "-b" + std::to_string(batch)}, {"category", "throughput"}, {"hardware", hardware},
+                    {"measured", 1.0}, {"unit", "output tokens/s"}, {"source", "test"}, {"kind", "scenario"},
+                    {"scenario", scenario}, {"metric", "metrics.throughput.output_tokens_per_s"},
+                    {"set", {{"hardware", hardware}, {"scheduler.max_batch_size", batch}}}});
+  };
+  for (int batch : {1, 4, 16, 64, 256}) add("h200-sxm", batch);
+  add("h100-sxm", 32);
+  // The "measurements": the catalog hardware with the engine above.
+  {
+    const auto file = testing::write_temp("holdout_engine_truth.json", nlohmann::json{{"rows", rows}}.dump());
+    const auto loaded = validation::load_measurements({file});
+    const auto truth = validation::evaluate(loaded, {}, {{{"tensorrt-llm", engine}}, std::nullopt});
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      ASSERT_TRUE(truth.rows[i].predicted) << truth.rows[i].error;
+      rows[i]["measured"] = *truth.rows[i].predicted;
+    }
+  }
+  const auto file = testing::write_temp("holdout_engine.json", nlohmann::json{{"rows", rows}}.dump());
+  const auto loaded = validation::load_measurements({file});
+  const auto report = validation::evaluate_holdout(loaded, "hardware", options(80));
+  ASSERT_EQ(report.folds.size(), 2u);
+  const auto& fold = report.folds[0];  // h100-sxm held out: the engine is fitted on h200's five rows
+  ASSERT_EQ(fold.value, "h100-sxm");
+  EXPECT_EQ(fold.refitted_engines, std::vector<std::string>{"tensorrt-llm"});
+  EXPECT_EQ(fold.transferred, std::vector<std::string>{"h100-sxm"});
+  ASSERT_EQ(fold.engines.count("tensorrt-llm"), 1u);
+  const auto& fitted = fold.engines.at("tensorrt-llm").host_time;
+  EXPECT_NEAR(fitted.per_step_s, 2.5e-3, 0.1e-3);
+  EXPECT_NEAR(fitted.per_sequence_s, 20e-6, 2e-6);
+  // The catalog's engine (shared) predicts the held-out row worse than the refitted one.
+  const auto shared = validation::evaluate_holdout(loaded, "hardware", options(80, false));
+  EXPECT_EQ(shared.folds[0].shared_engines, std::vector<std::string>{"tensorrt-llm"});
+  EXPECT_TRUE(shared.folds[0].refitted_engines.empty());
+  const auto h100_row = loaded.size() - 1;
+  EXPECT_LT(std::abs(report.held_out.rows[h100_row].error_fraction()),
+            std::abs(shared.held_out.rows[h100_row].error_fraction()));
+  // The folds run in parallel with the same result.
+  const auto parallel = validation::evaluate_holdout(loaded, "hardware", options(80, true, 2));
+  for (std::size_t i = 0; i < loaded.size(); ++i) {
+    EXPECT_EQ(*parallel.held_out.rows[i].predicted, *report.held_out.rows[i].predicted) << loaded[i].id;
+  }
 }
 
 TEST(AccuracyHoldout, RefusesAFieldWithOneValueAndAnUnknownField) {

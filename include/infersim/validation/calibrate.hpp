@@ -6,6 +6,7 @@
 // keeps every parameter inside its physical range.
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,52 @@ struct CalibrationResult {
 /// moves them by tens of percent), so fitting efficiencies to them would distort the capacity. Left out of the
 /// fit by default; still reported by `accuracy`.
 inline const std::vector<std::string> kDefaultExcludedCategories = {"ttft_p50", "ttft_p99", "tpot_p50", "tpot_p99"};
+
+/// One serving-engine figure a fit may move: the host time tools/fit_engine.py fitted for the shipped
+/// tensorrt-llm and vllm profiles (SI units; the name is the profile file's key).
+struct EngineParameter {
+  const char* name;
+  double& (*ref)(serving::ServingEngineSpec&);
+  double lo, hi;
+  double round_to;
+};
+
+/// host_time.per_step_us and host_time.per_sequence_us, in that order.
+const std::vector<EngineParameter>& engine_parameters();
+
+/// Categories whose rows fit an engine's host time: those of tools/fit_engine.py's criterion (throughput and
+/// the p50 latencies; p99s are left out, as for hardware).
+inline const std::vector<std::string> kEngineFitCategories = {"throughput", "ttft_p50", "tpot_p50"};
+
+/// A joint fit of hardware profiles and serving-engine host times (what a hold-out fold refits). The
+/// objective is calibrate's (Huber loss on log error, mean over the rows, weak prior towards the start
+/// values) over the rows of the fitted hardware (categories not in exclude_categories) and the rows that run
+/// on a fitted engine (categories in kEngineFitCategories), each row once.
+struct ProfileFitSpec {
+  std::vector<std::string> hardware;
+  std::vector<std::string> engines;
+  HardwareOverrides start_hardware;  // start values of the fitted hardware (missing: the catalog's) and
+                                     // profiles of other hardware the rows run on
+  EngineOverrides start_engines;     // the same for engines
+  int max_evaluations = 300;
+  std::vector<std::string> exclude_categories = kDefaultExcludedCategories;
+  /// Rate-search shortcuts while fitting (FitSearch); the errors reported before and after are of the rows
+  /// as their files say. nullopt: every evaluation runs the rows' full searches.
+  std::optional<FitSearch> search = FitSearch{};
+};
+
+struct ProfileFitResult {
+  HardwareOverrides hardware;  // every fitted profile (its start values where the fit did not improve)
+  EngineOverrides engines;
+  std::map<std::string, std::vector<std::string>> fitted;  // by hardware or engine name: parameters moved
+  std::vector<std::string> excluded;                        // rows that could not run, with the reason
+  ErrorStats error_before, error_after;                     // over the fitted rows
+  std::size_t rows = 0;
+  int evaluations = 0;
+};
+
+/// Throws UsageError when no row of the fit can run.
+ProfileFitResult fit_profiles(const std::vector<MeasurementRow>& rows, const ProfileFitSpec& spec);
 
 /// Fit the catalog profile `hardware_name`, starting from its shipped values.
 CalibrationResult calibrate(const std::vector<MeasurementRow>& rows, const std::string& hardware_name,
