@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace infersim::serving {
 
@@ -47,16 +48,23 @@ Distribution summarize(std::vector<double>& values) {
 }
 
 void GapRecorder::compact() {
-  // LSD radix sort on the gap (non-negative nanoseconds), a byte at a time, skipping bytes that are the same
-  // in every run (most gaps fit in 5 bytes); then merge runs of equal gaps.
-  std::vector<Run> scratch(runs_.size());
-  for (int shift = 0; shift < 64; shift += 8) {
-    std::size_t counts[257] = {};
-    for (const Run& r : runs_) ++counts[((static_cast<std::uint64_t>(r.gap) >> shift) & 0xff) + 1];
-    if (std::count(std::begin(counts) + 1, std::end(counts), runs_.size()) == 1) continue;
-    for (int b = 0; b < 256; ++b) counts[b + 1] += counts[b];
-    for (const Run& r : runs_) scratch[counts[(static_cast<std::uint64_t>(r.gap) >> shift) & 0xff]++] = r;
-    runs_.swap(scratch);
+  // LSD radix sort on the gap (non-negative nanoseconds), a byte at a time: one pass counts every byte's
+  // histogram, then one scatter per byte that is not the same in every run (most gaps fit in 3-5 bytes).
+  // Then merge runs of equal gaps.
+  std::size_t counts[8][256] = {};
+  for (const Run& r : runs_) {
+    auto g = static_cast<std::uint64_t>(r.gap);
+    for (int b = 0; b < 8; ++b, g >>= 8) ++counts[b][g & 0xff];
+  }
+  scratch_.resize(runs_.size());
+  for (int b = 0; b < 8; ++b) {
+    std::size_t* c = counts[b];
+    if (std::find(c, c + 256, runs_.size()) != c + 256) continue;  // the same byte everywhere
+    std::size_t sum = 0;
+    for (int v = 0; v < 256; ++v) sum += std::exchange(c[v], sum);
+    const int shift = 8 * b;
+    for (const Run& r : runs_) scratch_[c[(static_cast<std::uint64_t>(r.gap) >> shift) & 0xff]++] = r;
+    runs_.swap(scratch_);
   }
   std::size_t out = 0;
   for (std::size_t i = 1; i < runs_.size(); ++i) {

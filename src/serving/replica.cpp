@@ -134,53 +134,116 @@ engine::SimTime Replica::begin_step(std::size_t index, engine::SimTime start) {
   }
   shape.add_decodes(run.kv_tokens.data(), lane.plan.decodes);
   shape.add_decodes(run.kv_tokens.data(), lane.plan.padding);
-  const roofline::StepCost c = pricer_.price(shape);
-  const double host_s = setup_.scheduler.scheduling_overhead_s +
-                        (setup_.engine ? host_overhead_s(*setup_.engine, shape, pricer_.launches(shape), c.time_s,
-                                                         setup_.attention_ranks) : 0.0);
-  const double step_s = c.time_s + host_s + (prefix_ ? prefix_->take_load_s() : 0.0);  // + prefix blocks from host
-  INFERSIM_CHECK(step_s >= 0 && !std::isnan(step_s), "a step priced at " + std::to_string(step_s) + " s");
-  const engine::SimTime duration = std::max<engine::SimTime>(1, engine::from_seconds(step_s));
-  if (duration > engine::kHorizon - start) {
-    throw InfeasibleError("the simulation would run past its horizon of " + format_number(limits::kHorizonSeconds) +
-                          " s (about 31 years): a step of " + std::to_string(shape.total_tokens()) + " tokens on replica " +
-                          std::to_string(setup_.index) + " takes " + format_number(step_s) + " s at t = " +
-                          format_number(engine::to_seconds(start)) +
-                          " s; a figure of the hardware profile (rates, bandwidths) or the workload is off by orders of magnitude");
+  // A plain decode step (no prefix blocks loading) is a function of its batch and context sum when the model
+  // has no local-attention layers: its price is remembered (run_step); any other step is priced here.
+  const bool plain_decodes = shape.prefill_sequences == 0 && lane.plan.padding.empty() && shape.decode_sequences > 0 &&
+                             shape.window.tokens == 0 && (!prefix_ || prefix_->pending_load_s() == 0);
+  double step_s = -1;
+  PricedStep p = plain_decodes ? run_step(shape.decode_sequences, shape.decode_context_tokens)
+                               : price_step(shape, lane.plan.decodes.size(), prefix_ ? prefix_->take_load_s() : 0.0, &step_s);
+  if (prefix_ && shape.prefill_tokens > 0) p.cached_share = p.prefill_share * cached_prefill_fraction(lane, shape, p.prefill_s);
+  if (p.duration > engine::kHorizon - start) {
+    if (step_s < 0) price_step(shape, lane.plan.decodes.size(), 0.0, &step_s);
+    throw_past_horizon(start, step_s, shape);
   }
+  lane.usd_per_token = p.usd_per_token;
+  account(p);
+  observer_.on_step(*this, index, start, p.duration, shape);
+  lane.step_start = start;
+  return p.duration;
+}
+
+Replica::PricedStep Replica::price_step(const roofline::StepShape& shape, std::size_t decodes, double load_s, double* step_s) {
+  PricedStep p;
+  const roofline::StepCost c = pricer_.price(shape);
+  p.host_s = setup_.scheduler.scheduling_overhead_s +
+             (setup_.engine ? host_overhead_s(*setup_.engine, shape, pricer_.launches(shape), c.time_s, setup_.attention_ranks) : 0.0);
+  const double seconds = c.time_s + p.host_s + load_s;
+  INFERSIM_CHECK(seconds >= 0 && !std::isnan(seconds), "a step priced at " + std::to_string(seconds) + " s");
+  p.duration = std::max<engine::SimTime>(1, engine::from_seconds(seconds));
+  if (step_s) *step_s = seconds;
 
   // Split the step's chip time between the phases: a mixed step by the times its prefill and decode parts
   // would take alone.
-  double prefill_share = shape.prefill_tokens > 0 ? 1.0 : 0.0;
-  double prefill_s = c.time_s;  // the prefill part alone
+  p.prefill_share = shape.prefill_tokens > 0 ? 1.0 : 0.0;
+  p.prefill_s = shape.prefill_tokens > 0 ? c.time_s : 0.0;  // the prefill part alone
   if (shape.prefill_tokens > 0 && shape.decode_sequences > 0) {
     const double td = pricer_.price(shape.decode_part()).time_s;
-    prefill_s = pricer_.price(shape.prefill_part()).time_s;
-    prefill_share = prefill_s / (prefill_s + td);
+    p.prefill_s = pricer_.price(shape.prefill_part()).time_s;
+    p.prefill_share = p.prefill_s / (p.prefill_s + td);
   }
-  const double cached_fraction = prefix_ && shape.prefill_tokens > 0 ? cached_prefill_fraction(lane, shape, prefill_s) : 0.0;
-  const std::int64_t live_tokens =
-      shape.prefill_tokens + static_cast<std::int64_t>(lane.plan.decodes.size()) * shape.decode_tokens_per_sequence;
-  lane.usd_per_token = live_tokens > 0 ? engine::to_seconds(duration) * setup_.usd_per_second / static_cast<double>(live_tokens) : 0.0;
-
-  ++stats_.steps;
-  stats_.step_s += engine::to_seconds(duration);
-  stats_.host_s += host_s;
-  stats_.busy_chip_s += c.stage_time_s;
-  stats_.prefill_busy_s += c.stage_time_s * prefill_share;
-  stats_.decode_busy_s += c.stage_time_s * (1.0 - prefill_share);
-  stats_.cached_prefill_busy_s += c.stage_time_s * prefill_share * cached_fraction;
-  stats_.flops_per_chip += c.flops_per_chip;
-  stats_.bytes_per_chip += c.bytes_per_chip;
+  const std::int64_t live_tokens = shape.prefill_tokens + static_cast<std::int64_t>(decodes) * shape.decode_tokens_per_sequence;
+  p.usd_per_token = live_tokens > 0 ? engine::to_seconds(p.duration) * setup_.usd_per_second / static_cast<double>(live_tokens) : 0.0;
+  p.stage_s = c.stage_time_s;
+  p.flops = c.flops_per_chip;
+  p.bytes = c.bytes_per_chip;
   if (c.stage_time_s > 0) {
     // Utilization of the busiest unit over the stage: achieved / peak FLOP rate or memory bandwidth.
     const double u = std::min(1.0, std::max(c.flops_per_chip / (setup_.peak_flops_per_s * c.stage_time_s),
                                             c.bytes_per_chip / (setup_.memory_bytes_per_s * c.stage_time_s)));
-    stats_.utilized_chip_s += u * c.stage_time_s;
+    p.utilized_s = u * c.stage_time_s;
   }
-  observer_.on_step(*this, index, start, duration, shape);
-  lane.step_start = start;
-  return duration;
+  return p;
+}
+
+void Replica::throw_past_horizon(engine::SimTime start, double step_s, const roofline::StepShape& shape) const {
+  throw InfeasibleError("the simulation would run past its horizon of " + format_number(limits::kHorizonSeconds) +
+                        " s (about 31 years): a step of " + std::to_string(shape.total_tokens()) + " tokens on replica " +
+                        std::to_string(setup_.index) + " takes " + format_number(step_s) + " s at t = " +
+                        format_number(engine::to_seconds(start)) +
+                        " s; a figure of the hardware profile (rates, bandwidths) or the workload is off by orders of magnitude");
+}
+
+void Replica::account(const PricedStep& p) {
+  // Every sum starts at +0 and only grows, so adding a zero (a prefill share of 0, an idle stage) changes nothing.
+  ++stats_.steps;
+  stats_.step_s += engine::to_seconds(p.duration);
+  stats_.host_s += p.host_s;
+  stats_.busy_chip_s += p.stage_s;
+  stats_.prefill_busy_s += p.stage_s * p.prefill_share;
+  stats_.decode_busy_s += p.stage_s * (1.0 - p.prefill_share);
+  stats_.cached_prefill_busy_s += p.stage_s * p.cached_share;
+  stats_.flops_per_chip += p.flops;
+  stats_.bytes_per_chip += p.bytes;
+  stats_.utilized_chip_s += p.utilized_s;
+}
+
+roofline::StepShape Replica::decode_shape(std::int64_t sequences, std::int64_t context_tokens) const {
+  roofline::StepShape shape;
+  shape.window = pricer_.attention_window();
+  shape.decode_tokens_per_sequence = pricer_.decode_tokens_per_sequence();
+  shape.decode_sequences = sequences;
+  shape.decode_context_tokens = context_tokens;
+  shape.logit_tokens = sequences * shape.decode_tokens_per_sequence;
+  return shape;
+}
+
+const Replica::PricedStep& Replica::run_step(std::int64_t sequences, std::int64_t context_tokens) {
+  if (run_steps_.empty() || (run_step_lookups_ > 4 * run_steps_.size() && run_step_evictions_ * 16 > run_step_lookups_ &&
+                             run_steps_.size() < kMaxRunStepSlots)) {
+    // More than one lookup in 16 evicts a step that was revisited: the steps revisited do not all fit (or this
+    // is the first lookup). Start over twice as large. Where steps are rarely revisited (near saturation) the
+    // table stays small.
+    run_steps_.assign(run_steps_.empty() ? kMinRunStepSlots : 2 * run_steps_.size(), RunStepSlot{});
+    run_step_lookups_ = run_step_evictions_ = 0;
+  }
+  ++run_step_lookups_;
+  INFERSIM_CHECK(sequences < (std::int64_t{1} << 23) && context_tokens < (std::int64_t{1} << 40),
+                 "a decode step of " + std::to_string(sequences) + " sequences and " + std::to_string(context_tokens) +
+                     " context tokens is beyond the step memo's key");
+  const auto key = static_cast<std::uint64_t>(sequences) << 40 | static_cast<std::uint64_t>(context_tokens);
+  // Slots by context sum, offset by the batch: a run walks the table with a stride of its batch.
+  const auto h = static_cast<std::uint64_t>(context_tokens + 1031 * sequences);
+  RunStepSlot& slot = run_steps_[h & (run_steps_.size() - 1)];
+  if (slot.key != key) {
+    run_step_evictions_ += slot.revisited ? 1 : 0;
+    slot.key = key;
+    slot.revisited = false;
+    slot.step = price_step(decode_shape(sequences, context_tokens), static_cast<std::size_t>(sequences), 0.0);
+  } else {
+    slot.revisited = true;
+  }
+  return slot.step;
 }
 
 double Replica::cached_prefill_fraction(const Lane& lane, const roofline::StepShape& shape, double prefill_s) {
@@ -221,6 +284,10 @@ engine::SimTime Replica::advance_decodes(std::size_t index, engine::SimTime end)
   const engine::SimTime limit = sim_.next_time();
   const std::int64_t bs = kv_.block_size();
   const std::size_t n = run.size();
+  // After one step here every entry has emitted its last token when the next step began; the rest of the run
+  // is then a tight loop when a decode step's price depends on the batch and its context sum alone (no
+  // local-attention layers, no prefix blocks loading from the host).
+  const bool tight = pricer_.attention_window().tokens == 0;
   while (end < limit) {
     bool finishing = false;
     std::int64_t need = 0;
@@ -238,7 +305,84 @@ engine::SimTime Replica::advance_decodes(std::size_t index, engine::SimTime end)
     check_blocks();
     ++stats_.chained_steps;
     end += begin_step(index, end);
+    if (tight && (!prefix_ || prefix_->pending_load_s() == 0)) return run_decodes(index, end, limit);
   }
+  return end;
+}
+
+engine::SimTime Replica::run_decodes(std::size_t index, engine::SimTime end, engine::SimTime limit) {
+  // advance_decodes' loop with what each step does to the entries taken out: every entry decodes in every
+  // step, so each emits one token per step with the step's duration as its gap, and its context, tokens and
+  // last token time move by the number of steps; only its cost and its blocks change one step at a time.
+  Lane& lane = lanes_[index];
+  RunningSet& run = lane.running;
+  const std::size_t n = run.size();
+  const auto batch = static_cast<std::int64_t>(n);
+  const std::int64_t bs = kv_.block_size();
+  const double decode_tokens = static_cast<double>(pricer_.decode_tokens_per_sequence());
+  // Steps that end before one would complete a request; each entry's slack: the steps it takes before its
+  // next token starts a block (step t needs a block for the entries with t > slack).
+  std::int64_t steps_left = std::numeric_limits<std::int64_t>::max(), context = 0, min_slack = std::numeric_limits<std::int64_t>::max();
+  slack_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    INFERSIM_DEBUG_CHECK(run.last_token[i] == lane.step_start, "a run's entry did not decode in its last step");
+    steps_left = std::min(steps_left, run.output[i] - run.generated[i] - 1);
+    context += run.kv_tokens[i];
+    slack_[i] = run.blocks[i] * bs - run.kv_tokens[i] - 2;
+    min_slack = std::min(min_slack, slack_[i]);
+  }
+  const bool observe = observer_.observes_steps();
+  double* cost = run.cost_usd.data();
+  std::int64_t* blocks = run.blocks.data();
+  std::int64_t* slack = slack_.data();
+  engine::SimTime duration = end - lane.step_start;
+  std::int64_t t = 0;  // steps ended here
+  while (end < limit && t < steps_left) {
+    std::int64_t need = 0;
+    if (t > min_slack) {
+      for (std::size_t i = 0; i < n; ++i) need += static_cast<std::int64_t>(t > slack[i]);
+      if (need > kv_.free()) break;
+    }
+    // The step ends: charge_decodes and end_decodes, one token for each entry, all with the same gap.
+    const double decode_usd = lane.usd_per_token * decode_tokens;
+    for (std::size_t i = 0; i < n; ++i) cost[i] += decode_usd;
+    itl_.add(duration, n);
+    if (need > 0) {
+      min_slack = std::numeric_limits<std::int64_t>::max();
+      for (std::size_t i = 0; i < n; ++i) {
+        const bool takes = t > slack[i];
+        blocks[i] += static_cast<std::int64_t>(takes);
+        slack[i] += takes ? bs : 0;
+        min_slack = std::min(min_slack, slack[i]);
+      }
+      kv_.allocate(need, end);
+    }
+    ++t;
+    context += batch;  // one token more in the cache for each entry
+    // The next step: begin_step from the memo.
+    const PricedStep& p = run_step(batch, context);
+    if (p.duration > engine::kHorizon - end) {
+      double step_s = 0;
+      const roofline::StepShape shape = decode_shape(batch, context);
+      price_step(shape, n, 0.0, &step_s);
+      throw_past_horizon(end, step_s, shape);
+    }
+    lane.usd_per_token = p.usd_per_token;
+    account(p);
+    if (observe) observer_.on_step(*this, index, end, p.duration, decode_shape(batch, context));
+    lane.step_start = end;
+    duration = p.duration;
+    end += duration;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    run.kv_tokens[i] += t;
+    run.generated[i] += t;
+    if (t > 0) run.last_token[i] = lane.step_start;
+  }
+  stats_.chained_steps += t;
+  stats_.decode_sequence_steps += t * batch;
+  stats_.decode_tokens += t * batch;
+  check_blocks();
   return end;
 }
 

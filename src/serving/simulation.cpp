@@ -66,6 +66,7 @@ class Simulation final : public ReplicaObserver {
                const roofline::StepShape& shape) override {
     if (listener_) listener_->step(replica.setup().pool, replica.index(), lane, start, duration, shape);
   }
+  bool observes_steps() const override { return listener_ != nullptr; }
 
  private:
   struct Pool {

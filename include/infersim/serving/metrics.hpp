@@ -50,6 +50,7 @@ class GapRecorder {
   /// Sort the runs by gap (radix sort: linear) and merge equal gaps.
   void compact();
   std::vector<Run> runs_;
+  std::vector<Run> scratch_;  // of compact(), kept: allocating it each time costs page faults
   std::size_t compact_at_, min_compact_at_;
 };
 

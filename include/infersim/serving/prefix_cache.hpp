@@ -98,6 +98,8 @@ class PrefixCache {
   std::int64_t physical_blocks(std::int64_t held_by_requests) const;
   /// Host-tier transfer time of the admissions since the last call (added to the step that admits them).
   double take_load_s();
+  /// The transfer time take_load_s() would return now (0 while no admission loaded blocks from the host).
+  double pending_load_s() const { return pending_load_s_; }
 
   const PrefixCacheStats& stats() const { return stats_; }
   /// Hash blocks cached on the device, referenced or not; and those referenced.

@@ -33,6 +33,8 @@ class ReplicaObserver {
                        const roofline::StepShape& shape) {
     (void)replica, (void)lane, (void)start, (void)duration, (void)shape;
   }
+  /// Whether on_step does anything (false: a run of decode steps need not build each step's shape for it).
+  virtual bool observes_steps() const { return true; }
   /// The replica has room again (blocks or a lane freed): other replicas' hand-offs may now fit.
   virtual bool more_arrivals() const = 0;
 };
@@ -110,6 +112,28 @@ class Replica {
     double usd_per_token = 0;  // the step's cost over the tokens of live requests in it
   };
 
+  /// What one step adds to the replica's statistics and costs its tokens: a function of the step's shape.
+  struct PricedStep {
+    engine::SimTime duration = 0;
+    double host_s = 0;
+    double stage_s = 0;         // time of the slowest pipeline stage (each chip's busy time)
+    double prefill_share = 0;   // of stage_s (a mixed step by its parts' own times)
+    double prefill_s = 0;       // the prefill part's time alone (0 without prefill)
+    double cached_share = 0;    // of stage_s, the prefill work of prefix-cached context (set by begin_step)
+    double flops = 0, bytes = 0;
+    double utilized_s = 0;      // utilization x stage_s
+    double usd_per_token = 0;   // the step's cost over its live tokens
+  };
+  /// A decode-only step's price, remembered by (sequences, context sum): runs revisit the same steps. The
+  /// table starts small (80 kB) and doubles, up to kMaxRunStepSlots (5 MB), while more than 1 lookup in 16
+  /// evicts a step that had been revisited.
+  struct RunStepSlot {
+    std::uint64_t key = ~std::uint64_t{0};  // sequences << 40 | context sum
+    bool revisited = false;                 // looked up again since it was priced
+    PricedStep step;
+  };
+  static constexpr std::size_t kMinRunStepSlots = std::size_t{1} << 10, kMaxRunStepSlots = std::size_t{1} << 16;
+
   /// kick(); `last_act`: the caller schedules nothing afterwards (the end of finish_step).
   void start_lanes(bool last_act);
   /// Start a step on `lane` if it is idle and its scheduler plans one. `last_act`: the caller schedules
@@ -117,12 +141,28 @@ class Replica {
   void try_start(std::size_t lane, bool last_act = false);
   /// Price the step planned on `lane`, starting at `start`, and account for it; returns its duration.
   engine::SimTime begin_step(std::size_t lane, engine::SimTime start);
+  /// Price `shape` with `decodes` live decoding sequences; `load_s`: prefix blocks loaded from the host first.
+  /// `step_s` (if not null) receives the step's time in seconds before rounding.
+  PricedStep price_step(const roofline::StepShape& shape, std::size_t decodes, double load_s, double* step_s = nullptr);
+  /// Add a step's figures to the statistics.
+  void account(const PricedStep& p);
+  /// A step of `step_s` seconds starting at `start` would run past the simulation's horizon.
+  [[noreturn]] void throw_past_horizon(engine::SimTime start, double step_s, const roofline::StepShape& shape) const;
+  /// The shape of a plain decode step of `sequences` sequences with `context_tokens` cached tokens in all
+  /// (models without local-attention layers: their decode steps depend on nothing else).
+  roofline::StepShape decode_shape(std::int64_t sequences, std::int64_t context_tokens) const;
+  /// price_step of decode_shape(sequences, context_tokens), memoized.
+  const PricedStep& run_step(std::int64_t sequences, std::int64_t context_tokens);
   /// Whether the step just planned on `lane` is a plain decode step the scheduler would repeat unchanged.
   bool repeats_plain_decodes(const Lane& lane) const;
   /// Advance a run of plain decode steps (docs/serving.md): the step planned on `lane` ends at `end`; while
   /// that is before any other event can run, end it here and begin the next one, as its own event would.
   /// Returns the end of the step left running.
   engine::SimTime advance_decodes(std::size_t lane, engine::SimTime end);
+  /// The rest of a run in a tight loop, once every entry emitted its last token when the running step began:
+  /// the same steps, tokens, costs and statistics as advance_decodes, with the entries' token counts and
+  /// times written once at the end and each step's price from run_step. Returns the end of the step left running.
+  engine::SimTime run_decodes(std::size_t lane, engine::SimTime end, engine::SimTime limit);
   void finish_step(std::size_t lane);
   /// Emit the next output token of running entry `slot` of `lane`; true when the request is done.
   bool emit_token(Lane& lane, std::size_t slot, engine::SimTime now);
@@ -155,6 +195,9 @@ class Replica {
   std::deque<std::uint32_t> waiting_;
   std::vector<Lane> lanes_;
   std::vector<std::uint32_t> completed_, handoffs_, leaving_, finishing_;  // scratch of finish_step
+  std::vector<std::int64_t> slack_;  // scratch of run_decodes: steps each entry can take before it needs a block
+  std::vector<RunStepSlot> run_steps_;
+  std::size_t run_step_lookups_ = 0, run_step_evictions_ = 0;  // since the table last grew
   std::uint64_t admissions_ = 0;
   ReplicaStats stats_;
 };
