@@ -5,10 +5,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <map>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "infersim/parallelism/memory_plan.hpp"
 #include "infersim/roofline/step_cost.hpp"
+#include "infersim/serving/batch_scheduler.hpp"
 #include "support/serving.hpp"
 
 namespace infersim::serving {
@@ -156,6 +161,116 @@ TEST(Serving, ChunkedPrefillRespectsTheTokenBudgetAndMixesSteps) {
   EXPECT_LE(check.max_tokens, 512);
   EXPECT_LE(check.max_sequences, 64);
   EXPECT_GT(check.mixed, check.steps / 10);  // prompts of 2000 tokens arrive in 512-token chunks beside decodes
+}
+
+// ---- In-flight batching with whole prompts (TensorRT-LLM without chunked context), one schedule() by hand:
+// a pool of 16-token blocks, three requests decoding (20-token prompts prefilled: 2 blocks each, their next
+// token fits), then waiting prompts.
+
+struct InflightFixture {
+  RequestTable requests;
+  RunningSet run;
+  std::deque<std::uint32_t> waiting;
+  BlockPool kv;
+  SchedulerSpec limits;
+  std::unique_ptr<BatchScheduler> scheduler;
+  InflightFixture(const std::string& policy, std::int64_t blocks, std::int64_t budget, std::vector<std::int32_t> prompts)
+      : kv(blocks, 16) {
+    limits.policy = policy;
+    limits.max_batch_size = 16;
+    limits.max_batched_tokens = budget;
+    scheduler = scheduler_registry().make(limits);
+    for (int i = 0; i < 3; ++i) prompts.insert(prompts.begin(), 20);
+    for (std::int32_t p : prompts) {
+      RequestRecord r;
+      r.input_tokens = p;
+      r.output_tokens = 50;
+      waiting.push_back(static_cast<std::uint32_t>(requests.size()));
+      requests.push_back(r);
+    }
+    SchedulerContext ctx = context();
+    for (int i = 0; i < 3; ++i) {  // the three running requests, prefilled
+      EXPECT_TRUE(ctx.admit(20));
+      run.prefill_left[i] = 0;
+      run.kv_tokens[i] = 20;
+      requests[i].generated = 1;
+      run.generated[i] = 1;
+    }
+  }
+  SchedulerContext context() { return SchedulerContext(0, run, waiting, kv, requests, limits, true); }
+  StepPlan schedule() {
+    SchedulerContext ctx = context();
+    StepPlan plan;
+    scheduler->schedule(ctx, plan);
+    return plan;
+  }
+};
+
+TEST(Inflight, WholePromptsInArrivalOrderUntilOneDoesNotFit) {
+  // Budget 100: 3 decodes leave 97; the 50-token prompt fits (47 left); the 60-token one does not and is not
+  // split, and the 10-token one behind it is not admitted either (no overtaking).
+  InflightFixture f("inflight", 1000, 100, {50, 60, 10});
+  const StepPlan plan = f.schedule();
+  EXPECT_EQ(plan.decodes.size(), 3u);
+  ASSERT_EQ(plan.prefills.size(), 1u);
+  EXPECT_EQ(f.run.id[plan.prefills[0].slot], 3u);
+  EXPECT_EQ(plan.prefills[0].tokens, 50);
+  EXPECT_EQ(f.waiting, (std::deque<std::uint32_t>{4, 5}));
+  EXPECT_EQ(f.kv.used(), 3 * 2 + 4);  // the whole 50-token prompt holds ceil(50 / 16) = 4 blocks
+  // chunked_prefill, on the same state, splits the 60-token prompt into the 47 tokens left.
+  InflightFixture c("chunked_prefill", 1000, 100, {50, 60, 10});
+  const StepPlan chunked = c.schedule();
+  ASSERT_EQ(chunked.prefills.size(), 2u);
+  EXPECT_EQ(chunked.prefills[1].tokens, 47);
+  EXPECT_EQ(c.waiting, (std::deque<std::uint32_t>{5}));
+}
+
+TEST(Inflight, AdmissionWaitsForBlocksForTheWholePrompt) {
+  // 10 blocks, 6 held by the running requests: 4 free (64 tokens). A 70-token prompt needs 5 and waits, though
+  // the budget has room; the 10-token prompt behind it waits too.
+  InflightFixture f("inflight", 10, 1000, {70, 10});
+  const StepPlan plan = f.schedule();
+  EXPECT_EQ(plan.decodes.size(), 3u);
+  EXPECT_TRUE(plan.prefills.empty());
+  EXPECT_EQ(f.waiting.size(), 2u);
+  EXPECT_EQ(f.kv.used(), 6);
+}
+
+TEST(Inflight, APromptLargerThanTheBudgetRunsAloneAtTheHeadOfTheQueue) {
+  // Budget 100: a 30-token prompt fits beside the decodes; the 150-token one behind it never can, so it waits
+  // for the next step, which it takes alone (the decodes wait one step).
+  InflightFixture f("inflight", 1000, 100, {30, 150});
+  StepPlan plan = f.schedule();
+  ASSERT_EQ(plan.prefills.size(), 1u);
+  EXPECT_EQ(plan.prefills[0].tokens, 30);
+  EXPECT_EQ(plan.decodes.size(), 3u);
+  f.run.prefill_left[plan.prefills[0].slot] = 0;  // as the replica applies the step
+  f.run.kv_tokens[plan.prefills[0].slot] = 30;
+  plan = f.schedule();
+  EXPECT_TRUE(plan.decodes.empty());
+  ASSERT_EQ(plan.prefills.size(), 1u);
+  EXPECT_EQ(plan.prefills[0].tokens, 150);
+  EXPECT_TRUE(f.waiting.empty());
+}
+
+TEST(Inflight, TheSecondPromptWaitsOneStepWhenTheFirstFillsTheBudget) {
+  // Two 500-token prompts at t = 0, budget 600: step 1 prefills request 0 alone (500 + 500 > 600); step 2 holds
+  // request 0's first decode (context 500) and request 1's whole prompt (501 tokens). So request 1's first
+  // token comes at t1 + t2, with both steps priced by the roofline (no host time in this pool).
+  auto spec = one_pool("llama-3.2-1b", "h100-sxm", "inflight", 64, 600);
+  fixed_tokens(spec, 500, 3);
+  spec.workload.requests = 2;
+  spec.workload.process = workload::ArrivalProcess::offline;
+  const auto r = simulate(spec);
+  expect_conservation(spec, r);
+  const roofline::StepCostModel cost(spec.pools[0].model, spec.pools[0].hardware, spec.pools[0].deployment);
+  const engine::SimTime t1 = engine::from_seconds(cost.evaluate(roofline::StepShape::prefill(1, 500)).time_s);
+  roofline::StepShape mixed;
+  mixed.add_prefill_chunk(500, 0, true);
+  mixed.add_decode(500);
+  const engine::SimTime t2 = engine::from_seconds(cost.evaluate(mixed).time_s);
+  EXPECT_EQ(r.request_table[0].first_token, t1);
+  EXPECT_EQ(r.request_table[1].first_token, t1 + t2);
 }
 
 TEST(Serving, ClosedLoopNeverExceedsItsConcurrency) {

@@ -168,7 +168,7 @@ class SchedulerRegistry {
   std::map<std::string, Entry> entries_;
 };
 
-/// The registry with the built-in policies (static, continuous, chunked_prefill).
+/// The registry with the built-in policies (static, continuous, chunked_prefill, inflight).
 const SchedulerRegistry& scheduler_registry();
 
 }  // namespace infersim::serving

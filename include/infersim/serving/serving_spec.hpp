@@ -16,7 +16,7 @@ struct PrefixCacheSpec {
 };
 
 struct SchedulerSpec {
-  std::string policy = "continuous";     // a name in the scheduler registry (static, continuous, chunked_prefill)
+  std::string policy = "continuous";     // a name in the scheduler registry (static, continuous, chunked_prefill, inflight)
   std::int64_t max_batch_size = 256;     // sequences in one step
   std::int64_t max_batched_tokens = 8192;  // tokens in one step (prefill chunks + decodes)
   std::int64_t block_size = 16;          // tokens per KV-cache block
