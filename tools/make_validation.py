@@ -82,10 +82,19 @@ MIXTRAL_WORKLOAD = {
     "output_tokens": {"distribution": "lognormal", "median": 100, "sigma": 0.85, "min": 1, "max": 1024},
 }
 # Serving engines. TensorRT-LLM (NVIDIA, Juniper) batches in flight: the context (prefill) of newly arrived
-# requests runs in the same iteration as the generation of the running ones, up to max_num_tokens (8192 in
-# NVIDIA's configs): infersim's chunked_prefill policy (prompts of at most 1024 tokens rarely need chunking
-# within 8192). vLLM 0.4-0.6 (AMD) runs its default scheduler: prefill-priority iterations (continuous), 8192
-# batched tokens unless the harness says otherwise.
+# requests runs in the same iteration as the generation of the running ones (TrtGptModelType::
+# InflightFusedBatching, the harness's default --trtllm_batching_mode IFB), up to max_num_tokens (8192 in
+# NVIDIA's configs), and in v4.0/v4.1 without chunked context: NVIDIA's v4.0 engine build
+# (closed/NVIDIA/code/llama2-70b/tensorrt/builder.py) does not enable paged context FMHA, which chunking needs,
+# and the v4.x harness (code/harness/harness_llm/main_llm.cc, llm_core.cpp) never sets enableChunkedContext.
+# A prompt is then scheduled whole or not at all, in arrival order after the running generations, and the first
+# that does not fit stops the iteration's admission (TensorRT-LLM's MicroBatchScheduler): infersim's inflight
+# policy. The harness's capacity policy is MAX_UTILIZATION (--trtllm_batch_sched_policy max_util, its default;
+# no v4.x config overrides it), as the engine's preemption of the newest request. The v5.0 rows keep
+# chunked_prefill: NVIDIA's v5.0 Mixtral Hopper Server config sets enable_chunked_context True, and H100's
+# PP2 Llama-2-70B Server config (1,024 tokens per iteration beside ~545 decodes per micro-batch) could not serve
+# the dataset's 1,024-token prompts whole. vLLM 0.4-0.6 (AMD) runs its default scheduler: prefill-priority
+# iterations (continuous), 8192 batched tokens unless the harness says otherwise.
 # Host time per iteration: the 2024 engines ran their CPU work of an iteration (scheduling the next batch,
 # checking stop criteria, sampling bookkeeping, publishing responses) between GPU steps, with the GPU idle;
 # TensorRT-LLM later added an overlap scheduler to hide exactly this
@@ -95,7 +104,8 @@ MIXTRAL_WORKLOAD = {
 # profile: a constant per iteration plus a term per sequence in the batch, fitted per engine and shared by all
 # its chips, models and scenarios (nothing per row) with tools/fit_engine.py (docs/accuracy.md).
 ENGINES = {
-    "tensorrt-llm": {"engine": "tensorrt-llm", "scheduler.policy": "chunked_prefill", "scheduler.max_batched_tokens": 8192},
+    "tensorrt-llm": {"engine": "tensorrt-llm", "scheduler.policy": "inflight", "scheduler.max_batched_tokens": 8192},
+    "tensorrt-llm-chunked": {"engine": "tensorrt-llm", "scheduler.policy": "chunked_prefill", "scheduler.max_batched_tokens": 8192},
     "vllm": {"engine": "vllm", "scheduler.policy": "continuous", "scheduler.max_batched_tokens": 8192},
 }
 # AMD's v4.1 Server harness batches requests before vLLM sees them. Its Server script
@@ -252,7 +262,8 @@ for r in cal_rows("mlperf"):
     sets["scheduler.max_batch_size"] = b_off if scenario == "offline" else b_srv
     sets["deployment.memory_utilization"] = 0.9 if hw == "mi300x" else 0.95
     host_ms = f"host time per iteration from configs/engines/{engine}.json (fitted per engine)"
-    assumptions = how + (f". Engine TensorRT-LLM: in-flight batching (chunked_prefill, {tokens} tokens per iteration), "
+    assumptions = how + (f". Engine TensorRT-LLM: in-flight batching without chunked context (inflight: whole prompts "
+                         f"after the running generations, {tokens} tokens per iteration), "
                          + host_ms
                          if engine == "tensorrt-llm" else
                          ". Engine vLLM: prefill-priority scheduler (continuous" +
@@ -397,7 +408,7 @@ for r in V5["results"]:
         sets["deployment.pipeline_parallel"] = pp
     sets["deployment.replicas"] = replicas
     sets.update({f"deployment.{k}": v for k, v in dtypes.items()})
-    sets.update(ENGINES[engine])
+    sets.update(ENGINES["tensorrt-llm-chunked" if engine == "tensorrt-llm" else engine])
     sets["scheduler.max_batched_tokens"] = tokens
     sets["scheduler.max_batch_size"] = batch
     if engine == "vllm":
