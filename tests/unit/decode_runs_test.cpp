@@ -18,6 +18,7 @@
 #include "infersim/core/error.hpp"
 #include "infersim/scenario/scenario_loader.hpp"
 #include "support/paths.hpp"
+#include "support/request_tables.hpp"
 #include "support/serving.hpp"
 
 namespace infersim::serving {
@@ -37,23 +38,6 @@ void expect_same(const Distribution& a, const Distribution& b, const std::string
   expect_near(a.p90, b.p90, what + ".p90");
   expect_near(a.p99, b.p99, what + ".p99");
   expect_near(a.max, b.max, what + ".max");
-}
-
-/// Every request's timeline, exactly (stops at the first that differs).
-void expect_same_requests(const RequestTable& runs, const RequestTable& steps) {
-  ASSERT_EQ(runs.size(), steps.size());
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    const RequestRecord &x = runs[i], &y = steps[i];
-    ASSERT_EQ(x.arrival, y.arrival) << "request " << i;
-    ASSERT_EQ(x.first_scheduled, y.first_scheduled) << "request " << i;
-    ASSERT_EQ(x.first_token, y.first_token) << "request " << i;
-    ASSERT_EQ(x.last_token, y.last_token) << "request " << i;
-    ASSERT_EQ(x.completion, y.completion) << "request " << i;
-    ASSERT_EQ(x.generated, y.generated) << "request " << i;
-    ASSERT_EQ(x.preemptions, y.preemptions) << "request " << i;
-    ASSERT_EQ(x.replica, y.replica) << "request " << i;
-    expect_near(x.cost_usd, y.cost_usd, "request " + std::to_string(i) + " cost_usd");
-  }
 }
 
 struct Both {
@@ -83,7 +67,7 @@ Both compare(SimulationSpec spec, const std::string& name) {
   expect_same(r.itl, s.itl, "itl");
   expect_same(r.e2e, s.e2e, "e2e");
   expect_same(r.queue, s.queue, "queue");
-  expect_same_requests(r.request_table, s.request_table);
+  testing::expect_same_requests(r.request_table, s.request_table, 1e-9);
   EXPECT_EQ(r.pools.size(), s.pools.size());
   for (std::size_t p = 0; p < std::min(r.pools.size(), s.pools.size()); ++p) {
     const auto &rp = r.pools[p].replica_stats, &sp = s.pools[p].replica_stats;

@@ -14,6 +14,7 @@
 #include "infersim/parallelism/memory_plan.hpp"
 #include "infersim/roofline/step_cost.hpp"
 #include "infersim/serving/batch_scheduler.hpp"
+#include "support/request_tables.hpp"
 #include "support/serving.hpp"
 
 namespace infersim::serving {
@@ -389,11 +390,7 @@ TEST(Serving, SameSeedGivesIdenticalRuns) {
   spec.workload.input.max = 8000;
   spec.workload.output = workload::TokenDistribution::uniform_between(1, 300);
   const auto a = simulate(spec), b = simulate(spec);
-  ASSERT_EQ(a.request_table.size(), b.request_table.size());
-  for (std::size_t i = 0; i < a.request_table.size(); ++i) {
-    ASSERT_EQ(a.request_table[i].completion, b.request_table[i].completion) << i;
-    ASSERT_EQ(a.request_table[i].first_token, b.request_table[i].first_token) << i;
-  }
+  testing::expect_same_requests(a.request_table, b.request_table);
   EXPECT_EQ(a.itl.p99, b.itl.p99);
   spec.workload.seed = 2;
   const auto c = simulate(spec);

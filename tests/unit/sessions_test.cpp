@@ -17,6 +17,7 @@
 #include "infersim/workload/request_source.hpp"
 #include "infersim/workload/sessions.hpp"
 #include "support/paths.hpp"
+#include "support/request_tables.hpp"
 #include "support/serving.hpp"
 
 namespace infersim {
@@ -248,16 +249,7 @@ TEST(SessionServing, RandomLengthsKeepTheHistoryAndTheClosedLoop) {
 TEST(SessionServing, SameSeedSameRunAnotherSeedAnotherRun) {
   const auto a = serving::simulate(random_sessions(11));
   const auto b = serving::simulate(random_sessions(11));
-  ASSERT_EQ(a.request_table.size(), b.request_table.size());
-  for (std::size_t i = 0; i < a.request_table.size(); ++i) {
-    const auto& x = a.request_table[i];
-    const auto& y = b.request_table[i];
-    EXPECT_EQ(x.arrival, y.arrival);
-    EXPECT_EQ(x.first_token, y.first_token);
-    EXPECT_EQ(x.completion, y.completion);
-    EXPECT_EQ(x.input_tokens, y.input_tokens);
-    EXPECT_EQ(x.cached_input, y.cached_input);
-  }
+  testing::expect_same_requests(a.request_table, b.request_table);
   EXPECT_EQ(a.request_sessions, b.request_sessions);
   EXPECT_EQ(a.duration_s, b.duration_s);
   const auto c = serving::simulate(random_sessions(12));
