@@ -51,18 +51,35 @@ def short_source(r):
 # ---------------------------------------------------------------------------------------------------------
 # MLPerf Inference v4.0 / v4.1 (closed), Llama-2-70B and Mixtral-8x7B, Offline and Server.
 #
-# Dataset lengths: MLCommons publishes the token limits and the mean output, not the input distribution.
-# Llama-2-70B (OpenOrca subset): inputs filtered to <= 1024 tokens, max_new_tokens 1024, greedy, mean output
-# 294.45 tokens (accuracy run). The input mean is bounded by the submitters' own configuration: NVIDIA runs
-# 896 sequences per TP2 H100 instance with the KV cache in 0.9 of the memory left after the weights
-# (~78 GB = ~480k fp8 tokens of 160 KB), which holds only if mean input + mean output / 2 <= ~530 tokens,
-# i.e. a mean input of at most ~380. Assumed: input lognormal(median 250, sigma 0.8) in [8, 1024] (mean ~340);
-# output lognormal(median 230, sigma 0.75) in [1, 1024] (mean ~295). Neither was tuned to the results.
+# Dataset lengths. What the sources fix (each figure's source in the row's assumptions):
+# - Llama-2-70B: mlcommons/inference language/llama2-70b/processorca.py builds the 24,576 samples from OpenOrca's
+#   1M-GPT4-Augmented.parquet: the prompt is the Llama-2 chat template around the system prompt and question, plus
+#   one appended token (29871), tokenized with the Llama-2 tokenizer; prompts and GPT-4 reference answers of 1024 or
+#   more tokens are dropped (tok_input_length < 1024, tok_output_length < 1024), answers under 3 tokens too; 6,144
+#   samples are drawn from each of the four origins (cot, niv, flan, t0). The README gives the mean generated output,
+#   294.45 tokens (the FP16 reference run), and nothing about the inputs; no published statistic of the input
+#   lengths was found (MLCommons' README and blog, AMD's and NVIDIA's submission code and blogs searched).
+# - Mean output per sample of each run: LoadGen logs both the output tokens/s and the samples/s of a run, so their
+#   ratio is that run's mean generated length, model and quantization included: 290-293 tokens on Hopper in FP8
+#   (v4.1 and v5.0), 293-297 on MI300X/MI325X, 272-274 on B200 in FP4, 144.5-146 for Mixtral. Each row sets its
+#   output distribution to its own log's mean (MLPERF_OUTPUT_SIGMA shape, median solved for that mean).
+# - Mean input: bounded above by the v5.0 Server logs. TensorRT-LLM's max_num_tokens caps the tokens of one
+#   iteration, decode tokens included, and a decoding sequence gets one token per iteration, so per engine
+#   (decode tokens/s + prompts/s x mean input) x mean TPOT <= max_num_tokens x pipeline stages, where decode
+#   tokens/s = output tokens/s - samples/s (a sample's first token comes from its context step). The tightest
+#   bounds: 257 tokens (B200 x8, 3,584 tokens per iteration) and 262 (H100 PP2, 2 x 1,024); the v4.1 KV-cache
+#   argument (896 sequences per TP2 H100 instance in ~480k FP8 tokens) allows ~380. The rows assume an input mean
+#   of 250 tokens, the largest round figure within every bound (make_validation recomputes them from the
+#   logs, input_mean_bounds(), and refuses a larger assumed mean); the bound holds with equality only if every iteration fills its
+#   token budget, so the true mean may be lower. Until 2026-12-06 the rows assumed ~340, above two of the bounds.
+#   Shape (not published): lognormal, sigma 0.8, clamped to [8, 1023].
+# - Mixtral-8x7B (mlcommons/inference language/mixtral-8x7b/README.md): 15,000 samples, 5,000 each from OpenOrca,
+#   GSM8K and MBXP; mean generated output 144.84 tokens; max_new_tokens 1024. No input statistic published; the
+#   v5.0 Server logs bound the mean input only loosely (<= ~700 tokens): assumed lognormal median 300, sigma 0.8,
+#   in [8, 2048] (mean ~400).
 # KV memory: TensorRT-LLM gives the KV cache kv_cache_free_gpu_mem_fraction 0.9 of the memory free after the
 # weights, about 0.95 of the chip in infersim's terms (memory_utilization 0.95); vLLM (AMD) uses its default
 # gpu_memory_utilization 0.9.
-# Mixtral-8x7B (OpenOrca + GSM8K + MBXP, 15k samples): max_new_tokens 1024, mean output 144.84. Assumed: input
-# lognormal(median 300, sigma 0.8) in [8, 2048]; output lognormal(median 100, sigma 0.85) in [1, 1024] (mean ~143).
 # Offline: every sample at t = 0, as many as the log says the run issued (24,576 to 1.1 million; throughput =
 # output tokens over the time to the last completion, as LoadGen). Server: the submitter raises the Poisson rate (target_qps) until
 # a p99 bound (TTFT <= 2 s, TPOT <= 200 ms) is about to fail, and reports the throughput and latencies at that
@@ -73,13 +90,50 @@ def short_source(r):
 # at the submitter's rate instead would reproduce the rate itself as "throughput" and put infersim's system
 # at whatever distance from its own edge that rate happens to be.
 # ---------------------------------------------------------------------------------------------------------
+LLAMA_DATASET_SRC = ("mlcommons/inference language/llama2-70b/processorca.py (24,576 OpenOrca samples, 6,144 each "
+                     "from cot, niv, flan and t0; prompts and reference answers under 1024 tokens) and README.md "
+                     "(mean output 294.45 tokens)")
+MIXTRAL_DATASET_SRC = ("mlcommons/inference language/mixtral-8x7b/README.md (15,000 samples, 5,000 each from OpenOrca, "
+                       "GSM8K and MBXP; mean output 144.84 tokens)")
+LLAMA_INPUT_MEAN = 250
+LLAMA_INPUT = {"sigma": 0.8, "lo": 8, "hi": 1023}
+MIXTRAL_INPUT = {"distribution": "lognormal", "median": 300, "sigma": 0.8, "min": 8, "max": 2048}
+MLPERF_OUTPUT_SIGMA = {"llama-2-70b": 0.75, "mixtral-8x7b": 0.85}
+REFERENCE_OUTPUT_MEAN = {"llama-2-70b": 294.45, "mixtral-8x7b": 144.84}
+
+
+def clamped_lognormal_mean(median, sigma, lo, hi):
+    """E[min(max(X, lo), hi)] for X lognormal(ln median, sigma): infersim clamps a drawn length into [min, max]."""
+    mu = math.log(median)
+    cdf = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))
+    a, b = (math.log(lo) - mu) / sigma, (math.log(hi) - mu) / sigma
+    inside = math.exp(mu + sigma * sigma / 2) * (cdf(b - sigma) - cdf(a - sigma))
+    return lo * cdf(a) + inside + hi * (1 - cdf(b))
+
+
+def lognormal_with_mean(mean, sigma, lo, hi):
+    """The clamped lognormal length distribution of the given mean and shape (its median solved by bisection)."""
+    low, high = float(lo), float(hi)
+    for _ in range(200):
+        mid = 0.5 * (low + high)
+        if clamped_lognormal_mean(mid, sigma, lo, hi) < mean:
+            low = mid
+        else:
+            high = mid
+    return {"distribution": "lognormal", "median": round(0.5 * (low + high), 1), "sigma": sigma, "min": lo, "max": hi}
+
+
+def mlperf_output(model, mean):
+    return lognormal_with_mean(mean, MLPERF_OUTPUT_SIGMA[model], 1, 1024)
+
+
 LLAMA_WORKLOAD = {
-    "input_tokens": {"distribution": "lognormal", "median": 250, "sigma": 0.8, "min": 8, "max": 1024},
-    "output_tokens": {"distribution": "lognormal", "median": 230, "sigma": 0.75, "min": 1, "max": 1024},
+    "input_tokens": lognormal_with_mean(LLAMA_INPUT_MEAN, **LLAMA_INPUT),
+    "output_tokens": mlperf_output("llama-2-70b", REFERENCE_OUTPUT_MEAN["llama-2-70b"]),
 }
 MIXTRAL_WORKLOAD = {
-    "input_tokens": {"distribution": "lognormal", "median": 300, "sigma": 0.8, "min": 8, "max": 2048},
-    "output_tokens": {"distribution": "lognormal", "median": 100, "sigma": 0.85, "min": 1, "max": 1024},
+    "input_tokens": MIXTRAL_INPUT,
+    "output_tokens": mlperf_output("mixtral-8x7b", REFERENCE_OUTPUT_MEAN["mixtral-8x7b"]),
 }
 # Serving engines. TensorRT-LLM (NVIDIA, Juniper) batches in flight: the context (prefill) of newly arrived
 # requests runs in the same iteration as the generation of the running ones (TrtGptModelType::
@@ -156,8 +210,13 @@ MLPERF_SYSTEMS = {
         ("mi300x", 1, 1, 1024, 1024, FP8, "AMD v4.1: vLLM, TP1, FP8 (Quark) + FP8 KV; 1024 sequences (the Server harness's "
          "max_num_seqs, assumed for Offline)"),
     ("JuniperNetworks DGX-H100_H100-SXM-80GBx32_TRT (MLPerf Inference v4.1, closed)", "llama2-70b-99"):
-        ("h100-sxm", 2, 16, 896, 1024, FP8, "4 nodes x 8 H100; layout not published, assumed NVIDIA's TP2 instances "
-         "(16 of them), gpu_batch_size 896 / 1024, FP8 (TRT-LLM 9.3 supports FP8 on Hopper)"),
+        ("h100-sxm", 2, 16, 896, 1024, FP8, "4 nodes x 8 H100 (systems/DGX-H100_H100-SXM-80GBx32_TRT.json: "
+         "number_of_nodes 4, NVIDIA's v4.0 software stack TensorRT 9.3.0 / CUDA 12.2 / driver 535.129.03, AMD EPYC 7763 "
+         "hosts, PCIe Gen4); layout from Juniper's v4.1 submission (mlcommons/inference_results_v4.1 closed/JuniperNetworks): "
+         "16 TP2 instances, llama_configs/config_h100x32.sh GPU_RANK_MAP pairs 0,1 / 2,3 / 4,5 / 6,7 on each of the 4 "
+         "nodes (no instance spans nodes), configs/llama2-70b/{Offline,Server}/__init__.py (NVIDIA's classes): "
+         "tensor_parallelism 2, use_fp8, gpu_batch_size 896 (Offline) / 1024 (Server), kvcache_free_gpu_mem_frac 0.9, "
+         "no min_duration; the Server user.conf's target_qps 284.8 = NVIDIA's 17.8 per TP2 instance x 16"),
     ("NVIDIA DGX-H100_H100-SXM-80GBx8_TRT (MLPerf Inference v4.0, closed)", "llama2-70b-99.9"):
         ("h100-sxm", 2, 4, 896, 1024, FP8, "NVIDIA v4.0 config H100_SXM_80GB_TP2x4 (mlcommons/inference_results_v4.0 "
          "closed/NVIDIA/configs/llama2-70b/{Offline,Server}/__init__.py): TP2 x 4, gpu_batch_size 896 (Offline) / 1024 "
@@ -240,68 +299,6 @@ def mlperf_rows(group, scenario, measured, latencies_ms, common):
     return rows
 
 
-mlperf, skipped = [], []
-for r in cal_rows("mlperf"):
-    key = (r["system"], r["model"])
-    scenario = "offline" if "Offline" in r["metric"] else "server"
-    if r["model"].startswith("gptj"):
-        skipped.append(f"{r['system']} gptj {scenario}: GPT-J runs beam search (4 beams), not modelled")
-        continue
-    hw, tp, replicas, b_off, b_srv, dtypes, how = MLPERF_SYSTEMS[key]
-    if scenario == "server" and r.get("tpot_mean_ms"):
-        check_littles_law(f"{r['system']} {r['model']}", r["value"], r["tpot_mean_ms"], replicas, b_srv)
-    base = "scenarios/mlperf-llama-2-70b.json" if r["model"].startswith("llama2") else "scenarios/mlperf-mixtral-8x7b.json"
-    sets = {"hardware": hw, "deployment.tensor_parallel": tp, "deployment.replicas": replicas}
-    sets.update({f"deployment.{k}": v for k, v in dtypes.items()})
-    engine = "vllm" if hw == "mi300x" else "tensorrt-llm"
-    sets.update(ENGINES[engine])
-    tokens = MAX_NUM_TOKENS.get(key, 8192)
-    if engine == "tensorrt-llm":
-        sets["scheduler.max_batched_tokens"] = tokens
-    duration = SERVER_MIN_DURATION_S.get(key, 600)
-    sets["scheduler.max_batch_size"] = b_off if scenario == "offline" else b_srv
-    sets["deployment.memory_utilization"] = 0.9 if hw == "mi300x" else 0.95
-    host_ms = f"host time per iteration from configs/engines/{engine}.json (fitted per engine)"
-    assumptions = how + (f". Engine TensorRT-LLM: in-flight batching without chunked context (inflight: whole prompts "
-                         f"after the running generations, {tokens} tokens per iteration), "
-                         + host_ms
-                         if engine == "tensorrt-llm" else
-                         ". Engine vLLM: prefill-priority scheduler (continuous" +
-                         ("" if scenario == "server" else ", 8192 tokens per iteration assumed") +
-                         "), " + host_ms)
-    if engine == "vllm" and scenario == "server":
-        sets.update(AMD_SERVER_HARNESS)
-        h = AMD_SERVER_HARNESS
-        assumptions += (". Server harness (AMD's published script and its defaults): requests batched in front of vLLM, "
-                        f"a batch leaving at {h['dispatch']['max_requests']} requests or {h['dispatch']['timeout_s']:g} s "
-                        "after its first, whole to one engine (round robin assumed); vLLM max_num_batched_tokens "
-                        f"{h['scheduler.max_batched_tokens']}, gpu_memory_utilization "
-                        f"{h['deployment.memory_utilization']:g}")
-    assumptions += ". Dataset lengths assumed (see tools/make_validation.py); "
-    if scenario == "server":
-        qps = float(r["workload"].split("target_qps")[1].split(";")[0].replace("=", "").strip().split()[0])
-        server_rate_search(sets, qps, duration)
-        assumptions += (f"Server: as LoadGen's protocol, Poisson arrivals for {duration:,} s ("
-                        + ("the submitter's min_duration" if key in SERVER_MIN_DURATION_S else "LoadGen's minimum")
-                        + f") at the highest rate whose p99 TTFT "
-                        f"<= 2 s and p99 TPOT <= 200 ms (the submitter found target_qps {qps} on the real system; "
-                        f"infersim searches its own, between a quarter and four times that).")
-    else:
-        # LoadGen issues the run's whole query count at once; the logs state it ("all N samples issued at
-        # once"). The drain at the end (the last requests finishing at a small batch) weighs less in a longer
-        # run, so the count matters. v4.0's H100 log does not state it: v4.1's count on the same system.
-        issued = re.search(r"all (\d+) samples", r["workload"])
-        samples = int(issued.group(1)) if issued else OFFLINE_SAMPLES_FALLBACK[key]
-        sets["workload.requests"] = samples
-        assumptions += (f"Offline: {samples:,} samples at t = 0" + (" (the log's count)." if issued else
-                        " (not in the log: the count of the v4.1 run on the same system)."))
-    group = slug(r["system"], r["model"].split("-9")[0], scenario)
-    common = dict(group=group, hardware=hw, system=system_slug(r["system"]), source=short_source(r), assumptions=assumptions, kind="scenario",
-                  scenario=base, set=sets)
-    mlperf += mlperf_rows(group, scenario, r["value"], {k[:-3]: v for k, v in r.items() if k.endswith(("p50_ms", "p99_ms"))},
-                          common)
-write("mlperf.json", "MLPerf Inference v4.0/v4.1 closed results (audited logs): Offline throughput, Server throughput "
-      "and TTFT/TPOT percentiles. Not included: " + "; ".join(skipped), mlperf)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -392,6 +389,146 @@ MLPERF_V5_SYSTEMS = {
 }
 
 V5 = json.load(open(os.path.join(OUT, "published", "mlperf-v5.0.json")))
+
+
+def input_mean_bounds(prefix):
+    """Upper bounds on a dataset's mean input from the v5.0 TensorRT-LLM Server logs (see the dataset notes above):
+    per engine (decode tokens/s + prompts/s x mean input) x mean TPOT <= max_num_tokens x pipeline stages."""
+    bounds = []
+    for r in V5["results"]:
+        family = r["benchmark"].split("-99")[0]
+        if r["scenario"] != "Server" or not family.startswith(prefix):
+            continue
+        hw, tp, pp, replicas, batch, tokens, memory, precision, engine, how = MLPERF_V5_SYSTEMS[(r["system"], family, "server")]
+        if engine != "tensorrt-llm":
+            continue
+        tpot_s = r["tpot_mean_ms"] / 1000
+        decode = (r["output_tokens_per_s"] - r["samples_per_s"]) / replicas
+        bound = (tokens * pp / tpot_s - decode) / (r["samples_per_s"] / replicas)
+        bounds.append((bound, f"{bound:.0f} ({r['system']} {family}: {tokens:,} tokens per iteration x {pp}, "
+                              f"{r['output_tokens_per_s']:g} tokens/s, {r['samples_per_s']:g} samples/s, mean TPOT "
+                              f"{r['tpot_mean_ms']:.1f} ms over {replicas} engines)"))
+    return sorted(bounds)
+
+
+def checked_bound_text(what, prefix, distribution):
+    bounds = input_mean_bounds(prefix)
+    mean = clamped_lognormal_mean(distribution["median"], distribution["sigma"], distribution["min"], distribution["max"])
+    if mean > bounds[0][0]:
+        sys.exit(f"{what}: assumed mean input {mean:.0f} tokens is above the bound {bounds[0][1]}")
+    return "; ".join(text for _, text in bounds[:2])
+
+
+LLAMA_BOUND_TEXT = checked_bound_text("Llama-2-70B", "llama2-70b", LLAMA_WORKLOAD["input_tokens"])
+MIXTRAL_BOUND_TEXT = checked_bound_text("Mixtral-8x7B", "mixtral-8x7b", MIXTRAL_WORKLOAD["input_tokens"])
+
+# The v4.x rows are written here, after the v5.0 settings above: their input-length bound comes from the v5.0 logs.
+# v4.0's H100 logs in the data carry no samples/s: the v4.1 run of the same system and benchmark stands in.
+OUTPUT_MEAN_FALLBACK = {
+    ("NVIDIA DGX-H100_H100-SXM-80GBx8_TRT (MLPerf Inference v4.0, closed)", "llama2-70b-99.9"):
+        ("NVIDIA DGX-H100_H100-SXM-80GBx8_TRT (MLPerf Inference v4.1, closed)", "llama2-70b-99"),
+}
+
+
+def log_samples_per_s(r):
+    found = re.search(r"samples/s=([\d.]*\d)", r.get("notes", ""))
+    return float(found.group(1)) if found else None
+
+
+def v4_output_mean(r, key, family):
+    """The mean generated length of the row's own run: output tokens/s over samples/s, both from its log."""
+    samples = log_samples_per_s(r)
+    if samples:
+        return r["value"] / samples, f"{r['value']:g} output tokens/s / {samples:g} samples/s in the log"
+    system, model = OUTPUT_MEAN_FALLBACK[key]
+    same = [c for c in cal_rows("mlperf") if c["system"] == system and c["model"] == model and "Offline" in c["metric"]][0]
+    return (same["value"] / log_samples_per_s(same),
+            f"not in this log: the v4.1 Offline run of the same system, {same['value']:g} / {log_samples_per_s(same):g}")
+
+
+def dataset_assumption(family, output_mean, how):
+    out = mlperf_output(family, output_mean)
+    if family == "llama-2-70b":
+        inp = LLAMA_WORKLOAD["input_tokens"]
+        return (f"Dataset: {LLAMA_DATASET_SRC}. Output lengths lognormal (median {out['median']:g}, sigma "
+                f"{out['sigma']:g}, at most 1024) with this run's mean, {output_mean:.1f} tokens ({how}). Input lengths "
+                f"not published: lognormal (median {inp['median']:g}, sigma {inp['sigma']:g}, in [8, 1023]), mean "
+                f"{LLAMA_INPUT_MEAN} tokens, the largest round figure within the upper bounds the v5.0 Server logs set "
+                f"(mean input <= {LLAMA_BOUND_TEXT}; tools/make_validation.py, input_mean_bounds).")
+    inp = MIXTRAL_WORKLOAD["input_tokens"]
+    return (f"Dataset: {MIXTRAL_DATASET_SRC}. Output lengths lognormal (median {out['median']:g}, sigma {out['sigma']:g}, "
+            f"at most 1024) with this run's mean, {output_mean:.1f} tokens ({how}). Input lengths not published: "
+            f"assumed lognormal (median {inp['median']:g}, sigma {inp['sigma']:g}, in [8, 2048]; mean ~"
+            f"{clamped_lognormal_mean(inp['median'], inp['sigma'], inp['min'], inp['max']):.0f}), within the upper bounds "
+            f"the v5.0 Server logs set (mean input <= {MIXTRAL_BOUND_TEXT}; tools/make_validation.py, input_mean_bounds).")
+
+
+mlperf, skipped = [], []
+for r in cal_rows("mlperf"):
+    key = (r["system"], r["model"])
+    scenario = "offline" if "Offline" in r["metric"] else "server"
+    if r["model"].startswith("gptj"):
+        skipped.append(f"{r['system']} gptj {scenario}: GPT-J runs beam search (4 beams), not modelled")
+        continue
+    hw, tp, replicas, b_off, b_srv, dtypes, how = MLPERF_SYSTEMS[key]
+    if scenario == "server" and r.get("tpot_mean_ms"):
+        check_littles_law(f"{r['system']} {r['model']}", r["value"], r["tpot_mean_ms"], replicas, b_srv)
+    base = "scenarios/mlperf-llama-2-70b.json" if r["model"].startswith("llama2") else "scenarios/mlperf-mixtral-8x7b.json"
+    sets = {"hardware": hw, "deployment.tensor_parallel": tp, "deployment.replicas": replicas}
+    sets.update({f"deployment.{k}": v for k, v in dtypes.items()})
+    engine = "vllm" if hw == "mi300x" else "tensorrt-llm"
+    sets.update(ENGINES[engine])
+    tokens = MAX_NUM_TOKENS.get(key, 8192)
+    if engine == "tensorrt-llm":
+        sets["scheduler.max_batched_tokens"] = tokens
+    duration = SERVER_MIN_DURATION_S.get(key, 600)
+    sets["scheduler.max_batch_size"] = b_off if scenario == "offline" else b_srv
+    sets["deployment.memory_utilization"] = 0.9 if hw == "mi300x" else 0.95
+    host_ms = f"host time per iteration from configs/engines/{engine}.json (fitted per engine)"
+    assumptions = how + (f". Engine TensorRT-LLM: in-flight batching without chunked context (inflight: whole prompts "
+                         f"after the running generations, {tokens} tokens per iteration), "
+                         + host_ms
+                         if engine == "tensorrt-llm" else
+                         ". Engine vLLM: prefill-priority scheduler (continuous" +
+                         ("" if scenario == "server" else ", 8192 tokens per iteration assumed") +
+                         "), " + host_ms)
+    if engine == "vllm" and scenario == "server":
+        sets.update(AMD_SERVER_HARNESS)
+        h = AMD_SERVER_HARNESS
+        assumptions += (". Server harness (AMD's published script and its defaults): requests batched in front of vLLM, "
+                        f"a batch leaving at {h['dispatch']['max_requests']} requests or {h['dispatch']['timeout_s']:g} s "
+                        "after its first, whole to one engine (round robin assumed); vLLM max_num_batched_tokens "
+                        f"{h['scheduler.max_batched_tokens']}, gpu_memory_utilization "
+                        f"{h['deployment.memory_utilization']:g}")
+    family = "llama-2-70b" if r["model"].startswith("llama2") else "mixtral-8x7b"
+    output_mean, output_how = v4_output_mean(r, key, family)
+    sets["workload.output_tokens"] = mlperf_output(family, output_mean)
+    assumptions += ". " + dataset_assumption(family, output_mean, output_how) + " "
+    if scenario == "server":
+        qps = float(r["workload"].split("target_qps")[1].split(";")[0].replace("=", "").strip().split()[0])
+        server_rate_search(sets, qps, duration)
+        assumptions += (f"Server: as LoadGen's protocol, Poisson arrivals for {duration:,} s ("
+                        + ("the submitter's min_duration" if key in SERVER_MIN_DURATION_S else "LoadGen's minimum")
+                        + f") at the highest rate whose p99 TTFT "
+                        f"<= 2 s and p99 TPOT <= 200 ms (the submitter found target_qps {qps} on the real system; "
+                        f"infersim searches its own, between a quarter and four times that).")
+    else:
+        # LoadGen issues the run's whole query count at once; the logs state it ("all N samples issued at
+        # once"). The drain at the end (the last requests finishing at a small batch) weighs less in a longer
+        # run, so the count matters. v4.0's H100 log does not state it: v4.1's count on the same system.
+        issued = re.search(r"all (\d+) samples", r["workload"])
+        samples = int(issued.group(1)) if issued else OFFLINE_SAMPLES_FALLBACK[key]
+        sets["workload.requests"] = samples
+        assumptions += (f"Offline: {samples:,} samples at t = 0" + (" (the log's count)." if issued else
+                        " (not in the log: the count of the v4.1 run on the same system)."))
+    group = slug(r["system"], r["model"].split("-9")[0], scenario)
+    common = dict(group=group, hardware=hw, system=system_slug(r["system"]), source=short_source(r), assumptions=assumptions, kind="scenario",
+                  scenario=base, set=sets)
+    mlperf += mlperf_rows(group, scenario, r["value"], {k[:-3]: v for k, v in r.items() if k.endswith(("p50_ms", "p99_ms"))},
+                          common)
+write("mlperf.json", "MLPerf Inference v4.0/v4.1 closed results (audited logs): Offline throughput, Server throughput "
+      "and TTFT/TPOT percentiles. Not included: " + "; ".join(skipped), mlperf)
+
 mlperf_v5 = []
 for r in V5["results"]:
     scenario = r["scenario"].lower()
@@ -411,6 +548,10 @@ for r in V5["results"]:
     sets.update(ENGINES["tensorrt-llm-chunked" if engine == "tensorrt-llm" else engine])
     sets["scheduler.max_batched_tokens"] = tokens
     sets["scheduler.max_batch_size"] = batch
+    model = "mixtral-8x7b" if family == "mixtral-8x7b" else "llama-2-70b"
+    output_mean = r["output_tokens_per_s"] / r["samples_per_s"]
+    output_how = f"{r['output_tokens_per_s']:g} output tokens/s / {r['samples_per_s']:g} samples/s in the log"
+    sets["workload.output_tokens"] = mlperf_output(model, output_mean)
     if engine == "vllm":
         sets["deployment.memory_utilization"] = memory
         kv = f"gpu_memory_utilization {memory:g}"
@@ -427,7 +568,7 @@ for r in V5["results"]:
         sets["slo.ttft_p99_s"] = r["ttft_bound_ms"] / 1000
         sets["slo.tpot_p99_s"] = r["tpot_bound_ms"] / 1000
     assumptions = (f"{r['accelerator_count']} x {r['accelerator']}; {precision}. Settings from {V5_REPO}@{V5_COMMIT} {config}: "
-                   f"{how}. {kv}. {host}. Dataset lengths as the v4.x rows (see tools/make_validation.py); ")
+                   f"{how}. {kv}. {host}. {dataset_assumption(model, output_mean, output_how)} ")
     if scenario == "server":
         server_rate_search(sets, r["target_qps"], r["min_duration_s"])
         assumptions += (f"Server: as LoadGen's protocol, Poisson arrivals for {r['min_duration_s']:,} s (the log's min_duration) "
