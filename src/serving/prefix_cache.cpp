@@ -10,6 +10,10 @@
 namespace infersim::serving {
 
 void BlockHashes::add(std::uint32_t id, const std::uint64_t* hashes, std::uint32_t count, std::uint32_t generated) {
+  if (block_tokens_ <= 0) {  // a workload without hashes: nothing to keep (count() and total() stay 0)
+    INFERSIM_CHECK(count + generated == 0, "block hashes of request " + std::to_string(id) + " in a workload without hash blocks");
+    return;
+  }
   INFERSIM_CHECK(id + 1 == offsets_.size(), "block hashes added out of request order");
   hashes_.insert(hashes_.end(), hashes, hashes + count + generated);
   offsets_.push_back(hashes_.size());

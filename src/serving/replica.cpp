@@ -15,6 +15,17 @@
 
 namespace infersim::serving {
 
+namespace {
+
+/// The slot of Replica::run_step's table of `slots` (a power of 2) for a decode step of `sequences` sequences
+/// and `context_tokens` cached tokens: by context sum, offset by the batch, so that a run of decode steps
+/// walks the table with a stride of its batch.
+std::size_t run_step_index(std::int64_t sequences, std::int64_t context_tokens, std::size_t slots) {
+  return static_cast<std::size_t>(static_cast<std::uint64_t>(context_tokens + 1031 * sequences) & (slots - 1));
+}
+
+}  // namespace
+
 Replica::Replica(engine::Simulator& sim, RequestTable& requests, ReplicaObserver& observer, const ReplicaSetup& setup,
                  StepPricer& pricer, std::unique_ptr<BatchScheduler> scheduler, GapRecorder& itl,
                  const SpeculativeSpec* speculative, std::uint64_t seed)
@@ -139,7 +150,7 @@ engine::SimTime Replica::begin_step(std::size_t index, engine::SimTime start) {
   const bool plain_decodes = shape.prefill_sequences == 0 && lane.plan.padding.empty() && shape.decode_sequences > 0 &&
                              shape.window.tokens == 0 && (!prefix_ || prefix_->pending_load_s() == 0);
   double step_s = -1;
-  PricedStep p = plain_decodes ? run_step(shape.decode_sequences, shape.decode_context_tokens)
+  PricedStep p = plain_decodes ? PricedStep{run_step(shape.decode_sequences, shape.decode_context_tokens)}
                                : price_step(shape, lane.plan.decodes.size(), prefix_ ? prefix_->take_load_s() : 0.0, &step_s);
   if (prefix_ && shape.prefill_tokens > 0) p.cached_share = p.prefill_share * cached_prefill_fraction(lane, shape, p.prefill_s);
   if (p.duration > engine::kHorizon - start) {
@@ -147,7 +158,7 @@ engine::SimTime Replica::begin_step(std::size_t index, engine::SimTime start) {
     throw_past_horizon(start, step_s, shape);
   }
   lane.usd_per_token = p.usd_per_token;
-  account(p);
+  account(p, p.prefill_share, p.cached_share);
   observer_.on_step(*this, index, start, p.duration, shape);
   lane.step_start = start;
   return p.duration;
@@ -194,15 +205,15 @@ void Replica::throw_past_horizon(engine::SimTime start, double step_s, const roo
                         " s; a figure of the hardware profile (rates, bandwidths) or the workload is off by orders of magnitude");
 }
 
-void Replica::account(const PricedStep& p) {
+void Replica::account(const StepPrice& p, double prefill_share, double cached_share) {
   // Every sum starts at +0 and only grows, so adding a zero (a prefill share of 0, an idle stage) changes nothing.
   ++stats_.steps;
   stats_.step_s += engine::to_seconds(p.duration);
   stats_.host_s += p.host_s;
   stats_.busy_chip_s += p.stage_s;
-  stats_.prefill_busy_s += p.stage_s * p.prefill_share;
-  stats_.decode_busy_s += p.stage_s * (1.0 - p.prefill_share);
-  stats_.cached_prefill_busy_s += p.stage_s * p.cached_share;
+  stats_.prefill_busy_s += p.stage_s * prefill_share;
+  stats_.decode_busy_s += p.stage_s * (1.0 - prefill_share);
+  stats_.cached_prefill_busy_s += p.stage_s * cached_share;
   stats_.flops_per_chip += p.flops;
   stats_.bytes_per_chip += p.bytes;
   stats_.utilized_chip_s += p.utilized_s;
@@ -218,7 +229,7 @@ roofline::StepShape Replica::decode_shape(std::int64_t sequences, std::int64_t c
   return shape;
 }
 
-const Replica::PricedStep& Replica::run_step(std::int64_t sequences, std::int64_t context_tokens) {
+const Replica::StepPrice& Replica::run_step(std::int64_t sequences, std::int64_t context_tokens) {
   if (run_steps_.empty() || (run_step_lookups_ > 4 * run_steps_.size() && run_step_evictions_ * 16 > run_step_lookups_ &&
                              run_steps_.size() < kMaxRunStepSlots)) {
     // More than one lookup in 16 evicts a step that was revisited: the steps revisited do not all fit (or this
@@ -228,22 +239,21 @@ const Replica::PricedStep& Replica::run_step(std::int64_t sequences, std::int64_
     run_step_lookups_ = run_step_evictions_ = 0;
   }
   ++run_step_lookups_;
-  INFERSIM_CHECK(sequences < (std::int64_t{1} << 23) && context_tokens < (std::int64_t{1} << 40),
+  INFERSIM_CHECK(sequences < (std::int64_t{1} << 22) && context_tokens < (std::int64_t{1} << 40),
                  "a decode step of " + std::to_string(sequences) + " sequences and " + std::to_string(context_tokens) +
                      " context tokens is beyond the step memo's key");
   const auto key = static_cast<std::uint64_t>(sequences) << 40 | static_cast<std::uint64_t>(context_tokens);
-  // Slots by context sum, offset by the batch: a run walks the table with a stride of its batch.
-  const auto h = static_cast<std::uint64_t>(context_tokens + 1031 * sequences);
-  RunStepSlot& slot = run_steps_[h & (run_steps_.size() - 1)];
-  if (slot.key != key) {
-    run_step_evictions_ += slot.revisited ? 1 : 0;
+  RunStepSlot& slot = run_steps_[run_step_index(sequences, context_tokens, run_steps_.size())];
+  if ((slot.key & ~RunStepSlot::kRevisited) != key) {
+    run_step_evictions_ += slot.key != ~std::uint64_t{0} && (slot.key & RunStepSlot::kRevisited) ? 1 : 0;
+    const PricedStep p = price_step(decode_shape(sequences, context_tokens), static_cast<std::size_t>(sequences), 0.0);
+    INFERSIM_DEBUG_CHECK(p.prefill_share == 0 && p.prefill_s == 0 && p.cached_share == 0, "a decode step with a prefill part");
     slot.key = key;
-    slot.revisited = false;
-    slot.step = price_step(decode_shape(sequences, context_tokens), static_cast<std::size_t>(sequences), 0.0);
+    slot.price = p;  // all of a decode-only step's price
   } else {
-    slot.revisited = true;
+    slot.key |= RunStepSlot::kRevisited;
   }
-  return slot.step;
+  return slot.price;
 }
 
 double Replica::cached_prefill_fraction(const Lane& lane, const roofline::StepShape& shape, double prefill_s) {
@@ -337,7 +347,16 @@ engine::SimTime Replica::run_decodes(std::size_t index, engine::SimTime end, eng
   std::int64_t* slack = slack_.data();
   engine::SimTime duration = end - lane.step_start;
   std::int64_t t = 0;  // steps ended here
+  // Each step looks up the next one's price (run_step): load the slot of the step k after the one running
+  // kAhead steps before it is needed, so that the slots' cache and TLB misses overlap.
+  constexpr std::int64_t kAhead = 8;
+  INFERSIM_DEBUG_CHECK(!run_steps_.empty(), "a run of decode steps began without a step from run_step");
+  auto prefetch = [&](std::int64_t k) {
+    if (t + k <= steps_left) __builtin_prefetch(&run_steps_[run_step_index(batch, context + k * batch, run_steps_.size())]);
+  };
+  for (std::int64_t k = 1; k <= kAhead; ++k) prefetch(k);
   while (end < limit && t < steps_left) {
+    prefetch(kAhead + 1);
     std::int64_t need = 0;
     if (t > min_slack) {
       for (std::size_t i = 0; i < n; ++i) need += static_cast<std::int64_t>(t > slack[i]);
@@ -360,7 +379,7 @@ engine::SimTime Replica::run_decodes(std::size_t index, engine::SimTime end, eng
     ++t;
     context += batch;  // one token more in the cache for each entry
     // The next step: begin_step from the memo.
-    const PricedStep& p = run_step(batch, context);
+    const StepPrice& p = run_step(batch, context);
     if (p.duration > engine::kHorizon - end) {
       double step_s = 0;
       const roofline::StepShape shape = decode_shape(batch, context);
@@ -368,7 +387,7 @@ engine::SimTime Replica::run_decodes(std::size_t index, engine::SimTime end, eng
       throw_past_horizon(end, step_s, shape);
     }
     lane.usd_per_token = p.usd_per_token;
-    account(p);
+    account(p, 0.0, 0.0);
     if (observe) observer_.on_step(*this, index, end, p.duration, decode_shape(batch, context));
     lane.step_start = end;
     duration = p.duration;

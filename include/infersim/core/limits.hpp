@@ -14,8 +14,8 @@ inline constexpr int kMaxJsonDepth = 100;
 inline constexpr std::size_t kMaxJsonBytes = std::size_t{256} << 20;
 /// One line of a trace or token-count file (a longer line is binary data or the wrong file, e.g. /dev/zero).
 inline constexpr std::size_t kMaxLineBytes = 1 << 20;
-/// Requests in one simulation: each holds a 64-byte record, and 32 bytes of latency samples at the end; a
-/// 10,000,000-request run peaks at 1.2 GB (docs/reliability.md), so the limit needs about 12 GB.
+/// Requests in one simulation: each holds an 80-byte record, and 8 bytes of latency samples at the end; a
+/// 10,000,000-request run peaked at 1.2 GB (docs/reliability.md), so the limit needs about 12 GB.
 inline constexpr std::int64_t kMaxRequests = 100'000'000;
 /// Input or output tokens of one request (the longest published context is 10 million tokens).
 inline constexpr std::int64_t kMaxTokensPerRequest = 100'000'000;

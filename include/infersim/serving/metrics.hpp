@@ -22,8 +22,9 @@ double percentile_sorted(const std::vector<double>& sorted, double p);
 
 /// Inter-token gaps as (gap, how many tokens had it) runs. A run is added per step, so a long run at low load
 /// (a few requests per step) would keep ~16 bytes per step; past kCompactAt runs they are sorted and runs of
-/// equal gaps merged (exact: the multiset is unchanged), so memory follows the distinct gaps instead (a
-/// compaction sorts at least kCompactAt runs: linear time per run added, a few MB at most beyond them).
+/// equal gaps merged (exact: the multiset is unchanged), so memory follows the distinct gaps instead. A
+/// compaction sorts only the runs added since the last one and merges them into the runs it left sorted
+/// (at least half of kCompactAt runs are new: linear time per run added, a few MB at most beyond them).
 class GapRecorder {
  public:
   explicit GapRecorder(std::size_t compact_at = kCompactAt) : compact_at_(compact_at), min_compact_at_(compact_at) {}
@@ -47,10 +48,12 @@ class GapRecorder {
     engine::SimTime gap;
     std::uint64_t count;
   };
-  /// Sort the runs by gap (radix sort: linear) and merge equal gaps.
+  /// Sort the runs by gap and merge equal gaps: the new runs by a radix sort (linear), then merged with the
+  /// sorted ones.
   void compact();
-  std::vector<Run> runs_;
-  std::vector<Run> scratch_;  // of compact(), kept: allocating it each time costs page faults
+  std::vector<Run> runs_;       // runs_[0, sorted_): sorted by gap, one run per gap; then the runs added since
+  std::size_t sorted_ = 0;
+  std::vector<Run> scratch_, merged_;  // of compact(), kept: allocating them each time costs page faults
   std::size_t compact_at_, min_compact_at_;
 };
 

@@ -40,7 +40,7 @@ class BlockHashes {
  public:
   explicit BlockHashes(std::int64_t block_tokens = 0) : block_tokens_(block_tokens) {}
   /// Append request `id`'s `count` prompt hashes and `generated` output hashes after them (ids are added in
-  /// order 0, 1, 2, ...).
+  /// order 0, 1, 2, ...). Without hash blocks (block_tokens() 0) there are none, and nothing is kept.
   void add(std::uint32_t id, const std::uint64_t* hashes, std::uint32_t count, std::uint32_t generated = 0);
   std::int64_t block_tokens() const { return block_tokens_; }
   /// The prompt's hashes.

@@ -112,25 +112,29 @@ class Replica {
     double usd_per_token = 0;  // the step's cost over the tokens of live requests in it
   };
 
-  /// What one step adds to the replica's statistics and costs its tokens: a function of the step's shape.
-  struct PricedStep {
+  /// What one step adds to the replica's statistics and costs its tokens, a function of the step's shape:
+  /// all of it but the split of its time by phase, so all of a decode-only step's price.
+  struct StepPrice {
     engine::SimTime duration = 0;
     double host_s = 0;
     double stage_s = 0;         // time of the slowest pipeline stage (each chip's busy time)
-    double prefill_share = 0;   // of stage_s (a mixed step by its parts' own times)
-    double prefill_s = 0;       // the prefill part's time alone (0 without prefill)
-    double cached_share = 0;    // of stage_s, the prefill work of prefix-cached context (set by begin_step)
     double flops = 0, bytes = 0;
     double utilized_s = 0;      // utilization x stage_s
     double usd_per_token = 0;   // the step's cost over its live tokens
   };
+  /// A step's price with the split of its time by phase (all 0 in a decode-only step).
+  struct PricedStep : StepPrice {
+    double prefill_share = 0;   // of stage_s (a mixed step by its parts' own times)
+    double prefill_s = 0;       // the prefill part's time alone (0 without prefill)
+    double cached_share = 0;    // of stage_s, the prefill work of prefix-cached context (set by begin_step)
+  };
   /// A decode-only step's price, remembered by (sequences, context sum): runs revisit the same steps. The
-  /// table starts small (80 kB) and doubles, up to kMaxRunStepSlots (5 MB), while more than 1 lookup in 16
-  /// evicts a step that had been revisited.
-  struct RunStepSlot {
-    std::uint64_t key = ~std::uint64_t{0};  // sequences << 40 | context sum
-    bool revisited = false;                 // looked up again since it was priced
-    PricedStep step;
+  /// table starts small (64 kB) and doubles, up to kMaxRunStepSlots (4 MB), while more than 1 lookup in 16
+  /// evicts a step that had been revisited. A slot is one cache line.
+  struct alignas(64) RunStepSlot {
+    static constexpr std::uint64_t kRevisited = std::uint64_t{1} << 63;  // looked up again since it was priced
+    std::uint64_t key = ~std::uint64_t{0};  // sequences << 40 | context sum, | kRevisited
+    StepPrice price;
   };
   static constexpr std::size_t kMinRunStepSlots = std::size_t{1} << 10, kMaxRunStepSlots = std::size_t{1} << 16;
 
@@ -144,15 +148,16 @@ class Replica {
   /// Price `shape` with `decodes` live decoding sequences; `load_s`: prefix blocks loaded from the host first.
   /// `step_s` (if not null) receives the step's time in seconds before rounding.
   PricedStep price_step(const roofline::StepShape& shape, std::size_t decodes, double load_s, double* step_s = nullptr);
-  /// Add a step's figures to the statistics.
-  void account(const PricedStep& p);
+  /// Add a step's figures to the statistics, its time split by phase by the shares (of prefill work, and of
+  /// that the part of prefix-cached context).
+  void account(const StepPrice& p, double prefill_share, double cached_share);
   /// A step of `step_s` seconds starting at `start` would run past the simulation's horizon.
   [[noreturn]] void throw_past_horizon(engine::SimTime start, double step_s, const roofline::StepShape& shape) const;
   /// The shape of a plain decode step of `sequences` sequences with `context_tokens` cached tokens in all
   /// (models without local-attention layers: their decode steps depend on nothing else).
   roofline::StepShape decode_shape(std::int64_t sequences, std::int64_t context_tokens) const;
-  /// price_step of decode_shape(sequences, context_tokens), memoized.
-  const PricedStep& run_step(std::int64_t sequences, std::int64_t context_tokens);
+  /// price_step of decode_shape(sequences, context_tokens), memoized (valid until the next call).
+  const StepPrice& run_step(std::int64_t sequences, std::int64_t context_tokens);
   /// Whether the step just planned on `lane` is a plain decode step the scheduler would repeat unchanged.
   bool repeats_plain_decodes(const Lane& lane) const;
   /// Advance a run of plain decode steps (docs/serving.md): the step planned on `lane` ends at `end`; while
