@@ -111,9 +111,12 @@ void Replica::try_start(std::size_t index, bool last_act) {
   }
   lane.window_left = 0;
   if (lane.holds_finished) close_window(lane);
+  const bool windows = !speculative_ && !scheduler_->keeps_finished() && setup_.scheduler.scheduler_steps > 1;
   SchedulerContext ctx(now, lane.running, waiting_, kv_, requests_, setup_.scheduler, observer_.more_arrivals());
   ctx.set_admission_counter(&admissions_);
   ctx.set_decode_tokens(pricer_.decode_tokens_per_sequence());
+  // A pass that decodes reserves the KV blocks of the whole window (vLLM's lookahead slots), preempting then.
+  if (windows) ctx.set_lookahead_tokens(setup_.scheduler.scheduler_steps - 1);
   lane.plan.clear();
   scheduler_->schedule(ctx, lane.plan);
   check_blocks();
@@ -129,7 +132,6 @@ void Replica::try_start(std::size_t index, bool last_act) {
   if (lane.plan.empty()) return;
   // A step with decodes opens a window of scheduler_steps decode steps (vLLM's num_scheduler_steps); a step
   // that only prefills runs alone, as vLLM runs a prompt batch without chunked prefill.
-  const bool windows = !speculative_ && !scheduler_->keeps_finished() && setup_.scheduler.scheduler_steps > 1;
   if (windows && !lane.plan.decodes.empty()) lane.window_left = setup_.scheduler.scheduler_steps - 1;
   engine::SimTime end = now + begin_step(index, now);
   lane.busy = true;
@@ -509,8 +511,9 @@ void Replica::finish_step(std::size_t index) {
 }
 
 bool Replica::continue_window(Lane& lane) {
-  // vLLM reserves the window's KV slots on its scheduler pass; here each step takes the blocks its decodes'
-  // next token needs, and a pool too short for them ends the window (the scheduler then preempts as usual).
+  // The window's scheduler pass reserved its decodes' blocks (lookahead tokens); an entry whose prompt ended in
+  // the window's first step (chunked prefill) takes its blocks step by step, and a pool too short for them ends
+  // the window (the scheduler then preempts as usual).
   RunningSet& run = lane.running;
   StepPlan& plan = lane.plan;
   plan.clear();

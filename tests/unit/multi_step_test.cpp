@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "infersim/config/catalog.hpp"
@@ -120,6 +121,17 @@ TEST(MultiStep, ASequenceFinishingInAWindowKeepsItsSlotAndKvUntilTheWindowEnds) 
     }
     // Decode step 4 reads B's 103 cached tokens, and with multi-step A's 103 too.
     EXPECT_EQ(s.steps[4].decode_context_tokens, n == 8 ? 206 : 103) << n;
+  }
+}
+
+TEST(MultiStep, TheWindowsPassReservesItsKvBlocksUpFront) {
+  // One request of 95 prompt and 10 output tokens, blocks of 16 tokens. Without multi-step each decode step
+  // reserves room for its one token: the last (the 9th, at 103 cached tokens) holds ceil(104 / 16) = 7
+  // blocks. With windows of 32 the first decode pass reserves all 32 tokens, as vLLM's lookahead slots:
+  // ceil((95 + 32) / 16) = 8 blocks, though the request ends after 9 of them.
+  for (const auto& [n, blocks] : {std::pair<std::int64_t, std::int64_t>{1, 7}, {32, 8}}) {
+    const auto r = simulate(traced("reserve" + std::to_string(n), "0,95,10\n", n));
+    EXPECT_EQ(r.pools[0].replica_stats[0].kv_blocks_peak, blocks) << n;
   }
 }
 
