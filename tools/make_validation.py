@@ -330,6 +330,13 @@ V5_CONFIGS = {
     ("amd", "server"): "closed/Cisco/code/llama2-70b-99.9/harness_llm/models/llama2-70b/server_mi300x.yaml",
 }
 KV_FRACTION_UTILIZATION = {0.9: 0.95, 0.95: 0.97}
+# AMD's 2025 harness runs vLLM with multi-step scheduling: llm_config num_scheduler_steps 11 in
+# offline_mi325x.yaml and 9 in server_mi300x.yaml (V5_CONFIGS; the Server row assumes the MI300X file, as its
+# other settings). vLLM (0.6.0 on, PR vllm-project/vllm#7000) then schedules, prepares inputs and processes
+# outputs once per window of that many decode steps, runs the window's steps back to back, and admits new
+# prompts only between windows (scheduler.scheduler_steps, docs/serving.md). AMD's v4.1 scripts pass no such
+# flag (that round predates vLLM 0.6.0), so the v4.1 rows keep one scheduler pass per step.
+AMD_V5_SCHEDULER_STEPS = {"offline": 11, "server": 9}
 # (system, benchmark, scenario) -> (hardware, tensor_parallel, pipeline_parallel, replicas, batch limit, tokens per
 # iteration, kvcache_free_gpu_mem_frac or vLLM gpu_memory_utilization, dtypes, engine, config class and notes)
 HOPPER_FP8 = ("FP8 weights and activations, FP8 KV cache (config precision fp8, kv_cache_dtype fp8)", FP8)
@@ -362,7 +369,7 @@ MLPERF_V5_SYSTEMS = {
         "AMD's vLLM harness for MI325X Offline as published in Cisco's v5.0 submission (AMD's own configs are not in the index): tensor_parallel_size 1, "
         "data_parallel_size 8, max_num_seqs 2700 with the harness's MLPerf scheduler holding the decode batch at 2048 "
         "(VLLM_LLAMA2_MLPERF_MIN/MAX_TARGET_DECODE_BATCH), max_num_batched_tokens 65000, gpu_memory_utilization 0.98, chunked prefill off, "
-        "num_scheduler_steps 11 (multi-step decoding: one scheduling pass per 11 steps, which infersim's vLLM host time per step does not know)"),
+        "num_scheduler_steps 11 (multi-step scheduling: one scheduler pass per window of 11 decode steps, scheduler.scheduler_steps)"),
     ("8xMI325X_2xEPYC_9575F", "llama2-70b", "server"): ("mi325x", 1, 1, 8, 650, 40960, 0.98, ("FP8 weights and activations (Quark), FP8 KV cache assumed as AMD's v4.1", FP8), "vllm",
         "no v5.0 MI325X Server harness config is in the index: the MI300X Server one of the same harness (Cisco's v5.0 submission) is assumed: "
         "tensor_parallel_size 1, data_parallel_size 8, max_num_seqs 650, max_num_batched_tokens 40960, harness batcher off (enable_batcher False: "
@@ -554,9 +561,13 @@ for r in V5["results"]:
     sets["workload.output_tokens"] = mlperf_output(model, output_mean)
     if engine == "vllm":
         sets["deployment.memory_utilization"] = memory
+        steps = AMD_V5_SCHEDULER_STEPS[scenario]
+        sets["scheduler.scheduler_steps"] = steps
         kv = f"gpu_memory_utilization {memory:g}"
         host = ("Engine vLLM (AMD's 2025 build): prefill-priority scheduler (continuous, chunked prefill off), host time per "
-                "iteration from configs/engines/vllm.json (fitted to the vLLM 0.4-0.6 of the v4.1 rows)")
+                "scheduler pass from configs/engines/vllm.json (fitted to the vLLM 0.4-0.6 of the v4.1 rows), one pass per "
+                f"window of {steps} decode steps (num_scheduler_steps {steps}: scheduler.scheduler_steps; prompts join between "
+                "windows, a sequence that finishes inside one keeps its slot to its end)")
     else:
         sets["deployment.memory_utilization"] = KV_FRACTION_UTILIZATION[memory]
         kv = (f"kvcache_free_gpu_mem_frac {memory:g}" + ("" if "kvcache_free_gpu_mem_frac" in how else

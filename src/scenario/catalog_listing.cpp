@@ -78,7 +78,8 @@ config::Json engine_entry(const std::string& name, const serving::ServingEngineS
           {"eager_us_per_layer", e.launch.eager_s_per_layer * 1e6},
           {"scheduler", {{"policy", e.scheduler.policy},
                          {"max_batch_size", e.scheduler.max_batch_size},
-                         {"max_batched_tokens", e.scheduler.max_batched_tokens}}}};
+                         {"max_batched_tokens", e.scheduler.max_batched_tokens},
+                         {"scheduler_steps", e.scheduler.scheduler_steps}}}};
 }
 
 config::Json catalog_listing(config::CatalogKind kind) {

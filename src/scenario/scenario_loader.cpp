@@ -206,12 +206,19 @@ void read_batching(ObjectReader& r, const serving::SchedulerSpec& base, serving:
   s.block_size = r.integer_or("block_size", base.block_size, Range::between(1, 1 << 16));
   s.scheduling_overhead_s = r.number_or("scheduling_overhead_s", base.scheduling_overhead_s, Range::between(0, 10));
   s.batch_timeout_s = r.number_or("batch_timeout_s", base.batch_timeout_s, Range::between(0, 1e6));
+  s.scheduler_steps = r.integer_or("scheduler_steps", base.scheduler_steps, Range::between(1, serving::kMaxSchedulerSteps));
+  if (s.scheduler_steps > 1 && s.policy == "static") {
+    r.error("scheduler_steps", "applies to the continuous and chunked_prefill policies (a static batch already runs "
+                               "to its end without rescheduling); remove it or use another policy");
+  }
   sj["policy"] = s.policy;
   sj["max_batch_size"] = s.max_batch_size;
   sj["max_batched_tokens"] = s.max_batched_tokens;
   sj["block_size"] = s.block_size;
   sj["scheduling_overhead_s"] = s.scheduling_overhead_s;
   sj["batch_timeout_s"] = s.batch_timeout_s;
+  // Resolved only where it is not the default, so that scenarios without multi-step keep their resolved form.
+  if (s.scheduler_steps != 1) sj["scheduler_steps"] = s.scheduler_steps;
   s.prefix_cache = base.prefix_cache;
   if (r.has("prefix_cache")) {
     // Automatic prefix caching (serving/prefix_cache.hpp); resolved only where given, so that scenarios
@@ -442,6 +449,7 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     engine_defaults.policy = engine.scheduler.policy.empty() ? engine_defaults.policy : engine.scheduler.policy;
     engine_defaults.max_batch_size = engine.scheduler.max_batch_size;
     engine_defaults.max_batched_tokens = engine.scheduler.max_batched_tokens;
+    engine_defaults.scheduler_steps = engine.scheduler.scheduler_steps;
     read_batching(sr, engine_defaults, pool.scheduler, sj, true);
     if (pool.scheduler.policy == "disaggregated") {
       for (const char* role : {"prefill", "decode"}) {
@@ -496,6 +504,14 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     pools.push_back(pool);
   } else {
     for (auto& p : pools) p.speculative = pool.speculative;
+  }
+  for (const auto& p : pools) {
+    if (pool.speculative.enabled() && p.scheduler.scheduler_steps > 1) {
+      root.error("speculative", "does not combine with multi-step scheduling (scheduler.scheduler_steps " +
+                                    std::to_string(p.scheduler.scheduler_steps) +
+                                    ", vLLM's num_scheduler_steps supports no speculative decoding); set scheduler_steps to 1");
+      break;
+    }
   }
   parse_workload(root, doc, sc, out);
   // Sessions' prompt block hashes are as fine as every pool's KV blocks (the prefix cache shares whole blocks).

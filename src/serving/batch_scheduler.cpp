@@ -115,7 +115,7 @@ bool SchedulerContext::reserve(std::size_t slot, std::int64_t tokens) {
 void SchedulerContext::reserve_decodes() {
   RunningSet& r = running_;
   const std::int64_t bs = kv_.block_size();
-  const std::int64_t ahead = decode_tokens_;
+  const std::int64_t ahead = decode_tokens_ + lookahead_tokens_;
   for (;;) {
     // An entry needs blocks when its next tokens do not fit in the blocks it holds. Branch-free so that the
     // compiler vectorizes it: take the blocks optimistically, give them back if the pool is short.

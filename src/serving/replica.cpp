@@ -112,9 +112,22 @@ void Replica::try_start(std::size_t index, bool last_act) {
   Lane& lane = lanes_[index];
   if (lane.busy) return;
   const engine::SimTime now = sim_.now();
+  // Multi-step scheduling: the next step of an open window runs without a scheduler pass.
+  lane.continues_window = lane.window_left > 0 && continue_window(lane);
+  if (lane.continues_window) {
+    --lane.window_left;
+    lane.busy = true;
+    sim_.schedule_at(now + begin_step(index, now), [this, index] { finish_step(index); });
+    return;
+  }
+  lane.window_left = 0;
+  if (lane.holds_finished) close_window(lane);
+  const bool windows = !speculative_ && !scheduler_->keeps_finished() && setup_.scheduler.scheduler_steps > 1;
   SchedulerContext ctx(now, lane.running, waiting_, kv_, requests_, setup_.scheduler, observer_.more_arrivals());
   ctx.set_admission_counter(&admissions_);
   ctx.set_decode_tokens(pricer_.decode_tokens_per_sequence());
+  // A pass that decodes reserves the KV blocks of the whole window (vLLM's lookahead slots), preempting then.
+  if (windows) ctx.set_lookahead_tokens(setup_.scheduler.scheduler_steps - 1);
   lane.plan.clear();
   scheduler_->schedule(ctx, lane.plan);
   check_blocks();
@@ -128,6 +141,9 @@ void Replica::try_start(std::size_t index, bool last_act) {
     lane.wake_pending = true;
   }
   if (lane.plan.empty()) return;
+  // A step with decodes opens a window of scheduler_steps decode steps (vLLM's num_scheduler_steps); a step
+  // that only prefills runs alone, as vLLM runs a prompt batch without chunked prefill.
+  if (windows && !lane.plan.decodes.empty()) lane.window_left = setup_.scheduler.scheduler_steps - 1;
   engine::SimTime end = now + begin_step(index, now);
   lane.busy = true;
   if (last_act && repeats_plain_decodes(lane)) end = advance_decodes(index, end);
@@ -150,11 +166,12 @@ engine::SimTime Replica::begin_step(std::size_t index, engine::SimTime start) {
   const bool plain_decodes = shape.prefill_sequences == 0 && lane.plan.padding.empty() && shape.decode_sequences > 0 &&
                              shape.window.tokens == 0 && (!prefix_ || prefix_->pending_load_s() == 0);
   double step_s = -1;
-  PricedStep p = plain_decodes ? PricedStep{run_step(shape.decode_sequences, shape.decode_context_tokens)}
-                               : price_step(shape, lane.plan.decodes.size(), prefix_ ? prefix_->take_load_s() : 0.0, &step_s);
+  const bool pass = !lane.continues_window;
+  PricedStep p = plain_decodes ? PricedStep{run_step(shape.decode_sequences, shape.decode_context_tokens, pass)}
+                               : price_step(shape, lane.plan.decodes.size(), prefix_ ? prefix_->take_load_s() : 0.0, &step_s, pass);
   if (prefix_ && shape.prefill_tokens > 0) p.cached_share = p.prefill_share * cached_prefill_fraction(lane, shape, p.prefill_s);
   if (p.duration > engine::kHorizon - start) {
-    if (step_s < 0) price_step(shape, lane.plan.decodes.size(), 0.0, &step_s);
+    if (step_s < 0) price_step(shape, lane.plan.decodes.size(), 0.0, &step_s, pass);
     throw_past_horizon(start, step_s, shape);
   }
   lane.usd_per_token = p.usd_per_token;
@@ -164,11 +181,14 @@ engine::SimTime Replica::begin_step(std::size_t index, engine::SimTime start) {
   return p.duration;
 }
 
-Replica::PricedStep Replica::price_step(const roofline::StepShape& shape, std::size_t decodes, double load_s, double* step_s) {
+Replica::PricedStep Replica::price_step(const roofline::StepShape& shape, std::size_t decodes, double load_s, double* step_s,
+                                       bool scheduler_pass) {
   PricedStep p;
   const roofline::StepCost c = pricer_.price(shape);
-  p.host_s = setup_.scheduler.scheduling_overhead_s +
-             (setup_.engine ? host_overhead_s(*setup_.engine, shape, pricer_.launches(shape), c.time_s, setup_.attention_ranks) : 0.0);
+  p.host_s = (scheduler_pass ? setup_.scheduler.scheduling_overhead_s : 0.0) +
+             (setup_.engine ? host_overhead_s(*setup_.engine, shape, pricer_.launches(shape), c.time_s, setup_.attention_ranks,
+                                              scheduler_pass)
+                            : 0.0);
   const double seconds = c.time_s + p.host_s + load_s;
   INFERSIM_CHECK(seconds >= 0 && !std::isnan(seconds), "a step priced at " + std::to_string(seconds) + " s");
   p.duration = std::max<engine::SimTime>(1, engine::from_seconds(seconds));
@@ -229,7 +249,7 @@ roofline::StepShape Replica::decode_shape(std::int64_t sequences, std::int64_t c
   return shape;
 }
 
-const Replica::StepPrice& Replica::run_step(std::int64_t sequences, std::int64_t context_tokens) {
+const Replica::StepPrice& Replica::run_step(std::int64_t sequences, std::int64_t context_tokens, bool scheduler_pass) {
   if (run_steps_.empty() || (run_step_lookups_ > 4 * run_steps_.size() && run_step_evictions_ * 16 > run_step_lookups_ &&
                              run_steps_.size() < kMaxRunStepSlots)) {
     // More than one lookup in 16 evicts a step that was revisited: the steps revisited do not all fit (or this
@@ -242,11 +262,14 @@ const Replica::StepPrice& Replica::run_step(std::int64_t sequences, std::int64_t
   INFERSIM_CHECK(sequences < (std::int64_t{1} << 22) && context_tokens < (std::int64_t{1} << 40),
                  "a decode step of " + std::to_string(sequences) + " sequences and " + std::to_string(context_tokens) +
                      " context tokens is beyond the step memo's key");
-  const auto key = static_cast<std::uint64_t>(sequences) << 40 | static_cast<std::uint64_t>(context_tokens);
-  RunStepSlot& slot = run_steps_[run_step_index(sequences, context_tokens, run_steps_.size())];
+  // Bit 62: a step that continues a multi-step window (no scheduler pass, so no host time).
+  const auto key = static_cast<std::uint64_t>(sequences) << 40 | static_cast<std::uint64_t>(context_tokens) |
+                   (scheduler_pass ? 0 : RunStepSlot::kWindowStep);
+  RunStepSlot& slot = run_steps_[run_step_index(sequences, context_tokens + (scheduler_pass ? 0 : 1), run_steps_.size())];
   if ((slot.key & ~RunStepSlot::kRevisited) != key) {
     run_step_evictions_ += slot.key != ~std::uint64_t{0} && (slot.key & RunStepSlot::kRevisited) ? 1 : 0;
-    const PricedStep p = price_step(decode_shape(sequences, context_tokens), static_cast<std::size_t>(sequences), 0.0);
+    const PricedStep p = price_step(decode_shape(sequences, context_tokens), static_cast<std::size_t>(sequences), 0.0, nullptr,
+                                    scheduler_pass);
     INFERSIM_DEBUG_CHECK(p.prefill_share == 0 && p.prefill_s == 0 && p.cached_share == 0, "a decode step with a prefill part");
     slot.key = key;
     slot.price = p;  // all of a decode-only step's price
@@ -276,7 +299,9 @@ double Replica::cached_prefill_fraction(const Lane& lane, const roofline::StepSh
 }
 
 bool Replica::repeats_plain_decodes(const Lane& lane) const {
-  return !setup_.step_by_step && lanes_.size() == 1 && !speculative_ && scheduler_->repeats_plain_decodes() &&
+  // Multi-step windows change what the next step is (no scheduler pass, padding): they run step by step.
+  return !setup_.step_by_step && lanes_.size() == 1 && !speculative_ && setup_.scheduler.scheduler_steps == 1 &&
+         scheduler_->repeats_plain_decodes() &&
          waiting_.empty() && !lane.wake_pending && lane.plan.prefills.empty() && lane.plan.padding.empty() &&
          lane.plan.decodes.size() == lane.running.size();
 }
@@ -430,6 +455,9 @@ void Replica::finish_step(std::size_t index) {
   handoffs_.clear();
   leaving_.clear();
   const bool keep_finished = scheduler_->keeps_finished();
+  // Multi-step scheduling: an entry that finishes before its window ends keeps its slot and blocks until then
+  // (the device runs the window's steps for the whole batch); its completion is reported now.
+  const bool window_goes_on = lane.window_left > 0;
   auto retire = [&](std::size_t slot) {
     RequestRecord& r = requests_[run.id[slot]];
     INFERSIM_CHECK(!r.done(), "request " + std::to_string(run.id[slot]) + " completed twice");
@@ -444,8 +472,9 @@ void Replica::finish_step(std::size_t index) {
     // looked up here: its blocks stay its own).
     if (prefix_ && r.transferred == 0) prefix_->on_completed(run.id[slot], run.kv_tokens[slot], now);
     completed_.push_back(run.id[slot]);
-    if (keep_finished) {
-      run.finished[slot] = 1;  // padding until the batch ends; its blocks stay reserved
+    if (keep_finished || window_goes_on) {
+      run.finished[slot] = 1;  // padding until the batch (or window) ends; its blocks stay reserved
+      lane.holds_finished = lane.holds_finished || window_goes_on;
     } else {
       leaving_.push_back(static_cast<std::uint32_t>(slot));
     }
@@ -499,6 +528,47 @@ void Replica::finish_step(std::size_t index) {
   for (std::uint32_t id : completed_) observer_.on_completion(*this, id);
   // Blocks and a lane are free again: every idle lane may start. Nothing is scheduled after this.
   start_lanes(/*last_act=*/true);
+}
+
+bool Replica::continue_window(Lane& lane) {
+  // The window's scheduler pass reserved its decodes' blocks (lookahead tokens); an entry whose prompt ended in
+  // the window's first step (chunked prefill) takes its blocks step by step, and a pool too short for them ends
+  // the window (the scheduler then preempts as usual).
+  RunningSet& run = lane.running;
+  StepPlan& plan = lane.plan;
+  plan.clear();
+  const std::int64_t bs = kv_.block_size();
+  std::int64_t need = 0;
+  for (std::size_t i = 0; i < run.size(); ++i) {
+    if (run.finished[i]) {
+      plan.padding.push_back(static_cast<std::uint32_t>(i));
+    } else if (run.prefill_left[i] == 0) {  // a prompt still being prefilled in chunks waits for the next pass
+      plan.decodes.push_back(static_cast<std::uint32_t>(i));
+      need += static_cast<std::int64_t>(run.kv_tokens[i] + 1 > run.blocks[i] * bs);
+    }
+  }
+  if (plan.decodes.empty() || need > kv_.free()) {
+    plan.clear();
+    return false;
+  }
+  if (need > 0) {
+    for (std::uint32_t i : plan.decodes) run.blocks[i] += static_cast<std::int64_t>(run.kv_tokens[i] + 1 > run.blocks[i] * bs);
+    kv_.allocate(need, sim_.now());
+  }
+  check_blocks();
+  return true;
+}
+
+void Replica::close_window(Lane& lane) {
+  // From the back, so that swap-removal only moves entries already looked at.
+  RunningSet& run = lane.running;
+  for (std::size_t i = run.size(); i-- > 0;) {
+    if (!run.finished[i]) continue;
+    kv_.release_request(run.id[i], run.blocks[i], sim_.now());
+    run.remove_swap(i);
+  }
+  lane.holds_finished = false;
+  check_blocks();
 }
 
 void Replica::charge_decodes(Lane& lane) {

@@ -17,9 +17,13 @@ bool runs_as_graph(const LaunchSpec& launch, const roofline::StepShape& shape) {
 }
 
 double host_overhead_s(const ServingEngineSpec& engine, const roofline::StepShape& shape, const StepLaunches& launches,
-                       double device_s, int attention_ranks) {
+                       double device_s, int attention_ranks, bool scheduler_pass) {
   const HostTimeSpec& h = engine.host_time;
   const double launch_s = runs_as_graph(engine.launch, shape) ? 0.0 : launches.layers * engine.launch.eager_s_per_layer;
+  // Launching is asynchronous: the device waits only for the part of the launches it does not overlap. (Written
+  // as differences that stay finite when the device time is infinite, so the replica's horizon check reports it.)
+  const double exposed_launch_s = std::max(0.0, launch_s - device_s);
+  if (!scheduler_pass) return exposed_launch_s;
   // With attention data parallelism each rank runs its own scheduler process (SGLang's DP-attention workers,
   // DeepSeek's DP instances) over its share of the sequences: the busiest rank's ceil(x / N).
   const double n = std::max(1, attention_ranks);
@@ -28,9 +32,6 @@ double host_overhead_s(const ServingEngineSpec& engine, const roofline::StepShap
   double host = h.per_step_s + h.per_sequence_s * sequences + h.per_token_s * rank_share(static_cast<double>(shape.total_tokens())) +
                 h.per_forward_pass_s * std::max(0, launches.forward_passes - 1);
   if (launches.verifies_draft) host += h.speculative_step_s;
-  // Launching is asynchronous: the device waits only for the part of the launches it does not overlap. (Written
-  // as differences that stay finite when the device time is infinite, so the replica's horizon check reports it.)
-  const double exposed_launch_s = std::max(0.0, launch_s - device_s);
   if (!h.overlaps_device) return exposed_launch_s + host;
   return exposed_launch_s + std::max(0.0, host - (device_s + exposed_launch_s));
 }

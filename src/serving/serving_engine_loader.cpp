@@ -49,6 +49,7 @@ ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diag
     e.scheduler.policy = names.empty() ? std::string() : names[s.choice("policy", views)];
     e.scheduler.max_batch_size = s.integer("max_batch_size", Range::between(1, 1e6));
     e.scheduler.max_batched_tokens = s.integer("max_batched_tokens", Range::between(1, 1e8));
+    e.scheduler.scheduler_steps = s.integer_or("scheduler_steps", 1, Range::between(1, kMaxSchedulerSteps));
     s.string("source");
     s.finish();
   }

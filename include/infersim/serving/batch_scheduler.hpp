@@ -90,6 +90,9 @@ class SchedulerContext {
   /// tokens verified). Decodes reserve room for this many and count this many against a token budget.
   void set_decode_tokens(std::int64_t n) { decode_tokens_ = n; }
   std::int64_t decode_tokens() const { return decode_tokens_; }
+  /// Tokens reserve_decodes() also reserves beyond the step's own: the rest of a multi-step window
+  /// (scheduler.scheduler_steps - 1), as vLLM's lookahead slots. Not counted against a token budget.
+  void set_lookahead_tokens(std::int64_t n) { lookahead_tokens_ = n; }
 
   engine::SimTime now() const { return now_; }
   RunningSet& running() { return running_; }
@@ -110,8 +113,8 @@ class SchedulerContext {
   bool admit(std::int64_t reserve_tokens);
   /// Reserve blocks so that entry `slot` can hold `tokens` more tokens; false if they are not free.
   bool reserve(std::size_t slot, std::int64_t tokens);
-  /// Reserve room for decode_tokens() more tokens for every decoding entry (prefill done, not finished),
-  /// preempting the newest entries by recompute while blocks run short.
+  /// Reserve room for decode_tokens() (plus the lookahead tokens) more tokens for every decoding entry
+  /// (prefill done, not finished), preempting the newest entries by recompute while blocks run short.
   void reserve_decodes();
   /// Preempt the newest running entry by recompute: free its blocks, put it at the front of the queue.
   void preempt_newest();
@@ -131,6 +134,7 @@ class SchedulerContext {
   engine::SimTime wake_ = -1;
   std::int64_t preemptions_ = 0;
   std::int64_t decode_tokens_ = 1;
+  std::int64_t lookahead_tokens_ = 0;
   std::uint64_t local_admissions_ = 0;
   std::vector<std::int64_t> grown_;
   std::uint64_t* admissions_ = &local_admissions_;

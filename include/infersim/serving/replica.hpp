@@ -110,6 +110,12 @@ class Replica {
     bool wake_pending = false;
     engine::SimTime step_start = 0;
     double usd_per_token = 0;  // the step's cost over the tokens of live requests in it
+    // Multi-step scheduling (scheduler.scheduler_steps): decode steps the window of the running step still
+    // has after it, whether the running step continues a window (no scheduler pass, no host time), and
+    // whether entries finished in the window wait as padding for its end.
+    std::int64_t window_left = 0;
+    bool continues_window = false;
+    bool holds_finished = false;
   };
 
   /// What one step adds to the replica's statistics and costs its tokens, a function of the step's shape:
@@ -133,7 +139,8 @@ class Replica {
   /// evicts a step that had been revisited. A slot is one cache line.
   struct alignas(64) RunStepSlot {
     static constexpr std::uint64_t kRevisited = std::uint64_t{1} << 63;  // looked up again since it was priced
-    std::uint64_t key = ~std::uint64_t{0};  // sequences << 40 | context sum, | kRevisited
+    static constexpr std::uint64_t kWindowStep = std::uint64_t{1} << 62;  // a step inside a multi-step window
+    std::uint64_t key = ~std::uint64_t{0};  // sequences << 40 | context sum, | kWindowStep, | kRevisited
     StepPrice price;
   };
   static constexpr std::size_t kMinRunStepSlots = std::size_t{1} << 10, kMaxRunStepSlots = std::size_t{1} << 16;
@@ -146,8 +153,16 @@ class Replica {
   /// Price the step planned on `lane`, starting at `start`, and account for it; returns its duration.
   engine::SimTime begin_step(std::size_t lane, engine::SimTime start);
   /// Price `shape` with `decodes` live decoding sequences; `load_s`: prefix blocks loaded from the host first.
-  /// `step_s` (if not null) receives the step's time in seconds before rounding.
-  PricedStep price_step(const roofline::StepShape& shape, std::size_t decodes, double load_s, double* step_s = nullptr);
+  /// `step_s` (if not null) receives the step's time in seconds before rounding. `scheduler_pass` false: the
+  /// step continues a multi-step window and pays no host time but its exposed launches.
+  PricedStep price_step(const roofline::StepShape& shape, std::size_t decodes, double load_s, double* step_s = nullptr,
+                        bool scheduler_pass = true);
+  /// Multi-step scheduling: plan the next step of the window open on `lane` (the same entries; those that
+  /// finished as padding; KV blocks for the decodes' next token). False when the window cannot go on (no entry
+  /// left decoding, or the blocks are not free): the scheduler then plans as usual.
+  bool continue_window(Lane& lane);
+  /// The window on `lane` is over: entries kept as padding leave, their blocks freed.
+  void close_window(Lane& lane);
   /// Add a step's figures to the statistics, its time split by phase by the shares (of prefill work, and of
   /// that the part of prefix-cached context).
   void account(const StepPrice& p, double prefill_share, double cached_share);
@@ -157,7 +172,7 @@ class Replica {
   /// (models without local-attention layers: their decode steps depend on nothing else).
   roofline::StepShape decode_shape(std::int64_t sequences, std::int64_t context_tokens) const;
   /// price_step of decode_shape(sequences, context_tokens), memoized (valid until the next call).
-  const StepPrice& run_step(std::int64_t sequences, std::int64_t context_tokens);
+  const StepPrice& run_step(std::int64_t sequences, std::int64_t context_tokens, bool scheduler_pass = true);
   /// Whether the step just planned on `lane` is a plain decode step the scheduler would repeat unchanged.
   bool repeats_plain_decodes(const Lane& lane) const;
   /// Advance a run of plain decode steps (docs/serving.md): the step planned on `lane` ends at `end`; while

@@ -9,6 +9,8 @@
 // (or max(device_s, launch_s, host) when the engine overlaps host work with the device), where launch_s is the host time to launch the step's kernels one by one (decoder layers launched x
 // eager_s_per_layer) when the step does not run as a CUDA graph, and 0 when it does: kernels are queued
 // asynchronously, so the GPU waits for the CPU only when launching is slower than running.
+// With multi-step scheduling (scheduler.scheduler_steps N > 1) host is paid once per window of up to N decode
+// steps, on its first step; the others pay only their exposed launches.
 
 #include <array>
 #include <cstdint>
@@ -44,6 +46,7 @@ struct EngineSchedulerDefaults {
   std::string policy = "continuous";
   std::int64_t max_batch_size = 256;
   std::int64_t max_batched_tokens = 8192;
+  std::int64_t scheduler_steps = 1;  // decode steps per scheduler pass (multi-step scheduling; 1: none)
 };
 
 struct ServingEngineSpec {
@@ -73,7 +76,9 @@ bool runs_as_graph(const LaunchSpec& launch, const roofline::StepShape& shape);
 
 /// The host's part of a step: what the engine adds to `device_s` (the roofline time of the step). With
 /// `attention_ranks` N > 1 the per-sequence and per-token terms count the busiest rank's ceil(x / N).
+/// `scheduler_pass` false: a step that continues a multi-step window (scheduler.scheduler_steps), run on the
+/// scheduler pass of the window's first step; it pays only the kernel launches the device does not hide.
 double host_overhead_s(const ServingEngineSpec& engine, const roofline::StepShape& shape, const StepLaunches& launches,
-                       double device_s, int attention_ranks = 1);
+                       double device_s, int attention_ranks = 1, bool scheduler_pass = true);
 
 }  // namespace infersim::serving

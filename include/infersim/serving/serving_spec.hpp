@@ -15,6 +15,9 @@ struct PrefixCacheSpec {
   std::int64_t affinity_max_imbalance = 32;  // router prefix_affinity: most outstanding requests over the least loaded
 };
 
+/// The most decode steps one scheduler pass may run (vLLM accepts up to 1024 for num_scheduler_steps).
+inline constexpr std::int64_t kMaxSchedulerSteps = 1024;
+
 struct SchedulerSpec {
   std::string policy = "continuous";     // a name in the scheduler registry (static, continuous, chunked_prefill, inflight)
   std::int64_t max_batch_size = 256;     // sequences in one step
@@ -22,6 +25,10 @@ struct SchedulerSpec {
   std::int64_t block_size = 16;          // tokens per KV-cache block
   double scheduling_overhead_s = 0.0;    // CPU time added to every iteration
   double batch_timeout_s = 0.0;          // static: the longest the oldest request waits for a full batch
+  // Multi-step scheduling (vLLM's num_scheduler_steps): a step with decodes opens a window of this many
+  // decode steps run back to back on one scheduler pass (host time once, nothing admitted, finished
+  // sequences kept as padding until the window ends). 1: every step is scheduled (docs/serving.md).
+  std::int64_t scheduler_steps = 1;
   PrefixCacheSpec prefix_cache;
 };
 
