@@ -27,6 +27,61 @@ double expected_distinct_experts(double experts, double k, double tokens, double
   return k * (1.0 - untouched_hot) + (experts - k) * (1.0 - untouched_cold);
 }
 
+namespace {
+
+/// A collective as an operator row: bytes each chip sends over the link, plus step latencies and a launch.
+OperatorRow network_row(std::string_view name, Phase phase, double count, const CollectiveCost& c, const Link& link,
+                        const hardware::HardwareSpec& hw, Segment segment) {
+  OperatorRow r;
+  r.name = name;
+  r.phase = phase;
+  r.op_class = OpClass::collective;
+  r.segment = segment;
+  r.count = count;
+  r.bytes = c.bytes_per_chip;
+  r.seconds_per_byte = 1.0 / (link.bandwidth_bytes_per_s * hw.efficiency.network);
+  r.overhead_s = c.latency_s + hw.efficiency.kernel_launch_overhead_s;
+  r.network = true;
+  return r;
+}
+
+/// The links of an expert-parallel group of `ep` chips: the group's own (scale-out when it spans domains)
+/// and, for a group wider than a scale-up domain, the domain's scale-up link (else bandwidth 0).
+struct ExpertLinks {
+  Link group, scale_up;
+};
+
+ExpertLinks expert_links(const hardware::HardwareSpec& hw, int ep) {
+  ExpertLinks l;
+  if (ep <= 1) return l;
+  const int domain = std::max(1, hw.interconnect.scale_up_domain_chips);
+  l.group = parallelism::link_for_group(hw, ep);
+  // Wide expert parallelism: the all-to-all's share inside a scale-up domain goes over its link.
+  if (ep > domain && domain > 1) l.scale_up = parallelism::link_for_group(hw, domain);
+  return l;
+}
+
+/// The rows of one routed-expert dispatch (or combine) of `bytes` per chip over `ep` chips, `count` times:
+/// one all-to-all over the group's link, or split over the scale-up and scale-out links when the group
+/// spans domains (scale_up has a bandwidth).
+void push_expert_all_to_all(OperatorTable& t, const hardware::HardwareSpec& hw, int ep, const Link& link,
+                            const Link& scale_up, bool dispatch, Phase phase, double count, double bytes) {
+  if (ep <= 1 || count <= 0) return;
+  auto push = [&](std::string_view name, const CollectiveCost& c, const Link& l) {
+    if (c.bytes_per_chip > 0) t.push(network_row(name, phase, count, c, l, hw, Segment::layers));
+  };
+  if (scale_up.bandwidth_bytes_per_s <= 0) {
+    push(dispatch ? "ep_dispatch" : "ep_combine", parallelism::all_to_all(bytes, ep, link), link);
+    return;
+  }
+  // Wider than a scale-up domain: the in-domain share over the scale-up link, the rest over scale-out.
+  const auto c = parallelism::all_to_all_spanning(bytes, ep, hw.interconnect.scale_up_domain_chips, scale_up, link);
+  push(dispatch ? "ep_dispatch_scale_up" : "ep_combine_scale_up", c.scale_up, scale_up);
+  push(dispatch ? "ep_dispatch_scale_out" : "ep_combine_scale_out", c.scale_out, link);
+}
+
+}  // namespace
+
 StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::HardwareSpec& hw,
                              const parallelism::DeploymentSpec& d, const parallelism::Placement& placement)
     : model_(m), hw_(hw), dep_(d), placement_(placement) {
@@ -73,10 +128,9 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
   }
   if (t > 1) tp_link_ = parallelism::link_for_group(hw, t);
   if (d.expert_parallel > 1) {
-    const int domain = std::max(1, hw.interconnect.scale_up_domain_chips);
-    ep_link_ = parallelism::link_for_group(hw, d.expert_parallel);
-    // Wide expert parallelism: the all-to-all's share inside a scale-up domain goes over its link.
-    if (d.expert_parallel > domain && domain > 1) ep_up_link_ = parallelism::link_for_group(hw, domain);
+    const ExpertLinks links = expert_links(hw, d.expert_parallel);
+    ep_link_ = links.group;
+    ep_up_link_ = links.scale_up;
   }
   if (d.pipeline_parallel > 1) pp_link_ = parallelism::link_for_group(hw, d.chips_per_replica());
   scratch_.reserve(32);
@@ -130,25 +184,21 @@ void StepCostModel::add_elementwise(OperatorTable& t, std::string_view name, Pha
   t.push(r);
 }
 
-namespace {
 
-/// A collective as an operator row: bytes each chip sends over the link, plus step latencies and a launch.
-OperatorRow network_row(std::string_view name, Phase phase, double count, const CollectiveCost& c, const Link& link,
-                        const hardware::HardwareSpec& hw, Segment segment) {
-  OperatorRow r;
-  r.name = name;
-  r.phase = phase;
-  r.op_class = OpClass::collective;
-  r.segment = segment;
-  r.count = count;
-  r.bytes = c.bytes_per_chip;
-  r.seconds_per_byte = 1.0 / (link.bandwidth_bytes_per_s * hw.efficiency.network);
-  r.overhead_s = c.latency_s + hw.efficiency.kernel_launch_overhead_s;
-  r.network = true;
-  return r;
+double expert_all_to_all_bytes(double tokens_per_chip, double top_k, double hidden, double bytes_per_element) {
+  return tokens_per_chip * top_k * hidden * bytes_per_element;
 }
 
-}  // namespace
+double price_expert_all_to_all(const hardware::HardwareSpec& hw, int expert_parallel, double bytes_per_chip) {
+  if (expert_parallel <= 1) return 0.0;
+  const ExpertLinks links = expert_links(hw, expert_parallel);
+  OperatorTable t;
+  push_expert_all_to_all(t, hw, expert_parallel, links.group, links.scale_up, true, Phase::decode, 1, bytes_per_chip);
+  evaluate_roofline(t, 1);
+  double s = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) s += static_cast<double>(t.time_s[i]);
+  return s;
+}
 
 double price_all_reduce(const hardware::HardwareSpec& hw, int chips, double bytes) {
   if (chips <= 1) return 0.0;
@@ -333,7 +383,7 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
     add_gemm(table, "moe_router", phase, moe_layers_, T, d, E, eb_);
     // All-to-all: each chip sends its share of the step's tokens (T/e, or T/N when the N attention ranks
     // outnumber the expert ranks), k copies of the hidden state, (e-1)/e of them to other chips.
-    const double sent = tokens * k * d * rb_ / std::max(ep, static_cast<double>(ranks_));
+    const double sent = expert_all_to_all_bytes(tokens / std::max(ep, static_cast<double>(ranks_)), k, d, rb_);
     add_expert_all_to_all(table, true, phase, sent);
     // The routed experts see every token of the replica, the busiest expert-parallel rank imbalance x the mean.
     const double active = expected_distinct_experts(E, k, tokens, dep_.moe_routing_skew);
@@ -392,17 +442,7 @@ void StepCostModel::append_head(OperatorTable& table, double logit_tokens, Phase
 }
 
 void StepCostModel::add_expert_all_to_all(OperatorTable& table, bool dispatch, Phase phase, double bytes) const {
-  const int ep = dep_.expert_parallel;
-  if (ep <= 1) return;
-  if (ep_up_link_.bandwidth_bytes_per_s <= 0) {
-    add_network(table, dispatch ? "ep_dispatch" : "ep_combine", phase, moe_layers_,
-                parallelism::all_to_all(bytes, ep, ep_link_), ep_link_);
-    return;
-  }
-  // Wider than a scale-up domain: the in-domain share over the scale-up link, the rest over scale-out.
-  const auto c = parallelism::all_to_all_spanning(bytes, ep, hw_.interconnect.scale_up_domain_chips, ep_up_link_, ep_link_);
-  add_network(table, dispatch ? "ep_dispatch_scale_up" : "ep_combine_scale_up", phase, moe_layers_, c.scale_up, ep_up_link_);
-  add_network(table, dispatch ? "ep_dispatch_scale_out" : "ep_combine_scale_out", phase, moe_layers_, c.scale_out, ep_link_);
+  push_expert_all_to_all(table, hw_, dep_.expert_parallel, ep_link_, ep_up_link_, dispatch, phase, moe_layers_, bytes);
 }
 
 double StepCostModel::expert_imbalance(double tokens) const {

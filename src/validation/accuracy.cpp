@@ -212,6 +212,11 @@ double predict_cached(const MeasurementRow& row, const HardwareOverrides& overri
     case RowKind::all_reduce:
       return seconds_to_unit(roofline::price_all_reduce(hardware_for(row.hardware, overrides), row.chips, row.bytes),
                              row.unit);
+    case RowKind::all_to_all: {
+      const double bytes = roofline::expert_all_to_all_bytes(row.tokens_per_rank, row.top_k, row.hidden, row.bytes_per_element);
+      return seconds_to_unit(roofline::price_expert_all_to_all(hardware_for(row.hardware, overrides), row.expert_parallel, bytes),
+                             row.unit);
+    }
   }
   return 0;
 }

@@ -10,9 +10,10 @@ using config::Range;
 
 namespace {
 
-constexpr std::string_view kKinds[] = {"scenario", "ratio", "operator", "gemm", "all_reduce", "copy"};
+constexpr std::string_view kKinds[] = {"scenario", "ratio", "operator", "gemm", "all_reduce", "copy", "all_to_all"};
 constexpr std::string_view kTransforms[] = {"identity", "reciprocal"};
 constexpr std::string_view kPhases[] = {"prefill", "decode"};
+constexpr std::string_view kOperations[] = {"dispatch", "combine"};
 
 std::vector<std::pair<std::string, Json>> read_set(ObjectReader& r, std::string_view key) {
   std::vector<std::pair<std::string, Json>> out;
@@ -106,6 +107,14 @@ std::vector<MeasurementRow> load_measurements(const std::vector<std::string>& pa
             break;
           case RowKind::copy:
             row.bytes = r.number("bytes", Range::positive());
+            break;
+          case RowKind::all_to_all:
+            row.operation = std::string(kOperations[r.choice("operation", kOperations)]);
+            row.expert_parallel = static_cast<int>(r.integer("expert_parallel", Range::between(2, 1e5)));
+            row.tokens_per_rank = static_cast<double>(r.integer("tokens_per_rank", Range::between(1, 1e8)));
+            row.hidden = static_cast<double>(r.integer("hidden", Range::between(1, 1e7)));
+            row.top_k = static_cast<double>(r.integer("top_k", Range::between(1, 1024)));
+            row.bytes_per_element = r.number("bytes_per_element", Range::positive_up_to(8));
             break;
         }
         if (row.kind != RowKind::scenario && row.kind != RowKind::ratio && row.unit != "ms" && row.unit != "us" &&

@@ -30,6 +30,17 @@ struct StepCost {
 /// its tensor-parallel all-reduces).
 double price_all_reduce(const hardware::HardwareSpec& hw, int chips, double bytes);
 
+/// Bytes each chip of an expert-parallel group sends into one MoE dispatch (or receives back in one combine):
+/// its `tokens_per_chip` tokens, `top_k` copies of the `hidden`-element state each, `bytes_per_element` per
+/// element (as the step model sizes its expert all-to-all; docs/roofline.md).
+double expert_all_to_all_bytes(double tokens_per_chip, double top_k, double hidden, double bytes_per_element);
+
+/// Time of one standalone MoE dispatch (or combine) over an expert-parallel group of `expert_parallel` chips
+/// of `hw`, each chip holding `bytes_per_chip` (expert_all_to_all_bytes): the operator rows the step model
+/// adds for it, priced by the roofline kernel and summed (scale-up and scale-out shares when the group spans
+/// domains).
+double price_expert_all_to_all(const hardware::HardwareSpec& hw, int expert_parallel, double bytes_per_chip);
+
 /// Two steps run one after the other (e.g. a draft model's steps and the target's verification).
 StepCost sequential(const StepCost& a, const StepCost& b);
 

@@ -10,8 +10,11 @@
 //   "gemm"       one standalone GEMM (m x k x n) in a data type
 //   "all_reduce" one all-reduce of `bytes` per chip over `chips` chips
 //   "copy"       one device-to-device copy moving `bytes` through memory (read plus write)
+//   "all_to_all" one MoE dispatch or combine over an expert-parallel group: `tokens_per_rank` tokens on each of
+//                `expert_parallel` chips, `top_k` copies of `hidden` elements of `bytes_per_element` each,
+//                priced as the step model prices its expert all-to-all (roofline::price_expert_all_to_all)
 //
-// Time rows (operator, gemm, all_reduce) are in the unit "ms", "us" or "s".
+// Time rows (operator, gemm, all_reduce, copy, all_to_all) are in the unit "ms", "us" or "s".
 // Every row carries its category (throughput, ttft_p50, ...), the hardware it measures (what `calibrate`
 // fits), its source and the assumptions made to map the published conditions onto infersim's inputs.
 
@@ -24,7 +27,7 @@
 
 namespace infersim::validation {
 
-enum class RowKind { scenario, ratio, op, gemm, all_reduce, copy };
+enum class RowKind { scenario, ratio, op, gemm, all_reduce, copy, all_to_all };
 
 struct MeasurementRow {
   std::string id, category, group, hardware, source, assumptions, unit;
@@ -48,6 +51,10 @@ struct MeasurementRow {
   // all_reduce, copy
   int chips = 0;
   double bytes = 0;
+  // all_to_all
+  std::string operation = "dispatch";  // dispatch | combine
+  int expert_parallel = 0;
+  double tokens_per_rank = 0, hidden = 0, top_k = 0, bytes_per_element = 0;
 };
 
 /// Load measurement files (strict; every problem reported with file and path).
