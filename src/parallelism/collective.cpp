@@ -45,14 +45,16 @@ CollectiveCost all_gather(double bytes, int t, const Link& link) {
 
 CollectiveCost all_to_all(double bytes, int e, const Link& link) {
   if (e <= 1) return {};
-  return {static_cast<double>(e - 1) / e * bytes, (e - 1) * link.latency_s};
+  // Every chip writes its shares to all e-1 peers at once (DeepEP's NVLink kernels write each peer's buffer
+  // directly; NCCL's grouped send/recv posts every peer together): one latency, not e-1 dependent steps.
+  return {static_cast<double>(e - 1) / e * bytes, link.latency_s};
 }
 
 SpanningAllToAll all_to_all_spanning(double bytes, int e, int domain, const Link& up, const Link& out) {
   SpanningAllToAll c;
   if (e <= 1) return c;
   const int local = std::clamp(domain, 1, e);
-  if (local > 1) c.scale_up = {static_cast<double>(local - 1) / e * bytes, (local - 1) * up.latency_s};
+  if (local > 1) c.scale_up = {static_cast<double>(local - 1) / e * bytes, up.latency_s};
   if (e > local) c.scale_out = {static_cast<double>(e - local) / e * bytes, out.latency_s};
   return c;
 }

@@ -9,6 +9,7 @@
 
 #include "infersim/core/error.hpp"
 #include "infersim/hardware/hardware_loader.hpp"
+#include "infersim/model/model_loader.hpp"
 #include "infersim/roofline/step_cost.hpp"
 #include "infersim/validation/calibrate.hpp"
 #include "support/paths.hpp"
@@ -78,6 +79,66 @@ TEST(Accuracy, AllReduceAlgorithms) {
                       14 * a100.interconnect.scale_up_latency_s + a100.efficiency.kernel_launch_overhead_s;
   EXPECT_NEAR(roofline::price_all_reduce(a100, 8, b), ring, 1e-6 * ring);
   EXPECT_EQ(roofline::price_all_reduce(a100, 1, b), 0.0);
+}
+
+MeasurementRow all_to_all_row(int ep, double tokens_per_rank, double bytes_per_element) {
+  MeasurementRow r;
+  r.id = "a2a-ep" + std::to_string(ep);
+  r.category = "all_to_all";
+  r.hardware = "h800";
+  r.kind = RowKind::all_to_all;
+  r.unit = "us";
+  r.expert_parallel = ep;
+  r.tokens_per_rank = tokens_per_rank;
+  r.hidden = 7168;
+  r.top_k = 8;
+  r.bytes_per_element = bytes_per_element;
+  r.measured = 1;
+  return r;
+}
+
+TEST(Accuracy, AllToAllRowIsTheStepModelsDispatch) {
+  // DeepEP's normal-kernel setting: 4096 tokens per rank, 8 experts each, 7168 FP8 elements plus one FP32 scale
+  // per 128 (1 + 4/128 bytes per element): 4096 x 8 x 7168 x 1.03125 = 242,221,056 bytes held per rank.
+  const double S = 242221056.0;
+  EXPECT_DOUBLE_EQ(roofline::expert_all_to_all_bytes(4096, 8, 7168, 1.03125), S);
+  const auto hw = hardware::load_hardware("h800");
+  const auto& e = hw.efficiency;
+  ASSERT_EQ(hw.interconnect.scale_up_domain_chips, 8);
+  const double nvlink = 200e9 * e.network, ib = 50e9 * e.network;  // bytes/s per direction, h800.json
+  const double up_lat = hw.interconnect.scale_up_latency_s, out_lat = hw.interconnect.scale_out_latency_s;
+  const double launch = e.kernel_launch_overhead_s;
+  // EP8, one node: 7/8 of S goes to the 7 peers over NVLink (1/8 stays on the chip), nothing crosses
+  // InfiniBand; every peer is written at once, one latency step.
+  const double ep8_s = S * 7 / 8 / nvlink + up_lat + launch;
+  EXPECT_NEAR(predict(all_to_all_row(8, 4096, 1.03125)), ep8_s * 1e6, 1e-6 * ep8_s * 1e6);  // the table holds floats
+  // EP32, four nodes of 8: 7/32 of S to the node's 7 peers over NVLink, 24/32 to the 24 chips of the other
+  // nodes over InfiniBand (one step, every remote write in flight); the two shares one after the other.
+  const double ep32_s = S * 7 / 32 / nvlink + up_lat + launch + S * 24 / 32 / ib + out_lat + launch;
+  EXPECT_NEAR(predict(all_to_all_row(32, 4096, 1.03125)), ep32_s * 1e6, 1e-6 * ep32_s * 1e6);
+  // The InfiniBand share is 6x the NVLink bytes at a quarter of the bandwidth: EP32 is ~4x slower than EP8.
+  EXPECT_GT(predict(all_to_all_row(32, 4096, 1.03125)) / predict(all_to_all_row(8, 4096, 1.03125)), 3.5);
+  // A group of one chip sends nothing.
+  EXPECT_EQ(roofline::price_expert_all_to_all(hw, 1, S), 0.0);
+}
+
+TEST(Accuracy, AllToAllRowPricesWhatTheStepModelAdds) {
+  // The step model's EP dispatch of deepseek-v3 (EP8 with 8 attention ranks, decode of 64 sequences: 8 tokens
+  // per chip, bf16 stream) costs, per MoE layer, what an all_to_all row of the same shape predicts.
+  const auto m = model::load_model("deepseek-v3");
+  const auto hw = hardware::load_hardware("h800");
+  parallelism::DeploymentSpec d;
+  d.tensor_parallel = d.expert_parallel = d.attention_data_parallel = 8;
+  d.weight_dtype = d.activation_dtype = d.kv_cache_dtype = DType::fp8;
+  roofline::OperatorTable t;
+  roofline::StepCostModel(m, hw, d).build(roofline::StepShape::decode(64, 1024), t);
+  double dispatch_s = -1;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.name[i] == "ep_dispatch") dispatch_s = static_cast<double>(t.time_s[i]);
+  }
+  ASSERT_GT(dispatch_s, 0);
+  auto row = all_to_all_row(8, 8, 2);
+  EXPECT_NEAR(predict(row), dispatch_s * 1e6, 1e-4 * dispatch_s * 1e6);  // the table holds floats
 }
 
 TEST(Accuracy, ErrorStatisticsOfHandMadeResults) {
@@ -191,7 +252,7 @@ TEST(MeasurementFile, ProblemsNameFileRowAndKey) {
 TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
   std::vector<std::string> files;
   for (const char* f : {"mlperf.json", "mlperf-v5.0.json", "single-user.json", "speculative.json", "quantization.json",
-                        "operators.json", "h200-kernels.json"}) {
+                        "operators.json", "h200-kernels.json", "expert-parallel.json"}) {
     files.push_back(testing::source_path(std::string("configs/validation/") + f));
   }
   const auto rows = load_measurements(files);
@@ -203,6 +264,35 @@ TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
       EXPECT_FALSE(r.assumptions.empty()) << r.id;
     }
   }
+}
+
+// The held-out DeepEP rows (left out of the CI guard's row set): every row runs, cites the README's commit, and
+// the normal rows' times are the published bandwidths over the bytes DeepEP's tests count, derived here again.
+TEST(MeasurementFile, ExpertParallelRowsAllRun) {
+  const auto rows = load_measurements({testing::source_path("configs/validation/expert-parallel.json")});
+  ASSERT_EQ(rows.size(), 20u);
+  const auto report = evaluate(rows);
+  EXPECT_EQ(report.failed, 0u);
+  std::map<std::string, double> measured;
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.kind, RowKind::all_to_all) << r.id;
+    EXPECT_EQ(r.hardware, "h800") << r.id;
+    EXPECT_NE(r.source.find("0aaa6744c890c5af051f622252975c4393795000"), std::string::npos) << r.id;
+    EXPECT_FALSE(r.assumptions.empty()) << r.id;
+    measured[r.id] = r.measured;
+  }
+  // Intranode EP8 dispatch: each rank receives 8 x 4096 x P(a token picks one of its 32 of 256 experts) rows of
+  // 7168 FP8 bytes plus 56 FP32 scales; P = 1 - C(224,8)/C(256,8). At 153 GB/s.
+  double untouched = 1;
+  for (int i = 0; i < 8; ++i) untouched *= (224.0 - i) / (256.0 - i);
+  const double ep8_bytes = 8 * 4096 * (1 - untouched) * 7168 * (1 + 4.0 / 128);
+  EXPECT_NEAR(measured.at("deepep/normal/dispatch-ep8"), ep8_bytes / 153e9 * 1e6, 0.1);
+  // Internode EP32 combine: 4096 tokens x distinct nodes of 4 (1 - C(192,8)/C(256,8) each) x 7168 x 2 bytes at 57 GB/s.
+  double off_node = 1;
+  for (int i = 0; i < 8; ++i) off_node *= (192.0 - i) / (256.0 - i);
+  EXPECT_NEAR(measured.at("deepep/normal/combine-ep32"), 4096 * 4 * (1 - off_node) * 7168 * 2 / 57e9 * 1e6, 0.1);
+  // Low-latency rows are the published times.
+  EXPECT_EQ(measured.at("deepep/low-latency/dispatch-ep128"), 192);
 }
 
 // Little's law on the published Server logs: the sequences decoding at once are the output rate times the

@@ -27,12 +27,12 @@ struct CollectiveCost {
 CollectiveCost all_reduce(double bytes, int group_size, const Link& link);
 /// All-gather producing `bytes` per chip: (t-1)/t * S sent, (t-1) steps.
 CollectiveCost all_gather(double bytes, int group_size, const Link& link);
-/// All-to-all where each chip holds `bytes` destined evenly to all: (e-1)/e * S sent, (e-1) steps.
+/// All-to-all where each chip holds `bytes` destined evenly to all: (e-1)/e * S sent, 1 step (all peers at once).
 CollectiveCost all_to_all(double bytes, int group_size, const Link& link);
 /// An all-to-all over `group_size` chips that spans scale-up domains of `domain_chips` (group_size >
 /// domain_chips): each chip holds `bytes` destined evenly to all group members; the (domain_chips - 1) /
-/// group_size share for its own domain goes over the scale-up link ((domain_chips - 1) steps, as all_to_all),
-/// the (group_size - domain_chips) / group_size share for other domains over the scale-out link in one step
+/// group_size share for its own domain goes over the scale-up link (one step, as all_to_all), the
+/// (group_size - domain_chips) / group_size share for other domains over the scale-out link in one step
 /// (every remote write in flight at once, as DeepEP's RDMA kernels issue them).
 struct SpanningAllToAll {
   CollectiveCost scale_up;
