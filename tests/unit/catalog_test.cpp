@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "infersim/config/catalog.hpp"
@@ -105,6 +106,60 @@ TEST(Catalog, HasAServerCpu) {
     if (hardware::load_hardware(name).kind == hardware::DeviceKind::cpu) ++cpus;
   }
   EXPECT_GE(cpus, 1);
+}
+
+// A profile with no measurement of its own carries its sibling's calibrated efficiencies (docs/configuration.md),
+// and says so in efficiency.source. When the sibling is recalibrated the copy must follow: h20 and h200-nvl kept
+// h200-sxm's 2026-12-02 fit for a day after its 2026-12-06 recalibration, and b300 b200's. To fix a failure,
+// copy the named fields from the source profile (and its date in the note), never the other way round.
+struct EfficiencyCopy {
+  const char* copy;
+  const char* source;
+  std::vector<double hardware::EfficiencySpec::*> fields;
+};
+const auto kCompute = &hardware::EfficiencySpec::compute;
+const auto kMemory = &hardware::EfficiencySpec::memory;
+const auto kNetwork = &hardware::EfficiencySpec::network;
+const auto kKernel = &hardware::EfficiencySpec::kernel_launch_overhead_s;
+const auto kMoe = &hardware::EfficiencySpec::moe_gemm;
+const std::vector<EfficiencyCopy> kEfficiencyCopies = {
+    {"gh200", "h200-sxm", {kCompute, kMemory, kKernel, kMoe}},  // same Hopper GPU
+    {"gh200-144gb", "h200-sxm", {kCompute, kMemory, kKernel, kMoe}},
+    {"h200-nvl", "h200-sxm", {kCompute, kMemory, kKernel, kMoe}},  // same GH100 die, lower clock in the peaks
+    {"h20", "h200-sxm", {kCompute, kMemory, kKernel, kMoe}},       // same Hopper SM, fewer SMs in the peaks
+    {"h800", "h100-sxm", {kCompute, kMemory, kNetwork, kKernel, kMoe}},
+    {"b300", "b200", {kCompute, kMemory, kKernel}},                      // same Blackwell SM and software stack
+    {"mi325x", "mi300x", {kCompute, kMemory, kNetwork, kKernel, kMoe}},  // same CDNA3 compute die, HBM3E
+    {"gb300", "gb200", {kCompute}},    // gb200's measured matmul fraction
+    {"mi350x", "mi355x", {kCompute}},  // mi355x's measured matmul fraction
+};
+
+TEST(Catalog, CopiedEfficienciesEqualTheirSourceProfiles) {
+  for (const auto& c : kEfficiencyCopies) {
+    SCOPED_TRACE(std::string(c.copy) + " from " + c.source);
+    const auto copy = hardware::load_hardware(c.copy);
+    const auto source = hardware::load_hardware(c.source);
+    EXPECT_NE(copy.efficiency.source.find(c.source), std::string::npos) << "the note names its source profile";
+    for (auto field : c.fields) EXPECT_EQ(copy.efficiency.*field, source.efficiency.*field);
+  }
+}
+
+// moe_gemm is fitted only where MoE rows exist (h100-sxm and h200-sxm, on the MLPerf Mixtral rows). Every other
+// shipped profile takes the h200-sxm fit by analogy (docs/configuration.md) or, as a sibling above, its source's:
+// never the loader's flattering 1, and never a fit h200-sxm no longer holds.
+TEST(Catalog, ProfilesWithoutMoeRowsTakeTheH200MoeFit) {
+  const double h200 = hardware::load_hardware("h200-sxm").efficiency.moe_gemm;
+  EXPECT_LT(h200, 1.0);
+  for (const auto& name : config::catalog_names(config::CatalogKind::hardware)) {
+    if (name == "h100-sxm" || name == "h200-sxm") continue;  // fitted on their own Mixtral rows
+    const auto sibling = std::find_if(kEfficiencyCopies.begin(), kEfficiencyCopies.end(),
+                                      [&](const EfficiencyCopy& c) { return c.copy == name; });
+    const bool copies_moe = sibling != kEfficiencyCopies.end() &&
+                            std::find(sibling->fields.begin(), sibling->fields.end(), kMoe) != sibling->fields.end();
+    if (copies_moe) continue;  // checked against its source above
+    SCOPED_TRACE(name);
+    EXPECT_EQ(hardware::load_hardware(name).efficiency.moe_gemm, h200);
+  }
 }
 
 TEST(Catalog, EveryContractModelLoadsWithSource) {
