@@ -394,15 +394,18 @@ void StepCostModel::append_head(OperatorTable& table, double logit_tokens, Phase
 void StepCostModel::add_expert_all_to_all(OperatorTable& table, bool dispatch, Phase phase, double bytes) const {
   const int ep = dep_.expert_parallel;
   if (ep <= 1) return;
+  const std::size_t first = table.size();
   if (ep_up_link_.bandwidth_bytes_per_s <= 0) {
     add_network(table, dispatch ? "ep_dispatch" : "ep_combine", phase, moe_layers_,
                 parallelism::all_to_all(bytes, ep, ep_link_), ep_link_);
-    return;
+  } else {
+    // Wider than a scale-up domain: the in-domain share over the scale-up link, the rest over scale-out.
+    const auto c = parallelism::all_to_all_spanning(bytes, ep, hw_.interconnect.scale_up_domain_chips, ep_up_link_, ep_link_);
+    add_network(table, dispatch ? "ep_dispatch_scale_up" : "ep_combine_scale_up", phase, moe_layers_, c.scale_up, ep_up_link_);
+    add_network(table, dispatch ? "ep_dispatch_scale_out" : "ep_combine_scale_out", phase, moe_layers_, c.scale_out, ep_link_);
   }
-  // Wider than a scale-up domain: the in-domain share over the scale-up link, the rest over scale-out.
-  const auto c = parallelism::all_to_all_spanning(bytes, ep, hw_.interconnect.scale_up_domain_chips, ep_up_link_, ep_link_);
-  add_network(table, dispatch ? "ep_dispatch_scale_up" : "ep_combine_scale_up", phase, moe_layers_, c.scale_up, ep_up_link_);
-  add_network(table, dispatch ? "ep_dispatch_scale_out" : "ep_combine_scale_out", phase, moe_layers_, c.scale_out, ep_link_);
+  // Marked so that two-batch overlap can hide them behind the other micro-batch's compute.
+  for (std::size_t i = first; i < table.size(); ++i) table.op_class[i] = OpClass::all_to_all;
 }
 
 double StepCostModel::expert_imbalance(double tokens) const {
@@ -441,6 +444,10 @@ StepCost StepCostModel::summarize(const OperatorTable& t) const {
 }
 
 StepCost StepCostModel::evaluate(const StepShape& shape) const {
+  if (splits_into_micro_batches(shape)) {
+    build(shape.micro_batch(), scratch_);
+    return finish_step(overlap_two_batches(sum_parts(scratch_), moe_layers_), dep_.pipeline_parallel);
+  }
   build(shape, scratch_);
   return summarize(scratch_);
 }
