@@ -249,7 +249,7 @@ TEST(Accuracy, ErrorStatisticsByModelKind) {
 TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
   std::vector<std::string> files;
   for (const char* f : {"mlperf.json", "mlperf-v5.0.json", "single-user.json", "speculative.json", "quantization.json",
-                        "operators.json", "h200-kernels.json"}) {
+                        "operators.json", "h200-kernels.json", "moe-serving.json"}) {
     files.push_back(testing::source_path(std::string("configs/validation/") + f));
   }
   const auto rows = load_measurements(files);
