@@ -157,10 +157,16 @@ int run_accuracy(const AccuracyOptions& o) {
     }
     for (const auto& [category, s] : report.by_category) add(category, s);
     add("overall", report.overall);
+    TextTable kinds({"model kind", "rows", "median |err| %", "p90 |err| %", "mean signed %"}, {false, true, true, true, true});
+    for (const auto& [kind, s] : report.by_model_kind) {
+      kinds.add_row({kind, std::to_string(s.rows), sig(s.median_abs_pct, 3), sig(s.p90_abs_pct, 3), sig(s.mean_signed_pct, 3)});
+    }
     std::ostringstream os;
     table.print(os);
     os << '\n';
     summary.print(os);
+    os << '\n';
+    kinds.print(os);
     if (holdout) {
       TextTable held({"category (held out by " + holdout->field + ")", "rows", "median |err| %", "p90 |err| %",
                       "mean signed %", "in-sample median %"},
@@ -173,6 +179,11 @@ int run_accuracy(const AccuracyOptions& o) {
       const auto& s = holdout->held_out.overall;
       held.add_row({"overall", std::to_string(s.rows), sig(s.median_abs_pct, 3), sig(s.p90_abs_pct, 3),
                     sig(s.mean_signed_pct, 3), sig(report.overall.median_abs_pct, 3)});
+      for (const auto& [kind, k] : holdout->held_out.by_model_kind) {
+        const auto it = report.by_model_kind.find(kind);
+        held.add_row({"model kind: " + kind, std::to_string(k.rows), sig(k.median_abs_pct, 3), sig(k.p90_abs_pct, 3),
+                      sig(k.mean_signed_pct, 3), it == report.by_model_kind.end() ? "-" : sig(it->second.median_abs_pct, 3)});
+      }
       os << '\n';
       held.print(os);
       TextTable folds({"held out", "rows", "median |err| %", "p90 |err| %", "refitted", "transferred", "engines refitted",

@@ -220,6 +220,10 @@ void validate_deployment(const model::ModelSpec& m, const hardware::HardwareSpec
                           " needs a mixture-of-experts model with expert_parallel > 1 (the copies spread the load "
                           "over expert-parallel ranks)");
   }
+  if (d.two_batch_overlap && d.expert_parallel <= 1) {
+    throw InfeasibleError("two_batch_overlap hides the expert-parallel all-to-all behind compute; it needs "
+                          "expert_parallel > 1 (found " + std::to_string(d.expert_parallel) + ")");
+  }
   if (d.pipeline_parallel > m.num_layers) {
     throw InfeasibleError("pipeline_parallel " + std::to_string(d.pipeline_parallel) + " exceeds " + m.name + "'s " +
                           std::to_string(m.num_layers) + " layers");

@@ -442,7 +442,10 @@ void StepCostModel::append_head(OperatorTable& table, double logit_tokens, Phase
 }
 
 void StepCostModel::add_expert_all_to_all(OperatorTable& table, bool dispatch, Phase phase, double bytes) const {
+  const std::size_t first = table.size();
   push_expert_all_to_all(table, hw_, dep_.expert_parallel, ep_link_, ep_up_link_, dispatch, phase, moe_layers_, bytes);
+  // Marked so that two-batch overlap can hide them behind the other micro-batch's compute.
+  for (std::size_t i = first; i < table.size(); ++i) table.op_class[i] = OpClass::all_to_all;
 }
 
 double StepCostModel::expert_imbalance(double tokens) const {
@@ -481,6 +484,10 @@ StepCost StepCostModel::summarize(const OperatorTable& t) const {
 }
 
 StepCost StepCostModel::evaluate(const StepShape& shape) const {
+  if (splits_into_micro_batches(shape)) {
+    build(shape.micro_batch(), scratch_);
+    return finish_step(overlap_two_batches(sum_parts(scratch_), moe_layers_), dep_.pipeline_parallel);
+  }
   build(shape, scratch_);
   return summarize(scratch_);
 }

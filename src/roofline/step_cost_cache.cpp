@@ -16,6 +16,7 @@ CostParts& CostParts::operator+=(const CostParts& o) {
   compute_s += o.compute_s;
   memory_s += o.memory_s;
   network_s += o.network_s;
+  all_to_all_s += o.all_to_all_s;
   return *this;
 }
 
@@ -24,7 +25,10 @@ CostParts sum_parts(const OperatorTable& t) {
   for (std::size_t i = 0; i < t.size(); ++i) {
     const double total = t.count[i] * static_cast<double>(t.time_s[i]);
     switch (t.segment[i]) {
-      case Segment::layers: c.layers_s += total; break;
+      case Segment::layers:
+        c.layers_s += total;
+        if (t.op_class[i] == OpClass::all_to_all) c.all_to_all_s += total;
+        break;
       case Segment::first_stage: c.first_stage_s += total; break;
       case Segment::last_stage: c.last_stage_s += total; break;
       case Segment::stage_boundary: c.boundary_s += total; break;
@@ -52,6 +56,16 @@ StepCost finish_step(const CostParts& c, int pipeline_parallel) {
   s.memory_bound_s = c.memory_s;
   s.network_bound_s = c.network_s;
   return s;
+}
+
+CostParts overlap_two_batches(const CostParts& half, double moe_layers) {
+  CostParts c = half;
+  c += half;  // both micro-batches' work (FLOPs, bytes, busy time by bound, the parts outside the layers)
+  const double comm = half.all_to_all_s;
+  const double compute = half.layers_s - comm;
+  const double pieces = std::max(1.0, moe_layers);
+  c.layers_s = 2.0 * std::max(compute, comm) + std::min(compute, comm) / pieces;
+  return c;
 }
 
 const CostParts& StepCostCache::body(std::int64_t tokens, Phase phase) {
@@ -122,17 +136,22 @@ StepCost StepCostCache::evaluate(const StepShape& s) {
   return slot.cost;
 }
 
-StepCost StepCostCache::price(const StepShape& s) {
-  const std::int64_t tokens = s.total_tokens();
-  if (tokens <= 0) return {};
+CostParts StepCostCache::parts(const StepShape& s) {
   const Phase phase = StepCostModel::phase_of(s);
-  CostParts parts = body(tokens, phase);
+  CostParts parts = body(s.total_tokens(), phase);
   parts += head(s.logit_tokens, phase);
   scratch_.clear();
   model_->append_attention(scratch_, s);
   evaluate_roofline(scratch_, model_->tile_rows());
   parts += sum_parts(scratch_);
-  return finish_step(parts, model_->deployment().pipeline_parallel);
+  return parts;
+}
+
+StepCost StepCostCache::price(const StepShape& s) {
+  if (s.total_tokens() <= 0) return {};
+  const int p = model_->deployment().pipeline_parallel;
+  if (model_->splits_into_micro_batches(s)) return finish_step(overlap_two_batches(parts(s.micro_batch()), model_->moe_layers_), p);
+  return finish_step(parts(s), p);
 }
 
 }  // namespace infersim::roofline

@@ -161,6 +161,7 @@ void read_parallelism(ObjectReader& r, const parallelism::DeploymentSpec& base, 
   } else if (v) {
     dep.expert_load_imbalance = r.number("expert_load_imbalance", Range::between(1, 1000));
   }
+  dep.two_batch_overlap = r.boolean_or("two_batch_overlap", base.two_batch_overlap);
   if (dep.attention_data_parallel > 1 && dep.tensor_parallel == 0) {
     r.error("tensor_parallel", "expected an integer with attention_data_parallel " + std::to_string(dep.attention_data_parallel) +
                                    " (the chips its ranks share), found \"auto\"");
@@ -177,6 +178,7 @@ void read_parallelism(ObjectReader& r, const parallelism::DeploymentSpec& base, 
   } else if (dep.expert_load_imbalance > 0) {
     dj["expert_load_imbalance"] = dep.expert_load_imbalance;
   }
+  if (dep.two_batch_overlap) dj["two_batch_overlap"] = true;
   dj["replicas"] = dep.replicas;
   dj["memory_utilization"] = dep.memory_utilization;
   const std::int64_t chips = static_cast<std::int64_t>(std::max(1, dep.tensor_parallel)) *

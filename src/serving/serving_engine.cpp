@@ -19,7 +19,13 @@ bool runs_as_graph(const LaunchSpec& launch, const roofline::StepShape& shape) {
 double host_overhead_s(const ServingEngineSpec& engine, const roofline::StepShape& shape, const StepLaunches& launches,
                        double device_s, int attention_ranks, bool scheduler_pass) {
   const HostTimeSpec& h = engine.host_time;
-  const double launch_s = runs_as_graph(engine.launch, shape) ? 0.0 : launches.layers * engine.launch.eager_s_per_layer;
+  // With attention data parallelism each rank captures and replays its own graphs: the captured batch sizes
+  // bound a rank's sequences (SGLang's --cuda-graph-bs with --enable-dp-attention; its 96-H100 decode ran
+  // --cuda-graph-bs 256 at 256 sequences per GPU, sgl-project/sglang issue #6017), not the replica's.
+  roofline::StepShape rank_shape = shape;
+  if (attention_ranks > 1) rank_shape.decode_sequences = (shape.decode_sequences + attention_ranks - 1) / attention_ranks;
+  const double launch_s =
+      runs_as_graph(engine.launch, rank_shape) ? 0.0 : launches.layers * engine.launch.eager_s_per_layer;
   // Launching is asynchronous: the device waits only for the part of the launches it does not overlap. (Written
   // as differences that stay finite when the device time is infinite, so the replica's horizon check reports it.)
   const double exposed_launch_s = std::max(0.0, launch_s - device_s);

@@ -451,9 +451,11 @@ PoolMemory plan_pool_memory(const PoolSpec& ps) {
   } else {
     out.memory = parallelism::plan_memory(ps.model, ps.hardware, ps.deployment, limits);
     parallelism::require_fit(ps.model, ps.hardware, ps.deployment, out.memory, limits);
-    if (ps.speculative.enabled() && ps.deployment.attention_data_parallel > 1) {
+    if (ps.speculative.enabled() && ps.deployment.attention_data_parallel > 1 &&
+        ps.speculative.method != SpeculativeMethod::mtp) {
       throw InfeasibleError("speculative decoding with attention_data_parallel " +
-                            std::to_string(ps.deployment.attention_data_parallel) + " is not modelled");
+                            std::to_string(ps.deployment.attention_data_parallel) +
+                            " is modelled only for method \"mtp\" (the target's own module, laid out like it)");
     }
     if (ps.speculative.enabled()) {
       // The proposer's weights and KV cache share the chips with the target's.

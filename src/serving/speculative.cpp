@@ -46,6 +46,12 @@ model::ModelSpec eagle_draft(const model::ModelSpec& target) {
 
 }  // namespace
 
+model::ModelSpec mtp_module(const model::ModelSpec& target) {
+  model::ModelSpec m = parallelism::slice_layers(target, target.num_layers - 1, 1);
+  m.name = target.name + "-mtp";
+  return m;
+}
+
 DraftMemory draft_memory(const SpeculativeSpec& spec, const model::ModelSpec& target,
                          const parallelism::DeploymentSpec& d) {
   DraftMemory out;
@@ -79,6 +85,19 @@ DraftMemory draft_memory(const SpeculativeSpec& spec, const model::ModelSpec& ta
                                                        head.head_dim * kvb;
       break;
     }
+    case SpeculativeMethod::mtp: {
+      // One layer laid out like the target's (plan_memory's split, no embedding or head: they are shared) and
+      // the 2d -> d projection, held like attention by every attention rank's a chips.
+      const auto module = mtp_module(target);
+      const parallelism::Placement shared{false, false};
+      out.weight_bytes_per_chip = parallelism::plan_memory(module, {}, d, {}, shared).weight_bytes_per_chip +
+                                  2.0 * dm * dm * wb / d.attention_tensor_parallel();
+      const int a = d.attention_tensor_parallel();
+      out.kv_bytes_per_token_per_chip =
+          module.mla ? model::kv_elements_per_token_per_layer(module) * kvb
+                     : 2.0 * std::max(1.0, static_cast<double>(module.num_kv_heads) / a) * module.head_dim * kvb;
+      break;
+    }
     case SpeculativeMethod::none: break;
   }
   return out;
@@ -100,6 +119,11 @@ SpeculativePricer::SpeculativePricer(const SpeculativeSpec& spec, const roofline
     }
   } else if (spec.method == SpeculativeMethod::eagle) {
     draft_model_ = std::make_unique<roofline::StepCostModel>(eagle_draft(target.model()), hardware, dd);
+  } else if (spec.method == SpeculativeMethod::mtp) {
+    // The module runs on the target's chips in the target's layout: its experts stay expert-parallel.
+    parallelism::DeploymentSpec md = deployment;
+    md.pipeline_parallel = 1;
+    draft_model_ = std::make_unique<roofline::StepCostModel>(mtp_module(target.model()), hardware, md);
   }
   if (draft_model_) draft_ = std::make_unique<roofline::StepCostCache>(*draft_model_);
 }
@@ -133,6 +157,15 @@ roofline::StepCost SpeculativePricer::price(const roofline::StepShape& shape) {
       draft_step.decode_context_tokens = shape.decode_context_tokens + i * b;
       draft_step.logit_tokens = b;
       cost = roofline::sequential(cost, draft_->evaluate(draft_step));
+      if (spec_.method == SpeculativeMethod::mtp) {
+        // The module's input projection [h; embedding] (2d) -> d, on each attention rank's own sequences.
+        const auto& dep = draft_model_->deployment();
+        const double d = draft_model_->model().hidden_size;
+        const double ranks = std::max(1, dep.attention_data_parallel);
+        const double rows = std::ceil(static_cast<double>(b) / ranks);
+        cost = roofline::sequential(cost, draft_model_->price_gemm("mtp_projection", rows, 2.0 * d,
+                                                                   d / dep.attention_tensor_parallel()));
+      }
     }
   }
   return cost;

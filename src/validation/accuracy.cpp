@@ -243,6 +243,22 @@ std::vector<std::string> row_engines(const MeasurementRow& row) {
   return out;
 }
 
+std::string row_model_kind(const MeasurementRow& row) {
+  auto kind = [](const model::ModelSpec& m) { return m.moe && m.moe->num_experts > 1 ? "moe" : "dense"; };
+  switch (row.kind) {
+    case RowKind::scenario:
+    case RowKind::ratio: {
+      const auto sc = parse_row_scenario(row, to_overrides(row.set, row.baseline_set));
+      return kind(sc.simulation.pools.front().model);
+    }
+    case RowKind::op: return kind(model::load_model(row.model));
+    case RowKind::gemm:
+    case RowKind::all_reduce:
+    case RowKind::copy: return "none";
+  }
+  return "none";
+}
+
 ErrorStats error_stats(const std::vector<RowResult>& results) {
   std::vector<double> abs_pct;
   double signed_sum = 0;
@@ -280,6 +296,11 @@ AccuracyReport evaluate(const std::vector<MeasurementRow>& rows, const HardwareO
       } catch (const std::runtime_error& e) {
         r.error = e.what();
       }
+      try {
+        r.model_kind = row_model_kind(rows[i]);
+      } catch (const std::runtime_error&) {
+        r.model_kind = "unknown";  // the scenario does not parse: the prediction failed and says why
+      }
     }
   };
   const std::size_t threads = std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()), rows.size());
@@ -287,14 +308,23 @@ AccuracyReport evaluate(const std::vector<MeasurementRow>& rows, const HardwareO
   for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
-  std::map<std::string, std::vector<RowResult>> by_category;
+  summarize_report(report);
+  return report;
+}
+
+void summarize_report(AccuracyReport& report) {
+  std::map<std::string, std::vector<RowResult>> by_category, by_kind;
+  report.failed = 0;
   for (const auto& r : report.rows) {
     if (!r.predicted) ++report.failed;
     by_category[r.row->category].push_back(r);
+    by_kind[r.model_kind].push_back(r);
   }
+  report.by_category.clear();
+  report.by_model_kind.clear();
   for (const auto& [category, results] : by_category) report.by_category[category] = error_stats(results);
+  for (const auto& [kind, results] : by_kind) report.by_model_kind[kind] = error_stats(results);
   report.overall = error_stats(report.rows);
-  return report;
 }
 
 std::string report_markdown(const AccuracyReport& r) {
@@ -306,6 +336,8 @@ std::string report_markdown(const AccuracyReport& r) {
   };
   for (const auto& [category, s] : r.by_category) line(category, s);
   line("**overall**", r.overall);
+  out += "\n| model kind | rows | median abs error | p90 abs error | mean signed error |\n|---|---:|---:|---:|---:|\n";
+  for (const auto& [kind, s] : r.by_model_kind) line(kind, s);
   out += "\n| id | category | hardware | measured | predicted | unit | error |\n|---|---|---|---:|---:|---|---:|\n";
   for (const auto& row : r.rows) {
     const auto& m = *row.row;
@@ -324,12 +356,15 @@ config::Json report_json_object(const AccuracyReport& r) {
   config::Json cats = config::Json::object();
   for (const auto& [category, s] : r.by_category) cats[category] = stats_json(s);
   out["categories"] = cats;
+  config::Json kinds = config::Json::object();
+  for (const auto& [kind, s] : r.by_model_kind) kinds[kind] = stats_json(s);
+  out["model_kinds"] = kinds;
   config::Json rows = config::Json::array();
   for (const auto& row : r.rows) {
     const auto& m = *row.row;
     config::Json j{{"id", m.id},         {"category", m.category}, {"group", m.group},
                    {"hardware", m.hardware}, {"system", m.system}, {"measured", m.measured}, {"unit", m.unit},
-                   {"source", m.source}, {"file", m.file}};
+                   {"source", m.source}, {"file", m.file}, {"model_kind", row.model_kind}};
     if (row.predicted) {
       j["predicted"] = *row.predicted;
       j["error_pct"] = 100.0 * row.error_fraction();

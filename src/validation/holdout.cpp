@@ -228,13 +228,7 @@ HoldoutReport evaluate_holdout(const std::vector<MeasurementRow>& rows, const st
   for (const auto& e : errors) {
     if (e) std::rethrow_exception(e);
   }
-  std::map<std::string, std::vector<RowResult>> by_category;
-  for (const auto& r : out.held_out.rows) {
-    if (!r.predicted) ++out.held_out.failed;
-    by_category[r.row->category].push_back(r);
-  }
-  for (const auto& [category, results] : by_category) out.held_out.by_category[category] = error_stats(results);
-  out.held_out.overall = error_stats(out.held_out.rows);
+  summarize_report(out.held_out);
   return out;
 }
 
@@ -251,6 +245,12 @@ std::string holdout_markdown(const HoldoutReport& r, const AccuracyReport& in_sa
     line(category, s, it == in_sample.by_category.end() ? ErrorStats{} : it->second);
   }
   line("**overall**", r.held_out.overall, in_sample.overall);
+  out += "\n| model kind | rows | held-out median | held-out p90 | held-out mean signed | in-sample median | in-sample p90 |\n"
+         "|---|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& [kind, s] : r.held_out.by_model_kind) {
+    const auto it = in_sample.by_model_kind.find(kind);
+    line(kind, s, it == in_sample.by_model_kind.end() ? ErrorStats{} : it->second);
+  }
   out += "\n| held out | rows | median | p90 | refitted on the rest | transferred | engines refitted | engines shared | "
          "start values from |\n|---|---:|---:|---:|---|---|---|---|---|\n";
   for (const auto& f : r.folds) {

@@ -42,6 +42,20 @@ TEST(ServingEngine, AttentionRanksScheduleTheirOwnShare) {
   EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 2e-3, 8), 1e-3 + 3 * 10e-6 + 3 * 1e-6, 1e-15);
 }
 
+TEST(ServingEngine, EachAttentionRankReplaysItsOwnGraphs) {
+  ServingEngineSpec e = hand_engine();
+  e.host_time = {};
+  e.launch.cuda_graphs = GraphMode::decode;
+  e.launch.cuda_graph_max_batch_size = 160;
+  const auto shape = roofline::StepShape::decode(1000, 100);
+  // One rank: 1,000 sequences exceed the captured 160, so 32 layers x 100 us launch eagerly, 3.2 ms against a
+  // 1 ms device step: 2.2 ms exposed. Eight ranks of ceil(1000 / 8) = 125 sequences each replay graphs: nothing.
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 1e-3), 2.2e-3, 1e-15);
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 1e-3, 8), 0.0, 1e-15);
+  // Five ranks of 200 exceed the captured size again.
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 1e-3, 5), 2.2e-3, 1e-15);
+}
+
 TEST(ServingEngine, PrefillTokensAndSequencesCount) {
   const ServingEngineSpec e = hand_engine();
   roofline::StepShape shape = roofline::StepShape::prefill(3, 500);  // 3 sequences, 1,500 tokens

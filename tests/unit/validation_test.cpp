@@ -249,10 +249,68 @@ TEST(MeasurementFile, ProblemsNameFileRowAndKey) {
   }
 }
 
+TEST(Accuracy, ModelKindOfEachRowKind) {
+  MeasurementRow op;
+  op.kind = RowKind::op;
+  op.model = "mixtral-8x7b";  // 8 experts
+  EXPECT_EQ(row_model_kind(op), "moe");
+  op.model = "llama-2-7b";
+  EXPECT_EQ(row_model_kind(op), "dense");
+  EXPECT_EQ(row_model_kind(gemm_row("h100-sxm", 16, 4096, 4096, DType::bf16, 1)), "none");
+  // A scenario row: the model after the row's overrides.
+  const std::string path = write_file("kind_rows.json", R"({"rows": [
+    {"id": "a", "category": "throughput", "hardware": "h100-sxm", "measured": 1, "unit": "tokens/s", "source": "test",
+     "kind": "scenario", "scenario": {"model": "llama-3.1-8b", "hardware": "h100-sxm",
+       "workload": {"requests": 4, "arrival": {"process": "offline"}, "input_tokens": 64, "output_tokens": 8}},
+     "metric": "metrics.throughput.output_tokens_per_s"},
+    {"id": "b", "category": "throughput", "hardware": "h100-sxm", "measured": 1, "unit": "tokens/s", "source": "test",
+     "kind": "scenario", "scenario": {"model": "llama-3.1-8b", "hardware": "h100-sxm",
+       "workload": {"requests": 4, "arrival": {"process": "offline"}, "input_tokens": 64, "output_tokens": 8}},
+     "set": {"model": "qwen3-30b-a3b"}, "metric": "metrics.throughput.output_tokens_per_s"}]})");
+  const auto rows = load_measurements({path});
+  EXPECT_EQ(row_model_kind(rows[0]), "dense");
+  EXPECT_EQ(row_model_kind(rows[1]), "moe");
+}
+
+TEST(Accuracy, ErrorStatisticsByModelKind) {
+  // Errors by hand: dense -10, +20, +40 % (median |error| 20); moe -30, +10 % (median 20 = (10 + 30) / 2);
+  // a kernel row +5 %; a failed moe row counts as failed, not in the median.
+  std::vector<MeasurementRow> rows(7);
+  AccuracyReport report;
+  const double predicted[] = {90, 120, 140, 70, 110, 105, 0};
+  const char* kinds[] = {"dense", "dense", "dense", "moe", "moe", "none", "moe"};
+  for (int i = 0; i < 7; ++i) {
+    rows[i].measured = 100;
+    rows[i].category = i < 3 ? "throughput" : "tpot_p50";
+    RowResult r;
+    r.row = &rows[i];
+    if (i < 6) r.predicted = predicted[i];
+    r.model_kind = kinds[i];
+    report.rows.push_back(r);
+  }
+  summarize_report(report);
+  EXPECT_EQ(report.failed, 1u);
+  ASSERT_EQ(report.by_model_kind.size(), 3u);
+  EXPECT_EQ(report.by_model_kind["dense"].rows, 3u);
+  EXPECT_NEAR(report.by_model_kind["dense"].median_abs_pct, 20.0, 1e-9);
+  EXPECT_NEAR(report.by_model_kind["dense"].mean_signed_pct, 50.0 / 3, 1e-9);
+  EXPECT_EQ(report.by_model_kind["moe"].rows, 2u);
+  EXPECT_NEAR(report.by_model_kind["moe"].median_abs_pct, 20.0, 1e-9);
+  EXPECT_NEAR(report.by_model_kind["moe"].mean_signed_pct, -10.0, 1e-9);
+  EXPECT_NEAR(report.by_model_kind["none"].median_abs_pct, 5.0, 1e-9);
+  EXPECT_EQ(report.overall.rows, 6u);
+  // JSON: a summary per kind beside the categories, and each row's kind.
+  const auto j = report_json_object(report);
+  EXPECT_EQ(j["model_kinds"]["moe"]["rows"], 2);
+  EXPECT_NEAR(j["model_kinds"]["dense"]["median_abs_error_pct"].get<double>(), 20.0, 1e-9);
+  EXPECT_EQ(j["rows"][3]["model_kind"], "moe");
+  EXPECT_TRUE(j.contains("categories"));  // unchanged keys stay
+}
+
 TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
   std::vector<std::string> files;
   for (const char* f : {"mlperf.json", "mlperf-v5.0.json", "single-user.json", "speculative.json", "quantization.json",
-                        "operators.json", "h200-kernels.json", "expert-parallel.json"}) {
+                        "operators.json", "h200-kernels.json", "expert-parallel.json", "moe-serving.json"}) {
     files.push_back(testing::source_path(std::string("configs/validation/") + f));
   }
   const auto rows = load_measurements(files);

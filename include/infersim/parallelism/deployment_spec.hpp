@@ -23,6 +23,10 @@ struct DeploymentSpec {
   // Busiest expert-parallel rank's load / mean (>= 1), or kDerivedImbalance (expert_load.hpp), or 0: derived
   // when attention_data_parallel > 1, else 1 (the calibrated tensor-parallel layout).
   double expert_load_imbalance = 0.0;
+  // Two-batch overlap (DeepSeek's dual micro-batch overlap, SGLang --enable-two-batch-overlap): each step runs as
+  // two micro-batches of half its sequences, one's expert-parallel all-to-all hidden behind the other's compute
+  // (roofline/step_cost_cache.hpp, overlap_two_batches). Only with expert_parallel > 1.
+  bool two_batch_overlap = false;
   int replicas = 1;           // independent copies behind a router
   DType weight_dtype = DType::bf16;
   DType activation_dtype = DType::bf16;

@@ -16,7 +16,8 @@ std::string_view to_string(Bound b);
 enum class Phase : std::uint8_t { prefill, decode, mixed };
 std::string_view to_string(Phase p);
 
-enum class OpClass : std::uint8_t { gemm, attention, elementwise, collective, transfer };
+// all_to_all: the expert-parallel dispatch and combine, which two-batch overlap hides behind compute.
+enum class OpClass : std::uint8_t { gemm, attention, elementwise, collective, transfer, all_to_all };
 
 /// Where in the pipeline an operator runs: in every layer, once on the first stage (embedding), once on
 /// the last stage (LM head, sampling), or between stages.

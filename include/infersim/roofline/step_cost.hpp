@@ -57,7 +57,7 @@ class StepCostModel {
   /// The operators of one step on one chip, priced by the roofline kernel.
   void build(const StepShape& shape, OperatorTable& table) const;
   StepCost evaluate(const StepShape& shape) const;
-  /// Sum the priced table into a StepCost.
+  /// Sum the priced table into a StepCost (the table as one batch: evaluate applies two-batch overlap).
   StepCost summarize(const OperatorTable& table) const;
   /// Price one standalone GEMM on one chip (rows m, inner k, outputs n; weights in the deployment's type).
   StepCost price_gemm(std::string_view name, double m, double k, double n) const;
@@ -66,6 +66,9 @@ class StepCostModel {
   const hardware::HardwareSpec& hardware() const { return hw_; }
   const parallelism::DeploymentSpec& deployment() const { return dep_; }
   double tile_rows() const { return tile_rows_; }
+  /// Whether a step of this shape runs as two overlapped micro-batches (deployment.two_batch_overlap; a step
+  /// of one token cannot be split).
+  bool splits_into_micro_batches(const StepShape& s) const { return dep_.two_batch_overlap && s.total_tokens() >= 2; }
 
  private:
   friend class StepCostCache;

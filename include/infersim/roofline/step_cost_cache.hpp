@@ -20,6 +20,7 @@ struct CostParts {
   double layers_s = 0, first_stage_s = 0, last_stage_s = 0, boundary_s = 0;
   double flops = 0, bytes = 0;
   double compute_s = 0, memory_s = 0, network_s = 0;
+  double all_to_all_s = 0;  // of layers_s: the expert-parallel dispatch and combine (OpClass::all_to_all)
   CostParts& operator+=(const CostParts& o);
 };
 
@@ -27,6 +28,14 @@ struct CostParts {
 CostParts sum_parts(const OperatorTable& table);
 /// Latency through p pipeline stages and time of the slowest stage, from the parts of one step.
 StepCost finish_step(const CostParts& parts, int pipeline_parallel);
+/// Two-batch overlap (parallelism::DeploymentSpec::two_batch_overlap; DeepSeek-V3/R1 inference system, "dual
+/// micro-batch overlap"; SGLang --enable-two-batch-overlap): a step runs as two micro-batches, each priced at
+/// half the step (`half`, one micro-batch's parts). In each of the L = `moe_layers` MoE layers a micro-batch
+/// computes (c = its compute per layer) and then exchanges its tokens with the experts (m = its all-to-all per
+/// layer); while one micro-batch communicates the other computes, so the two take 2 L max(c, m) + min(c, m):
+/// the busier stream throughout, plus the one piece of the other that nothing hides (the first micro-batch's
+/// first compute, or the last one's last exchange). Everything outside the layers runs once per micro-batch.
+CostParts overlap_two_batches(const CostParts& half, double moe_layers);
 
 class StepCostCache {
  public:
@@ -38,6 +47,7 @@ class StepCostCache {
   const CostParts& body(std::int64_t tokens, Phase phase);
   const CostParts& head(std::int64_t logit_tokens, Phase phase);
   StepCost price(const StepShape& shape);
+  CostParts parts(const StepShape& shape);
 
   struct DecodeKey {
     std::int64_t sequences, tokens_per_sequence, context_tokens, logit_tokens;

@@ -100,6 +100,25 @@ struct StepShape {
     return d;
   }
 
+  /// The larger of two micro-batches that split this step in halves (two-batch overlap): every count and sum
+  /// halved, counts rounded up. Exact for a step of two equal sets of sequences; a single long prompt split
+  /// at its middle has the same tokens, and its causal pairs are shared out as halves.
+  StepShape micro_batch() const {
+    auto up = [](std::int64_t x) { return (x + 1) / 2; };
+    StepShape h = *this;
+    h.prefill_tokens = up(prefill_tokens);
+    h.prefill_attention_pairs = prefill_attention_pairs / 2;
+    h.prefill_context_tokens = up(prefill_context_tokens);
+    h.prefill_sequences = up(prefill_sequences);
+    h.decode_sequences = up(decode_sequences);
+    h.decode_context_tokens = up(decode_context_tokens);
+    h.logit_tokens = up(logit_tokens);
+    h.prefill_local_pairs = prefill_local_pairs / 2;
+    h.prefill_local_context_tokens = prefill_local_context_tokens / 2;
+    h.decode_local_pairs = decode_local_pairs / 2;
+    h.decode_local_context_tokens = decode_local_context_tokens / 2;
+    return h;
+  }
   /// B sequences of `length` prompt tokens, prefilled from scratch.
   static StepShape prefill(std::int64_t batch, std::int64_t length, model::AttentionWindow window = {}) {
     StepShape s;

@@ -11,6 +11,10 @@
 //   candidates form a tree of num_candidate_tokens tokens verified together.
 // - eagle: a one-layer draft decoder over the target's features, reusing its LM head; s draft steps;
 //   tree verification of num_candidate_tokens tokens.
+// - mtp: the target's own multi-token-prediction module (DeepSeek-V3, arXiv:2412.19437 section 2.2): one more
+//   transformer block of the target's kind (its last layer's: MLA and MoE for DeepSeek) after a 2d -> d
+//   projection, sharing the target's embedding and LM head, laid out like the target (attention data
+//   parallelism and expert parallelism included); s draft steps, chain verification of s + 1 tokens.
 
 #include <cstdint>
 #include <optional>
@@ -24,8 +28,8 @@
 
 namespace infersim::serving {
 
-enum class SpeculativeMethod { none, draft_model, medusa, eagle };
-inline constexpr std::string_view kSpeculativeMethodNames[] = {"none", "draft_model", "medusa", "eagle"};
+enum class SpeculativeMethod { none, draft_model, medusa, eagle, mtp };
+inline constexpr std::string_view kSpeculativeMethodNames[] = {"none", "draft_model", "medusa", "eagle", "mtp"};
 
 struct SpeculativeSpec {
   SpeculativeMethod method = SpeculativeMethod::none;
@@ -52,6 +56,8 @@ struct DraftMemory {
 };
 DraftMemory draft_memory(const SpeculativeSpec& spec, const model::ModelSpec& target,
                          const parallelism::DeploymentSpec& deployment);
+/// The proposer of method mtp: the target's last layer as a one-layer model (no leading dense layers).
+model::ModelSpec mtp_module(const model::ModelSpec& target);
 
 /// Prices speculative steps: the target verifying verify_tokens() per decoding sequence, plus the proposer.
 class SpeculativePricer final : public StepPricer {

@@ -59,6 +59,7 @@ struct RowResult {
   const MeasurementRow* row = nullptr;
   std::optional<double> predicted;  // nullopt: could not run (error says why)
   std::string error;
+  std::string model_kind;  // row_model_kind(*row), set by evaluate()
   double error_fraction() const { return (*predicted - row->measured) / row->measured; }
 };
 
@@ -72,9 +73,18 @@ ErrorStats error_stats(const std::vector<RowResult>& results);
 struct AccuracyReport {
   std::vector<RowResult> rows;
   std::map<std::string, ErrorStats> by_category;
+  std::map<std::string, ErrorStats> by_model_kind;  // by RowResult::model_kind: dense, moe, none
   ErrorStats overall;
   std::size_t failed = 0;
 };
+
+/// The kind of model a row measures: "moe" when its model has more than one routed expert, "dense" otherwise,
+/// "none" for kernel rows that name no model (gemm, all_reduce, copy). Scenario rows read the model of the
+/// row's scenario with its overrides (a ratio's baseline side); throws what parsing the scenario throws.
+std::string row_model_kind(const MeasurementRow& row);
+
+/// Fill failed, by_category, by_model_kind and overall from the report's rows.
+void summarize_report(AccuracyReport& report);
 
 /// Predict every row (rows that cannot run are reported, not fatal) and summarise.
 AccuracyReport evaluate(const std::vector<MeasurementRow>& rows, const HardwareOverrides& overrides = {},
@@ -82,7 +92,7 @@ AccuracyReport evaluate(const std::vector<MeasurementRow>& rows, const HardwareO
 
 std::string report_markdown(const AccuracyReport& r);
 std::string report_json(const AccuracyReport& r);
-/// The object report_json writes (schema_version, overall, failed, categories, rows).
+/// The object report_json writes (schema_version, overall, failed, categories, model_kinds, rows).
 config::Json report_json_object(const AccuracyReport& r);
 /// {"rows", "median_abs_error_pct", "p90_abs_error_pct", "mean_signed_error_pct"}.
 config::Json stats_json(const ErrorStats& s);

@@ -1,0 +1,179 @@
+// Large-MoE serving mechanisms (docs/roofline.md "Two-batch overlap", docs/configuration.md speculative method
+// "mtp"): two-batch overlap of the expert-parallel all-to-all with compute, and DeepSeek-V3's multi-token-
+// prediction module as a proposer, against hand-derived values.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "infersim/core/error.hpp"
+#include "infersim/hardware/hardware_loader.hpp"
+#include "infersim/model/model_loader.hpp"
+#include "infersim/model/model_stats.hpp"
+#include "infersim/parallelism/memory_plan.hpp"
+#include "infersim/roofline/step_cost.hpp"
+#include "infersim/roofline/step_cost_cache.hpp"
+#include "infersim/serving/speculative.hpp"
+
+namespace infersim {
+namespace {
+
+using parallelism::DeploymentSpec;
+
+DeploymentSpec wide_ep(int t, bool overlap) {
+  DeploymentSpec d;
+  d.tensor_parallel = d.expert_parallel = d.attention_data_parallel = t;
+  d.weight_dtype = d.activation_dtype = DType::fp8;
+  d.kv_cache_dtype = DType::bf16;
+  d.two_batch_overlap = overlap;
+  return d;
+}
+
+TEST(TwoBatchOverlap, CombinesOneMicroBatchsPartsByHand) {
+  // One micro-batch: 6 s of compute and 4 s of all-to-all in its layers over 2 MoE layers (3 + 2 per layer),
+  // 1 s before the layers (embedding), 2 s after them (LM head).
+  roofline::CostParts half;
+  half.layers_s = 10;
+  half.all_to_all_s = 4;
+  half.first_stage_s = 1;
+  half.last_stage_s = 2;
+  half.flops = 100;
+  half.bytes = 50;
+  const auto c = roofline::overlap_two_batches(half, 2);
+  // Compute stream busy throughout (2 micro-batches x 2 layers x 3 s = 12 s) plus the last exchange (2 s).
+  EXPECT_DOUBLE_EQ(c.layers_s, 14.0);
+  EXPECT_DOUBLE_EQ(c.all_to_all_s, 8.0);
+  EXPECT_DOUBLE_EQ(c.first_stage_s, 2.0);
+  EXPECT_DOUBLE_EQ(c.last_stage_s, 4.0);
+  EXPECT_DOUBLE_EQ(c.flops, 200.0);
+  EXPECT_DOUBLE_EQ(c.bytes, 100.0);
+  // Communication-bound: 3 s of compute, 5 s of all-to-all over 5 layers (0.6 + 1 per layer): the exchanges
+  // run back to back (2 x 5 x 1 s) after the first compute piece (0.6 s).
+  roofline::CostParts comm;
+  comm.layers_s = 8;
+  comm.all_to_all_s = 5;
+  EXPECT_NEAR(roofline::overlap_two_batches(comm, 5).layers_s, 10.6, 1e-12);
+}
+
+TEST(TwoBatchOverlap, MicroBatchHalvesTheStep) {
+  auto s = roofline::StepShape::decode(5, 100);
+  const auto h = s.micro_batch();
+  EXPECT_EQ(h.decode_sequences, 3);  // the larger half
+  EXPECT_EQ(h.decode_context_tokens, 250);
+  EXPECT_EQ(h.logit_tokens, 3);
+  EXPECT_EQ(h.decode_tokens_per_sequence, 1);
+  auto p = roofline::StepShape::prefill(4, 1000);
+  const auto hp = p.micro_batch();
+  EXPECT_EQ(hp.prefill_tokens, 2000);
+  EXPECT_EQ(hp.prefill_sequences, 2);
+  EXPECT_DOUBLE_EQ(hp.prefill_attention_pairs, 2 * 1000.0 * 1001 / 2);  // two prompts' causal pairs
+}
+
+TEST(TwoBatchOverlap, StepIsTwoMicroBatchesOfTheOperatorTable) {
+  // DeepSeek-V3 decode on 16 H800 (EP16, DP16, two nodes): price half the batch without overlap, then combine
+  // by hand: 2 max(compute, all-to-all) + min / MoE layers, the rest of the step twice.
+  const auto m = model::load_model("deepseek-v3");
+  const auto hw = hardware::load_hardware("h800");
+  const roofline::StepCostModel plain(m, hw, wide_ep(16, false));
+  const roofline::StepCostModel tbo(m, hw, wide_ep(16, true));
+  const auto shape = roofline::StepShape::decode(2048, 2000);
+  roofline::OperatorTable t;
+  plain.build(shape.micro_batch(), t);
+  double layers = 0, a2a = 0, ends = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const double total = t.count[i] * static_cast<double>(t.time_s[i]);
+    const std::string name(t.name[i]);
+    if (name == "embedding" || name == "final_norm" || name == "lm_head" || name == "sampling") {
+      ends += total;
+    } else {
+      layers += total;
+      if (name.rfind("ep_dispatch", 0) == 0 || name.rfind("ep_combine", 0) == 0) a2a += total;
+    }
+  }
+  ASSERT_GT(a2a, 0);
+  const double moe_layers = 58;  // 61 layers, the first 3 dense
+  const double expected = 2 * std::max(layers - a2a, a2a) + std::min(layers - a2a, a2a) / moe_layers + 2 * ends;
+  EXPECT_NEAR(tbo.evaluate(shape).time_s / expected, 1.0, 1e-6);
+  // The serving simulation's memoized pricing agrees.
+  roofline::StepCostCache cache(tbo);
+  EXPECT_NEAR(cache.evaluate(shape).time_s / expected, 1.0, 1e-6);
+  // At 128 sequences per GPU hiding one stream behind the other beats running the step as one batch.
+  EXPECT_LT(tbo.evaluate(shape).time_s, plain.evaluate(shape).time_s);
+  // A step of one token cannot be split.
+  const auto one = roofline::StepShape::decode(1, 2000);
+  EXPECT_DOUBLE_EQ(tbo.evaluate(one).time_s, plain.evaluate(one).time_s);
+}
+
+TEST(TwoBatchOverlap, NeedsExpertParallelism) {
+  const auto m = model::load_model("deepseek-v3");
+  auto d = wide_ep(8, true);
+  d.expert_parallel = 1;
+  d.attention_data_parallel = 1;
+  EXPECT_THROW(roofline::StepCostModel(m, hardware::load_hardware("h800"), d), InfeasibleError);
+}
+
+TEST(MultiTokenPrediction, ModuleIsTheTargetsLastLayerByHand) {
+  const auto m = model::load_model("deepseek-v3");
+  const auto module = serving::mtp_module(m);
+  EXPECT_EQ(module.num_layers, 1);
+  ASSERT_TRUE(module.moe.has_value());
+  EXPECT_EQ(module.num_moe_layers(), 1);  // an MoE layer, as layer 61 of the published checkpoint
+  // Parameters of one DeepSeek-V3 MoE layer, counted from config.json: MLA (q_a 7168x1536, q_b 1536x(128x192),
+  // kv_a 7168x(512+64), kv_b 512x(128x(128+128)), o 128x128x7168), router 7168x256, shared expert 3x7168x2048,
+  // 256 routed experts of 3x7168x2048; norms are negligible.
+  const double mla = 7168.0 * 1536 + 1536.0 * 128 * 192 + 7168.0 * 576 + 512.0 * 128 * 256 + 128.0 * 128 * 7168;
+  const double expert = 3.0 * 7168 * 2048;
+  const double layer = mla + 7168.0 * 256 + expert + 256 * expert;
+  const auto c = model::count_parameters(module);
+  EXPECT_NEAR(c.layers() / layer, 1.0, 1e-4);
+  // DeepSeek's README_WEIGHTS: the MTP module holds 11.5B unique parameters (without the shared embedding and
+  // head): the layer plus the 2d -> d projection.
+  EXPECT_NEAR((layer + 2.0 * 7168 * 7168) / 11.5e9, 1.0, 0.01);
+
+  // Memory on TP8 = EP8 = DP8 in fp8: each chip holds the layer's attention, router and shared expert whole,
+  // 1/8 of its routed experts, and the projection; its KV is one layer's latent (576 elements, bf16).
+  const auto d = wide_ep(8, false);
+  serving::SpeculativeSpec spec;
+  spec.method = serving::SpeculativeMethod::mtp;
+  spec.num_speculative_tokens = 1;
+  spec.acceptance = {0.875};
+  const auto dm = serving::draft_memory(spec, m, d);
+  const double by_hand = (mla + 7168.0 * 256 + expert) + 256 * expert / 8 + 2.0 * 7168 * 7168;
+  EXPECT_NEAR(dm.weight_bytes_per_chip / by_hand, 1.0, 1e-4);
+  EXPECT_DOUBLE_EQ(dm.kv_bytes_per_token_per_chip, 576.0 * 2);
+  EXPECT_DOUBLE_EQ(spec.expected_tokens_per_step(), 1.875);
+}
+
+TEST(MultiTokenPrediction, StepIsTheVerificationPlusOneExpertParallelModuleStep) {
+  const auto m = model::load_model("deepseek-v3");
+  const auto hw = hardware::load_hardware("h800");
+  const auto d = wide_ep(16, false);
+  const roofline::StepCostModel target(m, hw, d);
+  serving::SpeculativeSpec spec;
+  spec.method = serving::SpeculativeMethod::mtp;
+  spec.num_speculative_tokens = 1;
+  spec.acceptance = {0.875};
+  serving::SpeculativePricer pricer(spec, target, hw, d);
+  EXPECT_EQ(pricer.decode_tokens_per_sequence(), 2);
+  // 1,024 sequences at context 3,000 verifying 2 tokens each, then one module step drafting the next token
+  // (its context: the sequences' contexts) and the module's projection: 64 rows per rank, 2d in, d out.
+  const auto verify = roofline::StepShape::decode(1024, 3000, 2);
+  roofline::StepShape draft;
+  draft.decode_sequences = 1024;
+  draft.decode_context_tokens = verify.decode_context_tokens;
+  draft.logit_tokens = 1024;
+  const roofline::StepCostModel module(serving::mtp_module(m), hw, d);
+  const double expected = target.evaluate(verify).time_s + module.evaluate(draft).time_s +
+                          module.price_gemm("mtp_projection", 64, 2.0 * 7168, 7168).time_s;
+  EXPECT_NEAR(pricer.price(verify).time_s / expected, 1.0, 1e-9);
+  // The module's experts stay spread over the 16 chips: its step exchanges tokens with them.
+  roofline::OperatorTable t;
+  module.build(draft, t);
+  bool dispatch = false;
+  for (std::size_t i = 0; i < t.size(); ++i) dispatch = dispatch || std::string(t.name[i]).rfind("ep_dispatch", 0) == 0;
+  EXPECT_TRUE(dispatch);
+}
+
+}  // namespace
+}  // namespace infersim
