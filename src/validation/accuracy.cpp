@@ -254,7 +254,8 @@ std::string row_model_kind(const MeasurementRow& row) {
     case RowKind::op: return kind(model::load_model(row.model));
     case RowKind::gemm:
     case RowKind::all_reduce:
-    case RowKind::copy: return "none";
+    case RowKind::copy:
+    case RowKind::all_to_all: return "none";
   }
   return "none";
 }
