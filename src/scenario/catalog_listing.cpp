@@ -73,6 +73,7 @@ config::Json engine_entry(const std::string& name, const serving::ServingEngineS
                             {"per_token", h.per_token_s * 1e6},
                             {"per_forward_pass", h.per_forward_pass_s * 1e6},
                             {"speculative_step", h.speculative_step_s * 1e6},
+                            {"per_streamed_sequence", h.per_streamed_sequence_s * 1e6},
                             {"overlaps_device", h.overlaps_device}}},
           {"cuda_graphs", serving::kGraphModeNames[static_cast<std::size_t>(e.launch.cuda_graphs)]},
           {"eager_us_per_layer", e.launch.eager_s_per_layer * 1e6},

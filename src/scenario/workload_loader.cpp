@@ -354,8 +354,12 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
     }
   }
   wl.seed = static_cast<std::uint64_t>(w.integer_or("seed", 1, Range::between(0, 9.0e15)));
+  // Online clients stream tokens; an offline batch takes whole results (as MLPerf's harnesses do: NVIDIA's
+  // turns streaming off in Offline only).
+  wl.streaming = w.boolean_or("streaming", wl.process != ArrivalProcess::offline);
   wj["requests"] = wl.requests;
   wj["seed"] = wl.seed;
+  wj["streaming"] = wl.streaming;
   wj["arrival"] = arr;
   if (!trace) {
     Json in, out_t;

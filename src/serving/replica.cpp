@@ -187,7 +187,7 @@ Replica::PricedStep Replica::price_step(const roofline::StepShape& shape, std::s
   const roofline::StepCost c = pricer_.price(shape);
   p.host_s = (scheduler_pass ? setup_.scheduler.scheduling_overhead_s : 0.0) +
              (setup_.engine ? host_overhead_s(*setup_.engine, shape, pricer_.launches(shape), c.time_s, setup_.attention_ranks,
-                                              scheduler_pass)
+                                              scheduler_pass, setup_.streaming)
                             : 0.0);
   const double seconds = c.time_s + p.host_s + load_s;
   INFERSIM_CHECK(seconds >= 0 && !std::isnan(seconds), "a step priced at " + std::to_string(seconds) + " s");

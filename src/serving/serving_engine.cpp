@@ -17,7 +17,7 @@ bool runs_as_graph(const LaunchSpec& launch, const roofline::StepShape& shape) {
 }
 
 double host_overhead_s(const ServingEngineSpec& engine, const roofline::StepShape& shape, const StepLaunches& launches,
-                       double device_s, int attention_ranks, bool scheduler_pass) {
+                       double device_s, int attention_ranks, bool scheduler_pass, bool streaming) {
   const HostTimeSpec& h = engine.host_time;
   // With attention data parallelism each rank captures and replays its own graphs: the captured batch sizes
   // bound a rank's sequences (SGLang's --cuda-graph-bs with --enable-dp-attention; its 96-H100 decode ran
@@ -35,7 +35,10 @@ double host_overhead_s(const ServingEngineSpec& engine, const roofline::StepShap
   const double n = std::max(1, attention_ranks);
   auto rank_share = [n](double x) { return n == 1 ? x : std::ceil(x / n); };
   const double sequences = rank_share(static_cast<double>(shape.prefill_sequences + shape.decode_sequences));
-  double host = h.per_step_s + h.per_sequence_s * sequences + h.per_token_s * rank_share(static_cast<double>(shape.total_tokens())) +
+  // Streaming: a response per sequence per step (TensorRT-LLM's GptManager::returnCompletedRequests builds one
+  // for every request still generating when it streams, only for finished ones when it does not).
+  const double per_sequence_s = h.per_sequence_s + (streaming ? h.per_streamed_sequence_s : 0.0);
+  double host = h.per_step_s + per_sequence_s * sequences + h.per_token_s * rank_share(static_cast<double>(shape.total_tokens())) +
                 h.per_forward_pass_s * std::max(0, launches.forward_passes - 1);
   if (launches.verifies_draft) host += h.speculative_step_s;
   if (!h.overlaps_device) return exposed_launch_s + host;

@@ -27,6 +27,7 @@ ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diag
     e.host_time.per_token_s = h.number("per_token_us", us) * units::kMicrosecond;
     e.host_time.per_forward_pass_s = h.number("per_forward_pass_us", us) * units::kMicrosecond;
     e.host_time.speculative_step_s = h.number_or("speculative_step_us", 0.0, us) * units::kMicrosecond;
+    e.host_time.per_streamed_sequence_s = h.number_or("per_streamed_sequence_us", 0.0, us) * units::kMicrosecond;
     e.host_time.overlaps_device = h.boolean("overlaps_device");
     h.string("source");
     h.finish();

@@ -115,6 +115,7 @@ class Simulation final : public ReplicaObserver {
     setup.memory_bytes_per_s = pool.result.memory_bytes_per_s;
     setup.engine = ps.engine ? &*ps.engine : nullptr;
     setup.step_by_step = step_by_step_;
+    setup.streaming = spec_.workload.streaming;
     setup.hashes = &hashes_;
     setup.kv_bytes_per_token_per_chip = pm.memory.kv_bytes_per_token_per_chip;
     if (ps.usd_per_chip_hour) setup.usd_per_second = *ps.usd_per_chip_hour * ps.deployment.chips_per_replica() / 3600.0;

@@ -28,6 +28,25 @@ ServingEngineSpec hand_engine() {
   return e;
 }
 
+/// Ten requests of 100 + 10 tokens, all at t = 0, on llama-3.1-8b / h100-sxm, as an inline scenario file.
+config::Document small_offline_scenario() {
+  config::Document doc;
+  doc.file = "inline.json";
+  doc.json = config::Json::parse(R"({"model": "llama-3.1-8b", "hardware": "h100-sxm",
+      "workload": {"requests": 10, "arrival": {"process": "offline"},
+                   "input_tokens": 100, "output_tokens": 10}})");
+  return doc;
+}
+
+/// One request of `prompt` + `output` tokens, alone at t = 0, on llama-3.1-8b / h100-sxm without an engine.
+SimulationSpec one_request(std::int64_t prompt, std::int64_t output) {
+  auto spec = testing::one_pool("llama-3.1-8b", "h100-sxm", "continuous");
+  testing::fixed_tokens(spec, prompt, output);
+  spec.workload.requests = 1;
+  spec.workload.process = workload::ArrivalProcess::offline;
+  return spec;
+}
+
 TEST(ServingEngine, HostTimeOfADecodeStepByHand) {
   const ServingEngineSpec e = hand_engine();
   const auto shape = roofline::StepShape::decode(8, 100);
@@ -61,6 +80,23 @@ TEST(ServingEngine, PrefillTokensAndSequencesCount) {
   roofline::StepShape shape = roofline::StepShape::prefill(3, 500);  // 3 sequences, 1,500 tokens
   shape.add_decode(40);                                             // and one decoding sequence
   EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 0.05), 1e-3 + 4 * 10e-6 + 1501 * 1e-6, 1e-15);
+}
+
+TEST(ServingEngine, StreamingAddsItsTermPerSequenceOnlyWhenResponsesStream) {
+  ServingEngineSpec e = hand_engine();
+  e.host_time.per_streamed_sequence_s = 12e-6;
+  roofline::StepShape shape = roofline::StepShape::decode(900, 300);
+  shape.add_prefill_chunk(250, 0, true);  // 901 sequences, 1,150 tokens
+  // Not streaming: 1 ms + 901 x 10 us + 1,150 x 1 us = 11.16 ms.
+  const double plain = 1e-3 + 901 * 10e-6 + 1150 * 1e-6;
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 0.15), plain, 1e-15);
+  // Streaming: every one of the 901 sequences also costs 12 us, 10.812 ms more (21.972 ms in all).
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 0.15, 1, true, true), plain + 901 * 12e-6, 1e-15);
+  // Eight attention ranks: the busiest schedules ceil(901 / 8) = 113 sequences, and streams them.
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 0.15, 8, true, true),
+              1e-3 + 113 * (10e-6 + 12e-6) + 144 * 1e-6, 1e-15);
+  // A step that continues a multi-step window pays no host work, streamed or not.
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 0.15, 1, false, true), 0.0, 1e-15);
 }
 
 TEST(ServingEngine, EagerLaunchesShowOnlyWhenSlowerThanTheDevice) {
@@ -123,10 +159,7 @@ TEST(ServingEngine, OneRequestPaysTheHostTimeOfEveryStep) {
   // One request of P prompt tokens and N output tokens, alone: one prefill step and N - 1 decode steps.
   // With the engine its end-to-end latency grows by N x per_step + N x per_sequence + (P + N - 1) x per_token.
   const std::int64_t P = 300, N = 20;
-  auto spec = testing::one_pool("llama-3.1-8b", "h100-sxm", "continuous");
-  testing::fixed_tokens(spec, P, N);
-  spec.workload.requests = 1;
-  spec.workload.process = workload::ArrivalProcess::offline;
+  auto spec = one_request(P, N);
   const auto without = simulate(spec);
   ServingEngineSpec e = hand_engine();
   e.host_time.per_forward_pass_s = e.host_time.speculative_step_s = 0;
@@ -139,11 +172,7 @@ TEST(ServingEngine, OneRequestPaysTheHostTimeOfEveryStep) {
 }
 
 TEST(ServingEngine, ScenarioWithoutEngineGetsTheDefaultAndItsBatching) {
-  config::Document doc;
-  doc.file = "inline.json";
-  doc.json = config::Json::parse(R"({"model": "llama-3.1-8b", "hardware": "h100-sxm",
-      "workload": {"requests": 10, "arrival": {"process": "offline"},
-                   "input_tokens": 100, "output_tokens": 10}})");
+  config::Document doc = small_offline_scenario();
   const auto sc = scenario::parse_scenario(doc);
   EXPECT_EQ(sc.resolved["engine"], std::string(kDefaultEngine));
   const ServingEngineSpec d = load_serving_engine(std::string(kDefaultEngine));
@@ -158,6 +187,32 @@ TEST(ServingEngine, ScenarioWithoutEngineGetsTheDefaultAndItsBatching) {
   const auto sc2 = scenario::parse_scenario(doc);
   EXPECT_EQ(sc2.simulation.pools.at(0).scheduler.max_batch_size, 7);
   EXPECT_EQ(sc2.simulation.pools.at(0).scheduler.policy, load_serving_engine("tensorrt-llm").scheduler.policy);
+}
+
+TEST(ServingEngine, StreamingDefaultsToOnlineArrivalsAndEveryStreamedStepPaysIt) {
+  // workload.streaming defaults to true, except for offline arrivals (a batch takes whole results).
+  config::Document doc = small_offline_scenario();
+  EXPECT_FALSE(scenario::parse_scenario(doc).simulation.workload.streaming);
+  doc.json["workload"]["arrival"] = {{"process", "poisson"}, {"rate_per_s", 2}};
+  const auto online = scenario::parse_scenario(doc);
+  EXPECT_TRUE(online.simulation.workload.streaming);
+  EXPECT_EQ(online.resolved["workload"]["streaming"], true);
+  doc.json["workload"]["streaming"] = false;
+  EXPECT_FALSE(scenario::parse_scenario(doc).simulation.workload.streaming);
+
+  // One request of P prompt tokens and N output tokens, alone: N steps (one prefill, N - 1 decodes), each of
+  // one sequence, so streaming adds N x per_streamed_sequence to its end-to-end latency and one to its TTFT.
+  const std::int64_t P = 300, N = 20;
+  auto spec = one_request(P, N);
+  ServingEngineSpec e = hand_engine();
+  e.host_time.per_streamed_sequence_s = 50e-6;
+  spec.pools[0].engine = e;
+  spec.workload.streaming = false;
+  const auto whole = simulate(spec);
+  spec.workload.streaming = true;
+  const auto streamed = simulate(spec);
+  EXPECT_NEAR(streamed.e2e.max - whole.e2e.max, N * 50e-6, N * 2e-9);
+  EXPECT_NEAR(streamed.ttft.max - whole.ttft.max, 50e-6, 2e-9);
 }
 
 TEST(ServingEngine, MisspelledEngineNamesTheClosest) {

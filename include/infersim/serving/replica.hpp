@@ -77,6 +77,7 @@ struct ReplicaSetup {
   double usd_per_second = 0;    // the whole replica (0 when unpriced)
   const ServingEngineSpec* engine = nullptr;  // host time added to each step (null: none)
   bool step_by_step = false;    // one event per step: never advance a run of decode steps at once
+  bool streaming = false;       // responses stream token by token (workload.streaming): the engine's streamed host time
   const BlockHashes* hashes = nullptr;        // requests' block hashes (for the prefix cache)
   double kv_bytes_per_token_per_chip = 0;     // prefix cache: host-tier size and transfers
 };

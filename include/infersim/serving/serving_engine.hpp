@@ -6,6 +6,7 @@
 // One step of an engine takes
 //   max(device_s, launch_s) + host,  host = per_step + per_sequence x sequences + per_token x tokens
 //     + per_forward_pass x (forward passes - 1) + speculative_step (when the step verifies drafted tokens)
+//     + per_streamed_sequence x sequences (when the clients stream: workload.streaming)
 // (or max(device_s, launch_s, host) when the engine overlaps host work with the device), where launch_s is the host time to launch the step's kernels one by one (decoder layers launched x
 // eager_s_per_layer) when the step does not run as a CUDA graph, and 0 when it does: kernels are queued
 // asynchronously, so the GPU waits for the CPU only when launching is slower than running.
@@ -31,6 +32,8 @@ struct HostTimeSpec {
   double per_token_s = 0;         // per token the step runs (prompt-chunk tokens and decode tokens)
   double per_forward_pass_s = 0;  // per model invocation beyond the first in a step (a draft model's passes)
   double speculative_step_s = 0;  // a step that verifies drafted tokens: candidates, tree masks, acceptance
+  double per_streamed_sequence_s = 0;  // per sequence in the step, on top of per_sequence, when responses stream:
+                                       // the engine builds and hands over each sequence's new token every step
   bool overlaps_device = false;   // the CPU prepares step n+1 while the device runs step n (SGLang's overlap
                                   // scheduler): only host time beyond the device time is exposed
 };
@@ -78,7 +81,9 @@ bool runs_as_graph(const LaunchSpec& launch, const roofline::StepShape& shape);
 /// `attention_ranks` N > 1 the per-sequence and per-token terms count the busiest rank's ceil(x / N).
 /// `scheduler_pass` false: a step that continues a multi-step window (scheduler.scheduler_steps), run on the
 /// scheduler pass of the window's first step; it pays only the kernel launches the device does not hide.
+/// `streaming`: the clients receive tokens as they are generated (workload.streaming), so every sequence of the
+/// step also costs per_streamed_sequence.
 double host_overhead_s(const ServingEngineSpec& engine, const roofline::StepShape& shape, const StepLaunches& launches,
-                       double device_s, int attention_ranks = 1, bool scheduler_pass = true);
+                       double device_s, int attention_ranks = 1, bool scheduler_pass = true, bool streaming = false);
 
 }  // namespace infersim::serving

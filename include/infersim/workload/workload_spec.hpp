@@ -55,6 +55,7 @@ struct WorkloadSpec {
   TokenDistribution input;   // prompt tokens (not with sessions: their prompts grow turn by turn)
   TokenDistribution output;  // output tokens (sessions: of each turn)
   SessionSpec sessions;
+  bool streaming = true;     // clients receive tokens as they are generated (default: all but offline arrivals)
 };
 
 /// Requests per arrival of the arrival process: the mean turns of a session with sessions, else 1.
