@@ -242,6 +242,13 @@ void deepseek_v3(HfFields& f, ModelSpec& m) {
   moe_from(f, m, "n_routed_experts", "num_experts_per_tok", f.need("moe_intermediate_size"));
   m.moe->num_shared_experts = f.count_or("n_shared_experts", 0, "no shared expert");
   m.moe->first_dense_layers = f.count_or("first_k_dense_replace", 0, "every layer MoE");
+  // Group-limited routing (n_group groups, experts from topk_group of them); n_group 1 (Kimi K2) is unrestricted.
+  const int groups = f.count_or("n_group", 1, "no group-limited routing");
+  const int groups_per_token = f.count_or("topk_group", groups, "every group");
+  if (groups > 1 && groups_per_token < groups) {
+    m.moe->expert_groups = groups;
+    m.moe->groups_per_token = groups_per_token;
+  }
   const int freq = f.count_or("moe_layer_freq", 1, "DeepseekV3Config's default");
   if (freq != 1) f.error("moe_layer_freq", "only 1 (every layer after first_k_dense_replace is MoE) is supported");
   if (const Json* mtp = f.get("num_nextn_predict_layers"); mtp && mtp->is_number_integer() && mtp->get<int>() > 0) {
@@ -403,6 +410,10 @@ nlohmann::ordered_json model_to_json(const ModelSpec& m) {
                      {"first_dense_layers", e.first_dense_layers},
                      {"layer_step", e.layer_step},
                      {"expert_weight_format", kBlockFormatNames[static_cast<std::size_t>(e.expert_weight_format)]}};
+    if (e.expert_groups > 0) {
+      j["moe"]["expert_groups"] = e.expert_groups;
+      j["moe"]["groups_per_token"] = e.groups_per_token;
+    }
   } else {
     j["moe"] = nullptr;
   }

@@ -44,8 +44,25 @@ ModelSpec parse_model(const config::Document& doc, config::Diagnostics& d) {
     moe.first_dense_layers = static_cast<int>(e.integer_or("first_dense_layers", 0, Range::between(0, 10000)));
     moe.layer_step = static_cast<int>(e.integer_or("layer_step", 1, Range::between(1, 10000)));
     moe.expert_weight_format = static_cast<BlockFormat>(e.choice("expert_weight_format", kBlockFormatNames, 0));
+    moe.expert_groups = static_cast<int>(e.integer_or("expert_groups", 0, Range::between(0, 1 << 20)));
+    moe.groups_per_token = static_cast<int>(e.integer_or("groups_per_token", 0, Range::between(0, 1 << 20)));
     if (moe.experts_per_token > moe.num_experts) {
       e.error("experts_per_token", "must not exceed num_experts (" + std::to_string(moe.num_experts) + ")");
+    }
+    if ((moe.expert_groups > 0) != (moe.groups_per_token > 0)) {
+      e.error(moe.expert_groups > 0 ? "groups_per_token" : "expert_groups",
+              "group-limited routing needs both expert_groups and groups_per_token (or neither)");
+    }
+    if (moe.expert_groups > 0 && moe.num_experts % moe.expert_groups != 0) {
+      e.error("expert_groups", "must divide num_experts (" + std::to_string(moe.num_experts) + ")");
+    }
+    if (moe.groups_per_token > moe.expert_groups) {
+      e.error("groups_per_token", "must not exceed expert_groups (" + std::to_string(moe.expert_groups) + ")");
+    }
+    if (moe.expert_groups > 0 &&
+        moe.experts_per_token > moe.groups_per_token * (moe.num_experts / moe.expert_groups)) {
+      e.error("experts_per_token", "exceeds the experts of groups_per_token groups (" +
+                                       std::to_string(moe.groups_per_token * (moe.num_experts / moe.expert_groups)) + ")");
     }
     if (moe.first_dense_layers >= m.num_layers && m.num_layers > 0) {
       e.error("first_dense_layers", "must be smaller than num_layers (" + std::to_string(m.num_layers) + ")");

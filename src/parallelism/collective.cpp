@@ -59,6 +59,19 @@ SpanningAllToAll all_to_all_spanning(double bytes, int e, int domain, const Link
   return c;
 }
 
+SpanningAllToAll all_to_all_spanning_per_domain(double bytes, int e, int domain, double top_k, double remote_domains,
+                                                const Link& up, const Link& out) {
+  SpanningAllToAll c = all_to_all_spanning(bytes, e, domain, up, out);
+  const int local = std::clamp(domain, 1, e);
+  if (e <= local || top_k <= 0) return c;
+  const double remote_share = static_cast<double>(e - local) / e;
+  c.scale_out.bytes_per_chip = bytes / top_k * remote_domains;
+  // The copies that reached a remote domain's forwarding chip and belong to its peers cross that domain's link.
+  const double forwarded = remote_share * (local - 1.0) / local * bytes;
+  c.scale_up = {c.scale_up.bytes_per_chip + forwarded, up.latency_s};
+  return c;
+}
+
 CollectiveCost send(double bytes, const Link& link) { return {bytes, link.latency_s}; }
 
 }  // namespace infersim::parallelism

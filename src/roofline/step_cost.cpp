@@ -65,7 +65,8 @@ ExpertLinks expert_links(const hardware::HardwareSpec& hw, int ep) {
 /// one all-to-all over the group's link, or split over the scale-up and scale-out links when the group
 /// spans domains (scale_up has a bandwidth).
 void push_expert_all_to_all(OperatorTable& t, const hardware::HardwareSpec& hw, int ep, const Link& link,
-                            const Link& scale_up, bool dispatch, Phase phase, double count, double bytes) {
+                            const Link& scale_up, bool dispatch, Phase phase, double count, double bytes,
+                            const std::optional<ExpertRouting>& per_node) {
   if (ep <= 1 || count <= 0) return;
   auto push = [&](std::string_view name, const CollectiveCost& c, const Link& l) {
     if (c.bytes_per_chip > 0) t.push(network_row(name, phase, count, c, l, hw, Segment::layers));
@@ -75,7 +76,13 @@ void push_expert_all_to_all(OperatorTable& t, const hardware::HardwareSpec& hw, 
     return;
   }
   // Wider than a scale-up domain: the in-domain share over the scale-up link, the rest over scale-out.
-  const auto c = parallelism::all_to_all_spanning(bytes, ep, hw.interconnect.scale_up_domain_chips, scale_up, link);
+  const int domain = hw.interconnect.scale_up_domain_chips;
+  const auto c = per_node ? parallelism::all_to_all_spanning_per_domain(
+                                bytes, ep, domain, per_node->top_k,
+                                parallelism::expected_remote_nodes(per_node->experts, per_node->top_k,
+                                                                   static_cast<double>(ep) / domain, per_node->node_limit),
+                                scale_up, link)
+                          : parallelism::all_to_all_spanning(bytes, ep, domain, scale_up, link);
   push(dispatch ? "ep_dispatch_scale_up" : "ep_combine_scale_up", c.scale_up, scale_up);
   push(dispatch ? "ep_dispatch_scale_out" : "ep_combine_scale_out", c.scale_out, link);
 }
@@ -131,6 +138,11 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
     const ExpertLinks links = expert_links(hw, d.expert_parallel);
     ep_link_ = links.group;
     ep_up_link_ = links.scale_up;
+    if (m.moe) {
+      const double nodes = static_cast<double>(d.expert_parallel) / std::max(1, hw.interconnect.scale_up_domain_chips);
+      ep_routing_ = {static_cast<double>(m.moe->num_experts), static_cast<double>(m.moe->experts_per_token),
+                     m.moe->node_limit(nodes)};
+    }
   }
   if (d.pipeline_parallel > 1) pp_link_ = parallelism::link_for_group(hw, d.chips_per_replica());
   scratch_.reserve(32);
@@ -189,11 +201,13 @@ double expert_all_to_all_bytes(double tokens_per_chip, double top_k, double hidd
   return tokens_per_chip * top_k * hidden * bytes_per_element;
 }
 
-double price_expert_all_to_all(const hardware::HardwareSpec& hw, int expert_parallel, double bytes_per_chip) {
+double price_expert_all_to_all(const hardware::HardwareSpec& hw, int expert_parallel, double bytes_per_chip,
+                               const std::optional<ExpertRouting>& per_node) {
   if (expert_parallel <= 1) return 0.0;
   const ExpertLinks links = expert_links(hw, expert_parallel);
   OperatorTable t;
-  push_expert_all_to_all(t, hw, expert_parallel, links.group, links.scale_up, true, Phase::decode, 1, bytes_per_chip);
+  push_expert_all_to_all(t, hw, expert_parallel, links.group, links.scale_up, true, Phase::decode, 1, bytes_per_chip,
+                         per_node);
   evaluate_roofline(t, 1);
   double s = 0;
   for (std::size_t i = 0; i < t.size(); ++i) s += static_cast<double>(t.time_s[i]);
@@ -443,7 +457,13 @@ void StepCostModel::append_head(OperatorTable& table, double logit_tokens, Phase
 
 void StepCostModel::add_expert_all_to_all(OperatorTable& table, bool dispatch, Phase phase, double bytes) const {
   const std::size_t first = table.size();
-  push_expert_all_to_all(table, hw_, dep_.expert_parallel, ep_link_, ep_up_link_, dispatch, phase, moe_layers_, bytes);
+  // Prefill and mixed steps run DeepEP's normal kernels, which send a token once per distinct remote node and
+  // forward it inside the node; decode runs the low-latency kernels, which send every copy directly (the
+  // engines' "auto" mode, docs/roofline.md).
+  std::optional<ExpertRouting> per_node;
+  if (phase != Phase::decode) per_node = ep_routing_;
+  push_expert_all_to_all(table, hw_, dep_.expert_parallel, ep_link_, ep_up_link_, dispatch, phase, moe_layers_, bytes,
+                         per_node);
   // Marked so that two-batch overlap can hide them behind the other micro-batch's compute.
   for (std::size_t i = first; i < table.size(); ++i) table.op_class[i] = OpClass::all_to_all;
 }

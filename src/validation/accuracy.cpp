@@ -214,8 +214,11 @@ double predict_cached(const MeasurementRow& row, const HardwareOverrides& overri
                              row.unit);
     case RowKind::all_to_all: {
       const double bytes = roofline::expert_all_to_all_bytes(row.tokens_per_rank, row.top_k, row.hidden, row.bytes_per_element);
-      return seconds_to_unit(roofline::price_expert_all_to_all(hardware_for(row.hardware, overrides), row.expert_parallel, bytes),
-                             row.unit);
+      std::optional<roofline::ExpertRouting> per_node;
+      if (row.num_experts > 0) per_node = roofline::ExpertRouting{row.num_experts, row.top_k, row.node_limit};
+      return seconds_to_unit(
+          roofline::price_expert_all_to_all(hardware_for(row.hardware, overrides), row.expert_parallel, bytes, per_node),
+          row.unit);
     }
   }
   return 0;

@@ -115,6 +115,14 @@ std::vector<MeasurementRow> load_measurements(const std::vector<std::string>& pa
             row.hidden = static_cast<double>(r.integer("hidden", Range::between(1, 1e7)));
             row.top_k = static_cast<double>(r.integer("top_k", Range::between(1, 1024)));
             row.bytes_per_element = r.number("bytes_per_element", Range::positive_up_to(8));
+            row.num_experts = static_cast<double>(r.integer_or("num_experts", 0, Range::between(0, 1 << 20)));
+            row.node_limit = static_cast<double>(r.integer_or("node_limit", 0, Range::between(0, 1 << 20)));
+            if (row.num_experts > 0 && row.num_experts < row.top_k) {
+              r.error("num_experts", "must be at least top_k (" + std::to_string(static_cast<int>(row.top_k)) + ")");
+            }
+            if (row.node_limit > 0 && row.num_experts <= 0) {
+              r.error("node_limit", "needs num_experts (the per-node deduplicated all-to-all)");
+            }
             break;
         }
         if (row.kind != RowKind::scenario && row.kind != RowKind::ratio && row.unit != "ms" && row.unit != "us" &&

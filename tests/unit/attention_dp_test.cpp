@@ -167,6 +167,60 @@ TEST(AttentionDataParallel, SpanningAllToAllSplitsTheLinks) {
   EXPECT_DOUBLE_EQ(c.scale_out.latency_s, 10e-6);
 }
 
+TEST(AttentionDataParallel, PerDomainAllToAllSendsOneCopyPerRemoteNode) {
+  // 1600 bytes = 8 copies of 200 per token; EP32 over 4 domains of 8, 2.5 distinct remote domains per token:
+  // 2.5 x 200 = 500 bytes over scale-out; over scale-up the 7/32 share for the own domain (350) plus the
+  // forwarding of the 24/32 remote share inside its domain, 7 of 8 copies leaving the forwarding chip (1050).
+  const parallelism::Link up{450e9, 2e-6}, out{50e9, 10e-6};
+  const auto c = parallelism::all_to_all_spanning_per_domain(1600.0, 32, 8, 8, 2.5, up, out);
+  EXPECT_DOUBLE_EQ(c.scale_out.bytes_per_chip, 500.0);
+  EXPECT_DOUBLE_EQ(c.scale_out.latency_s, 10e-6);
+  EXPECT_DOUBLE_EQ(c.scale_up.bytes_per_chip, 350.0 + 1050.0);
+  EXPECT_DOUBLE_EQ(c.scale_up.latency_s, 2e-6);
+  // Inside one domain nothing is deduplicated.
+  const auto one = parallelism::all_to_all_spanning_per_domain(1600.0, 8, 8, 8, 0.0, up, out);
+  EXPECT_DOUBLE_EQ(one.scale_up.bytes_per_chip, 1600.0 * 7 / 8);
+  EXPECT_EQ(one.scale_out.bytes_per_chip, 0.0);
+}
+
+TEST(ExpertLoad, ExpectedRemoteNodesClosedForm) {
+  // Top-8 of 256 experts. A node holding 256/D experts is missed when all 8 picks fall elsewhere:
+  // D = 4: C(192,8)/C(256,8) = (192 x 191 x ... x 185) / (256 x 255 x ... x 249) = 0.0964464; the token reaches
+  // 4 x (1 - 0.0964464) = 3.61421 nodes, 3/4 of them remote: 2.71066 (DeepEP's test counts 3.61 at EP32).
+  EXPECT_NEAR(parallelism::expected_remote_nodes(256, 8, 4, 4), 3 * (1 - 0.0964464236), 1e-9);
+  // D = 2: C(128,8)/C(256,8) = 0.00348994; 1.99302 nodes, half remote.
+  EXPECT_NEAR(parallelism::expected_remote_nodes(256, 8, 2, 4), 1 - 0.0034899423, 1e-9);
+  // D = 8: C(224,8)/C(256,8) = 0.33816850: 5.29465 nodes unlimited (7/8 remote: 4.63282), capped at the
+  // node limit M = 4: 4 x 7/8 = 3.5 (DeepEP's test, top-4 of 8 node groups, counts 3.98 incl. the own node).
+  EXPECT_NEAR(parallelism::expected_remote_nodes(256, 8, 8, 0), 8 * (1 - 0.3381684999) * 7 / 8, 1e-8);
+  EXPECT_DOUBLE_EQ(parallelism::expected_remote_nodes(256, 8, 8, 4), 3.5);
+  // Top-1: one node, remote with probability 3/4; one node: nothing remote.
+  EXPECT_DOUBLE_EQ(parallelism::expected_remote_nodes(256, 1, 4, 0), 0.75);
+  EXPECT_EQ(parallelism::expected_remote_nodes(256, 8, 1, 0), 0.0);
+}
+
+TEST(AttentionDataParallel, PrefillDeduplicatesPerNodeDecodeDoesNot) {
+  // DeepSeek-V3 on 32 H800 (EP32 = 4 nodes of 8; 8 groups, top-4 groups: node limit 4): a prefill step's
+  // dispatch sends 2.71066 remote-node copies per token over InfiniBand (ExpectedRemoteNodesClosedForm), a
+  // decode step's all 24/32 x 8 = 6 non-local copies.
+  const auto m = model::load_model("deepseek-v3");
+  ASSERT_EQ(m.moe->expert_groups, 8);
+  ASSERT_EQ(m.moe->groups_per_token, 4);
+  EXPECT_DOUBLE_EQ(m.moe->node_limit(4), 4.0);
+  EXPECT_DOUBLE_EQ(m.moe->node_limit(18), 4 * 18.0 / 8);  // a group spans 2.25 nodes
+  const auto hw = hardware::load_hardware("h800");
+  const auto d = deepseek(32, 32, 32);
+  roofline::OperatorTable t;
+  roofline::StepCostModel(m, hw, d).build(roofline::StepShape::prefill(1, 4096), t);
+  const double token = 7168 * 2.0;  // one copy of the 16-bit hidden state
+  const double tokens_per_chip = 4096.0 / 32;
+  EXPECT_NEAR(sum_of(t, "ep_dispatch_scale_out", true) / (58 * tokens_per_chip * token * 3 * (1 - 0.0964464236)), 1.0,
+              1e-6);  // the table holds floats
+  EXPECT_NEAR(sum_of(t, "ep_dispatch_scale_up", true) / (58 * tokens_per_chip * 8 * token * 28 / 32), 1.0, 1e-9);
+  roofline::StepCostModel(m, hw, d).build(roofline::StepShape::decode(64, 1024), t);
+  EXPECT_NEAR(sum_of(t, "ep_dispatch_scale_out", true) / (58 * 64.0 / 32 * 8 * token * 24 / 32), 1.0, 1e-9);
+}
+
 TEST(ExpertLoad, ExpectedMaxOfNormalsClosedForms) {
   EXPECT_DOUBLE_EQ(parallelism::expected_max_standard_normal(1), 0.0);
   EXPECT_NEAR(parallelism::expected_max_standard_normal(2), 1.0 / std::sqrt(std::numbers::pi), 1e-9);

@@ -93,6 +93,8 @@ TEST(ImportModel, ArchitectureFeatures) {
   EXPECT_EQ(ds.moe->first_dense_layers, 3);
   EXPECT_EQ(ds.native_dtype, DType::fp8);
   EXPECT_EQ(ds.mla->kv_lora_rank, 512);
+  EXPECT_EQ(ds.moe->expert_groups, 8);  // config.json n_group, topk_group
+  EXPECT_EQ(ds.moe->groups_per_token, 4);
   const auto gemma = import("gemma-3-27b").spec;
   EXPECT_EQ(gemma.local_attention->layer_pattern, "LLLLLG");
   EXPECT_EQ(gemma.num_local_attention_layers(), 52);  // 62 layers: 10 full periods + 2 sliding

@@ -122,6 +122,29 @@ TEST(Accuracy, AllToAllRowIsTheStepModelsDispatch) {
   EXPECT_EQ(roofline::price_expert_all_to_all(hw, 1, S), 0.0);
 }
 
+TEST(Accuracy, AllToAllRowWithRoutingSendsOneCopyPerRemoteNode) {
+  // DeepEP's internode normal kernels at EP32 (4 nodes of 8), top-8 of 256, node limit 4: a token reaches
+  // 4 x (1 - C(192,8)/C(256,8)) = 3.61421 nodes, 2.71066 of them remote, each sent once over InfiniBand
+  // (S / 8 per copy); over NVLink the 7/32 own-node share plus 7/8 of the 24/32 remote share forwarded.
+  const double S = 242221056.0;
+  const auto hw = hardware::load_hardware("h800");
+  const auto& e = hw.efficiency;
+  const double nvlink = 200e9 * e.network, ib = 50e9 * e.network;
+  const double launch = e.kernel_launch_overhead_s;
+  const double remote = 3 * (1 - 0.0964464236);
+  const double ep32_s = S * 28 / 32 / nvlink + hw.interconnect.scale_up_latency_s + launch + S / 8 * remote / ib +
+                        hw.interconnect.scale_out_latency_s + launch;
+  auto row = all_to_all_row(32, 4096, 1.03125);
+  row.num_experts = 256;
+  row.node_limit = 4;
+  EXPECT_NEAR(predict(row), ep32_s * 1e6, 1e-6 * ep32_s * 1e6);
+  // Inside one node the routing changes nothing.
+  auto ep8 = all_to_all_row(8, 4096, 1.03125);
+  const double plain = predict(ep8);
+  ep8.num_experts = 256;
+  EXPECT_DOUBLE_EQ(predict(ep8), plain);
+}
+
 TEST(Accuracy, AllToAllRowPricesWhatTheStepModelAdds) {
   // The step model's EP dispatch of deepseek-v3 (EP8 with 8 attention ranks, decode of 64 sequences: 8 tokens
   // per chip, bf16 stream) costs, per MoE layer, what an all_to_all row of the same shape predicts.

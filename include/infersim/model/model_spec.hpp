@@ -38,6 +38,16 @@ struct MoeSpec {
   int first_dense_layers = 0;  // leading layers with a dense MLP of ffn_hidden_size
   int layer_step = 1;          // after them, layer i is MoE when (i - first_dense_layers + 1) % layer_step == 0
   BlockFormat expert_weight_format = BlockFormat::none;  // routed experts published block-scaled (gpt-oss: mxfp4)
+  // Group-limited routing (DeepSeek-V3: n_group 8, topk_group 4): the experts form `expert_groups` equal groups
+  // and a token's experts come from at most `groups_per_token` of them. 0 = unrestricted routing.
+  int expert_groups = 0;
+  int groups_per_token = 0;
+  /// Most of `nodes` nodes (holding the experts evenly) one token's experts may reach: groups_per_token groups,
+  /// each spread over max(1, nodes / expert_groups) nodes; 0 = no limit.
+  double node_limit(double nodes) const {
+    if (groups_per_token <= 0) return 0.0;
+    return groups_per_token * (nodes > expert_groups ? nodes / expert_groups : 1.0);
+  }
   int layer_offset = 0;  // not a config key: a slice of layers (hybrid placement) starting mid-period
 };
 

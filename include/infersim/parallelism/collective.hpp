@@ -40,6 +40,13 @@ struct SpanningAllToAll {
 };
 SpanningAllToAll all_to_all_spanning(double bytes, int group_size, int domain_chips, const Link& scale_up,
                                      const Link& scale_out);
+/// all_to_all_spanning for a kernel that sends each token once per distinct remote domain and forwards it
+/// inside that domain (DeepEP's internode normal kernels): `bytes` holds `top_k` copies per token; the scale-out
+/// link carries `remote_domains` (expected_remote_nodes) of them, the scale-up link the copies for the chip's
+/// own domain plus the forwarding of the remote copies inside their domain ((domain_chips - 1) / domain_chips
+/// of the (group_size - domain_chips) / group_size share). One latency step each, as all_to_all_spanning.
+SpanningAllToAll all_to_all_spanning_per_domain(double bytes, int group_size, int domain_chips, double top_k,
+                                                double remote_domains, const Link& scale_up, const Link& scale_out);
 /// Point-to-point send of `bytes`.
 CollectiveCost send(double bytes, const Link& link);
 

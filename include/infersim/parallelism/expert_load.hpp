@@ -18,4 +18,12 @@ double expected_max_standard_normal(int n);
 /// Returns 1 for one rank or no tokens; never more than a rank can take (min(k, E/R) per token).
 double expert_load_imbalance(double experts, double k, double tokens, int ranks);
 
+/// Expected distinct nodes other than its own that one token's `k` experts land on, when it picks `k` distinct
+/// experts uniformly out of `experts` spread evenly over `nodes` nodes: the token reaches
+/// D (1 - C(E - E/D, k) / C(E, k)) distinct nodes (a node is missed when all k picks fall elsewhere), capped at
+/// `node_limit` when the model limits the nodes a token may reach (DeepSeek-V3's node-limited routing, M = 4;
+/// 0 = no limit), each of them the token's own node with probability 1/D, so (D - 1)/D of them are remote.
+/// What DeepEP's internode kernels send over scale-out per token (docs/roofline.md). 0 for one node.
+double expected_remote_nodes(double experts, double k, double nodes, double node_limit);
+
 }  // namespace infersim::parallelism

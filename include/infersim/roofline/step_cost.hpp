@@ -6,6 +6,7 @@
 // scratch table, so one instance must not be used by two threads at once (make one per thread).
 
 #include <cstdint>
+#include <optional>
 
 #include "infersim/hardware/hardware_spec.hpp"
 #include "infersim/model/model_spec.hpp"
@@ -35,11 +36,19 @@ double price_all_reduce(const hardware::HardwareSpec& hw, int chips, double byte
 /// element (as the step model sizes its expert all-to-all; docs/roofline.md).
 double expert_all_to_all_bytes(double tokens_per_chip, double top_k, double hidden, double bytes_per_element);
 
+/// The routing an all-to-all that sends each token once per distinct remote node needs (DeepEP's internode
+/// normal kernels, docs/roofline.md): routed experts, top-k and the most nodes a token may reach (0 = no limit).
+struct ExpertRouting {
+  double experts = 0, top_k = 0, node_limit = 0;
+};
+
 /// Time of one standalone MoE dispatch (or combine) over an expert-parallel group of `expert_parallel` chips
 /// of `hw`, each chip holding `bytes_per_chip` (expert_all_to_all_bytes): the operator rows the step model
 /// adds for it, priced by the roofline kernel and summed (scale-up and scale-out shares when the group spans
-/// domains).
-double price_expert_all_to_all(const hardware::HardwareSpec& hw, int expert_parallel, double bytes_per_chip);
+/// domains; with `per_node` routing, a group spanning domains sends each token once per distinct remote domain,
+/// as the step model prices prefill and mixed steps).
+double price_expert_all_to_all(const hardware::HardwareSpec& hw, int expert_parallel, double bytes_per_chip,
+                               const std::optional<ExpertRouting>& per_node = std::nullopt);
 
 /// Two steps run one after the other (e.g. a draft model's steps and the target's verification).
 StepCost sequential(const StepCost& a, const StepCost& b);
@@ -117,6 +126,7 @@ class StepCostModel {
   double ewb_ = 2, expert_s_per_flop_ = 0;    // routed experts: bytes per weight, seconds per GEMM FLOP
   parallelism::Link tp_link_{}, ep_link_{}, pp_link_{};
   parallelism::Link ep_up_link_{};  // set when expert parallelism spans scale-up domains
+  ExpertRouting ep_routing_{};      // for the per-node (deduplicated) all-to-all of prefill and mixed steps
   mutable OperatorTable scratch_;
 };
 

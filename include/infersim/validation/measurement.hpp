@@ -13,6 +13,8 @@
 //   "all_to_all" one MoE dispatch or combine over an expert-parallel group: `tokens_per_rank` tokens on each of
 //                `expert_parallel` chips, `top_k` copies of `hidden` elements of `bytes_per_element` each,
 //                priced as the step model prices its expert all-to-all (roofline::price_expert_all_to_all)
+//                with `num_experts` (and optionally `node_limit`, the most nodes a token may reach), a group spanning
+//                scale-up domains sends each token once per distinct remote domain (DeepEP's normal kernels)
 //
 // Time rows (operator, gemm, all_reduce, copy, all_to_all) are in the unit "ms", "us" or "s".
 // Every row carries its category (throughput, ttft_p50, ...), the hardware it measures (what `calibrate`
@@ -55,6 +57,7 @@ struct MeasurementRow {
   std::string operation = "dispatch";  // dispatch | combine
   int expert_parallel = 0;
   double tokens_per_rank = 0, hidden = 0, top_k = 0, bytes_per_element = 0;
+  double num_experts = 0, node_limit = 0;  // 0: every copy sent directly (no per-node deduplication)
 };
 
 /// Load measurement files (strict; every problem reported with file and path).
