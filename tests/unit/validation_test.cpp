@@ -333,7 +333,8 @@ TEST(Accuracy, ErrorStatisticsByModelKind) {
 TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
   std::vector<std::string> files;
   for (const char* f : {"mlperf.json", "mlperf-v5.0.json", "single-user.json", "speculative.json", "quantization.json",
-                        "operators.json", "h200-kernels.json", "expert-parallel.json", "moe-serving.json"}) {
+                        "operators.json", "h200-kernels.json", "expert-parallel.json", "moe-serving.json",
+                        "vllm-recent.json"}) {
     files.push_back(testing::source_path(std::string("configs/validation/") + f));
   }
   const auto rows = load_measurements(files);
