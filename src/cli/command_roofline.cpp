@@ -6,7 +6,9 @@
 #include "commands.hpp"
 #include "infersim/core/error.hpp"
 #include "infersim/core/strings.hpp"
+#include "infersim/roofline/step_cost.hpp"
 #include "infersim/roofline/step_report.hpp"
+#include "infersim/serving/serving_engine_loader.hpp"
 #include "output.hpp"
 
 namespace infersim::cli {
@@ -15,6 +17,7 @@ namespace {
 
 struct RooflineOptions {
   std::string model, hardware, phase = "decode";
+  std::string engine{serving::kDefaultEngine};
   std::int64_t batch = 1, context = 1024;
   int tensor_parallel = 1, pipeline_parallel = 1, expert_parallel = 1, attention_data_parallel = 1, redundant_experts = 0;
   std::string weight_dtype, activation_dtype, kv_cache_dtype;
@@ -40,6 +43,8 @@ int run_roofline(const RooflineOptions& o) {
   q.weight_dtype = roofline::parse_dtype_option(o.weight_dtype, "--weight-dtype");
   q.activation_dtype = roofline::parse_dtype_option(o.activation_dtype, "--activation-dtype");
   q.kv_cache_dtype = roofline::parse_dtype_option(o.kv_cache_dtype, "--kv-cache-dtype");
+  const serving::ServingEngineSpec engine = serving::load_serving_engine(o.engine);
+  q.fp8_attention = engine.attention.fp8_math;
   const roofline::StepReport r = roofline::analyze_step(q);
   if (o.format == Format::json) {
     std::cout << roofline::to_json(r).dump(2) << '\n';
@@ -70,7 +75,8 @@ int run_roofline(const RooflineOptions& o) {
   std::cout << m.name << " on " << hw.name << ": " << o.phase << ", batch " << o.batch << ", context " << o.context
             << ", tensor_parallel " << d.tensor_parallel << ", pipeline_parallel " << d.pipeline_parallel
             << ", weights " << to_string(d.weight_dtype) << ", activations " << to_string(d.activation_dtype)
-            << ", KV " << to_string(d.kv_cache_dtype) << "\n";
+            << ", KV " << to_string(d.kv_cache_dtype) << ", attention " << to_string(roofline::attention_math_dtype(hw, d))
+            << " (engine " << engine.name << ")\n";
   std::cout << "one chip of " << d.chips_per_replica() << "; per-instance flops/bytes/time, `count` instances per step\n\n";
   t.print(std::cout);
   std::cout << "\nstep: " << fixed(step.time_s * 1e3, 3) << " ms latency";
@@ -106,6 +112,9 @@ Command add_roofline_command(CLI::App& app) {
   sub->add_option("--weight-dtype", o->weight_dtype, "Weight data type (default: the model's native type)");
   sub->add_option("--activation-dtype", o->activation_dtype, "Activation / compute data type (default: the model's native type)");
   sub->add_option("--kv-cache-dtype", o->kv_cache_dtype, "KV-cache data type (default: the model's native type)");
+  sub->add_option("--engine", o->engine,
+                  "Serving engine (catalog name, JSON file or inline JSON): whether attention can run in FP8")
+      ->capture_default_str();
   sub->add_option("--memory-utilization", o->memory_utilization, "Fraction of chip memory the runtime may use")
       ->check(finite_range(0.01, 1.0))->capture_default_str();
   sub->add_flag("--ignore-memory", o->ignore_memory, "Price the step even if weights or KV cache do not fit");

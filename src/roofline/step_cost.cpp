@@ -89,6 +89,13 @@ void push_expert_all_to_all(OperatorTable& t, const hardware::HardwareSpec& hw, 
 
 }  // namespace
 
+DType attention_math_dtype(const hardware::HardwareSpec& hw, const parallelism::DeploymentSpec& d) {
+  if (bytes_per_element(d.activation_dtype) >= 2.0) return d.activation_dtype;
+  if (d.fp8_attention && d.kv_cache_dtype == DType::fp8 && hw.supports(DType::fp8)) return DType::fp8;
+  if (hw.supports(DType::bf16)) return DType::bf16;
+  return hw.supports(DType::fp16) ? DType::fp16 : d.activation_dtype;
+}
+
 StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::HardwareSpec& hw,
                              const parallelism::DeploymentSpec& d, const parallelism::Placement& placement)
     : model_(m), hw_(hw), dep_(d), placement_(placement) {
@@ -104,6 +111,7 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
   double gemm_slowdown = 1.0;
   if (bytes_per_element(d.weight_dtype) < bytes_per_element(d.activation_dtype)) gemm_slowdown += d.dequant_overhead;
   gemm_s_per_flop_ = gemm_slowdown / (hw.peak_flops_per_s(d.activation_dtype) * eff.compute);
+  attention_s_per_flop_ = gemm_slowdown / (hw.peak_flops_per_s(attention_math_dtype(hw, d)) * eff.compute);
   vector_s_per_flop_ = 1.0 / (hw.vector_flops_per_s() * eff.compute);
   s_per_byte_ = 1.0 / (hw.memory.bandwidth_bytes_per_s * eff.memory);
   launch_s_ = eff.kernel_launch_overhead_s;
@@ -298,8 +306,9 @@ void StepCostModel::append_attention(OperatorTable& table, const StepShape& s) c
       decode_local_ctx = std::min(static_cast<double>(s.decode_context_tokens), static_cast<double>(s.decode_sequences) * w) * share;
     }
   }
-  // Attention proper: FlashAttention-style, at the activation type's matrix rate; rotary and the KV-cache
-  // write are fused into it.
+  // Attention proper: FlashAttention-style, at the matrix rate of attention_math_dtype (the activation type, or
+  // 16 bits where the engine reads an 8-bit KV cache into 16-bit math); rotary and the KV-cache write are fused
+  // into it.
   if (Tp > 0) {
     const double cached = static_cast<double>(s.prefill_context_tokens) * share;
     if (m.mla) {
@@ -358,7 +367,7 @@ void StepCostModel::add_attention(OperatorTable& table, std::string_view name, P
     r.flops = 4.0 * h * dh * pairs;
     r.bytes = cached * kv_elems * kvb_ + tokens * kv_elems * kvb_ + tokens * 2 * h * dh * ab_;
   }
-  r.seconds_per_flop = gemm_s_per_flop_;
+  r.seconds_per_flop = attention_s_per_flop_;
   r.seconds_per_byte = s_per_byte_;
   r.overhead_s = launch_s_;
   table.push(r);

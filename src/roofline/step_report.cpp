@@ -37,6 +37,7 @@ StepReport analyze_step(const StepQuery& q) {
   d.weight_dtype = q.weight_dtype.value_or(m.native_dtype);
   d.activation_dtype = q.activation_dtype.value_or(m.native_dtype);
   d.kv_cache_dtype = q.kv_cache_dtype.value_or(m.native_dtype);
+  d.fp8_attention = q.fp8_attention;
   r.prefill = q.prefill;
   r.batch = q.batch;
   r.context = q.context;
@@ -101,7 +102,8 @@ config::Json to_json(const StepReport& r) {
         {"redundant_experts", d.redundant_experts},
         {"weight_dtype", to_string(d.weight_dtype)},
         {"activation_dtype", to_string(d.activation_dtype)},
-        {"kv_cache_dtype", to_string(d.kv_cache_dtype)}}},
+        {"kv_cache_dtype", to_string(d.kv_cache_dtype)},
+        {"attention_dtype", to_string(attention_math_dtype(r.hardware, d))}}},
       {"operators", ops},
       {"totals",
        {{"flops", r.total_flops},

@@ -54,6 +54,12 @@ ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diag
     s.string("source");
     s.finish();
   }
+  {
+    ObjectReader a = root.object("attention");
+    e.attention.fp8_math = a.boolean("fp8_math");
+    a.string("source");
+    a.finish();
+  }
   e.dequant_overhead = root.number_or("dequant_overhead", 0.0, Range::between(0, 10));
   root.finish();
   return e;

@@ -189,6 +189,26 @@ TEST(ServingEngine, ScenarioWithoutEngineGetsTheDefaultAndItsBatching) {
   EXPECT_EQ(sc2.simulation.pools.at(0).scheduler.policy, load_serving_engine("tensorrt-llm").scheduler.policy);
 }
 
+// The engine's attention kernels reach the deployment the step model prices: FP8 attention under TensorRT-LLM
+// and vLLM (FP8 KV cache), BF16 under SGLang, llama.cpp and HuggingFace transformers, FP16 for an FP16 model.
+TEST(ServingEngine, EngineDecidesWhetherFp8AttentionRunsInFp8) {
+  config::Document doc = small_offline_scenario();
+  doc.json["deployment"] = {{"weight_dtype", "fp8"}, {"activation_dtype", "fp8"}, {"kv_cache_dtype", "fp8"}};
+  const std::vector<std::pair<std::string, DType>> expected = {
+      {"tensorrt-llm", DType::fp8}, {"vllm", DType::fp8}, {"sglang", DType::bf16}, {"llama.cpp", DType::bf16},
+      {"hf-transformers", DType::bf16}};
+  for (const auto& [engine, dtype] : expected) {
+    SCOPED_TRACE(engine);
+    doc.json["engine"] = engine;
+    const auto& pool = scenario::parse_scenario(doc).simulation.pools.at(0);
+    EXPECT_EQ(roofline::attention_math_dtype(pool.hardware, pool.deployment), dtype);
+  }
+  doc.json["engine"] = "tensorrt-llm";
+  doc.json["deployment"]["kv_cache_dtype"] = "bf16";  // a BF16 cache: no FP8 attention under any engine
+  const auto& bf16_cache = scenario::parse_scenario(doc).simulation.pools.at(0);
+  EXPECT_EQ(roofline::attention_math_dtype(bf16_cache.hardware, bf16_cache.deployment), DType::bf16);
+}
+
 TEST(ServingEngine, StreamingDefaultsToOnlineArrivalsAndEveryStreamedStepPaysIt) {
   // workload.streaming defaults to true, except for offline arrivals (a batch takes whole results).
   config::Document doc = small_offline_scenario();

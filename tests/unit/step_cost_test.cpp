@@ -184,6 +184,58 @@ TEST(StepCost, Fp8HalvesWeightBytesAndUsesTheFp8Rate) {
   }
 }
 
+// Attention's QK^T and PV run in FP8 only where the engine has FP8 attention kernels and the KV cache is FP8
+// (TensorRT-LLM's FP8 context FMHA); an engine that reads the cache into 16-bit math (SGLang) or a BF16 KV cache
+// keeps attention at the BF16 rate whatever the GEMMs' type. Llama-3.1-8B prefill of 8 x 2048 tokens on one
+// H100 (989 BF16 / 1979 FP8 dense TFLOP/s, efficiency.compute e): 32 heads of 128, 32 layers, causal
+// 8 x 2048 x 2049 / 2 pairs of 4 x 32 x 128 FLOPs: 2.2003e13 FLOPs, compute-bound at either rate (its bytes,
+// ~2.4 GB, take ~0.8 ms at 3.35 TB/s). Time: FLOPs / (rate x e) plus one launch per layer.
+TEST(StepCost, AttentionRunsInFp8OnlyWithFp8KernelsAndAnFp8KvCache) {
+  const auto m = model::load_model("llama-3.1-8b");
+  const auto hw = hardware::load_hardware("h100-sxm");
+  const double e = hw.efficiency.compute, launch = hw.efficiency.kernel_launch_overhead_s;
+  const double flops = 8 * 4.0 * 32 * 128 * (2048.0 * 2049 / 2) * 32;
+  const double at_bf16 = flops / (989e12 * e) + 32 * launch, at_fp8 = flops / (1979e12 * e) + 32 * launch;
+  auto time_of = [&](DType kv, bool fp8_kernels) {
+    auto d = native(m);
+    d.weight_dtype = d.activation_dtype = DType::fp8;
+    d.kv_cache_dtype = kv;
+    d.fp8_attention = fp8_kernels;
+    OperatorTable t;
+    StepCostModel(m, hw, d).build(StepShape::prefill(8, 2048), t);
+    double s = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      if (t.name[i] == "attention_prefill") s += t.count[i] * static_cast<double>(t.time_s[i]);
+    }
+    return s;
+  };
+  OperatorTable bf16;
+  StepCostModel(m, hw, native(m)).build(StepShape::prefill(8, 2048), bf16);
+  EXPECT_NEAR(sum_of(bf16, "attention_prefill", false) / flops, 1.0, 1e-9);
+  EXPECT_NEAR(time_of(DType::fp8, true) / at_fp8, 1.0, 1e-6);    // TensorRT-LLM, vLLM (FA3): FP8 cache, FP8 math
+  EXPECT_NEAR(time_of(DType::fp8, false) / at_bf16, 1.0, 1e-6);  // SGLang: FP8 cache read into BF16 math
+  EXPECT_NEAR(time_of(DType::bf16, true) / at_bf16, 1.0, 1e-6);  // BF16 cache: BF16 attention under any engine
+  EXPECT_NEAR(time_of(DType::bf16, false) / at_bf16, 1.0, 1e-6);
+}
+
+TEST(StepCost, AttentionMathDtypeFollowsActivationsKvCacheAndEngine) {
+  const auto h100 = hardware::load_hardware("h100-sxm");
+  const auto b200 = hardware::load_hardware("b200");
+  parallelism::DeploymentSpec d;
+  d.weight_dtype = d.activation_dtype = d.kv_cache_dtype = DType::fp16;  // 16-bit activations: their own type
+  EXPECT_EQ(attention_math_dtype(h100, d), DType::fp16);
+  d.activation_dtype = DType::fp4;  // NVFP4 GEMMs with an FP8 cache and FP8 kernels: attention in FP8, not FP4
+  d.kv_cache_dtype = DType::fp8;
+  d.fp8_attention = true;
+  EXPECT_EQ(attention_math_dtype(b200, d), DType::fp8);
+  d.fp8_attention = false;
+  EXPECT_EQ(attention_math_dtype(b200, d), DType::bf16);
+  d.activation_dtype = DType::int8;  // W8A8 INT8 with an INT8 cache: no INT8 attention kernels, 16 bits
+  d.kv_cache_dtype = DType::int8;
+  d.fp8_attention = true;
+  EXPECT_EQ(attention_math_dtype(h100, d), DType::bf16);
+}
+
 TEST(StepCost, Fp8GemmInputsButA16BitStream) {
   // FP8 engines quantize each GEMM's input to 8 bits and write its output, the residual stream and the
   // all-reduce in 16 bits. Llama-3.1-70B, TP 2, a decode step of T = 100 tokens, d = 8192, f = 28672 / 2:

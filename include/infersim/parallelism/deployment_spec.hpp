@@ -35,6 +35,9 @@ struct DeploymentSpec {
   int quantization_group_size = 0;   // int4/fp4 weights: elements per scale (0 = default: 128 int4, 16 fp4)
   double dequant_overhead = 0.0;     // weight-only quantization: extra fraction of GEMM compute time
   double moe_routing_skew = 0.0;     // 0 = uniform routing; towards 1 = tokens concentrate on fewer experts
+  // The serving engine has FP8 attention kernels (its attention.fp8_math): attention runs at the FP8 rate when
+  // the activations are 8 bits or narrower and the KV cache is FP8, else at 16 bits (roofline::attention_math_dtype).
+  bool fp8_attention = false;
 
   int chips_per_replica() const { return tensor_parallel * pipeline_parallel; }
   /// a = t / N: chips that split one attention rank's heads (t when attention is not data-parallel).

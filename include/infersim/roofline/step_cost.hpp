@@ -27,6 +27,13 @@ struct StepCost {
   double network_bound_s = 0;
 };
 
+/// The type attention's matrix products (QK^T and PV) run in: the activation type when it is 16 bits or wider;
+/// FP8 when the activations are 8 bits or narrower, the KV cache is FP8 and the serving engine has FP8 attention
+/// kernels (deployment.fp8_attention, from the engine's attention.fp8_math); otherwise 16 bits (bf16 where the
+/// chip has it, else fp16). FP8 and FP4 GEMMs do not make attention FP8 by themselves: SGLang, vLLM with
+/// FlashAttention-2 or FlashInfer and llama.cpp read an 8-bit KV cache into 16-bit attention math.
+DType attention_math_dtype(const hardware::HardwareSpec& hw, const parallelism::DeploymentSpec& d);
+
 /// Time of one standalone all-reduce of `bytes` per chip over `chips` chips of `hw` (as the step model prices
 /// its tensor-parallel all-reduces).
 double price_all_reduce(const hardware::HardwareSpec& hw, int chips, double bytes);
@@ -116,6 +123,7 @@ class StepCostModel {
   parallelism::Placement placement_;
   // Derived once.
   double tile_rows_ = 1;
+  double attention_s_per_flop_ = 0;  // attention's matrix products, at attention_math_dtype's rate
   double gemm_s_per_flop_ = 0, vector_s_per_flop_ = 0, s_per_byte_ = 0, launch_s_ = 0;
   double wb_ = 2, eb_ = 2, ab_ = 2, kvb_ = 2;  // bytes per weight / embedding / activation / KV element
   double rb_ = 2;  // bytes per element of the residual stream, GEMM outputs and collectives (>= 16 bits)

@@ -26,6 +26,7 @@ struct StepQuery {
   std::optional<DType> weight_dtype, activation_dtype, kv_cache_dtype;
   double memory_utilization = 0.9;
   bool ignore_memory = false;  // price the step even when the weights or the KV cache do not fit
+  bool fp8_attention = false;  // the serving engine has FP8 attention kernels (attention_math_dtype)
 };
 
 struct StepReport {

@@ -52,6 +52,14 @@ struct EngineSchedulerDefaults {
   std::int64_t scheduler_steps = 1;  // decode steps per scheduler pass (multi-step scheduling; 1: none)
 };
 
+/// The engine's attention kernels. Attention's QK^T and PV products run at the FP8 matrix rate only when the
+/// engine has FP8 attention kernels, the activations are 8 bits or narrower and the KV cache is FP8 (queries
+/// quantized, keys and values read as stored: TensorRT-LLM's FP8 context FMHA, vLLM's FlashAttention-3 with an
+/// FP8 KV cache); otherwise at 16 bits, whatever the GEMMs' type (roofline::attention_math_dtype).
+struct AttentionKernelSpec {
+  bool fp8_math = false;
+};
+
 struct ServingEngineSpec {
   std::string name;
   std::string description;
@@ -61,6 +69,7 @@ struct ServingEngineSpec {
   HostTimeSpec host_time;
   LaunchSpec launch;
   EngineSchedulerDefaults scheduler;
+  AttentionKernelSpec attention;
   double dequant_overhead = 0;  // weight-only quantized GEMMs: extra fraction of compute time (default for deployments)
 };
 
