@@ -35,6 +35,10 @@ HardwareSpec parse_hardware(const config::Document& doc, config::Diagnostics& d)
     hw.compute.gemm_tile_rows = static_cast<int>(c.integer("gemm_tile_rows", Range::between(1, 4096)));
     hw.compute.systolic_array_size =
         static_cast<int>(c.nullable_integer("systolic_array_size", Range::between(1, 4096)).value_or(0));
+    if (c.has("compute_units")) {
+      hw.compute.compute_units =
+          static_cast<int>(c.nullable_integer("compute_units", Range::between(1, 1e6)).value_or(0));
+    }
     c.finish();
   }
   {

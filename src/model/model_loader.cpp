@@ -46,6 +46,12 @@ ModelSpec parse_model(const config::Document& doc, config::Diagnostics& d) {
     moe.expert_weight_format = static_cast<BlockFormat>(e.choice("expert_weight_format", kBlockFormatNames, 0));
     moe.expert_groups = static_cast<int>(e.integer_or("expert_groups", 0, Range::between(0, 1 << 20)));
     moe.groups_per_token = static_cast<int>(e.integer_or("groups_per_token", 0, Range::between(0, 1 << 20)));
+    if (e.has("balanced_load_skew")) {
+      moe.balanced_load_skew = e.number("balanced_load_skew", Range::between(1, 100));
+      e.string("balanced_load_skew_source");
+    } else if (e.has("balanced_load_skew_source")) {
+      e.error("balanced_load_skew_source", "applies only with balanced_load_skew");
+    }
     if (moe.experts_per_token > moe.num_experts) {
       e.error("experts_per_token", "must not exceed num_experts (" + std::to_string(moe.num_experts) + ")");
     }

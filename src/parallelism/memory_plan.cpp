@@ -224,6 +224,12 @@ void validate_deployment(const model::ModelSpec& m, const hardware::HardwareSpec
     throw InfeasibleError("two_batch_overlap hides the expert-parallel all-to-all behind compute; it needs "
                           "expert_parallel > 1 (found " + std::to_string(d.expert_parallel) + ")");
   }
+  if (const int units = hw.compute.compute_units; units > 0 && d.expert_parallel > 1 &&
+      std::max(d.all_to_all.normal_kernel_sms, d.all_to_all.low_latency_kernel_sms) >= units) {
+    throw InfeasibleError("the engine's expert all-to-all kernels take " +
+                          std::to_string(std::max(d.all_to_all.normal_kernel_sms, d.all_to_all.low_latency_kernel_sms)) +
+                          " SMs, but " + hw.name + " has " + std::to_string(units) + " (compute_units)");
+  }
   if (d.pipeline_parallel > m.num_layers) {
     throw InfeasibleError("pipeline_parallel " + std::to_string(d.pipeline_parallel) + " exceeds " + m.name + "'s " +
                           std::to_string(m.num_layers) + " layers");

@@ -122,6 +122,9 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
   // inputs: FP8/FP4 engines quantize each GEMM's input and accumulate into a 16-bit output (TensorRT-LLM's
   // FP8 recipe, vLLM's W8A8); no 2024 engine all-reduces or keeps the residual in 8 bits.
   rb_ = std::max(ab_, 2.0);
+  // The expert dispatch carries the FP8 GEMM input (one FP32 scale per 128 elements) where the engine's kernels
+  // quantize before dispatching (DeepEP, DeepSeek-V3 report section 3.3); the combine returns 16-bit outputs.
+  dispatch_b_ = d.all_to_all.fp8_dispatch && d.activation_dtype == DType::fp8 ? parallelism::kFp8Per128BytesPerElement : rb_;
   kvb_ = bytes_per_element(d.kv_cache_dtype);
   // Attention (and everything but the routed experts) is split a = t/N ways inside each of N attention ranks.
   const int t = d.attention_tensor_parallel();
@@ -406,13 +409,16 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
     add_gemm(table, "moe_router", phase, moe_layers_, T, d, E, eb_);
     // All-to-all: each chip sends its share of the step's tokens (T/e, or T/N when the N attention ranks
     // outnumber the expert ranks), k copies of the hidden state, (e-1)/e of them to other chips.
-    const double sent = expert_all_to_all_bytes(tokens / std::max(ep, static_cast<double>(ranks_)), k, d, rb_);
-    add_expert_all_to_all(table, true, phase, sent);
+    // The busiest expert-parallel rank holds imbalance x the mean of the token-expert pairs: it computes that
+    // many and receives (dispatch) and returns (combine) that many copies, so its exchange is stretched alike.
+    const double imbalance = expert_imbalance(tokens);
+    const double tokens_here = tokens / std::max(ep, static_cast<double>(ranks_)) * imbalance;
+    add_expert_all_to_all(table, true, phase, expert_all_to_all_bytes(tokens_here, k, d, dispatch_b_));
     // The routed experts see every token of the replica, the busiest expert-parallel rank imbalance x the mean.
     const double active = expected_distinct_experts(E, k, tokens, dep_.moe_routing_skew);
     const double copies = (E + dep_.redundant_experts) / E;
     const double active_here = active / ep * copies;                            // experts touched on this chip
-    const double assignments = tokens * k / ep * expert_imbalance(tokens);  // token-expert pairs this chip computes
+    const double assignments = tokens * k / ep * imbalance;  // token-expert pairs this chip computes
     const double rows_per_expert = tokens * k / active;                        // GEMM M of one expert
     // Grouped GEMMs: weights of the touched experts, rows padded per expert.
     OperatorRow r;
@@ -432,7 +438,7 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
     r.flops = 2.0 * assignments * fe * d;
     r.bytes = active_here * fe * d * ewb_ + assignments * (fe * ab_ + d * rb_);
     table.push(r);
-    add_expert_all_to_all(table, false, phase, sent);
+    add_expert_all_to_all(table, false, phase, expert_all_to_all_bytes(tokens_here, k, d, rb_));
     if (e.num_shared_experts > 0) {
       const double fs = static_cast<double>(e.num_shared_experts) * e.expert_ffn_hidden_size / tp;
       add_gemm(table, "shared_expert_up_gate", phase, moe_layers_, T, d, gate_factor * fs, wb_);
@@ -483,8 +489,10 @@ double StepCostModel::expert_imbalance(double tokens) const {
   // Derived by default where attention is data-parallel; the tensor-parallel layout keeps 1 (its estimates were
   // calibrated so) unless expert_load_imbalance is "auto" (docs/roofline.md).
   if (ranks_ == 1 && dep_.expert_load_imbalance != parallelism::kDerivedImbalance) return 1.0;
-  return parallelism::expert_load_imbalance(model_.moe->num_experts, model_.moe->experts_per_token, tokens,
-                                            dep_.expert_parallel);
+  // Experts placed by measured load (redundant experts, EPLB) still leave the model's measured residual skew.
+  const double skew = dep_.redundant_experts > 0 ? model_.moe->balanced_load_skew : 1.0;
+  return skew * parallelism::expert_load_imbalance(model_.moe->num_experts, model_.moe->experts_per_token, tokens,
+                                                   dep_.expert_parallel);
 }
 
 StepCost sequential(const StepCost& a, const StepCost& b) {
@@ -512,10 +520,18 @@ StepCost StepCostModel::summarize(const OperatorTable& t) const {
   return finish_step(sum_parts(t), dep_.pipeline_parallel);
 }
 
+double StepCostModel::comm_sm_share(Phase phase) const {
+  const int units = hw_.compute.compute_units;
+  if (units <= 0) return 0.0;
+  const int sms = phase == Phase::decode ? dep_.all_to_all.low_latency_kernel_sms : dep_.all_to_all.normal_kernel_sms;
+  return static_cast<double>(sms) / units;
+}
+
 StepCost StepCostModel::evaluate(const StepShape& shape) const {
   if (splits_into_micro_batches(shape)) {
     build(shape.micro_batch(), scratch_);
-    return finish_step(overlap_two_batches(sum_parts(scratch_), moe_layers_), dep_.pipeline_parallel);
+    return finish_step(overlap_two_batches(sum_parts(scratch_), moe_layers_, comm_sm_share(phase_of(shape))),
+                       dep_.pipeline_parallel);
   }
   build(shape, scratch_);
   return summarize(scratch_);

@@ -58,13 +58,16 @@ StepCost finish_step(const CostParts& c, int pipeline_parallel) {
   return s;
 }
 
-CostParts overlap_two_batches(const CostParts& half, double moe_layers) {
+CostParts overlap_two_batches(const CostParts& half, double moe_layers, double comm_sm_share) {
   CostParts c = half;
   c += half;  // both micro-batches' work (FLOPs, bytes, busy time by bound, the parts outside the layers)
   const double comm = half.all_to_all_s;
   const double compute = half.layers_s - comm;
+  // Compute that runs beside an exchange gets the SMs the communication kernels leave (1 - s of them).
+  const double s = std::clamp(comm_sm_share, 0.0, 0.99);
+  const double beside = s > 0 ? std::min(compute / (1.0 - s), compute + comm * s) : compute;
   const double pieces = std::max(1.0, moe_layers);
-  c.layers_s = 2.0 * std::max(compute, comm) + std::min(compute, comm) / pieces;
+  c.layers_s = 2.0 * std::max(beside, comm) + std::min(compute, comm) / pieces;
   return c;
 }
 
@@ -150,7 +153,10 @@ CostParts StepCostCache::parts(const StepShape& s) {
 StepCost StepCostCache::price(const StepShape& s) {
   if (s.total_tokens() <= 0) return {};
   const int p = model_->deployment().pipeline_parallel;
-  if (model_->splits_into_micro_batches(s)) return finish_step(overlap_two_batches(parts(s.micro_batch()), model_->moe_layers_), p);
+  if (model_->splits_into_micro_batches(s)) {
+    return finish_step(overlap_two_batches(parts(s.micro_batch()), model_->moe_layers_,
+                                           model_->comm_sm_share(StepCostModel::phase_of(s))), p);
+  }
   return finish_step(parts(s), p);
 }
 

@@ -61,6 +61,14 @@ ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diag
     a.finish();
   }
   e.dequant_overhead = root.number_or("dequant_overhead", 0.0, Range::between(0, 10));
+  if (std::optional<ObjectReader> a = root.optional_object("expert_all_to_all")) {
+    const Range sms = Range::between(0, 4096);
+    e.expert_all_to_all.normal_kernel_sms = static_cast<int>(a->integer("normal_kernel_sms", sms));
+    e.expert_all_to_all.low_latency_kernel_sms = static_cast<int>(a->integer("low_latency_kernel_sms", sms));
+    e.expert_all_to_all.fp8_dispatch = a->boolean("fp8_dispatch");
+    a->string("source");
+    a->finish();
+  }
   root.finish();
   return e;
 }

@@ -135,9 +135,12 @@ TEST(AttentionDataParallel, AllToAllBytesByHand) {
   const auto m = model::load_model("deepseek-v3");
   const auto hw = hardware::load_hardware("h200-sxm");
   // DP8 + EP8, decode of 64 sequences: each chip dispatches its 8 tokens x 8 experts x 7168 x 2 bytes (bf16
-  // stream), 7/8 of it to the other chips, in each of 58 MoE layers; the combine returns as much.
+  // stream), 7/8 of it to the other chips, in each of 58 MoE layers; the combine returns as much. Balanced load
+  // here (expert_load_imbalance 1); the busiest rank's share is checked below.
   roofline::OperatorTable t;
-  roofline::StepCostModel(m, hw, deepseek(8, 8, 8)).build(roofline::StepShape::decode(64, 1024), t);
+  auto balanced = deepseek(8, 8, 8);
+  balanced.expert_load_imbalance = 1.0;
+  roofline::StepCostModel(m, hw, balanced).build(roofline::StepShape::decode(64, 1024), t);
   const double per_chip = 64.0 / 8 * 8 * 7168 * 2;
   EXPECT_NEAR(sum_of(t, "ep_dispatch", true) / (58 * per_chip * 7 / 8), 1.0, 1e-9);
   EXPECT_NEAR(sum_of(t, "ep_combine", true) / (58 * per_chip * 7 / 8), 1.0, 1e-9);
@@ -148,14 +151,56 @@ TEST(AttentionDataParallel, AllToAllBytesByHand) {
   EXPECT_NEAR(sum_of(t, "attention_decode", true) / (61 * ((8.0 * 1024 + 8) * 576 + 8.0 * 128 * (576 + 512))), 1.0, 1e-9);
 
   // EP16 over two 8-GPU H100 nodes: 7/16 of each chip's tokens stay in its NVLink domain, 8/16 cross InfiniBand.
-  const auto h100 = parallelism::plan_memory(m, hardware::load_hardware("h100-sxm"), deepseek(16, 16, 16));
+  auto ep16 = deepseek(16, 16, 16);
+  ep16.expert_load_imbalance = 1.0;
+  const auto h100 = parallelism::plan_memory(m, hardware::load_hardware("h100-sxm"), ep16);
   ASSERT_TRUE(h100.fits());
-  roofline::StepCostModel(m, hardware::load_hardware("h100-sxm"), deepseek(16, 16, 16)).build(roofline::StepShape::decode(64, 1024), t);
+  roofline::StepCostModel(m, hardware::load_hardware("h100-sxm"), ep16).build(roofline::StepShape::decode(64, 1024), t);
   const double wide = 64.0 / 16 * 8 * 7168 * 2;
   EXPECT_NEAR(sum_of(t, "ep_dispatch_scale_up", true) / (58 * wide * 7 / 16), 1.0, 1e-9);
   EXPECT_NEAR(sum_of(t, "ep_dispatch_scale_out", true) / (58 * wide * 8 / 16), 1.0, 1e-9);
   EXPECT_NEAR(sum_of(t, "ep_combine_scale_out", true) / (58 * wide * 8 / 16), 1.0, 1e-9);
   EXPECT_EQ(sum_of(t, "ep_dispatch", true), 0.0);
+}
+
+TEST(AttentionDataParallel, BusiestRankStretchesExpertGemmsAndAllToAllAlike) {
+  // With the derived factor f (uniform top-8 of 256 over 8 ranks, 64 tokens) the busiest rank computes f x the
+  // mean token-expert pairs and receives f x the mean copies: the expert GEMM FLOPs and the exchange's bytes
+  // both grow by f over a balanced step.
+  const auto m = model::load_model("deepseek-v3");
+  const auto hw = hardware::load_hardware("h200-sxm");
+  auto balanced = deepseek(8, 8, 8);
+  balanced.expert_load_imbalance = 1.0;
+  roofline::OperatorTable t, b;
+  roofline::StepCostModel(m, hw, deepseek(8, 8, 8)).build(roofline::StepShape::decode(64, 1024), t);
+  roofline::StepCostModel(m, hw, balanced).build(roofline::StepShape::decode(64, 1024), b);
+  const double f = parallelism::expert_load_imbalance(256, 8, 64, 8);
+  ASSERT_GT(f, 1.1);
+  EXPECT_NEAR(sum_of(t, "moe_up_gate", false) / sum_of(b, "moe_up_gate", false), f, 1e-6);
+  EXPECT_NEAR(sum_of(t, "ep_dispatch", true) / sum_of(b, "ep_dispatch", true), f, 1e-6);
+  EXPECT_NEAR(sum_of(t, "ep_combine", true) / sum_of(b, "ep_combine", true), f, 1e-6);
+}
+
+TEST(AttentionDataParallel, BalancedLoadSkewReproducesTensorRtLlmsEplbRun) {
+  // TensorRT-LLM's EP load-balancer example (tech blog 4): DeepSeek-R1 at EP36 with 288 slots (32 redundant
+  // experts) placed by measured load, 1024 token-expert pairs per rank per iteration: max / mean rank load
+  // 1.1154. The model's factor at that point (4608 tokens x 8 / 36 = 1024) is the uniform one times the skew.
+  const auto m = model::load_model("deepseek-r1");
+  EXPECT_DOUBLE_EQ(m.moe->balanced_load_skew, 1.047);
+  const auto hw = hardware::load_hardware("h200-sxm");
+  auto d = deepseek(36, 36, 36);
+  d.redundant_experts = 32;
+  roofline::OperatorTable t;
+  roofline::StepCostModel(m, hw, d).build(roofline::StepShape::decode(4608, 1024), t);
+  // moe_up_gate: 2 x pairs x 7168 x (2 x 2048) FLOPs over 58 layers.
+  const double f = sum_of(t, "moe_up_gate", false) / (58 * 2.0 * 1024 * 7168 * 2 * 2048);
+  EXPECT_NEAR(f / 1.1154, 1.0, 0.002);
+  // Without redundant experts the placement is not load-aware: the uniform factor alone.
+  d.redundant_experts = 0;
+  d.tensor_parallel = d.expert_parallel = d.attention_data_parallel = 32;
+  roofline::StepCostModel(m, hw, d).build(roofline::StepShape::decode(4096, 1024), t);
+  EXPECT_NEAR(sum_of(t, "moe_up_gate", false) / (58 * 2.0 * 1024 * 7168 * 2 * 2048),
+              parallelism::expert_load_imbalance(256, 8, 4096, 32), 1e-6);
 }
 
 TEST(AttentionDataParallel, SpanningAllToAllSplitsTheLinks) {
@@ -209,7 +254,8 @@ TEST(AttentionDataParallel, PrefillDeduplicatesPerNodeDecodeDoesNot) {
   EXPECT_DOUBLE_EQ(m.moe->node_limit(4), 4.0);
   EXPECT_DOUBLE_EQ(m.moe->node_limit(18), 4 * 18.0 / 8);  // a group spans 2.25 nodes
   const auto hw = hardware::load_hardware("h800");
-  const auto d = deepseek(32, 32, 32);
+  auto d = deepseek(32, 32, 32);
+  d.expert_load_imbalance = 1.0;  // balanced: the bytes of the mean rank
   roofline::OperatorTable t;
   roofline::StepCostModel(m, hw, d).build(roofline::StepShape::prefill(1, 4096), t);
   const double token = 7168 * 2.0;  // one copy of the 16-bit hidden state

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -28,6 +29,25 @@ DeploymentSpec wide_ep(int t, bool overlap) {
   d.kv_cache_dtype = DType::bf16;
   d.two_batch_overlap = overlap;
   return d;
+}
+
+/// A priced micro-batch by hand: time in the layers, of it in the expert all-to-all, and outside the layers.
+struct MicroBatchParts {
+  double layers = 0, a2a = 0, ends = 0;
+};
+MicroBatchParts split_micro_batch(const roofline::OperatorTable& t) {
+  MicroBatchParts p;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const double total = t.count[i] * static_cast<double>(t.time_s[i]);
+    const std::string name(t.name[i]);
+    if (name == "embedding" || name == "final_norm" || name == "lm_head" || name == "sampling") {
+      p.ends += total;
+    } else {
+      p.layers += total;
+      if (name.rfind("ep_dispatch", 0) == 0 || name.rfind("ep_combine", 0) == 0) p.a2a += total;
+    }
+  }
+  return p;
 }
 
 TEST(TwoBatchOverlap, CombinesOneMicroBatchsPartsByHand) {
@@ -80,17 +100,7 @@ TEST(TwoBatchOverlap, StepIsTwoMicroBatchesOfTheOperatorTable) {
   const auto shape = roofline::StepShape::decode(4096, 2000);
   roofline::OperatorTable t;
   plain.build(shape.micro_batch(), t);
-  double layers = 0, a2a = 0, ends = 0;
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const double total = t.count[i] * static_cast<double>(t.time_s[i]);
-    const std::string name(t.name[i]);
-    if (name == "embedding" || name == "final_norm" || name == "lm_head" || name == "sampling") {
-      ends += total;
-    } else {
-      layers += total;
-      if (name.rfind("ep_dispatch", 0) == 0 || name.rfind("ep_combine", 0) == 0) a2a += total;
-    }
-  }
+  const auto [layers, a2a, ends] = split_micro_batch(t);
   ASSERT_GT(a2a, 0);
   const double moe_layers = 58;  // 61 layers, the first 3 dense
   const double expected = 2 * std::max(layers - a2a, a2a) + std::min(layers - a2a, a2a) / moe_layers + 2 * ends;
@@ -103,6 +113,90 @@ TEST(TwoBatchOverlap, StepIsTwoMicroBatchesOfTheOperatorTable) {
   // A step of one token cannot be split.
   const auto one = roofline::StepShape::decode(1, 2000);
   EXPECT_DOUBLE_EQ(tbo.evaluate(one).time_s, plain.evaluate(one).time_s);
+}
+
+TEST(TwoBatchOverlap, CommunicationKernelsTakeSmsFromOverlappedComputeByHand) {
+  // A quarter of the SMs (33 of 132) run the exchange. Compute-bound micro-batch: 3 s of compute and 2 s of
+  // exchange per layer over 2 layers. Each 3 s piece runs 2 s beside the other micro-batch's exchange on 3/4 of
+  // the SMs (1.5 s of its work) and its other 1.5 s alone: 3.5 s; 4 pieces plus the last exchange (2 s) = 16 s.
+  roofline::CostParts half;
+  half.layers_s = 10;
+  half.all_to_all_s = 4;
+  EXPECT_NEAR(roofline::overlap_two_batches(half, 2, 0.25).layers_s, 16.0, 1e-12);
+  // Communication-bound (0.6 s compute, 1 s exchange per layer, 5 layers): on 3/4 of the SMs a piece takes 0.8 s,
+  // still inside the exchange, so nothing changes (10.6 s as without the kernels' SMs). On half the SMs it
+  // would need 1.2 s: 0.5 s of work beside the exchange, 0.1 s alone = 1.1 s; 10 pieces + the first (0.6 s).
+  roofline::CostParts comm;
+  comm.layers_s = 8;
+  comm.all_to_all_s = 5;
+  EXPECT_NEAR(roofline::overlap_two_batches(comm, 5, 0.25).layers_s, 10.6, 1e-12);
+  EXPECT_NEAR(roofline::overlap_two_batches(comm, 5, 0.5).layers_s, 11.6, 1e-12);
+}
+
+TEST(TwoBatchOverlap, NormalKernelsSlowPrefillComputeLowLatencyKernelsDoNot) {
+  // DeepSeek-V3 on 32 H100 (EP32, DP32, 4 nodes) with SGLang's DeepEP kernels: 20 SMs for the normal kernels
+  // (prefill), none for the low-latency ones (decode, hook mode). Prefill: half the batch priced alone, then
+  // combined by hand with compute beside an exchange on 112 of the 132 SMs.
+  const auto m = model::load_model("deepseek-v3");
+  const auto hw = hardware::load_hardware("h100-sxm");
+  ASSERT_EQ(hw.compute.compute_units, 132);
+  auto d = wide_ep(32, true);
+  d.redundant_experts = 32;
+  d.all_to_all = {20, 0, true};  // FP8 dispatch: long prompts' compute then outlasts the exchange
+  auto plain_d = d;
+  plain_d.two_batch_overlap = false;
+  const roofline::StepCostModel tbo(m, hw, d), plain(m, hw, plain_d);
+  auto no_sms = d;
+  no_sms.all_to_all.normal_kernel_sms = 0;
+  const roofline::StepCostModel tbo_free(m, hw, no_sms);
+  const auto prefill = roofline::StepShape::prefill(8, 16384);
+  roofline::OperatorTable t;
+  plain.build(prefill.micro_batch(), t);
+  const auto [layers, a2a, ends] = split_micro_batch(t);
+  const double c = layers - a2a, share = 20.0 / 132;
+  ASSERT_GT(c / (1 - share), a2a);  // the shape exercises the slowed compute
+  const double beside = std::min(c / (1 - share), c + a2a * share);
+  const double expected = 2 * std::max(beside, a2a) + std::min(c, a2a) / 58 + 2 * ends;
+  EXPECT_NEAR(tbo.evaluate(prefill).time_s / expected, 1.0, 1e-6);
+  roofline::StepCostCache cache(tbo);
+  EXPECT_NEAR(cache.evaluate(prefill).time_s / expected, 1.0, 1e-6);
+  EXPECT_GT(tbo.evaluate(prefill).time_s, tbo_free.evaluate(prefill).time_s);
+  // Decode runs the low-latency kernels: no SMs taken, the step as before.
+  const auto decode = roofline::StepShape::decode(4096, 2000);
+  EXPECT_DOUBLE_EQ(tbo.evaluate(decode).time_s, tbo_free.evaluate(decode).time_s);
+  // Kernels that take every SM leave nothing to compute with.
+  d.all_to_all.normal_kernel_sms = 132;
+  EXPECT_THROW(roofline::StepCostModel(m, hw, d), InfeasibleError);
+}
+
+TEST(ExpertAllToAll, Fp8DispatchCarriesOneScalePer128ElementsCombineStays16Bit) {
+  // DP8 + EP8 decode of 64 sequences on 8 H200: each chip dispatches its 8 tokens x 8 experts x 7168 elements,
+  // 7/8 of them to the other chips, in each of 58 MoE layers: FP8 with an FP32 scale per 128 elements is
+  // 7168 + 56 x 4 = 7392 bytes per copy; the combine returns BF16, 14336 bytes per copy.
+  const auto m = model::load_model("deepseek-v3");
+  const auto hw = hardware::load_hardware("h200-sxm");
+  DeploymentSpec d;
+  d.tensor_parallel = d.expert_parallel = d.attention_data_parallel = 8;
+  d.weight_dtype = d.activation_dtype = d.kv_cache_dtype = DType::fp8;
+  d.all_to_all.fp8_dispatch = true;
+  d.expert_load_imbalance = 1.0;  // the mean rank's bytes
+  roofline::OperatorTable t;
+  roofline::StepCostModel(m, hw, d).build(roofline::StepShape::decode(64, 1024), t);
+  double dispatch = 0, combine = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.name[i] == "ep_dispatch") dispatch += t.count[i] * static_cast<double>(t.bytes[i]);
+    if (t.name[i] == "ep_combine") combine += t.count[i] * static_cast<double>(t.bytes[i]);
+  }
+  EXPECT_NEAR(dispatch / (58 * 8.0 * 8 * 7392 * 7 / 8), 1.0, 1e-6);
+  EXPECT_NEAR(combine / (58 * 8.0 * 8 * 14336 * 7 / 8), 1.0, 1e-6);
+  // BF16 activations dispatch BF16 whatever the engine's kernels could do.
+  d.activation_dtype = DType::bf16;
+  roofline::StepCostModel(m, hw, d).build(roofline::StepShape::decode(64, 1024), t);
+  dispatch = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.name[i] == "ep_dispatch") dispatch += t.count[i] * static_cast<double>(t.bytes[i]);
+  }
+  EXPECT_NEAR(dispatch / (58 * 8.0 * 8 * 14336 * 7 / 8), 1.0, 1e-6);
 }
 
 TEST(TwoBatchOverlap, NeedsExpertParallelism) {

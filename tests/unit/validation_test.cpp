@@ -153,6 +153,7 @@ TEST(Accuracy, AllToAllRowPricesWhatTheStepModelAdds) {
   parallelism::DeploymentSpec d;
   d.tensor_parallel = d.expert_parallel = d.attention_data_parallel = 8;
   d.weight_dtype = d.activation_dtype = d.kv_cache_dtype = DType::fp8;
+  d.expert_load_imbalance = 1.0;  // a balanced exchange, as the row prices (the mean rank's share)
   roofline::OperatorTable t;
   roofline::StepCostModel(m, hw, d).build(roofline::StepShape::decode(64, 1024), t);
   double dispatch_s = -1;

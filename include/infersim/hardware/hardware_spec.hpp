@@ -19,6 +19,7 @@ struct ComputeSpec {
   std::array<double, kDTypeCount> peak_flops_per_s{};
   int gemm_tile_rows = 1;       // GEMM M is padded to a multiple of this
   int systolic_array_size = 0;  // 0 = none; else M, N, K are padded to it
+  int compute_units = 0;        // streaming multiprocessors (NVIDIA) or compute units (AMD); 0 = not given
 };
 
 struct MemorySpec {

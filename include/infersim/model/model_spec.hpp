@@ -42,6 +42,10 @@ struct MoeSpec {
   // and a token's experts come from at most `groups_per_token` of them. 0 = unrestricted routing.
   int expert_groups = 0;
   int groups_per_token = 0;
+  // Busiest expert-parallel rank's load over the uniform-routing expectation under real traffic once the experts
+  // are replicated and placed by measured load (EPLB, deployment.redundant_experts > 0): the skew no placement
+  // removes. Measured; 1 = none given (docs/roofline.md, "Load imbalance").
+  double balanced_load_skew = 1.0;
   /// Most of `nodes` nodes (holding the experts evenly) one token's experts may reach: groups_per_token groups,
   /// each spread over max(1, nodes / expert_groups) nodes; 0 = no limit.
   double node_limit(double nodes) const {

@@ -11,6 +11,19 @@ namespace infersim::parallelism {
 /// deployment.expert_load_imbalance "auto": derive the factor from routing statistics.
 inline constexpr double kDerivedImbalance = -1.0;
 
+/// Bytes per element of an FP8 tensor with one FP32 scale per 128 elements (DeepEP's FP8 dispatch, the
+/// DeepSeek-V3 report's per-1x128-tile activation quantization): 1 + 4/128.
+inline constexpr double kFp8Per128BytesPerElement = 1.0 + 4.0 / 128.0;
+
+/// The expert-parallel all-to-all kernels a serving engine runs (serving::ServingEngineSpec::expert_all_to_all:
+/// DeepEP's in SGLang and vLLM). The normal (high-throughput) kernels serve prefill and mixed steps, the
+/// low-latency kernels decode steps (docs/roofline.md).
+struct AllToAllKernels {
+  int normal_kernel_sms = 0;       // SMs the normal kernels occupy while they run (DeepEP Buffer.num_sms)
+  int low_latency_kernel_sms = 0;  // SMs the low-latency kernels occupy while data is in flight (0: hook mode)
+  bool fp8_dispatch = false;       // with FP8 activations, dispatch FP8 with per-128 FP32 scales; combine stays 16-bit
+};
+
 struct DeploymentSpec {
   int tensor_parallel = 1;    // t: GEMMs and heads split t ways; 2 all-reduces per layer
   int pipeline_parallel = 1;  // p: layers split into p stages
@@ -27,6 +40,7 @@ struct DeploymentSpec {
   // two micro-batches of half its sequences, one's expert-parallel all-to-all hidden behind the other's compute
   // (roofline/step_cost_cache.hpp, overlap_two_batches). Only with expert_parallel > 1.
   bool two_batch_overlap = false;
+  AllToAllKernels all_to_all;  // from the serving engine (scenario loader); default: 16-bit, no SMs taken
   int replicas = 1;           // independent copies behind a router
   DType weight_dtype = DType::bf16;
   DType activation_dtype = DType::bf16;

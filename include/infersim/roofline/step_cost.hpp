@@ -85,6 +85,10 @@ class StepCostModel {
   /// Whether a step of this shape runs as two overlapped micro-batches (deployment.two_batch_overlap; a step
   /// of one token cannot be split).
   bool splits_into_micro_batches(const StepShape& s) const { return dep_.two_batch_overlap && s.total_tokens() >= 2; }
+  /// Share of the chip's SMs the expert all-to-all kernels of a step of this phase occupy while they run
+  /// (deployment.all_to_all: the normal kernels for prefill and mixed steps, the low-latency ones for decode;
+  /// 0 when the hardware profile gives no compute_units).
+  double comm_sm_share(Phase phase) const;
 
  private:
   friend class StepCostCache;
@@ -127,6 +131,7 @@ class StepCostModel {
   double gemm_s_per_flop_ = 0, vector_s_per_flop_ = 0, s_per_byte_ = 0, launch_s_ = 0;
   double wb_ = 2, eb_ = 2, ab_ = 2, kvb_ = 2;  // bytes per weight / embedding / activation / KV element
   double rb_ = 2;  // bytes per element of the residual stream, GEMM outputs and collectives (>= 16 bits)
+  double dispatch_b_ = 2;  // bytes per element of the expert dispatch (FP8 with per-128 scales, or rb_)
   double heads_ = 0, kv_heads_ = 0;           // per chip
   int ranks_ = 1;                             // attention data-parallel ranks N
   double dense_layers_ = 0, moe_layers_ = 0;  // per pipeline stage (average)

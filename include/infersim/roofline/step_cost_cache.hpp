@@ -35,7 +35,11 @@ StepCost finish_step(const CostParts& parts, int pipeline_parallel);
 /// layer); while one micro-batch communicates the other computes, so the two take 2 L max(c, m) + min(c, m):
 /// the busier stream throughout, plus the one piece of the other that nothing hides (the first micro-batch's
 /// first compute, or the last one's last exchange). Everything outside the layers runs once per micro-batch.
-CostParts overlap_two_batches(const CostParts& half, double moe_layers);
+/// `comm_sm_share` s: the share of the chip's SMs the communication kernels occupy while they run (DeepEP's
+/// normal kernels: Buffer.num_sms of the chip's SMs); compute that overlaps an exchange runs on the other
+/// 1 - s, so c becomes min(c / (1 - s), c + m s): stretched whole while it fits inside the exchange, else the
+/// part that overlaps the exchange is slowed and the rest runs at full rate. The unhidden piece is unslowed.
+CostParts overlap_two_batches(const CostParts& half, double moe_layers, double comm_sm_share = 0.0);
 
 class StepCostCache {
  public:

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "infersim/parallelism/deployment_spec.hpp"
 #include "infersim/roofline/step_shape.hpp"
 
 namespace infersim::serving {
@@ -71,6 +72,8 @@ struct ServingEngineSpec {
   EngineSchedulerDefaults scheduler;
   AttentionKernelSpec attention;
   double dequant_overhead = 0;  // weight-only quantized GEMMs: extra fraction of compute time (default for deployments)
+  // Its expert-parallel all-to-all kernels (optional `expert_all_to_all`; every deployment it runs takes them).
+  parallelism::AllToAllKernels expert_all_to_all;
 };
 
 /// The catalog entry a scenario gets when it names no engine (docs/configuration.md).
