@@ -194,7 +194,7 @@ void evaluate(const PlanSpec& plan, CandidateResult& r) {
     // The estimate is optimistic but close (the SLO capacity is usually 0.5 to 0.9 of it): search just below
     // it first, and only when even a quarter of it misses the SLO, the wide range below.
     auto search = [&](double low, double high) {
-      one.slo.find_max_rate = scenario::RateSearchSpec{low, high, kRateTolerance, requests / estimate, std::nullopt};
+      one.slo.find_max_rate = scenario::RateSearchSpec{low, high, kRateTolerance, requests / estimate, std::nullopt, 1};
       scenario::ScenarioRun run = scenario::run_scenario(one);
       r.simulations += run.search->simulations;
       return run;

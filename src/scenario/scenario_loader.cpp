@@ -551,6 +551,11 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
       rs.max_rate_per_s = f->number("max_rate_per_s", Range::positive());
       rs.relative_tolerance = f->number_or("relative_tolerance", rs.relative_tolerance, {1e-6, 1.0, false, false});
       if (f->has("duration_s")) rs.duration_s = f->number("duration_s", Range::positive());
+      rs.runs_per_rate = static_cast<int>(f->integer_or("runs_per_rate", rs.runs_per_rate, Range::between(1, 99)));
+      if (f->valid() && rs.runs_per_rate % 2 == 0) {
+        d.error(f->child_path("runs_per_rate"),
+                "expected an odd number of runs, so that one is the median, got " + std::to_string(rs.runs_per_rate));
+      }
       if (f->valid() && rs.min_rate_per_s > 0 && rs.max_rate_per_s <= rs.min_rate_per_s) {
         d.error(f->child_path("max_rate_per_s"), "expected a rate above min_rate_per_s (" + format_number(rs.min_rate_per_s) +
                                                       "), got " + format_number(rs.max_rate_per_s));
@@ -577,6 +582,7 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
       Json fj{{"min_rate_per_s", rs.min_rate_per_s}, {"max_rate_per_s", rs.max_rate_per_s},
               {"relative_tolerance", rs.relative_tolerance}};
       if (rs.duration_s) fj["duration_s"] = *rs.duration_s;
+      if (rs.runs_per_rate > 1) fj["runs_per_rate"] = rs.runs_per_rate;
       sj["find_max_rate"] = fj;
       sc.slo.find_max_rate = rs;
     }

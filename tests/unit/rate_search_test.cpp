@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <set>
+#include <vector>
 
 #include "infersim/config/catalog.hpp"
 #include "infersim/core/error.hpp"
@@ -55,7 +57,7 @@ TEST(RateSearch, FindsTheCapacityOfAOneAtATimeServer) {
   double prefill = 0;
   const double d = service_time_s(sc, 256, 4, prefill);
   sc.slo.ttft_p99_s = prefill + d;
-  sc.slo.find_max_rate = RateSearchSpec{0.3 / d, 4 / d, 0.01, std::nullopt, std::nullopt};  // no midpoint lands on 1/D
+  sc.slo.find_max_rate = RateSearchSpec{0.3 / d, 4 / d, 0.01, std::nullopt, std::nullopt, 1};  // no midpoint lands on 1/D
   const ScenarioRun run = run_scenario(sc);
   ASSERT_TRUE(run.search);
   const RateSearchResult& s = *run.search;
@@ -83,7 +85,7 @@ TEST(RateSearch, AWarmStartFindsTheSameCapacityInFewerSimulations) {
   sc.slo.ttft_p99_s = prefill + d;
   const double capacity = 1 / (d * (1 - 1 / (0.99 * 2000)));
   for (const double start : {0.97 / d, 1.03 / d, 0.6 / d, 2.5 / d}) {
-    sc.slo.find_max_rate = RateSearchSpec{0.3 / d, 4 / d, 0.01, std::nullopt, start};
+    sc.slo.find_max_rate = RateSearchSpec{0.3 / d, 4 / d, 0.01, std::nullopt, start, 1};
     const ScenarioRun run = run_scenario(sc);
     ASSERT_TRUE(run.search);
     const RateSearchResult& s = *run.search;
@@ -97,9 +99,9 @@ TEST(RateSearch, AWarmStartFindsTheSameCapacityInFewerSimulations) {
     // cold search's 11, which is why a fit, whose evaluations move the capacity little, gains.
     EXPECT_LE(s.simulations, std::abs(start * d - 1) < 0.05 ? 5 : 13) << start * d;
   }
-  sc.slo.find_max_rate = RateSearchSpec{0.1 / d, 0.5 / d, 0.01, std::nullopt, 0.3 / d};
+  sc.slo.find_max_rate = RateSearchSpec{0.1 / d, 0.5 / d, 0.01, std::nullopt, 0.3 / d, 1};
   EXPECT_EQ(run_scenario(sc).search->status, RateSearchResult::Status::max_rate_meets);
-  sc.slo.find_max_rate = RateSearchSpec{2 / d, 8 / d, 0.01, std::nullopt, 3 / d};
+  sc.slo.find_max_rate = RateSearchSpec{2 / d, 8 / d, 0.01, std::nullopt, 3 / d, 1};
   const ScenarioRun below = run_scenario(sc);
   EXPECT_EQ(below.search->status, RateSearchResult::Status::min_rate_misses);
   EXPECT_DOUBLE_EQ(below.search->rate_per_s, 2 / d);
@@ -128,6 +130,71 @@ TEST(RateSearch, TheReportIsOfTheRunAtTheRateFound) {
   for (const auto& [key, value] : flatten(report["metrics"])) EXPECT_TRUE(known.count(key)) << key;
   // The same inputs give the same report.
   EXPECT_EQ(make_report(run_scenario(sc)).dump(), report.dump());
+}
+
+// runs_per_rate: every rate tried is run with several arrival seeds and judged by the run with the median SLO
+// margin. Without randomness (constant arrivals, fixed lengths: the D/D/1 above) every seed gives the same run,
+// so the search finds the same capacity; a majority of 3 is decided after 2 runs, and the rate reported runs
+// its third: 2 x 11 + 1 simulations.
+TEST(RateSearch, RunsPerRateFindTheSameCapacityWithoutRandomness) {
+  ScenarioSpec sc = parse(Json::parse(kScenario));
+  double prefill = 0;
+  const double d = service_time_s(sc, 256, 4, prefill);
+  sc.slo.ttft_p99_s = prefill + d;
+  sc.slo.find_max_rate = RateSearchSpec{0.3 / d, 4 / d, 0.01, std::nullopt, std::nullopt, 1};
+  const ScenarioRun one = run_scenario(sc);
+  sc.slo.find_max_rate->runs_per_rate = 3;
+  const ScenarioRun three = run_scenario(sc);
+  ASSERT_EQ(one.search->simulations, 11);
+  EXPECT_EQ(three.search->simulations, 2 * 11 + 1);
+  EXPECT_DOUBLE_EQ(three.search->rate_per_s, one.search->rate_per_s);
+  EXPECT_DOUBLE_EQ(three.search->missed_rate_per_s, one.search->missed_rate_per_s);
+  EXPECT_DOUBLE_EQ(three.result.ttft.p99, one.result.ttft.p99);
+  EXPECT_EQ(three.scenario.simulation.workload.seed, 1u);  // ties: the workload's own seed
+}
+
+// With Poisson arrivals (M/D/1) a run's p99 TTFT depends on its arrival sequence. The rate found must meet
+// the SLO by the median of its three runs and the rate above it miss by theirs, each checked here run by run;
+// the report is the median run, with its seed shown.
+TEST(RateSearch, RunsPerRateJudgeAndReportTheMedianRun) {
+  Json j = Json::parse(kScenario);
+  j["workload"]["arrival"] = Json{{"process", "poisson"}, {"rate_per_s", 10}};
+  j["slo"]["ttft_p99_s"] = 0.05;
+  j["slo"]["find_max_rate"] = Json{{"min_rate_per_s", 1}, {"max_rate_per_s", 1000}, {"duration_s", 60}};
+  const ScenarioRun one = run_scenario(parse(j));
+  j["slo"]["find_max_rate"]["runs_per_rate"] = 1;
+  EXPECT_EQ(make_report(run_scenario(parse(j))).dump(), make_report(one).dump());  // 1: as without the key
+
+  j["slo"]["find_max_rate"]["runs_per_rate"] = 3;
+  const ScenarioSpec sc = parse(j);
+  const ScenarioRun three = run_scenario(sc);
+  ASSERT_EQ(three.search->status, RateSearchResult::Status::found);
+  auto margins_at = [&](double rate) {
+    std::vector<double> m;
+    for (std::uint64_t seed : {1, 2, 3}) {
+      ScenarioSpec s = at_rate(sc, rate);
+      s.simulation.workload.seed = seed;
+      m.push_back(serving::simulate(s.simulation).ttft.p99 / 0.05);
+    }
+    return m;
+  };
+  const std::vector<double> at_found = margins_at(three.search->rate_per_s);
+  std::vector<double> sorted = at_found;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_LE(sorted[1], 1.0);
+  std::vector<double> above = margins_at(three.search->missed_rate_per_s);
+  std::sort(above.begin(), above.end());
+  EXPECT_GT(above[1], 1.0);
+  EXPECT_LE(three.search->missed_rate_per_s / three.search->rate_per_s, 1.01 + 1e-12);
+  const std::uint64_t chosen = three.scenario.simulation.workload.seed;
+  ASSERT_GE(chosen, 1u);
+  ASSERT_LE(chosen, 3u);
+  EXPECT_DOUBLE_EQ(at_found[chosen - 1], sorted[1]);
+  EXPECT_DOUBLE_EQ(three.result.ttft.p99 / 0.05, sorted[1]);
+  EXPECT_DOUBLE_EQ(three.scenario.simulation.workload.rate_per_s, three.search->rate_per_s);
+  EXPECT_EQ(make_report(three)["scenario"]["workload"]["seed"].get<std::uint64_t>(), chosen);  // shown as run
+  std::printf("M/D/1: one run per rate %.3f/s (p99 TTFT %.1f ms), median of three %.3f/s (%.1f ms)\n",
+              one.search->rate_per_s, one.result.ttft.p99 * 1e3, three.search->rate_per_s, three.result.ttft.p99 * 1e3);
 }
 
 TEST(RateSearch, SaysWhenTheRangeDoesNotHoldTheLimit) {
@@ -174,6 +241,11 @@ TEST(RateSearch, BadSearchesAreConfigErrorsWithTheirPath) {
   EXPECT_NE(m.find("beyond the simulation horizon"), std::string::npos) << m;
   m = error_of([](Json& j) { j["slo"]["find_max_rate"]["duration_s"] = 1e9; });
   EXPECT_NE(m.find("/slo/find_max_rate/duration_s"), std::string::npos) << m;
+  m = error_of([](Json& j) { j["slo"]["find_max_rate"]["runs_per_rate"] = 2; });
+  EXPECT_NE(m.find("/slo/find_max_rate/runs_per_rate"), std::string::npos) << m;
+  EXPECT_NE(m.find("odd"), std::string::npos) << m;
+  m = error_of([](Json& j) { j["slo"]["find_max_rate"]["runs_per_rate"] = 0; });
+  EXPECT_NE(m.find("/slo/find_max_rate/runs_per_rate"), std::string::npos) << m;
   m = error_of([](Json& j) { j["slo"].erase("ttft_p99_s"); });
   EXPECT_NE(m.find("an slo needs ttft_p99_s, tpot_p99_s or both"), std::string::npos) << m;
 }

@@ -316,7 +316,7 @@ TEST(SessionScenario, ShippedScenarioLoadsRunsAndReportsItsSessions) {
   EXPECT_GT(report["metrics"]["prefix_cache"]["hit_rate"].get<double>(), 0.5);
   // A rate search's trial of duration_s simulates rate x duration x mean turns requests: the rate starts sessions.
   auto searched = sc;
-  searched.slo.find_max_rate = scenario::RateSearchSpec{1, 4, 0.01, 100.0, std::nullopt};
+  searched.slo.find_max_rate = scenario::RateSearchSpec{1, 4, 0.01, 100.0, std::nullopt, 1};
   const double turns = w.sessions.turns.expected();
   EXPECT_EQ(scenario::at_rate(searched, 2).simulation.workload.requests, std::llround(2 * 100.0 * turns));
 }

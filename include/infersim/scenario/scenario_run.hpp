@@ -27,6 +27,10 @@ struct RateSearchResult {
 
 std::string_view status_name(RateSearchResult::Status s);
 
+/// How close a simulation is to the SLO's p99 targets: the larger of p99 TTFT / its target and p99 TPOT / its
+/// target (0 when the SLO sets none); it meets them when this is at most 1.
+double slo_margin(const SloSpec& slo, const serving::SimulationResult& result);
+
 struct ScenarioRun {
   ScenarioSpec scenario;  // as run: with the searched rate (and request count) in place
   serving::SimulationResult result;

@@ -28,6 +28,12 @@ struct RateSearchSpec {
   /// contract (met at rate_per_s, missed within the tolerance above), at a few trials instead of ~11 when the
   /// capacity moved little since the previous search.
   std::optional<double> start_rate_per_s;
+  /// Runs per rate tried, each with its own arrival seed (workload.seed, + 1, ...; odd): a rate meets the SLO
+  /// when the run with the median SLO margin (the larger of p99 TTFT / target and p99 TPOT / target) does, and
+  /// that run is the one reported. Near capacity a run's p99 TTFT hangs on rare congestion episodes and so on
+  /// its arrival sequence; with one run the search keeps the highest rate at which its own sequence happened to
+  /// meet the SLO, and reads its latencies there (docs/configuration.md, "slo.find_max_rate").
+  int runs_per_rate = 1;
 };
 
 struct SloSpec {
