@@ -200,12 +200,14 @@ TEST(ServingEngine, EngineDecidesWhetherFp8AttentionRunsInFp8) {
   for (const auto& [engine, dtype] : expected) {
     SCOPED_TRACE(engine);
     doc.json["engine"] = engine;
-    const auto& pool = scenario::parse_scenario(doc).simulation.pools.at(0);
+    const auto parsed = scenario::parse_scenario(doc);  // the pool lives in it: no reference into a temporary
+    const auto& pool = parsed.simulation.pools.at(0);
     EXPECT_EQ(roofline::attention_math_dtype(pool.hardware, pool.deployment), dtype);
   }
   doc.json["engine"] = "tensorrt-llm";
   doc.json["deployment"]["kv_cache_dtype"] = "bf16";  // a BF16 cache: no FP8 attention under any engine
-  const auto& bf16_cache = scenario::parse_scenario(doc).simulation.pools.at(0);
+  const auto parsed_bf16 = scenario::parse_scenario(doc);
+  const auto& bf16_cache = parsed_bf16.simulation.pools.at(0);
   EXPECT_EQ(roofline::attention_math_dtype(bf16_cache.hardware, bf16_cache.deployment), DType::bf16);
 }
 
