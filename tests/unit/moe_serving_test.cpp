@@ -49,6 +49,12 @@ MicroBatchParts split_micro_batch(const roofline::OperatorTable& t) {
   }
   return p;
 }
+// The step model and the serving simulation's memoized pricing both give `expected` for the shape.
+void expect_step_time(const roofline::StepCostModel& model, const roofline::StepShape& shape, double expected) {
+  EXPECT_NEAR(model.evaluate(shape).time_s / expected, 1.0, 1e-6);
+  roofline::StepCostCache cache(model);
+  EXPECT_NEAR(cache.evaluate(shape).time_s / expected, 1.0, 1e-6);
+}
 
 TEST(TwoBatchOverlap, CombinesOneMicroBatchsPartsByHand) {
   // One micro-batch: 6 s of compute and 4 s of all-to-all in its layers over 2 MoE layers (3 + 2 per layer),
@@ -104,10 +110,7 @@ TEST(TwoBatchOverlap, StepIsTwoMicroBatchesOfTheOperatorTable) {
   ASSERT_GT(a2a, 0);
   const double moe_layers = 58;  // 61 layers, the first 3 dense
   const double expected = 2 * std::max(layers - a2a, a2a) + std::min(layers - a2a, a2a) / moe_layers + 2 * ends;
-  EXPECT_NEAR(tbo.evaluate(shape).time_s / expected, 1.0, 1e-6);
-  // The serving simulation's memoized pricing agrees.
-  roofline::StepCostCache cache(tbo);
-  EXPECT_NEAR(cache.evaluate(shape).time_s / expected, 1.0, 1e-6);
+  expect_step_time(tbo, shape, expected);
   // At 256 sequences per GPU (SGLang's measured point) hiding one stream behind the other beats one batch.
   EXPECT_LT(tbo.evaluate(shape).time_s, plain.evaluate(shape).time_s);
   // A step of one token cannot be split.
@@ -157,9 +160,7 @@ TEST(TwoBatchOverlap, NormalKernelsSlowPrefillComputeLowLatencyKernelsDoNot) {
   ASSERT_GT(c / (1 - share), a2a);  // the shape exercises the slowed compute
   const double beside = std::min(c / (1 - share), c + a2a * share);
   const double expected = 2 * std::max(beside, a2a) + std::min(c, a2a) / 58 + 2 * ends;
-  EXPECT_NEAR(tbo.evaluate(prefill).time_s / expected, 1.0, 1e-6);
-  roofline::StepCostCache cache(tbo);
-  EXPECT_NEAR(cache.evaluate(prefill).time_s / expected, 1.0, 1e-6);
+  expect_step_time(tbo, prefill, expected);
   EXPECT_GT(tbo.evaluate(prefill).time_s, tbo_free.evaluate(prefill).time_s);
   // Decode runs the low-latency kernels: no SMs taken, the step as before.
   const auto decode = roofline::StepShape::decode(4096, 2000);
