@@ -25,6 +25,7 @@ void OperatorTable::clear() {
   phase.clear();
   op_class.clear();
   segment.clear();
+  slot.clear();
   count.clear();
   flops_per_row.clear();
   bytes.clear();
@@ -40,6 +41,7 @@ void OperatorTable::reserve(std::size_t n) {
   phase.reserve(n);
   op_class.reserve(n);
   segment.reserve(n);
+  slot.reserve(n);
   count.reserve(n);
   flops_per_row.reserve(n);
   bytes.reserve(n);
@@ -58,6 +60,7 @@ void OperatorTable::push(const OperatorRow& r) {
   phase.push_back(r.phase);
   op_class.push_back(r.op_class);
   segment.push_back(r.segment);
+  slot.push_back(r.slot);
   count.push_back(r.count);
   flops_per_row.push_back(static_cast<Real>(r.rows >= 1 ? r.flops / r.rows : r.flops));
   bytes.push_back(static_cast<Real>(r.bytes));

@@ -421,6 +421,7 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
     const double assignments = tokens * k / ep * imbalance;  // token-expert pairs this chip computes
     const double rows_per_expert = tokens * k / active;                        // GEMM M of one expert
     // Grouped GEMMs: weights of the touched experts, rows padded per expert.
+    const std::size_t expert_rows = table.size();
     OperatorRow r;
     r.name = "moe_up_gate";
     r.phase = phase;
@@ -438,11 +439,16 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
     r.flops = 2.0 * assignments * fe * d;
     r.bytes = active_here * fe * d * ewb_ + assignments * (fe * ab_ + d * rb_);
     table.push(r);
+    // Under two-batch overlap the expert side (routed GEMMs, their activation, the shared expert) is the piece
+    // between this micro-batch's dispatch and combine (DeepSeek overlaps the shared expert with the combine).
+    for (std::size_t i = expert_rows; i < table.size(); ++i) table.slot[i] = MoeSlot::expert_side;
     add_expert_all_to_all(table, false, phase, expert_all_to_all_bytes(tokens_here, k, d, rb_));
     if (e.num_shared_experts > 0) {
       const double fs = static_cast<double>(e.num_shared_experts) * e.expert_ffn_hidden_size / tp;
+      const std::size_t shared_rows = table.size();
       add_gemm(table, "shared_expert_up_gate", phase, moe_layers_, T, d, gate_factor * fs, wb_);
       add_gemm(table, "shared_expert_down", phase, moe_layers_, T, fs, d, wb_);
+      for (std::size_t i = shared_rows; i < table.size(); ++i) table.slot[i] = MoeSlot::expert_side;
     }
   }
   // Pipeline: activations to the next stage.
@@ -480,7 +486,10 @@ void StepCostModel::add_expert_all_to_all(OperatorTable& table, bool dispatch, P
   push_expert_all_to_all(table, hw_, dep_.expert_parallel, ep_link_, ep_up_link_, dispatch, phase, moe_layers_, bytes,
                          per_node);
   // Marked so that two-batch overlap can hide them behind the other micro-batch's compute.
-  for (std::size_t i = first; i < table.size(); ++i) table.op_class[i] = OpClass::all_to_all;
+  for (std::size_t i = first; i < table.size(); ++i) {
+    table.op_class[i] = OpClass::all_to_all;
+    table.slot[i] = dispatch ? MoeSlot::dispatch : MoeSlot::combine;
+  }
 }
 
 double StepCostModel::expert_imbalance(double tokens) const {

@@ -1,6 +1,7 @@
 #include "infersim/roofline/step_cost_cache.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "infersim/roofline/kernel.hpp"
 
@@ -17,6 +18,9 @@ CostParts& CostParts::operator+=(const CostParts& o) {
   memory_s += o.memory_s;
   network_s += o.network_s;
   all_to_all_s += o.all_to_all_s;
+  dispatch_s += o.dispatch_s;
+  combine_s += o.combine_s;
+  expert_side_s += o.expert_side_s;
   return *this;
 }
 
@@ -28,6 +32,12 @@ CostParts sum_parts(const OperatorTable& t) {
       case Segment::layers:
         c.layers_s += total;
         if (t.op_class[i] == OpClass::all_to_all) c.all_to_all_s += total;
+        switch (t.slot[i]) {
+          case MoeSlot::attention_side: break;
+          case MoeSlot::dispatch: c.dispatch_s += total; break;
+          case MoeSlot::expert_side: c.expert_side_s += total; break;
+          case MoeSlot::combine: c.combine_s += total; break;
+        }
         break;
       case Segment::first_stage: c.first_stage_s += total; break;
       case Segment::last_stage: c.last_stage_s += total; break;
@@ -65,9 +75,21 @@ CostParts overlap_two_batches(const CostParts& half, double moe_layers, double c
   const double compute = half.layers_s - comm;
   // Compute that runs beside an exchange gets the SMs the communication kernels leave (1 - s of them).
   const double s = std::clamp(comm_sm_share, 0.0, 0.99);
-  const double beside = s > 0 ? std::min(compute / (1.0 - s), compute + comm * s) : compute;
+  // One compute piece beside one exchange: as long as the longer of the two, the compute slowed by s.
+  auto pair = [s](double work, double exchange) {
+    const double beside = s > 0 ? std::min(work / (1.0 - s), work + exchange * s) : work;
+    return std::max(beside, exchange);
+  };
   const double pieces = std::max(1.0, moe_layers);
-  c.layers_s = 2.0 * std::max(beside, comm) + std::min(compute, comm) / pieces;
+  const double unhidden = std::min(compute, comm) / pieces;
+  if (half.dispatch_s + half.combine_s <= 0 || std::abs(half.dispatch_s + half.combine_s - comm) > 1e-9 * comm) {
+    c.layers_s = 2.0 * pair(compute, comm) + unhidden;
+    return c;
+  }
+  const double L = pieces;  // the layer's pieces are per MoE layer
+  const double a = (compute - half.expert_side_s) / L, e = half.expert_side_s / L;
+  const double d = half.dispatch_s / L, x = half.combine_s / L;
+  c.layers_s = L * (pair(a, x) + pair(a, d) + pair(e, d) + pair(e, x)) + unhidden;
   return c;
 }
 

@@ -34,6 +34,7 @@ DeploymentSpec wide_ep(int t, bool overlap) {
 /// A priced micro-batch by hand: time in the layers, of it in the expert all-to-all, and outside the layers.
 struct MicroBatchParts {
   double layers = 0, a2a = 0, ends = 0;
+  double dispatch = 0, combine = 0, experts = 0;  // of layers, by name: the exchanges and the expert GEMMs
 };
 MicroBatchParts split_micro_batch(const roofline::OperatorTable& t) {
   MicroBatchParts p;
@@ -44,9 +45,15 @@ MicroBatchParts split_micro_batch(const roofline::OperatorTable& t) {
       p.ends += total;
     } else {
       p.layers += total;
-      if (name.rfind("ep_dispatch", 0) == 0 || name.rfind("ep_combine", 0) == 0) p.a2a += total;
+      if (name.rfind("ep_dispatch", 0) == 0) p.dispatch += total;
+      if (name.rfind("ep_combine", 0) == 0) p.combine += total;
+      if (name.rfind("moe_up_gate", 0) == 0 || name == "moe_act" || name == "moe_down" ||
+          name.rfind("shared_expert", 0) == 0) {
+        p.experts += total;
+      }
     }
   }
+  p.a2a = p.dispatch + p.combine;
   return p;
 }
 // The step model and the serving simulation's memoized pricing both give `expected` for the shape.
@@ -82,6 +89,31 @@ TEST(TwoBatchOverlap, CombinesOneMicroBatchsPartsByHand) {
   EXPECT_NEAR(roofline::overlap_two_batches(comm, 5).layers_s, 10.6, 1e-12);
 }
 
+TEST(TwoBatchOverlap, UnbalancedPiecesOverlapPairByPairByHand) {
+  // DeepSeek's H800 decode profile (deepseek-ai/profile-data decode.json, EP128, 64 sequences x 2 tokens per
+  // micro-batch; per-kernel table at zdszero.github.io deepseek_profile.html), one MoE layer in microseconds:
+  // attention side a = 388 (attention block) + 19 (gate), expert side e = 81 + 8 + 39 (routed GEMMs, SiLU),
+  // dispatch d = 187, combine x = 394. Pairs: max(407, 394) + max(407, 187) + max(128, 187) + max(128, 394)
+  // = 407 + 407 + 187 + 394 = 1,395 us per layer, against the profile's 87.32 ms / 61 layers = 1,431 us; the
+  // pooled form 2 max(535, 581) would give 1,162. Unhidden piece: min(535, 581) = 535 over the 1 layer.
+  roofline::CostParts half;
+  half.dispatch_s = 187;
+  half.combine_s = 394;
+  half.all_to_all_s = 581;
+  half.expert_side_s = 128;
+  half.layers_s = 407 + 128 + 581;
+  const double layer = roofline::overlap_two_batches(half, 1).layers_s - 535;
+  EXPECT_NEAR(layer, 1395.0, 1e-9);
+  EXPECT_NEAR(layer / (87.32e3 / 61), 1.0, 0.03);
+  // Balanced pieces (a = e, d = x) reduce to the pooled 2 max(c, m): 4 x max(3, 2) = 12 per layer.
+  roofline::CostParts even;
+  even.dispatch_s = even.combine_s = 2;
+  even.all_to_all_s = 4;
+  even.expert_side_s = 3;
+  even.layers_s = 10;
+  EXPECT_NEAR(roofline::overlap_two_batches(even, 1).layers_s, 2 * std::max(6.0, 4.0) + 4.0, 1e-12);
+}
+
 TEST(TwoBatchOverlap, MicroBatchHalvesTheStep) {
   auto s = roofline::StepShape::decode(5, 100);
   const auto h = s.micro_batch();
@@ -98,7 +130,8 @@ TEST(TwoBatchOverlap, MicroBatchHalvesTheStep) {
 
 TEST(TwoBatchOverlap, StepIsTwoMicroBatchesOfTheOperatorTable) {
   // DeepSeek-V3 decode on 16 H800 (EP16, DP16, two nodes): price half the batch without overlap, then combine
-  // by hand: 2 max(compute, all-to-all) + min / MoE layers, the rest of the step twice.
+  // by hand: per MoE layer the four overlapped pairs max(a, x) + max(a, d) + max(e, d) + max(e, x) (attention
+  // side a, expert side e, dispatch d, combine x), plus min(compute, all-to-all) / MoE layers, the rest twice.
   const auto m = model::load_model("deepseek-v3");
   const auto hw = hardware::load_hardware("h800");
   const roofline::StepCostModel plain(m, hw, wide_ep(16, false));
@@ -106,10 +139,16 @@ TEST(TwoBatchOverlap, StepIsTwoMicroBatchesOfTheOperatorTable) {
   const auto shape = roofline::StepShape::decode(4096, 2000);
   roofline::OperatorTable t;
   plain.build(shape.micro_batch(), t);
-  const auto [layers, a2a, ends] = split_micro_batch(t);
-  ASSERT_GT(a2a, 0);
+  const auto p = split_micro_batch(t);
+  ASSERT_GT(p.a2a, 0);
+  ASSERT_GT(p.experts, 0);
   const double moe_layers = 58;  // 61 layers, the first 3 dense
-  const double expected = 2 * std::max(layers - a2a, a2a) + std::min(layers - a2a, a2a) / moe_layers + 2 * ends;
+  const double a = (p.layers - p.a2a - p.experts) / moe_layers, e = p.experts / moe_layers;
+  const double d = p.dispatch / moe_layers, x = p.combine / moe_layers;
+  const double staged = std::max(a, x) + std::max(a, d) + std::max(e, d) + std::max(e, x);
+  const double expected = moe_layers * staged + std::min(p.layers - p.a2a, p.a2a) / moe_layers + 2 * p.ends;
+  // Unbalanced pieces cost more than one pooled compute against one pooled exchange.
+  EXPECT_GT(moe_layers * staged, 2 * std::max(p.layers - p.a2a, p.a2a));
   expect_step_time(tbo, shape, expected);
   // At 256 sequences per GPU (SGLang's measured point) hiding one stream behind the other beats one batch.
   EXPECT_LT(tbo.evaluate(shape).time_s, plain.evaluate(shape).time_s);

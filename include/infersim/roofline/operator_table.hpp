@@ -23,12 +23,19 @@ enum class OpClass : std::uint8_t { gemm, attention, elementwise, collective, tr
 /// the last stage (LM head, sampling), or between stages.
 enum class Segment : std::uint8_t { layers, first_stage, last_stage, stage_boundary };
 
+/// Which piece of a MoE layer an operator belongs to under two-batch overlap: the attention side (everything
+/// before the dispatch: norms, attention, projections, router), the dispatch, the expert side (routed and shared
+/// expert GEMMs and their activation) and the combine. Each piece of one micro-batch overlaps a piece of the
+/// other (overlap_two_batches).
+enum class MoeSlot : std::uint8_t { attention_side, dispatch, expert_side, combine };
+
 /// One operator as appended by the step builder (per instance; `count` instances per step on one chip).
 struct OperatorRow {
   std::string_view name;  // static string
   Phase phase = Phase::mixed;
   OpClass op_class = OpClass::elementwise;
   Segment segment = Segment::layers;
+  MoeSlot slot = MoeSlot::attention_side;
   double count = 1;             // instances per step on one chip (e.g. layers per pipeline stage)
   double flops = 0;             // per instance, unpadded
   double bytes = 0;             // per instance: memory traffic, or bytes sent for network operators
@@ -48,6 +55,7 @@ struct OperatorTable {
   std::vector<Phase> phase;
   std::vector<OpClass> op_class;
   std::vector<Segment> segment;
+  std::vector<MoeSlot> slot;
   std::vector<double> count;                   // instances per step (descriptive: the kernel prices one)
   // Kernel inputs.
   // flops_per_row: FLOPs of one GEMM row when rows >= 1 (so the kernel pads without dividing), else all FLOPs.
