@@ -370,7 +370,8 @@ void StepCostModel::add_attention(OperatorTable& table, std::string_view name, P
     r.flops = 4.0 * h * dh * pairs;
     r.bytes = cached * kv_elems * kvb_ + tokens * kv_elems * kvb_ + tokens * 2 * h * dh * ab_;
   }
-  r.seconds_per_flop = attention_s_per_flop_;
+  // Decode attention kernels that are compute-bound (MLA's absorbed decode) run below a dense GEMM's rate.
+  r.seconds_per_flop = phase == Phase::decode ? attention_s_per_flop_ / hw_.efficiency.attention_decode : attention_s_per_flop_;
   r.seconds_per_byte = s_per_byte_;
   r.overhead_s = launch_s_;
   table.push(r);

@@ -355,6 +355,9 @@ std::string calibrated_profile_json(const CalibrationResult& r, const std::strin
   e["network"] = rounded(r.after.efficiency.network, 3);
   e["kernel_launch_overhead_us"] = rounded(r.after.efficiency.kernel_launch_overhead_s * 1e6, 2);
   if (r.after.efficiency.moe_gemm != 1.0 || e.contains("moe_gemm")) e["moe_gemm"] = rounded(r.after.efficiency.moe_gemm, 3);
+  if (r.after.efficiency.attention_decode != 1.0 || e.contains("attention_decode")) {
+    e["attention_decode"] = rounded(r.after.efficiency.attention_decode, 3);
+  }
   if (j.contains("interconnect") && j["interconnect"].contains("scale_up_latency_us")) {
     j["interconnect"]["scale_up_latency_us"] = rounded(r.after.interconnect.scale_up_latency_s * 1e6, 2);
   }

@@ -76,6 +76,9 @@ struct EfficiencySpec {
   // Achieved rate of mixture-of-experts expert GEMMs (grouped GEMMs, with the routing and token permutation
   // around them) relative to the dense GEMMs' `compute`: 1 = as efficient as a dense GEMM of the same shape.
   double moe_gemm = 1.0;
+  // Achieved rate of decode attention kernels where they are compute-bound (MLA's absorbed decode: every query
+  // head over one shared latent, FlashMLA) relative to `compute`: 1 = as efficient as a large dense GEMM.
+  double attention_decode = 1.0;
   std::string source;
 };
 
