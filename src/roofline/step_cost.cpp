@@ -276,6 +276,11 @@ void StepCostModel::append_pre_attention(OperatorTable& table, double tokens, Ph
     // Down-projections (replicated on every chip of the tensor-parallel group).
     add_gemm(table, "mla_down_proj", phase, layers, T, d, a.q_lora_rank + latent, wb_);
     add_gemm(table, "mla_q_up_proj", phase, layers, T, a.q_lora_rank > 0 ? a.q_lora_rank : d, heads_ * qk, wb_);
+    // Rotary embedding of the decoupled rope dimensions (each head's query part and the one shared key part):
+    // its own kernel, as MLA's attention kernels take roped inputs (FlashMLA; DeepSeek's H800 decode profile,
+    // rotary_embedding_kernel, 7 us per layer at 128 tokens), read and written in 16 bits.
+    const double roped = T * (heads_ + 1) * a.qk_rope_head_dim;
+    add_elementwise(table, "mla_rope", phase, layers, 6 * roped, 2 * roped * rb_);
   } else {
     add_gemm(table, "qkv_proj", phase, layers, T, d, (heads_ + 2 * kv_heads_) * m.head_dim, wb_);
   }
@@ -408,6 +413,9 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
     const double expert_tp = static_cast<double>(dep_.tensor_parallel) / ep;  // each expert's FFN is split over t/e chips
     const double fe = static_cast<double>(e.expert_ffn_hidden_size) / expert_tp;
     add_gemm(table, "moe_router", phase, moe_layers_, T, d, E, eb_);
+    // Top-k selection over the router's scores: its own kernel (vLLM's and SGLang's topk_softmax / grouped
+    // top-k; DeepSeek's H800 decode profile: 8 us per layer at 128 tokens), FP32 scores in, k ids and weights out.
+    add_elementwise(table, "moe_topk", phase, moe_layers_, 5 * T * E, T * E * 4.0 + T * k * 8.0);
     // All-to-all: each chip sends its share of the step's tokens (T/e, or T/N when the N attention ranks
     // outnumber the expert ranks), k copies of the hidden state, (e-1)/e of them to other chips.
     // The busiest expert-parallel rank holds imbalance x the mean of the token-expert pairs: it computes that

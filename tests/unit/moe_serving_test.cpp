@@ -355,5 +355,37 @@ TEST(DecodeAttention, MlaDecodeOfDeepSeeksProfileAtFlashMlasRate) {
   EXPECT_DOUBLE_EQ(row_time_s(a, "attention_decode"), row_time_s(b, "attention_decode"));
 }
 
+/// Bytes of the named row of a table (one instance), or -1.
+double row_bytes(const roofline::OperatorTable& t, std::string_view name) {
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.name[i] == name) return static_cast<double>(t.bytes[i]);
+  }
+  return -1;
+}
+
+TEST(SmallKernels, RotaryAndTopKOfDeepSeeksProfileByHand) {
+  // The profile's micro-batch (EP128, 64 sequences x 2 MTP tokens = 128 tokens per GPU). Rotary on the decoupled
+  // rope dimensions: (128 query heads + 1 shared key) x 64 x 128 tokens, read and written in BF16 =
+  // 2 x 128 x 129 x 64 x 2 = 4,227,072 bytes. Top-k over 256 experts: FP32 scores 128 x 256 x 4 = 131,072 bytes
+  // in, 8 ids and weights (4 + 4 bytes) per token 8,192 out. Both are launch-bound: the profile measures 7 us
+  // (rotary_embedding_kernel) and 8 us (topk); the model prices each at the launch overhead (3.88 us) plus its
+  // bytes, within a factor of 2 below the profile.
+  const auto m = model::load_model("deepseek-v3");
+  const auto hw = hardware::load_hardware("h800");
+  const roofline::StepCostModel model(m, hw, wide_ep(128, false));
+  roofline::OperatorTable t;
+  model.build(roofline::StepShape::decode(64 * 128, 4096, 2), t);
+  EXPECT_DOUBLE_EQ(row_bytes(t, "mla_rope"), 4227072.0);
+  EXPECT_DOUBLE_EQ(row_bytes(t, "moe_topk"), 131072.0 + 8192.0);
+  const double rope = row_time_s(t, "mla_rope"), topk = row_time_s(t, "moe_topk");
+  const double floor = hw.efficiency.kernel_launch_overhead_s;
+  EXPECT_NEAR(rope, floor + 4227072.0 / (3.35e12 * hw.efficiency.memory), 1e-8);
+  EXPECT_GT(topk, floor);
+  EXPECT_GT(rope / 7e-6, 0.5);
+  EXPECT_LT(rope / 7e-6, 1.0);
+  EXPECT_GT(topk / 8e-6, 0.45);
+  EXPECT_LT(topk / 8e-6, 1.0);
+}
+
 }  // namespace
 }  // namespace infersim
