@@ -324,6 +324,15 @@ double row_time_s(const roofline::OperatorTable& t, std::string_view name, doubl
   return -1;
 }
 
+/// One micro-batch of DeepSeek's H800 decode profile on one GPU, priced without overlap: DeepSeek-V3 in FP8 on
+/// EP128 / DP128, 64 sequences per GPU with 2 query tokens each (MTP) over 4,096 cached tokens.
+roofline::OperatorTable profile_micro_batch(const hardware::HardwareSpec& hw) {
+  const roofline::StepCostModel model(model::load_model("deepseek-v3"), hw, wide_ep(128, false));
+  roofline::OperatorTable t;
+  model.build(roofline::StepShape::decode(64 * 128, 4096, 2), t);
+  return t;
+}
+
 TEST(DecodeAttention, MlaDecodeOfDeepSeeksProfileAtFlashMlasRate) {
   // DeepSeek's H800 decode profile (deepseek-ai/profile-data decode.json; per-kernel table at zdszero.github.io
   // deepseek_profile.html): EP128, 64 sequences per micro-batch per GPU, MTP (2 query tokens each), 4K context;
@@ -331,11 +340,8 @@ TEST(DecodeAttention, MlaDecodeOfDeepSeeksProfileAtFlashMlasRate) {
   // latent for scores and the 512-wide latent for values): pairs = 64 x (2 x 4096 + 2 x 3 / 2) = 524,480;
   // FLOPs = 2 x 128 x (576 + 512) x 524,480 = 146.08 GFLOP; at FlashMLA's published 580 TFLOPS on H800 (BF16)
   // that is 251.9 us.
-  const auto m = model::load_model("deepseek-v3");
   const auto hw = hardware::load_hardware("h800");
-  const roofline::StepCostModel model(m, hw, wide_ep(128, false));
-  roofline::OperatorTable t;
-  model.build(roofline::StepShape::decode(64 * 128, 4096, 2), t);
+  const auto t = profile_micro_batch(hw);
   double flops = 0;
   const double time_s = row_time_s(t, "attention_decode", &flops);
   EXPECT_NEAR(flops / (2.0 * 128 * (576 + 512) * 524480), 1.0, 1e-6);
@@ -370,11 +376,8 @@ TEST(SmallKernels, RotaryAndTopKOfDeepSeeksProfileByHand) {
   // in, 8 ids and weights (4 + 4 bytes) per token 8,192 out. Both are launch-bound: the profile measures 7 us
   // (rotary_embedding_kernel) and 8 us (topk); the model prices each at the launch overhead (3.88 us) plus its
   // bytes, within a factor of 2 below the profile.
-  const auto m = model::load_model("deepseek-v3");
   const auto hw = hardware::load_hardware("h800");
-  const roofline::StepCostModel model(m, hw, wide_ep(128, false));
-  roofline::OperatorTable t;
-  model.build(roofline::StepShape::decode(64 * 128, 4096, 2), t);
+  const auto t = profile_micro_batch(hw);
   EXPECT_DOUBLE_EQ(row_bytes(t, "mla_rope"), 4227072.0);
   EXPECT_DOUBLE_EQ(row_bytes(t, "moe_topk"), 131072.0 + 8192.0);
   const double rope = row_time_s(t, "mla_rope"), topk = row_time_s(t, "moe_topk");
