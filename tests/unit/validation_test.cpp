@@ -335,7 +335,7 @@ TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
   std::vector<std::string> files;
   for (const char* f : {"mlperf.json", "mlperf-v5.0.json", "single-user.json", "speculative.json", "quantization.json",
                         "operators.json", "h200-kernels.json", "expert-parallel.json", "moe-serving.json",
-                        "vllm-recent.json", "vllm-v1-fit.json"}) {
+                        "vllm-recent.json", "vllm-v1-fit.json", "vllm-v1-fit-large-batch.json"}) {
     files.push_back(testing::source_path(std::string("configs/validation/") + f));
   }
   const auto rows = load_measurements(files);
@@ -349,12 +349,13 @@ TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
   }
 }
 
-// The recent-vLLM rows (held out) and the rows vllm-v1 was fitted on: every row runs, and each runs on the profile of
-// the vLLM engine it measured: V1 (0.9.0 V1, 0.11.0) on vllm-v1, V0 (0.6.0 with multi-step 10, 0.9.0 V0) on vllm.
+// The recent-vLLM rows (held out) and the rows vllm-v1 was fitted on (small and large batch): every row runs, and
+// each runs on the profile of the vLLM engine it measured: V1 (0.9.0 V1, 0.11.0) on vllm-v1, V0 (0.6.0 with multi-step 10, 0.9.0 V0) on vllm.
 TEST(MeasurementFile, RecentVllmRowsRunOnTheEngineTheyMeasured) {
   const auto rows = load_measurements({testing::source_path("configs/validation/vllm-recent.json"),
-                                       testing::source_path("configs/validation/vllm-v1-fit.json")});
-  ASSERT_EQ(rows.size(), 24u);
+                                       testing::source_path("configs/validation/vllm-v1-fit.json"),
+                                       testing::source_path("configs/validation/vllm-v1-fit-large-batch.json")});
+  ASSERT_EQ(rows.size(), 26u);
   EXPECT_EQ(evaluate(rows).failed, 0u);
   for (const auto& r : rows) {
     std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
