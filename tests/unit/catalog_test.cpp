@@ -126,10 +126,10 @@ const auto kKernel = &hardware::EfficiencySpec::kernel_launch_overhead_s;
 const auto kMoe = &hardware::EfficiencySpec::moe_gemm;
 const auto kAttentionDecode = &hardware::EfficiencySpec::attention_decode;
 const std::vector<EfficiencyCopy> kEfficiencyCopies = {
-    {"gh200", "h200-sxm", {kCompute, kMemory, kKernel, kMoe}},  // same Hopper GPU
-    {"gh200-144gb", "h200-sxm", {kCompute, kMemory, kKernel, kMoe}},
-    {"h200-nvl", "h200-sxm", {kCompute, kMemory, kKernel, kMoe}},  // same GH100 die, lower clock in the peaks
-    {"h20", "h200-sxm", {kCompute, kMemory, kKernel, kMoe}},       // same Hopper SM, fewer SMs in the peaks
+    {"gh200", "h200-sxm", {kCompute, kMemory, kKernel, kMoe, kAttentionDecode}},  // same Hopper GPU
+    {"gh200-144gb", "h200-sxm", {kCompute, kMemory, kKernel, kMoe, kAttentionDecode}},
+    {"h200-nvl", "h200-sxm", {kCompute, kMemory, kKernel, kMoe, kAttentionDecode}},  // same GH100 die, lower clock in the peaks
+    {"h20", "h200-sxm", {kCompute, kMemory, kKernel, kMoe, kAttentionDecode}},       // same Hopper SM, fewer SMs in the peaks
     {"h800", "h100-sxm", {kCompute, kMemory, kNetwork, kKernel, kMoe, kAttentionDecode}},
     {"b300", "b200", {kCompute, kMemory, kKernel}},                      // same Blackwell SM and software stack
     {"mi325x", "mi300x", {kCompute, kMemory, kNetwork, kKernel, kMoe}},  // same CDNA3 compute die, HBM3E
