@@ -17,6 +17,7 @@ HardwareSpec parse_hardware(const config::Document& doc, config::Diagnostics& d)
   hw.kind = static_cast<DeviceKind>(root.choice("kind", kDeviceKindNames));
   hw.source = root.string("source");
   hw.notes = root.string_or("notes", "");
+  if (root.has_value("architecture")) hw.architecture = kArchitectureNames[root.choice("architecture", kArchitectureNames)];
 
   {
     ObjectReader c = root.object("compute");

@@ -61,21 +61,31 @@ hardware::HardwareSpec transfer_profile(const std::string& hardware_name, const 
   hardware::HardwareSpec out = hardware::load_hardware(hardware_name);
   const std::vector<std::string> own_fitted = fitted_parameters(out);
   std::vector<hardware::HardwareSpec> refs;
-  for (const auto& name : references) refs.push_back(hardware::load_hardware(name));
+  std::vector<std::string> kin;  // references with the same cores and kernels
+  for (const auto& name : references) {
+    refs.push_back(hardware::load_hardware(name));
+    if (!out.architecture.empty() && refs.back().architecture == out.architecture) kin.push_back(name);
+  }
   for (const auto& p : calibrated_parameters()) {
-    std::vector<double> fitted, all;
+    std::vector<double> fitted, fitted_kin, all;
     for (auto& r : refs) {
       all.push_back(p.ref(r));
-      if (contains(fitted_parameters(r), p.name)) fitted.push_back(p.ref(r));
+      if (!contains(fitted_parameters(r), p.name)) continue;
+      fitted.push_back(p.ref(r));
+      if (!out.architecture.empty() && r.architecture == out.architecture) fitted_kin.push_back(p.ref(r));
     }
-    if (!fitted.empty()) {
+    if (!fitted_kin.empty()) {
+      p.ref(out) = median(fitted_kin);
+    } else if (!fitted.empty()) {
       p.ref(out) = median(fitted);
     } else if (contains(own_fitted, p.name) && !all.empty()) {
       p.ref(out) = median(all);  // the profile's own value was fitted (to the rows held out): not usable
     }
   }
-  std::string from = joined(references);
-  out.efficiency.source = "Held-out start: calibrated parameters are the medians of " + from + "; " + out.efficiency.source;
+  std::string from = kin.empty() ? "the medians of " + joined(references)
+                                 : "those of " + joined(kin) + " (same architecture, " + out.architecture +
+                                       ") where fitted, else the medians of " + joined(references);
+  out.efficiency.source = "Held-out start: calibrated parameters are " + from + "; " + out.efficiency.source;
   return out;
 }
 

@@ -1,6 +1,8 @@
 // `infersim accuracy` and `infersim calibrate` from the command line, and the CI guard on the shipped
 // measurement set (configs/baselines/accuracy-guard.json).
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -127,6 +129,29 @@ TEST(AccuracyHoldout, AChipWithNoOtherRowTakesTheOtherChipsCalibratedParameters)
   // The in-sample prediction uses h100's own profile.
   EXPECT_NEAR(j["rows"][0]["predicted"].get<double>(),
               copy_ms(h100, bytes, h100.efficiency.memory, h100.efficiency.kernel_launch_overhead_s), 1e-9);
+}
+
+// An unmeasured chip starts from the chips of its own architecture (the same cores and kernels) where any of them
+// was calibrated, as the catalog's own unmeasured Hopper profiles do, and from the median of all the others only
+// where none was: an H200 takes the H100's fitted efficiencies, not the middle of a Blackwell, a Hopper and a CDNA 3.
+TEST(AccuracyHoldout, AnUnmeasuredChipStartsFromTheChipsOfItsOwnArchitecture) {
+  const auto h100 = hardware::load_hardware("h100-sxm");
+  const auto a100 = hardware::load_hardware("a100-sxm-80gb");
+  const auto mi300x = hardware::load_hardware("mi300x");
+  const auto b200 = hardware::load_hardware("b200");
+  ASSERT_EQ(hardware::load_hardware("h200-sxm").architecture, "nvidia-hopper");
+  ASSERT_EQ(h100.architecture, "nvidia-hopper");
+  ASSERT_NE(b200.architecture, h100.architecture);
+  ASSERT_NE(mi300x.architecture, h100.architecture);
+  const auto h200 = validation::transfer_profile("h200-sxm", {"b200", "h100-sxm", "mi300x"});
+  EXPECT_DOUBLE_EQ(h200.efficiency.compute, h100.efficiency.compute);
+  EXPECT_DOUBLE_EQ(h200.efficiency.memory, h100.efficiency.memory);
+  EXPECT_DOUBLE_EQ(h200.efficiency.moe_gemm, h100.efficiency.moe_gemm);
+  EXPECT_DOUBLE_EQ(h200.efficiency.kernel_launch_overhead_s, h100.efficiency.kernel_launch_overhead_s);
+  // No Blackwell among the references: b200 takes the middle of the three fitted compute efficiencies.
+  const auto b = validation::transfer_profile("b200", {"a100-sxm-80gb", "h100-sxm", "mi300x"});
+  const double x = a100.efficiency.compute, y = h100.efficiency.compute, z = mi300x.efficiency.compute;
+  EXPECT_DOUBLE_EQ(b.efficiency.compute, std::max(std::min(x, y), std::min(std::max(x, y), z)));
 }
 
 // Held out by group, a chip with rows in the other groups is calibrated on them: rows made with memory

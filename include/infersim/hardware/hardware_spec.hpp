@@ -82,9 +82,19 @@ struct EfficiencySpec {
   std::string source;
 };
 
+/// Compute architectures a profile can name (`architecture`): one per generation of cores and kernels, split where
+/// a generation's datacenter and client dies have different cores (GA100's SM is not GA102's, sm_100 is not sm_120).
+inline constexpr std::array<std::string_view, 8> kArchitectureNames = {
+    "nvidia-ampere-ga100", "nvidia-ampere-ga10x", "nvidia-ada",  "nvidia-hopper", "nvidia-blackwell",
+    "nvidia-blackwell-gb20x", "amd-cdna3", "amd-cdna4"};
+
 struct HardwareSpec {
   std::string name, description, source, notes;
   DeviceKind kind = DeviceKind::gpu;
+  // The compute architecture the chip's kernels are built for (`nvidia-hopper`, `amd-cdna3`; empty: not stated).
+  // Profiles that share it run the same kernels on the same cores, so their calibrated efficiencies carry over
+  // (the held-out transfer prefers them: validation::transfer_profile).
+  std::string architecture;  // one of kArchitectureNames, or empty
   ComputeSpec compute;
   MemorySpec memory;
   InterconnectSpec interconnect;

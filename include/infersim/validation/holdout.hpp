@@ -6,7 +6,8 @@
 // For each value v of the grouping field:
 //   - every hardware h measured by the held-out rows gets a fold profile that has seen none of them:
 //       * start: the catalog profile of h with each calibrated parameter replaced by the median of the
-//         independently calibrated profiles that have no row in the held-out group (`transfer_profile`);
+//         independently calibrated profiles that have no row in the held-out group, those of h's architecture
+//         when any of them fitted it (`transfer_profile`);
 //       * when the other groups have rows of h that `calibrate` can fit, it is then calibrated on them from
 //         that start (nothing per row, as `calibrate`);
 //   - every serving engine e the held-out rows run on whose host time was fitted to measurements (its
@@ -54,8 +55,10 @@ struct HoldoutReport {
 
 /// The profile `hardware_name` would get with no measurement of its own: its catalog figures (peaks,
 /// memory, links, price) with every calibrated parameter set to the median over `references` of the profiles
-/// that fitted it. A parameter no reference fitted keeps the profile's own value when the profile did not fit
-/// it either, and otherwise takes the median of the references' values.
+/// that fitted it, taken over the references of the same `architecture` (the same cores and kernels: an H100's
+/// fit for an H200) when any of them fitted it, else over all of them. A parameter no reference fitted keeps the
+/// profile's own value when the profile did not fit it either, and otherwise takes the median of the references'
+/// values.
 hardware::HardwareSpec transfer_profile(const std::string& hardware_name, const std::vector<std::string>& references);
 
 struct HoldoutOptions {
