@@ -135,6 +135,7 @@ const std::vector<EfficiencyCopy> kEfficiencyCopies = {
     {"mi325x", "mi300x", {kCompute, kMemory, kNetwork, kKernel, kMoe}},  // same CDNA3 compute die, HBM3E
     {"gb300", "gb200", {kCompute}},    // gb200's measured matmul fraction
     {"mi350x", "mi355x", {kCompute}},  // mi355x's measured matmul fraction
+    {"rtx-4070-laptop", "rtx-4090", {kCompute, kMemory, kNetwork, kKernel}},  // same Ada SM, GDDR memory
 };
 
 TEST(Catalog, CopiedEfficienciesEqualTheirSourceProfiles) {

@@ -28,7 +28,8 @@ double ridge_point(const hardware::HardwareSpec& hw, DType t) {
 }
 
 const std::vector<std::string> kNewHardware = {"b300", "gb300", "h200-nvl", "mi350x",
-                                               "h20",  "rtx-pro-6000", "rtx-5090", "tpu-v7"};
+                                               "h20",  "rtx-pro-6000", "rtx-5090", "tpu-v7",
+                                               "rtx-4070-laptop"};
 
 TEST(HardwareDatasheet, NewProfilesCarryTheirEvidence) {
   for (const auto& name : kNewHardware) {
@@ -150,6 +151,23 @@ TEST(HardwareDatasheet, RtxBlackwellRatesFromSmCountAndClock) {
   expect_rel(rtx.memory.bandwidth_bytes_per_s, pro.memory.bandwidth_bytes_per_s, 1e-9);  // same 512-bit GDDR7
   // Same die, professional part not halved: the PRO card's bf16 rate is more than twice the GeForce one's.
   EXPECT_GT(pro.peak_flops_per_s(DType::bf16), 2 * rtx.peak_flops_per_s(DType::bf16));
+}
+
+TEST(HardwareDatasheet, Rtx4070LaptopRatesFromSmCountAndClock) {
+  // 144 tensor cores = 36 Ada SMs x 512 bf16 FLOP/clock (FP32 accumulate at half rate, as the RTX 4090: 165.2
+  // TFLOPS = 128 SMs x 512 x 2.52 GHz) at the 115 W part's 2175 MHz boost.
+  const auto hw = hardware::load_hardware("rtx-4070-laptop");
+  const double bf16 = 144 / 4 * 512 * 2.175e9;
+  expect_rel(hw.peak_flops_per_s(DType::bf16), bf16, 1e-3);
+  // The 60 W part's published 29.86 TFLOPS bf16 tensor at 1620 MHz, scaled by clock, is the same figure.
+  expect_rel(hw.peak_flops_per_s(DType::bf16), 29.86e12 * 2175 / 1620, 1e-3);
+  expect_rel(hw.peak_flops_per_s(DType::fp8), 2 * bf16, 1e-3);
+  // 128-bit GDDR6 at 16 Gb/s per pin; 8 GiB.
+  expect_rel(hw.memory.bandwidth_bytes_per_s, 128.0 / 8 * 16e9, 1e-9);
+  expect_rel(hw.memory.capacity_bytes, 8 * kGiB, 1e-3);
+  // Ridge point in bf16: 40.1 TFLOPS / 256 GB/s = 157 FLOP/byte; a decode step of a few dozen sequences is far
+  // below it, so the memory-bound rows on this chip do not depend on the (uncertain) TGP and clock.
+  EXPECT_NEAR(ridge_point(hw, DType::bf16), 40.1e12 / 256e9, 0.5);
 }
 
 TEST(HardwareDatasheet, TpuV7FromGooglesTable) {

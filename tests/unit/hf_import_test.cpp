@@ -38,6 +38,10 @@ const Published kPublished[] = {
     {"qwen2.5-7b", "Qwen2ForCausalLM", 7.61, 0.01, 0, 0, false, "Qwen2.5-7B card: 7.61B"},
     {"qwen3-8b", "Qwen3ForCausalLM", 8.2, 0.01, 0, 0, false, "Qwen3-8B card: 8.2B"},
     {"qwen3-32b", "Qwen3ForCausalLM", 32.8, 0.01, 0, 0, false, "Qwen3-32B card: 32.8B"},
+    // Qwen3-0.6B card: 0.6B total (one digit: its rounding interval, 0.55-0.65), 0.44B non-embedding. By hand:
+    // 28 x (attention 1024 x (2048 + 1024 + 1024) + 2048 x 1024 + MLP 3 x 1024 x 3072) = 440.4M, plus the tied
+    // 151,936 x 1024 embedding 155.6M = 596.0M.
+    {"qwen3-0.6b", "Qwen3ForCausalLM", 0.6, 0.084, 0, 0, false, "Qwen3-0.6B card: 0.6B"},
     // Qwen3-30B-A3B card: 30.5B total, 3.3B activated (two digits); the shape counts 3.353B with the embedding,
     // 3.04B without: the card's figure is the former, truncated.
     {"qwen3-30b-a3b", "Qwen3MoeForCausalLM", 30.5, 0.01, 3.3, 0.02, true, "Qwen3-30B-A3B card"},
@@ -75,6 +79,14 @@ TEST(ImportModel, EveryArchitectureMatchesItsPublishedCounts) {
       EXPECT_TRUE(covered.count(a)) << a;
     }
   }
+}
+
+// Qwen3-0.6B's card also states 0.44B non-embedding parameters (two digits): the embedding is tied, so it is
+// counted once, and the rest is the 28 layers counted by hand above (440.4M).
+TEST(ImportModel, Qwen3SmallNonEmbeddingCount) {
+  const auto c = model::count_parameters(import("qwen3-0.6b").spec);
+  EXPECT_NEAR(c.embedding, 151936.0 * 1024, 1.0);
+  EXPECT_NEAR((c.total() - c.embedding) / 0.44e9, 1.0, 0.012) << c.total() - c.embedding;
 }
 
 TEST(ImportModel, ArchitectureFeatures) {
@@ -122,7 +134,7 @@ TEST(ImportModel, CatalogModelsAreWhatImportModelWrites) {
   // The issue-20 catalog entries were generated from these fixtures; a change to the importer or a hand edit
   // of the catalog shows here. The source URL and the model card's count are the two import options.
   for (const std::string name : {"gpt-oss-120b", "gpt-oss-20b", "llama-4-scout", "llama-4-maverick", "qwen3-8b",
-                                 "qwen3-32b", "qwen3-30b-a3b", "kimi-k2", "gemma-3-27b"}) {
+                                 "qwen3-32b", "qwen3-30b-a3b", "kimi-k2", "gemma-3-27b", "qwen3-0.6b"}) {
     SCOPED_TRACE(name);
     const auto catalog = config::load_document(config::catalog_path(config::CatalogKind::models, name));
     model::ImportOptions options;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
 
@@ -350,12 +351,13 @@ TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
 }
 
 // The recent-vLLM rows (held out) and the rows vllm-v1 was fitted on (small and large batch): every row runs, and
-// each runs on the profile of the vLLM engine it measured: V1 (0.9.0 V1, 0.11.0) on vllm-v1, V0 (0.6.0 with multi-step 10, 0.9.0 V0) on vllm.
+// each runs on the profile of the vLLM engine it measured: V1 (0.9.0 V1, 0.11.0, nano-vllm's mid-2025 V1) on vllm-v1,
+// V0 (0.6.0 with multi-step 10, 0.9.0 V0) on vllm.
 TEST(MeasurementFile, RecentVllmRowsRunOnTheEngineTheyMeasured) {
   const auto rows = load_measurements({testing::source_path("configs/validation/vllm-recent.json"),
                                        testing::source_path("configs/validation/vllm-v1-fit.json"),
                                        testing::source_path("configs/validation/vllm-v1-fit-large-batch.json")});
-  ASSERT_EQ(rows.size(), 26u);
+  ASSERT_EQ(rows.size(), 27u);
   EXPECT_EQ(evaluate(rows).failed, 0u);
   for (const auto& r : rows) {
     std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
@@ -366,6 +368,30 @@ TEST(MeasurementFile, RecentVllmRowsRunOnTheEngineTheyMeasured) {
       EXPECT_EQ(set.at("scheduler.scheduler_steps").get<int>(), 10) << r.id;
     }
   }
+}
+
+// The nano-vllm row replays bench.py's requests: 256 of them, all at t = 0, with the 133,966 output tokens its
+// README prints (the sum of max_tokens), each length in bench.py's randint(100, 1024) range.
+TEST(MeasurementFile, NanoVllmTraceIsTheBenchmarksRequests) {
+  std::ifstream in(testing::source_path("configs/validation/scenarios/nano-vllm-bench-seed0.csv"));
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line, "arrival_s,input_tokens,output_tokens");
+  int requests = 0;
+  long input = 0, output = 0;
+  while (std::getline(in, line)) {
+    int t = -1, i = 0, o = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%d,%d,%d", &t, &i, &o), 3) << line;
+    EXPECT_EQ(t, 0);
+    EXPECT_TRUE(i >= 100 && i <= 1024 && o >= 100 && o <= 1024) << line;
+    ++requests;
+    input += i;
+    output += o;
+  }
+  EXPECT_EQ(requests, 256);
+  EXPECT_EQ(output, 133966);
+  // Uniform 100-1024 has a mean of 562 tokens; the seed-0 draw's prompts average 557.9.
+  EXPECT_EQ(input, 142827);
 }
 
 // The held-out DeepEP rows (left out of the CI guard's row set): every row runs, cites the README's commit, and
