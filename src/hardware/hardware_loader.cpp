@@ -100,6 +100,9 @@ HardwareSpec parse_hardware(const config::Document& doc, config::Diagnostics& d)
         e.number("kernel_launch_overhead_us", Range::between(0, 1e6)) * units::kMicrosecond;
     hw.efficiency.moe_gemm = e.number_or("moe_gemm", 1.0, Range::fraction());
     hw.efficiency.attention_decode = e.number_or("attention_decode", 1.0, Range::fraction());
+    hw.efficiency.attention_prefill = e.number_or("attention_prefill", 1.0, Range::fraction());
+    hw.efficiency.attention_prefill_overhead_keys =
+        e.number_or("attention_prefill_overhead_keys", 0.0, Range::between(0, 1e6));
     hw.efficiency.source = e.string_or("source", "");
     e.finish();
   }

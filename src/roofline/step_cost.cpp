@@ -376,7 +376,15 @@ void StepCostModel::add_attention(OperatorTable& table, std::string_view name, P
     r.bytes = cached * kv_elems * kvb_ + tokens * kv_elems * kvb_ + tokens * 2 * h * dh * ab_;
   }
   // Decode attention kernels that are compute-bound (MLA's absorbed decode) run below a dense GEMM's rate.
-  r.seconds_per_flop = phase == Phase::decode ? attention_s_per_flop_ / hw_.efficiency.attention_decode : attention_s_per_flop_;
+  // Prefill attention (causal FlashAttention-style forward) runs at its own long-prompt rate, each query token
+  // priced as attending attention_prefill_overhead_keys more keys than it does; r.flops stays the useful work.
+  const auto& eff = hw_.efficiency;
+  if (phase == Phase::decode) {
+    r.seconds_per_flop = attention_s_per_flop_ / eff.attention_decode;
+  } else {
+    const double padded = pairs > 0 ? (pairs + eff.attention_prefill_overhead_keys * tokens) / pairs : 1.0;
+    r.seconds_per_flop = attention_s_per_flop_ / eff.attention_prefill * padded;
+  }
   r.seconds_per_byte = s_per_byte_;
   r.overhead_s = launch_s_;
   table.push(r);

@@ -358,6 +358,12 @@ std::string calibrated_profile_json(const CalibrationResult& r, const std::strin
   if (r.after.efficiency.attention_decode != 1.0 || e.contains("attention_decode")) {
     e["attention_decode"] = rounded(r.after.efficiency.attention_decode, 3);
   }
+  if (r.after.efficiency.attention_prefill != 1.0 || e.contains("attention_prefill")) {
+    e["attention_prefill"] = rounded(r.after.efficiency.attention_prefill, 3);
+  }
+  if (r.after.efficiency.attention_prefill_overhead_keys != 0.0 || e.contains("attention_prefill_overhead_keys")) {
+    e["attention_prefill_overhead_keys"] = rounded(r.after.efficiency.attention_prefill_overhead_keys, 1);
+  }
   if (j.contains("interconnect") && j["interconnect"].contains("scale_up_latency_us")) {
     j["interconnect"]["scale_up_latency_us"] = rounded(r.after.interconnect.scale_up_latency_s * 1e6, 2);
   }

@@ -361,6 +361,37 @@ TEST(DecodeAttention, MlaDecodeOfDeepSeeksProfileAtFlashMlasRate) {
   EXPECT_DOUBLE_EQ(row_time_s(a, "attention_decode"), row_time_s(b, "attention_decode"));
 }
 
+TEST(PrefillAttention, MlaPrefillAtFlashAttention3sCausalRate) {
+  // DeepSeek-V3 prefill on one H100 of an EP32 / DP32 unit (the SGLang prefill rows' layout), 4 prompts of
+  // 4,000 tokens per GPU. Hand count (non-absorbed MLA: 128 heads, query-key head dim 128 + 64 = 192, value
+  // 128): pairs = 4 x 4,000 x 4,001 / 2 = 32,008,000; FLOPs = 2 x 128 x (192 + 128) x pairs = 2.622 TFLOP per
+  // layer. FlashAttention-3's causal head-dim-128 forward (arXiv:2407.08608, Figure 5) fits R = 664 TFLOPS
+  // with 317 extra keys per query token: 2.622e12 / 664e12 x (1 + 317 x 16,000 / 32,008,000) = 4.576 ms.
+  const auto hw = hardware::load_hardware("h100-sxm");
+  const roofline::StepCostModel model(model::load_model("deepseek-v3"), hw, wide_ep(32, false));
+  roofline::OperatorTable t;
+  model.build(roofline::StepShape::prefill(32 * 4, 4000), t);
+  double flops = 0;
+  const double launch = hw.efficiency.kernel_launch_overhead_s;
+  const double time_s = row_time_s(t, "attention_prefill", &flops) - launch;
+  EXPECT_NEAR(flops / (2.0 * 128 * (192 + 128) * 32008000.0), 1.0, 1e-9);
+  EXPECT_NEAR(time_s / (flops / 664e12 * (1 + 317 * 16000 / 32008000.0)), 1.0, 2e-3);
+  EXPECT_NEAR(time_s / 4.576e-3, 1.0, 2e-3);
+  EXPECT_NEAR(flops / time_s / 579e12, 1.0, 0.02);  // FA3's published 579 TFLOPS at 4k
+  // 16 prompts of 1,024 tokens: 16 x 1,024 x 1,025 / 2 = 8,396,800 pairs, FA3's 423 TFLOPS at 1k (the fit: 410).
+  roofline::OperatorTable s;
+  model.build(roofline::StepShape::prefill(32 * 16, 1024), s);
+  const double short_s = row_time_s(s, "attention_prefill", &flops) - launch;
+  EXPECT_NEAR(flops / (2.0 * 128 * 320 * 8396800.0), 1.0, 1e-9);
+  EXPECT_NEAR(flops / short_s / 423e12, 1.0, 0.04);
+  // Without the keys (a profile with no prefill-attention measurement) attention runs at the dense GEMM rate.
+  auto plain = hw;
+  plain.efficiency.attention_prefill = 1.0;
+  plain.efficiency.attention_prefill_overhead_keys = 0.0;
+  roofline::StepCostModel(model::load_model("deepseek-v3"), plain, wide_ep(32, false)).build(roofline::StepShape::prefill(32 * 4, 4000), s);
+  EXPECT_NEAR((row_time_s(s, "attention_prefill") - launch) / (2.622e12 / (989e12 * 0.732)), 1.0, 1e-3);
+}
+
 /// Bytes of the named row of a table (one instance), or -1.
 double row_bytes(const roofline::OperatorTable& t, std::string_view name) {
   for (std::size_t i = 0; i < t.size(); ++i) {

@@ -192,7 +192,10 @@ TEST(StepCost, Fp8HalvesWeightBytesAndUsesTheFp8Rate) {
 // ~2.4 GB, take ~0.8 ms at 3.35 TB/s). Time: FLOPs / (rate x e) plus one launch per layer.
 TEST(StepCost, AttentionRunsInFp8OnlyWithFp8KernelsAndAnFp8KvCache) {
   const auto m = model::load_model("llama-3.1-8b");
-  const auto hw = hardware::load_hardware("h100-sxm");
+  auto hw = hardware::load_hardware("h100-sxm");
+  // The data type's rate alone: the prefill-attention kernel keys (tested in PrefillAttention) left neutral.
+  hw.efficiency.attention_prefill = 1.0;
+  hw.efficiency.attention_prefill_overhead_keys = 0.0;
   const double e = hw.efficiency.compute, launch = hw.efficiency.kernel_launch_overhead_s;
   const double flops = 8 * 4.0 * 32 * 128 * (2048.0 * 2049 / 2) * 32;
   const double at_bf16 = flops / (989e12 * e) + 32 * launch, at_fp8 = flops / (1979e12 * e) + 32 * launch;

@@ -79,6 +79,13 @@ struct EfficiencySpec {
   // Achieved rate of decode attention kernels where they are compute-bound (MLA's absorbed decode: every query
   // head over one shared latent, FlashMLA) relative to `compute`: 1 = as efficient as a large dense GEMM.
   double attention_decode = 1.0;
+  // Prefill attention kernels (causal FlashAttention-style forward over whole prompts): their rate on long
+  // prompts relative to `compute`, and the extra keys each query token is priced as attending, which makes
+  // short prompts slower per FLOP (diagonal tiles computed whole, each query tile's prologue and epilogue):
+  // a prompt of L tokens runs at attention_prefill x L / (L + 2 x attention_prefill_overhead_keys) of the
+  // compute rate. Defaults 1 and 0: as efficient as a large dense GEMM.
+  double attention_prefill = 1.0;
+  double attention_prefill_overhead_keys = 0.0;
   std::string source;
 };
 
