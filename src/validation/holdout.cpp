@@ -60,11 +60,15 @@ const std::string& holdout_value(const MeasurementRow& row, const std::string& f
 hardware::HardwareSpec transfer_profile(const std::string& hardware_name, const std::vector<std::string>& references) {
   hardware::HardwareSpec out = hardware::load_hardware(hardware_name);
   const std::vector<std::string> own_fitted = fitted_parameters(out);
+  // A reference with the same cores and kernels as the chip.
+  auto kin_of = [&](const hardware::HardwareSpec& r) {
+    return !out.architecture.empty() && r.architecture == out.architecture;
+  };
   std::vector<hardware::HardwareSpec> refs;
-  std::vector<std::string> kin;  // references with the same cores and kernels
+  std::vector<std::string> kin;
   for (const auto& name : references) {
     refs.push_back(hardware::load_hardware(name));
-    if (!out.architecture.empty() && refs.back().architecture == out.architecture) kin.push_back(name);
+    if (kin_of(refs.back())) kin.push_back(name);
   }
   for (const auto& p : calibrated_parameters()) {
     std::vector<double> fitted, fitted_kin, all;
@@ -72,7 +76,7 @@ hardware::HardwareSpec transfer_profile(const std::string& hardware_name, const 
       all.push_back(p.ref(r));
       if (!contains(fitted_parameters(r), p.name)) continue;
       fitted.push_back(p.ref(r));
-      if (!out.architecture.empty() && r.architecture == out.architecture) fitted_kin.push_back(p.ref(r));
+      if (kin_of(r)) fitted_kin.push_back(p.ref(r));
     }
     if (!fitted_kin.empty()) {
       p.ref(out) = median(fitted_kin);
