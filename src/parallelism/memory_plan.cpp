@@ -272,29 +272,42 @@ void validate_deployment(const model::ModelSpec& m, const hardware::HardwareSpec
   }
 }
 
+int max_deployment_chips(const hardware::HardwareSpec& hw) {
+  // Without a scale-out network a deployment cannot span more than one scale-up domain.
+  return hw.interconnect.scale_out_bandwidth_bytes_per_s ? 4096 : std::min(4096, hw.interconnect.scale_up_domain_chips);
+}
+
+std::vector<DeploymentSpec> deployments_of(const model::ModelSpec& m, const hardware::HardwareSpec& hw,
+                                           const DeploymentSpec& d, const FitRequirement& need, int chips) {
+  std::vector<DeploymentSpec> out;
+  // Prefer tensor parallelism inside the scale-up domain, pipeline stages for the rest.
+  const int t_max = need.vary_tensor_parallel ? std::min(chips, std::max(1, hw.interconnect.scale_up_domain_chips))
+                                              : d.tensor_parallel;
+  for (int t = t_max; t >= 1; --t) {
+    if (!need.vary_tensor_parallel && t != d.tensor_parallel) break;
+    const int n = std::max(1, d.attention_data_parallel);
+    if (chips % t != 0 || t % n != 0 || !heads_split(m, t / n)) continue;
+    const int p = chips / t;
+    if (p > m.num_layers) continue;
+    if (!need.vary_pipeline_parallel && p != d.pipeline_parallel) continue;
+    DeploymentSpec c = d;
+    c.tensor_parallel = t;
+    c.pipeline_parallel = p;
+    if (c.expert_parallel > 1 && t % c.expert_parallel != 0) {
+      c.expert_parallel = 1;
+      c.redundant_experts = 0;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 std::optional<DeploymentSpec> smallest_fitting_deployment(const model::ModelSpec& m, const hardware::HardwareSpec& hw,
                                                           const DeploymentSpec& d, const WorkspaceLimits& limits,
                                                           const FitRequirement& need) {
-  // Without a scale-out network a deployment cannot span more than one scale-up domain.
-  const int max_chips = hw.interconnect.scale_out_bandwidth_bytes_per_s ? 4096 : std::min(4096, hw.interconnect.scale_up_domain_chips);
+  const int max_chips = max_deployment_chips(hw);
   for (int chips = 1; chips <= max_chips; ++chips) {
-    // Prefer tensor parallelism inside the scale-up domain, pipeline stages for the rest.
-    const int t_max = need.vary_tensor_parallel ? std::min(chips, std::max(1, hw.interconnect.scale_up_domain_chips))
-                                                : d.tensor_parallel;
-    for (int t = t_max; t >= 1; --t) {
-      if (!need.vary_tensor_parallel && t != d.tensor_parallel) break;
-      const int n = std::max(1, d.attention_data_parallel);
-      if (chips % t != 0 || t % n != 0 || !heads_split(m, t / n)) continue;
-      const int p = chips / t;
-      if (p > m.num_layers) continue;
-      if (!need.vary_pipeline_parallel && p != d.pipeline_parallel) continue;
-      DeploymentSpec c = d;
-      c.tensor_parallel = t;
-      c.pipeline_parallel = p;
-      if (c.expert_parallel > 1 && t % c.expert_parallel != 0) {
-        c.expert_parallel = 1;
-        c.redundant_experts = 0;
-      }
+    for (const auto& c : deployments_of(m, hw, d, need, chips)) {
       const MemoryPlan plan = plan_memory(m, hw, c, limits);
       if (plan.fits() && plan.kv_token_capacity >= need.min_kv_tokens) return c;
       // A smaller t with more stages may still fit: tensor parallelism beyond the KV heads replicates them.
@@ -320,7 +333,8 @@ void require_fit(const model::ModelSpec& m, const hardware::HardwareSpec& hw, co
            ", pipeline_parallel " + std::to_string(fit->pipeline_parallel) + " (" +
            std::to_string(fit->chips_per_replica()) + " chips per replica).";
   } else {
-    msg += " No deployment of up to 4096 chips fits.";
+    msg += " No deployment of up to " + std::to_string(max_deployment_chips(hw)) + " chips fits" +
+           (hw.interconnect.scale_out_bandwidth_bytes_per_s ? "." : " (the profile has no scale-out network).");
   }
   msg += " A smaller weight_dtype (fp8, int4) also reduces the need.";
   throw InfeasibleError(msg);

@@ -270,12 +270,11 @@ void size_auto(serving::PoolSpec& pool, const workload::WorkloadSpec& w, Json& d
   const parallelism::WorkspaceLimits limits{pool.scheduler.max_batched_tokens, pool.scheduler.max_batch_size};
   const auto fit = parallelism::smallest_fitting_deployment(pool.model, pool.hardware, start, limits, need);
   if (!fit) {
-    const auto& ic = pool.hardware.interconnect;
-    const int limit = ic.scale_out_bandwidth_bytes_per_s ? 4096 : std::min(4096, ic.scale_up_domain_chips);
+    const int limit = parallelism::max_deployment_chips(pool.hardware);
     std::string why = "no deployment of up to " + std::to_string(limit) + " " + pool.hardware.name + " chips";
-    if (!ic.scale_out_bandwidth_bytes_per_s) {
+    if (!pool.hardware.interconnect.scale_out_bandwidth_bytes_per_s) {
       why += " (its profile has no scale-out network, so a deployment spans at most its scale-up domain of " +
-             std::to_string(ic.scale_up_domain_chips) + ")";
+             std::to_string(pool.hardware.interconnect.scale_up_domain_chips) + ")";
     }
     // Name the real cause: spread as far as it can be (a tensor-parallel rank per head, a stage per layer),
     // does the activation workspace of one step of max_batched_tokens alone exceed a chip? (A Groq-style
@@ -292,9 +291,44 @@ void size_auto(serving::PoolSpec& pool, const workload::WorkloadSpec& w, Json& d
                             std::to_string(widest.tensor_parallel) + " tensor-parallel ranks, more than the " +
                             format_bytes(spread.budget_bytes_per_chip) + " a chip can use; lower scheduler.max_batched_tokens");
     }
-    throw InfeasibleError(why + " holds " + pool.model.name + " and the KV cache of " +
-                          std::to_string(pool.scheduler.max_batch_size) + " requests of " + format_number(mean_tokens, 5) +
-                          " tokens; lower scheduler.max_batch_size or quantize");
+    why += " holds " + pool.model.name + " and the KV cache of " + std::to_string(pool.scheduler.max_batch_size) +
+           " requests of " + format_number(mean_tokens, 5) + " tokens (" + std::to_string(need.min_kv_tokens) + " tokens)";
+    // What the roomiest layout of the most chips the model divides over holds, and what it lacks.
+    int chips_used = limit;
+    auto layouts = parallelism::deployments_of(pool.model, pool.hardware, start, need, chips_used);
+    while (layouts.empty() && chips_used > 1) layouts = parallelism::deployments_of(pool.model, pool.hardware, start, need, --chips_used);
+    std::optional<parallelism::DeploymentSpec> roomiest;
+    parallelism::MemoryPlan best;
+    for (const auto& c : layouts) {
+      const auto plan = parallelism::plan_memory(pool.model, pool.hardware, c, limits);
+      if (!roomiest || plan.kv_bytes_per_chip > best.kv_bytes_per_chip) {
+        roomiest = c;
+        best = plan;
+      }
+    }
+    if (!roomiest) throw InfeasibleError(why + "; lower scheduler.max_batch_size or quantize");
+    const std::string layout = std::to_string(chips_used) + " chip" + (chips_used == 1 ? "" : "s") + " (tensor_parallel " +
+                               std::to_string(roomiest->tensor_parallel) + " x pipeline_parallel " +
+                               std::to_string(roomiest->pipeline_parallel) + ")";
+    const double usable = best.budget_bytes_per_chip - best.workspace_bytes_per_chip;
+    if (best.kv_bytes_per_chip <= 0 || best.kv_token_capacity <= 0) {
+      // Weights and workspace alone overflow: how many chips' memory the whole need is, at the same usable share.
+      const double kv_need = static_cast<double>(need.min_kv_tokens) * best.kv_bytes_per_token_per_chip * chips_used;
+      const double chips = std::ceil((best.weight_bytes_total + kv_need) / std::max(usable, 1.0));
+      throw InfeasibleError(why + ": on " + layout + " each chip needs " + format_bytes(best.weight_bytes_per_chip) +
+                            " of weights (" + format_bytes(best.weight_bytes_total) + " in all, weight_dtype " +
+                            std::string(to_string(d.weight_dtype)) + ") + " + format_bytes(best.workspace_bytes_per_chip) +
+                            " of activation workspace, but can use " + format_bytes(best.budget_bytes_per_chip) +
+                            "; the weights and that KV cache (" + format_bytes(kv_need) + ") take the memory of about " +
+                            format_number(chips, 6) + " such chips; quantize the weights (weight_dtype fp8 or int4), " +
+                            "use a chip with more memory" +
+                            (pool.hardware.interconnect.scale_out_bandwidth_bytes_per_s ? "" : " or a profile with a scale-out network"));
+    }
+    const auto requests_that_fit = static_cast<std::int64_t>(static_cast<double>(best.kv_token_capacity) / mean_tokens);
+    throw InfeasibleError(why + ": on " + layout + " the weights leave room for " + std::to_string(best.kv_token_capacity) +
+                          " tokens of KV cache (" + format_bytes(best.kv_bytes_per_chip) + " per chip); lower " +
+                          "scheduler.max_batch_size (" + std::to_string(requests_that_fit) + " requests of that length fit), " +
+                          "quantize the KV cache (kv_cache_dtype fp8) or the weights, or use a chip with more memory");
   }
   d.tensor_parallel = fit->tensor_parallel;
   d.pipeline_parallel = fit->pipeline_parallel;
@@ -526,11 +560,20 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     sc.simulation.workload.sessions.block_tokens = block_tokens;
   }
   if (d.empty()) {
+    // Located, so that every command (run, sweep, validate) names the file and the deployment it sized.
+    const auto sized = [&](std::size_t p, Json& dj, const std::string& section) {
+      try {
+        size_auto(pools[p], sc.simulation.workload, dj);
+      } catch (const InfeasibleError& e) {
+        if (e.located()) throw;
+        throw InfeasibleError(doc.file, section, e.what());
+      }
+    };
     if (pools.size() == 1) {
-      size_auto(pools[0], sc.simulation.workload, out["deployment"]);
+      sized(0, out["deployment"], "/deployment");
     } else {
-      size_auto(pools[0], sc.simulation.workload, out["scheduler"]["prefill"]);
-      size_auto(pools[1], sc.simulation.workload, out["scheduler"]["decode"]);
+      sized(0, out["scheduler"]["prefill"], "/scheduler/prefill");
+      sized(1, out["scheduler"]["decode"], "/scheduler/decode");
     }
   }
   if (std::optional<ObjectReader> r = root.optional_object("dispatch")) {

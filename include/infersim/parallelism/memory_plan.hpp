@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "infersim/hardware/hardware_spec.hpp"
 #include "infersim/model/model_spec.hpp"
@@ -54,6 +55,14 @@ struct FitRequirement {
   bool vary_tensor_parallel = true;
   bool vary_pipeline_parallel = true;
 };
+
+/// The most chips one replica may span on `hw`: 4096, or its scale-up domain when it has no scale-out network.
+int max_deployment_chips(const hardware::HardwareSpec& hw);
+
+/// The tensor x pipeline layouts of `chips` chips that `need` allows and the model's heads and layers divide,
+/// the most tensor parallelism (inside the scale-up domain) first.
+std::vector<DeploymentSpec> deployments_of(const model::ModelSpec& m, const hardware::HardwareSpec& hw,
+                                           const DeploymentSpec& d, const FitRequirement& need, int chips);
 
 /// The smallest tensor x pipeline parallelism (fewest chips; tensor parallelism inside the scale-up domain
 /// first) whose memory plan fits, if any up to 4096 chips.
