@@ -351,13 +351,13 @@ TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
 }
 
 // The recent-vLLM rows (held out) and the rows vllm-v1 was fitted on (small and large batch): every row runs, and
-// each runs on the profile of the vLLM engine it measured: V1 (0.9.0 V1, 0.11.0, nano-vllm's mid-2025 V1) on vllm-v1,
+// each runs on the profile of the vLLM engine it measured: V1 (0.9.0 V1, 0.11.0, nano-vllm's mid-2025 V1, 0.10.2 V1) on vllm-v1,
 // V0 (0.6.0 with multi-step 10, 0.9.0 V0) on vllm.
 TEST(MeasurementFile, RecentVllmRowsRunOnTheEngineTheyMeasured) {
   const auto rows = load_measurements({testing::source_path("configs/validation/vllm-recent.json"),
                                        testing::source_path("configs/validation/vllm-v1-fit.json"),
                                        testing::source_path("configs/validation/vllm-v1-fit-large-batch.json")});
-  ASSERT_EQ(rows.size(), 27u);
+  ASSERT_EQ(rows.size(), 29u);
   EXPECT_EQ(evaluate(rows).failed, 0u);
   for (const auto& r : rows) {
     std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
@@ -392,6 +392,24 @@ TEST(MeasurementFile, NanoVllmTraceIsTheBenchmarksRequests) {
   EXPECT_EQ(output, 133966);
   // Uniform 100-1024 has a mean of 562 tokens; the seed-0 draw's prompts average 557.9.
   EXPECT_EQ(input, 142827);
+}
+
+// The nano-vllm-triton rows (vLLM 0.10.2 on an A800) ran the same 256 requests: the throughput times its
+// printed wall time (15.60 s, 10.61 s, two decimals) gives back the 133,966 output tokens of the trace above.
+TEST(MeasurementFile, NanoVllmTritonRowsAreTheTraceOverTheirWallTime) {
+  const auto rows = load_measurements({testing::source_path("configs/validation/vllm-recent.json")});
+  const std::map<std::string, double> wall_s = {{"qwen3-0.6b", 15.60}, {"llama-3.2-1b", 10.61}};
+  int seen = 0;
+  for (const auto& r : rows) {
+    if (r.id.find("nano-vllm-triton-bench/") == std::string::npos) continue;
+    std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
+    const double t = wall_s.at(set.at("model").get<std::string>());
+    // +-0.005 s of rounding in the printed time.
+    EXPECT_NEAR(r.measured * t, 133966.0, r.measured * 0.005) << r.id;
+    EXPECT_EQ(r.hardware, "a100-sxm-80gb") << r.id;
+    ++seen;
+  }
+  EXPECT_EQ(seen, 2);
 }
 
 // The held-out DeepEP rows (left out of the CI guard's row set): every row runs, cites the README's commit, and
