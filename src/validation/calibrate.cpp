@@ -177,15 +177,44 @@ struct Profiles {
   EngineOverrides engines;
 };
 
-/// A fitted parameter of one hardware profile or engine: where it lives in Profiles, its range and rounding.
+/// A fitted coordinate of one hardware profile or engine. The simplex moves u; `set` writes the values u
+/// stands for into Profiles (rounded as the profile files write them when asked), and `log_ratio` says how far
+/// u is from the start (log of value over start value) for the prior.
 struct Knob {
   std::string owner, name;
-  std::function<double&(Profiles&)> ref;
-  Param range;  // lo, hi, round_to (its ref is unused)
+  std::function<void(Profiles&, double u, bool round)> set;
+  double u0;     // the start's coordinate
   double sigma;  // how well the start value is known (log), for the prior
+  std::function<double(double u)> log_ratio;  // NaN when the start is 0 (no scale to be near to)
 };
 
-double knob_value(const Knob& k, double u) { return to_value(k.range, u); }
+double rounded(double v, double step, bool round) { return round ? std::round(v / step) * step : v; }
+
+/// A calibrated parameter of hardware profile h: value = lo + (hi - lo) * logistic(u).
+Knob hardware_knob(const std::string& h, const Param& p, double start) {
+  return {h, p.name,
+          [h, p](Profiles& x, double u, bool round) { p.ref(x.hardware.at(h)) = rounded(to_value(p, u), p.round_to, round); },
+          to_coordinate(p, start), kParamSigma,
+          [p, start](double u) { return start > 0 ? std::log(to_value(p, u) / start) : std::nan(""); }};
+}
+
+/// Engine e's host time as one scale: u is the log of a factor on every engine_parameters() figure of the
+/// start (per step and per sequence together), so the host time at every batch moves by the same factor and
+/// the split between the two (the batch at which they are equal) stays the start's. Rows at one batch size
+/// pin the host time at that batch, not its split (tensorrt-llm's and vllm's host_time.source): a knob for
+/// each figure gives the simplex a direction the rows barely weigh, which noise and a few rows far off for other
+/// reasons then steer (docs/accuracy.md, "engines refitted").
+Knob engine_scale_knob(const std::string& e, const serving::ServingEngineSpec& start) {
+  return {e, "host_time.scale",
+          [e, start](Profiles& x, double u, bool round) {
+            serving::ServingEngineSpec from = start;  // a copy: the parameters' accessors take a mutable spec
+            for (const auto& p : engine_parameters()) {
+              const double v = std::clamp(p.ref(from) * std::exp(u), p.lo, p.hi);
+              p.ref(x.engines.at(e)) = rounded(v, p.round_to, round);
+            }
+          },
+          0.0, kEngineParamSigma, [](double u) { return u; }};
+}
 
 }  // namespace
 
@@ -250,36 +279,25 @@ ProfileFitResult fit_profiles(const std::vector<MeasurementRow>& all_rows, const
   // Fit only the parameters the rows constrain: a parameter whose change moves no prediction keeps its value.
   std::vector<Knob> knobs;
   for (const auto& h : spec.hardware) {
-    for (const auto& p : calibrated_parameters()) {
-      knobs.push_back({h, p.name, [h, ref = p.ref](Profiles& x) -> double& { return ref(x.hardware.at(h)); }, p,
-                       kParamSigma});
-    }
+    for (const auto& p : calibrated_parameters()) knobs.push_back(hardware_knob(h, p, p.ref(before.hardware.at(h))));
   }
-  for (const auto& e : spec.engines) {
-    for (const auto& p : engine_parameters()) {
-      knobs.push_back({e, p.name, [e, ref = p.ref](Profiles& x) -> double& { return ref(x.engines.at(e)); },
-                       Param{p.name, nullptr, p.lo, p.hi, p.round_to}, kEngineParamSigma});
-    }
-  }
+  for (const auto& e : spec.engines) knobs.push_back(engine_scale_knob(e, before.engines.at(e)));
   std::vector<Knob> params;
   for (const auto& k : knobs) {
     Profiles probe = before;
-    double& v = k.ref(probe);
-    const double u = to_coordinate(k.range, v);
-    v = knob_value(k, u > 0 ? u - 0.5 : u + 0.5);  // probe towards the middle of the range
+    k.set(probe, k.u0 > 0 ? k.u0 - 0.5 : k.u0 + 0.5, false);  // probe towards the middle of the range
     ++evaluations;
     if (std::abs(objective(probe) - f0) > 1e-12) params.push_back(k);
   }
   for (const auto& k : params) out.fitted[k.owner].push_back(k.name);
 
-  auto prior = [&](Profiles p) {
+  auto prior = [&](const std::vector<double>& u) {
     double sum = 0;
-    Profiles start_profiles = before;
-    for (const auto& k : params) {
-      const double start_value = k.ref(start_profiles);
-      if (start_value <= 0) continue;  // no scale to be near to
-      const double r = std::log(k.ref(p) / start_value);
-      sum += (kRowSigma / k.sigma) * (kRowSigma / k.sigma) / static_cast<double>(usable.size()) * r * r;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const double r = params[i].log_ratio(u[i]);
+      if (std::isnan(r)) continue;  // no scale to be near to
+      const double w = kRowSigma / params[i].sigma;
+      sum += w * w / static_cast<double>(usable.size()) * r * r;
     }
     return sum;
   };
@@ -287,19 +305,14 @@ ProfileFitResult fit_profiles(const std::vector<MeasurementRow>& all_rows, const
   // the search early); the result is rounded as the profile file writes it, and judged rounded.
   auto apply = [&](const std::vector<double>& u, bool round) {
     Profiles p = before;
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      const double v = knob_value(params[i], u[i]);
-      const double step = params[i].range.round_to;
-      params[i].ref(p) = round ? std::round(v / step) * step : v;
-    }
+    for (std::size_t i = 0; i < params.size(); ++i) params[i].set(p, u[i], round);
     return p;
   };
   std::vector<double> u0;
-  for (const auto& k : params) u0.push_back(to_coordinate(k.range, k.ref(before)));
+  for (const auto& k : params) u0.push_back(k.u0);
   const auto best = params.empty() ? u0
                                    : nelder_mead([&](const std::vector<double>& u) {
-                                       const Profiles p = apply(u, false);
-                                       return objective(p) + prior(p);
+                                       return objective(apply(u, false)) + prior(u);
                                      }, u0, 0.7, spec.max_evaluations, evaluations);
   Profiles after = apply(best, true);
   out.evaluations = evaluations;

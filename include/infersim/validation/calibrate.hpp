@@ -64,7 +64,9 @@ inline const std::vector<std::string> kEngineFitCategories = {"throughput", "ttf
 /// A joint fit of hardware profiles and serving-engine host times (what a hold-out fold refits). The
 /// objective is calibrate's (Huber loss on log error, mean over the rows, weak prior towards the start
 /// values) over the rows of the fitted hardware (categories not in exclude_categories) and the rows that run
-/// on a fitted engine (categories in kEngineFitCategories), each row once.
+/// on a fitted engine (categories in kEngineFitCategories), each row once. An engine's host time is fitted
+/// as one factor on all its engine_parameters() figures (the host time at every batch), its split between
+/// per step and per sequence kept as the start's: rows at one batch size pin the former, not the latter.
 struct ProfileFitSpec {
   std::vector<std::string> hardware;
   std::vector<std::string> engines;
