@@ -253,6 +253,73 @@ double mean_request_tokens(const workload::WorkloadSpec& w) {
   return sum / static_cast<double>(rows.size());
 }
 
+/// Why no deployment of up to the chip limit holds the model and the KV cache `need` asks for: the activation
+/// workspace alone, the weights (and about how many such chips the whole need is), or the KV cache (how many tokens
+/// and requests fit), read off the roomiest layout of the most chips the model divides over.
+[[noreturn]] void throw_no_fit(const serving::PoolSpec& pool, const parallelism::DeploymentSpec& start,
+                               const parallelism::FitRequirement& need, const parallelism::WorkspaceLimits& limits,
+                               double mean_tokens) {
+  const int limit = parallelism::max_deployment_chips(pool.hardware);
+  std::string why = "no deployment of up to " + std::to_string(limit) + " " + pool.hardware.name + " chips";
+  if (!pool.hardware.interconnect.scale_out_bandwidth_bytes_per_s) {
+    why += " (its profile has no scale-out network, so a deployment spans at most its scale-up domain of " +
+           std::to_string(pool.hardware.interconnect.scale_up_domain_chips) + ")";
+  }
+  // Name the real cause: spread as far as it can be (a tensor-parallel rank per head, a stage per layer),
+  // does the activation workspace of one step of max_batched_tokens alone exceed a chip? (A Groq-style
+  // chip of 0.23 GB of SRAM cannot hold the workspace of an 8,192-token step, whatever the chip count.)
+  parallelism::DeploymentSpec widest = start;
+  widest.tensor_parallel = std::max(1, pool.model.num_attention_heads);
+  widest.pipeline_parallel = std::max(1, pool.model.num_layers);
+  widest.expert_parallel = 1;
+  const auto spread = parallelism::plan_memory(pool.model, pool.hardware, widest, limits);
+  if (spread.workspace_bytes_per_chip >= spread.budget_bytes_per_chip) {
+    throw InfeasibleError(why + " holds " + pool.model.name + ": the activation workspace of one step of " +
+                          std::to_string(pool.scheduler.max_batched_tokens) + " tokens (scheduler.max_batched_tokens) needs " +
+                          format_bytes(spread.workspace_bytes_per_chip) + " per chip even spread over " +
+                          std::to_string(widest.tensor_parallel) + " tensor-parallel ranks, more than the " +
+                          format_bytes(spread.budget_bytes_per_chip) + " a chip can use; lower scheduler.max_batched_tokens");
+  }
+  why += " holds " + pool.model.name + " and the KV cache of " + std::to_string(pool.scheduler.max_batch_size) +
+         " requests of " + format_number(mean_tokens, 5) + " tokens (" + std::to_string(need.min_kv_tokens) + " tokens)";
+  // What the roomiest layout of the most chips the model divides over holds, and what it lacks.
+  int chips_used = limit;
+  auto layouts = parallelism::deployments_of(pool.model, pool.hardware, start, need, chips_used);
+  while (layouts.empty() && chips_used > 1) layouts = parallelism::deployments_of(pool.model, pool.hardware, start, need, --chips_used);
+  std::optional<parallelism::DeploymentSpec> roomiest;
+  parallelism::MemoryPlan best;
+  for (const auto& c : layouts) {
+    const auto plan = parallelism::plan_memory(pool.model, pool.hardware, c, limits);
+    if (!roomiest || plan.kv_bytes_per_chip > best.kv_bytes_per_chip) {
+      roomiest = c;
+      best = plan;
+    }
+  }
+  if (!roomiest) throw InfeasibleError(why + "; lower scheduler.max_batch_size or quantize");
+  const std::string layout = std::to_string(chips_used) + " chip" + (chips_used == 1 ? "" : "s") + " (tensor_parallel " +
+                             std::to_string(roomiest->tensor_parallel) + " x pipeline_parallel " +
+                             std::to_string(roomiest->pipeline_parallel) + ")";
+  const double usable = best.budget_bytes_per_chip - best.workspace_bytes_per_chip;
+  if (best.kv_bytes_per_chip <= 0 || best.kv_token_capacity <= 0) {
+    // Weights and workspace alone overflow: how many chips' memory the whole need is, at the same usable share.
+    const double kv_need = static_cast<double>(need.min_kv_tokens) * best.kv_bytes_per_token_per_chip * chips_used;
+    const double chips = std::ceil((best.weight_bytes_total + kv_need) / std::max(usable, 1.0));
+    throw InfeasibleError(why + ": on " + layout + " each chip needs " + format_bytes(best.weight_bytes_per_chip) +
+                          " of weights (" + format_bytes(best.weight_bytes_total) + " in all, weight_dtype " +
+                          std::string(to_string(start.weight_dtype)) + ") + " + format_bytes(best.workspace_bytes_per_chip) +
+                          " of activation workspace, but can use " + format_bytes(best.budget_bytes_per_chip) +
+                          "; the weights and that KV cache (" + format_bytes(kv_need) + ") take the memory of about " +
+                          format_number(chips, 6) + " such chips; quantize the weights (weight_dtype fp8 or int4), " +
+                          "use a chip with more memory" +
+                          (pool.hardware.interconnect.scale_out_bandwidth_bytes_per_s ? "" : " or a profile with a scale-out network"));
+  }
+  const auto requests_that_fit = static_cast<std::int64_t>(static_cast<double>(best.kv_token_capacity) / mean_tokens);
+  throw InfeasibleError(why + ": on " + layout + " the weights leave room for " + std::to_string(best.kv_token_capacity) +
+                        " tokens of KV cache (" + format_bytes(best.kv_bytes_per_chip) + " per chip); lower " +
+                        "scheduler.max_batch_size (" + std::to_string(requests_that_fit) + " requests of that length fit), " +
+                        "quantize the KV cache (kv_cache_dtype fp8) or the weights, or use a chip with more memory");
+}
+
 /// Choose "auto" parallelism: the fewest chips that hold the weights, the activation workspace and the KV
 /// cache of max_batch_size requests of the workload's mean length.
 void size_auto(serving::PoolSpec& pool, const workload::WorkloadSpec& w, Json& dj) {
@@ -269,67 +336,7 @@ void size_auto(serving::PoolSpec& pool, const workload::WorkloadSpec& w, Json& d
   if (auto_p) start.pipeline_parallel = 1;
   const parallelism::WorkspaceLimits limits{pool.scheduler.max_batched_tokens, pool.scheduler.max_batch_size};
   const auto fit = parallelism::smallest_fitting_deployment(pool.model, pool.hardware, start, limits, need);
-  if (!fit) {
-    const int limit = parallelism::max_deployment_chips(pool.hardware);
-    std::string why = "no deployment of up to " + std::to_string(limit) + " " + pool.hardware.name + " chips";
-    if (!pool.hardware.interconnect.scale_out_bandwidth_bytes_per_s) {
-      why += " (its profile has no scale-out network, so a deployment spans at most its scale-up domain of " +
-             std::to_string(pool.hardware.interconnect.scale_up_domain_chips) + ")";
-    }
-    // Name the real cause: spread as far as it can be (a tensor-parallel rank per head, a stage per layer),
-    // does the activation workspace of one step of max_batched_tokens alone exceed a chip? (A Groq-style
-    // chip of 0.23 GB of SRAM cannot hold the workspace of an 8,192-token step, whatever the chip count.)
-    parallelism::DeploymentSpec widest = start;
-    widest.tensor_parallel = std::max(1, pool.model.num_attention_heads);
-    widest.pipeline_parallel = std::max(1, pool.model.num_layers);
-    widest.expert_parallel = 1;
-    const auto spread = parallelism::plan_memory(pool.model, pool.hardware, widest, limits);
-    if (spread.workspace_bytes_per_chip >= spread.budget_bytes_per_chip) {
-      throw InfeasibleError(why + " holds " + pool.model.name + ": the activation workspace of one step of " +
-                            std::to_string(pool.scheduler.max_batched_tokens) + " tokens (scheduler.max_batched_tokens) needs " +
-                            format_bytes(spread.workspace_bytes_per_chip) + " per chip even spread over " +
-                            std::to_string(widest.tensor_parallel) + " tensor-parallel ranks, more than the " +
-                            format_bytes(spread.budget_bytes_per_chip) + " a chip can use; lower scheduler.max_batched_tokens");
-    }
-    why += " holds " + pool.model.name + " and the KV cache of " + std::to_string(pool.scheduler.max_batch_size) +
-           " requests of " + format_number(mean_tokens, 5) + " tokens (" + std::to_string(need.min_kv_tokens) + " tokens)";
-    // What the roomiest layout of the most chips the model divides over holds, and what it lacks.
-    int chips_used = limit;
-    auto layouts = parallelism::deployments_of(pool.model, pool.hardware, start, need, chips_used);
-    while (layouts.empty() && chips_used > 1) layouts = parallelism::deployments_of(pool.model, pool.hardware, start, need, --chips_used);
-    std::optional<parallelism::DeploymentSpec> roomiest;
-    parallelism::MemoryPlan best;
-    for (const auto& c : layouts) {
-      const auto plan = parallelism::plan_memory(pool.model, pool.hardware, c, limits);
-      if (!roomiest || plan.kv_bytes_per_chip > best.kv_bytes_per_chip) {
-        roomiest = c;
-        best = plan;
-      }
-    }
-    if (!roomiest) throw InfeasibleError(why + "; lower scheduler.max_batch_size or quantize");
-    const std::string layout = std::to_string(chips_used) + " chip" + (chips_used == 1 ? "" : "s") + " (tensor_parallel " +
-                               std::to_string(roomiest->tensor_parallel) + " x pipeline_parallel " +
-                               std::to_string(roomiest->pipeline_parallel) + ")";
-    const double usable = best.budget_bytes_per_chip - best.workspace_bytes_per_chip;
-    if (best.kv_bytes_per_chip <= 0 || best.kv_token_capacity <= 0) {
-      // Weights and workspace alone overflow: how many chips' memory the whole need is, at the same usable share.
-      const double kv_need = static_cast<double>(need.min_kv_tokens) * best.kv_bytes_per_token_per_chip * chips_used;
-      const double chips = std::ceil((best.weight_bytes_total + kv_need) / std::max(usable, 1.0));
-      throw InfeasibleError(why + ": on " + layout + " each chip needs " + format_bytes(best.weight_bytes_per_chip) +
-                            " of weights (" + format_bytes(best.weight_bytes_total) + " in all, weight_dtype " +
-                            std::string(to_string(d.weight_dtype)) + ") + " + format_bytes(best.workspace_bytes_per_chip) +
-                            " of activation workspace, but can use " + format_bytes(best.budget_bytes_per_chip) +
-                            "; the weights and that KV cache (" + format_bytes(kv_need) + ") take the memory of about " +
-                            format_number(chips, 6) + " such chips; quantize the weights (weight_dtype fp8 or int4), " +
-                            "use a chip with more memory" +
-                            (pool.hardware.interconnect.scale_out_bandwidth_bytes_per_s ? "" : " or a profile with a scale-out network"));
-    }
-    const auto requests_that_fit = static_cast<std::int64_t>(static_cast<double>(best.kv_token_capacity) / mean_tokens);
-    throw InfeasibleError(why + ": on " + layout + " the weights leave room for " + std::to_string(best.kv_token_capacity) +
-                          " tokens of KV cache (" + format_bytes(best.kv_bytes_per_chip) + " per chip); lower " +
-                          "scheduler.max_batch_size (" + std::to_string(requests_that_fit) + " requests of that length fit), " +
-                          "quantize the KV cache (kv_cache_dtype fp8) or the weights, or use a chip with more memory");
-  }
+  if (!fit) throw_no_fit(pool, start, need, limits, mean_tokens);
   d.tensor_parallel = fit->tensor_parallel;
   d.pipeline_parallel = fit->pipeline_parallel;
   d.expert_parallel = fit->expert_parallel;
