@@ -138,6 +138,7 @@ const std::vector<EfficiencyCopy> kEfficiencyCopies = {
     {"gb300", "gb200", {kCompute}},    // gb200's measured matmul fraction
     {"mi350x", "mi355x", {kCompute}},  // mi355x's measured matmul fraction
     {"rtx-4070-laptop", "rtx-4090", {kCompute, kMemory, kNetwork, kKernel}},  // same Ada SM, GDDR memory
+    {"a100-40gb", "a100-sxm-80gb", {kCompute, kMemory, kNetwork, kKernel, kMoe}},  // same GA100, HBM2 for HBM2e
 };
 
 TEST(Catalog, CopiedEfficienciesEqualTheirSourceProfiles) {

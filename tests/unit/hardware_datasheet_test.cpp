@@ -170,6 +170,33 @@ TEST(HardwareDatasheet, Rtx4070LaptopRatesFromSmCountAndClock) {
   EXPECT_NEAR(ridge_point(hw, DType::bf16), 40.1e12 / 256e9, 0.5);
 }
 
+TEST(HardwareDatasheet, A100FortyGigabyteFromBusWidthAndClock) {
+  const auto a40 = hardware::load_hardware("a100-40gb");
+  const auto a80 = hardware::load_hardware("a100-sxm-80gb");
+  // HBM2 on a 5120-bit bus at deviceQuery's 1215 MHz memory clock, two transfers a clock: 1,555.2 GB/s, the
+  // datasheet's 1,555 GB/s (the 80 GB part's HBM2e: 2,039).
+  expect_rel(a40.memory.bandwidth_bytes_per_s, 2 * 1215e6 * 5120 / 8, 1e-3);
+  EXPECT_EQ(a40.memory.type, "HBM2");
+  // deviceQuery's total global memory, 42,405,855,232 bytes: 40,441 MiB of NVIDIA's binary 40 GiB.
+  expect_rel(a40.memory.capacity_bytes, 42405855232.0, 1e-5);
+  expect_rel(a40.memory.capacity_bytes, 40441 * kMiB, 1e-4);
+  EXPECT_LT(a40.memory.capacity_bytes, 40 * kGiB);
+  // The same GA100 at the same boost: 432 tensor cores x 256 dense bf16 FMA a clock x 2 x 1.41 GHz = 311.9 TFLOPS,
+  // the 80 GB part's peaks.
+  expect_rel(a40.peak_flops_per_s(DType::bf16), 432 * 256 * 2 * 1.41e9, 1e-3);
+  for (DType t : {DType::fp32, DType::tf32, DType::bf16, DType::fp16, DType::int8}) {
+    EXPECT_EQ(a40.peak_flops_per_s(t), a80.peak_flops_per_s(t));
+  }
+  EXPECT_FALSE(a40.supports(DType::fp8));
+  // The bf16 ridge point moves from 153 to 201 FLOP/byte: small-batch decode stays memory-bound, 24% slower.
+  EXPECT_NEAR(ridge_point(a40, DType::bf16), 312e12 / 1555e9, 0.5);
+  expect_rel(a80.memory.bandwidth_bytes_per_s / a40.memory.bandwidth_bytes_per_s, 2039.0 / 1555, 1e-3);
+  // A Capacity Block reservation of AWS's p4d.24xlarge (8 SXM4 GPUs, $14.75/hr), the one price read.
+  ASSERT_TRUE(a40.price.usd_per_chip_hour.has_value());
+  expect_rel(*a40.price.usd_per_chip_hour, 14.75 / 8, 1e-3);
+  EXPECT_EQ(a40.price.kind(), hardware::PriceKind::reserved);
+}
+
 TEST(HardwareDatasheet, TpuV7FromGooglesTable) {
   const auto hw = hardware::load_hardware("tpu-v7");
   expect_rel(hw.peak_flops_per_s(DType::bf16), 2307 * kTera, 1e-9);
