@@ -351,13 +351,13 @@ TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
 }
 
 // The recent-vLLM rows (held out) and the rows vllm-v1 was fitted on (small and large batch): every row runs, and
-// each runs on the profile of the vLLM engine it measured: V1 (0.9.0 V1, 0.11.0, nano-vllm's mid-2025 V1, 0.10.2 V1) on vllm-v1,
-// V0 (0.6.0 with multi-step 10, 0.9.0 V0) on vllm.
+// each runs on the profile of the vLLM engine it measured: V1 (0.9.0 V1, 0.11.0, nano-vllm's mid-2025 V1, 0.10.2
+// V1, the nano-vllm fork's unstated V1 release) on vllm-v1, V0 (0.6.0 with multi-step 10, 0.9.0 V0) on vllm.
 TEST(MeasurementFile, RecentVllmRowsRunOnTheEngineTheyMeasured) {
   const auto rows = load_measurements({testing::source_path("configs/validation/vllm-recent.json"),
                                        testing::source_path("configs/validation/vllm-v1-fit.json"),
                                        testing::source_path("configs/validation/vllm-v1-fit-large-batch.json")});
-  ASSERT_EQ(rows.size(), 29u);
+  ASSERT_EQ(rows.size(), 31u);
   EXPECT_EQ(evaluate(rows).failed, 0u);
   for (const auto& r : rows) {
     std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
@@ -394,22 +394,39 @@ TEST(MeasurementFile, NanoVllmTraceIsTheBenchmarksRequests) {
   EXPECT_EQ(input, 142827);
 }
 
-// The nano-vllm-triton rows (vLLM 0.10.2 on an A800) ran the same 256 requests: the throughput times its
-// printed wall time (15.60 s, 10.61 s, two decimals) gives back the 133,966 output tokens of the trace above.
-TEST(MeasurementFile, NanoVllmTritonRowsAreTheTraceOverTheirWallTime) {
+// The rows of vllm-recent.json whose id holds `id_part` replay nano-vllm's bench.py (the trace above): each one's
+// throughput times the wall time its source printed for its model (two decimals, so +-0.005 s) gives back the
+// trace's 133,966 output tokens. Checks the chip and the step limits each ran with; returns how many rows it saw.
+int expect_bench_rows_are_the_trace_over(const std::string& id_part, const std::map<std::string, double>& wall_s,
+                                         const std::string& hardware, int max_batched_tokens, int max_batch_size) {
   const auto rows = load_measurements({testing::source_path("configs/validation/vllm-recent.json")});
-  const std::map<std::string, double> wall_s = {{"qwen3-0.6b", 15.60}, {"llama-3.2-1b", 10.61}};
   int seen = 0;
   for (const auto& r : rows) {
-    if (r.id.find("nano-vllm-triton-bench/") == std::string::npos) continue;
+    if (r.id.find(id_part) == std::string::npos) continue;
     std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
     const double t = wall_s.at(set.at("model").get<std::string>());
-    // +-0.005 s of rounding in the printed time.
     EXPECT_NEAR(r.measured * t, 133966.0, r.measured * 0.005) << r.id;
-    EXPECT_EQ(r.hardware, "a100-sxm-80gb") << r.id;
+    EXPECT_EQ(r.hardware, hardware) << r.id;
+    EXPECT_EQ(set.at("hardware").get<std::string>(), hardware) << r.id;
+    EXPECT_EQ(set.at("scheduler.max_batched_tokens").get<int>(), max_batched_tokens) << r.id;
+    EXPECT_EQ(set.at("scheduler.max_batch_size").get<int>(), max_batch_size) << r.id;
     ++seen;
   }
-  EXPECT_EQ(seen, 2);
+  return seen;
+}
+
+// The nano-vllm-triton rows (vLLM 0.10.2 on an A800, which vLLM gives the H100-class defaults for the LLM class:
+// 16,384 tokens and 1,024 sequences a step) ran the same 256 requests in 15.60 s and 10.61 s.
+TEST(MeasurementFile, NanoVllmTritonRowsAreTheTraceOverTheirWallTime) {
+  const std::map<std::string, double> wall_s = {{"qwen3-0.6b", 15.60}, {"llama-3.2-1b", 10.61}};
+  EXPECT_EQ(expect_bench_rows_are_the_trace_over("nano-vllm-triton-bench/", wall_s, "a100-sxm-80gb", 16384, 1024), 2);
+}
+
+// The limei1221/nano-vllm rows (vLLM's V1 engine, release not stated, on an A100 40GB, which gets the LLM class's A100
+// defaults: 8,192 tokens and 256 sequences a step) ran them in 17.90 s and 12.06 s.
+TEST(MeasurementFile, NanoVllmForkRowsAreTheTraceOverTheirWallTime) {
+  const std::map<std::string, double> wall_s = {{"qwen3-0.6b", 17.90}, {"llama-3.2-1b", 12.06}};
+  EXPECT_EQ(expect_bench_rows_are_the_trace_over("limei1221-nano-vllm-bench/", wall_s, "a100-40gb", 8192, 256), 2);
 }
 
 // The held-out DeepEP rows (left out of the CI guard's row set): every row runs, cites the README's commit, and
