@@ -138,6 +138,7 @@ const std::vector<EfficiencyCopy> kEfficiencyCopies = {
     {"gb300", "gb200", {kCompute}},    // gb200's measured matmul fraction
     {"mi350x", "mi355x", {kCompute}},  // mi355x's measured matmul fraction
     {"rtx-4070-laptop", "rtx-4090", {kCompute, kMemory, kNetwork, kKernel}},  // same Ada SM, GDDR memory
+    {"rtx-5090", "rtx-pro-6000", {kMemory, kKernel}},  // same GB202 die and 512-bit GDDR7; compute differs (GeForce halves FP32-accumulate rates)
 };
 
 TEST(Catalog, CopiedEfficienciesEqualTheirSourceProfiles) {
