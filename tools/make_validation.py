@@ -673,8 +673,32 @@ for r in cal_rows("single_user_decode"):
                        + (". " + a100 if hw == "a100-sxm-80gb" else ""),
                        kind="scenario", scenario="scenarios/llamacpp-batch1.json", set=sets,
                        metric="metrics.tpot_s.p50", transform="reciprocal"))
-write("single-user.json", "llama.cpp batch-1 decode speed (tokens/s per stream) on A100 and RTX 4090. Not "
-      "included: " + "; ".join(single_skipped), single)
+# RTX Blackwell llama-bench rows (configs/validation/published/llamacpp-blackwell.json): tg128, i.e. 128 tokens decoded
+# from an empty cache; flash attention on (-fa 1), which at a context this short changes nothing the model prices.
+# The Workstation Edition card runs against the Server Edition profile: same GB202 die, 96 GB of GDDR7 on 512 bits
+# at 1.792 TB/s, 600 W.
+BLACKWELL = json.load(open(os.path.join(OUT, "published", "llamacpp-blackwell.json")))
+QUANT_GROUP = {"Q4_0": 32, "Q4_K_M": 20}
+for r in BLACKWELL["results"]:
+    src = r["source"]
+    group = QUANT_GROUP[r["precision"]]
+    how = (f"{r['precision']} as int4 weights with an fp16 scale per {group} weights, fp16 activations and KV cache. "
+           f"llama-bench tg128 (128 tokens decoded from an empty cache), -fa 1, llama.cpp build {r['llama_cpp_build']}, "
+           f"GGUF {r['model_file']} (printed: {r['model_printed']}). {r['accelerator']} "
+           + (f"at its {r['power_limit_w']} W limit" if r["power_limit_w"] else "(power limit not stated)")
+           + ", run against the Server Edition profile (same die, memory and bandwidth). " + r["notes"])
+    single.append(dict(id=f"llamacpp/{r['model']}-{r['precision'].lower()}-{r['hardware']}-x1",
+                       category="single_user_decode", group="llamacpp-blackwell", hardware=r["hardware"],
+                       measured=r["tg128_tokens_per_s"], unit="tokens/s",
+                       source=f"{src['url']} ({src['repository']}@{src['commit'][:9]}, '{src['path']}', section "
+                              f"'{src['section']}': tg128 {r['tg128_tokens_per_s']} +- {r['tg128_stddev']}; "
+                              f"{src['date']})",
+                       assumptions=how, kind="scenario", scenario="scenarios/llamacpp-batch1.json",
+                       set={"model": r["model"], "hardware": r["hardware"], "deployment.weight_dtype": "int4",
+                            "deployment.quantization_group_size": group, "workload.output_tokens": 128},
+                       metric="metrics.tpot_s.p50", transform="reciprocal"))
+write("single-user.json", "llama.cpp batch-1 decode speed (tokens/s per stream) on A100, RTX 4090 and RTX PRO 6000 "
+      "Blackwell. Not included: " + "; ".join(single_skipped), single)
 
 # ---------------------------------------------------------------------------------------------------------
 # Spec-Bench (Vicuna-7B v1.3, fp16, A100, greedy, batch 1): wall-time speedup over autoregressive decoding.

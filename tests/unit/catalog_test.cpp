@@ -139,6 +139,7 @@ const std::vector<EfficiencyCopy> kEfficiencyCopies = {
     {"mi350x", "mi355x", {kCompute}},  // mi355x's measured matmul fraction
     {"rtx-4070-laptop", "rtx-4090", {kCompute, kMemory, kNetwork, kKernel}},  // same Ada SM, GDDR memory
     {"a100-40gb", "a100-sxm-80gb", {kCompute, kMemory, kNetwork, kKernel, kMoe}},  // same GA100, HBM2 for HBM2e
+    {"rtx-5090", "rtx-pro-6000", {kMemory, kKernel}},  // same GB202 die and 512-bit GDDR7; compute differs (GeForce halves FP32-accumulate rates)
 };
 
 TEST(Catalog, CopiedEfficienciesEqualTheirSourceProfiles) {

@@ -37,7 +37,7 @@ TEST(HardwareDatasheet, NewProfilesCarryTheirEvidence) {
     const auto hw = hardware::load_hardware(name);
     EXPECT_FALSE(hw.source.empty());
     EXPECT_FALSE(hw.notes.empty());
-    // Uncalibrated: the efficiencies say where they come from, and none is left at a flattering 1.
+    // Calibrated (rtx-pro-6000) or not: the efficiencies say where they come from, and none is left at a flattering 1.
     EXPECT_FALSE(hw.efficiency.source.empty());
     EXPECT_LT(hw.efficiency.compute, 1.0);
     EXPECT_LT(hw.efficiency.memory, 1.0);

@@ -370,6 +370,30 @@ TEST(MeasurementFile, RecentVllmRowsRunOnTheEngineTheyMeasured) {
   }
 }
 
+
+// The RTX PRO 6000 rows of single-user.json are the llama-bench tg128 lines of the published log
+// (AUGMXNT/llm-tracker.info-vault 'RTX PRO 6000.md'@0552f38: 278.95 and 34.05 tokens/s), each decoding 128
+// tokens with its GGUF's block size (Q4_0: 32 weights per scale, Q4_K_M: 20 as the other Q4_K_M rows), and run.
+TEST(MeasurementFile, RtxProBlackwellRowsAreThePublishedTg128Lines) {
+  const auto rows = load_measurements({testing::source_path("configs/validation/single-user.json")});
+  const std::map<std::string, std::pair<double, int>> expected = {
+      {"llamacpp/llama-2-7b-q4_0-rtx-pro-6000-x1", {278.95, 32}},
+      {"llamacpp/llama-3.3-70b-q4_k_m-rtx-pro-6000-x1", {34.05, 20}},
+  };
+  std::vector<MeasurementRow> pro;
+  for (const auto& r : rows) {
+    if (r.hardware != "rtx-pro-6000") continue;
+    pro.push_back(r);
+    ASSERT_TRUE(expected.count(r.id)) << r.id;
+    EXPECT_EQ(r.measured, expected.at(r.id).first) << r.id;
+    std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
+    EXPECT_EQ(set.at("workload.output_tokens").get<int>(), 128) << r.id;
+    EXPECT_EQ(set.at("deployment.quantization_group_size").get<int>(), expected.at(r.id).second) << r.id;
+    EXPECT_NE(r.source.find("0552f3831d2088201d9b0e627a47d0df5f30f5dc"), std::string::npos) << r.id;
+  }
+  ASSERT_EQ(pro.size(), 2u);
+  EXPECT_EQ(evaluate(pro).failed, 0u);
+}
 // The nano-vllm row replays bench.py's requests: 256 of them, all at t = 0, with the 133,966 output tokens its
 // README prints (the sum of max_tokens), each length in bench.py's randint(100, 1024) range.
 TEST(MeasurementFile, NanoVllmTraceIsTheBenchmarksRequests) {
