@@ -155,14 +155,19 @@ TEST(ServingEngine, EveryCatalogEntryLoadsWithSourcesAndTheDefaultIsNeverFree) {
   EXPECT_GT(host_overhead_s(d, roofline::StepShape::decode(1, 100), {1, 16, false}, 1e-3), 0.0);
 }
 
-// vllm-v1's host time as docs/accuracy.md states it (450 us a step, fitted at 1-8 clients, + 40 us a sequence, fitted
-// at 1,000 prompts at once, no per-token term): a decode step of 1,000 sequences (above the 512 captured sizes: 36
-// layers launched eagerly at 100 us, 3.6 ms, hidden under 50 ms of device time) costs 0.45 + 1,000 x 0.04 = 40.45 ms
-// of host time, a captured step of 8 sequences 0.45 + 8 x 0.04 = 0.77 ms.
+// vllm-v1's host time as docs/accuracy.md states it (450 us a step, fitted at 1-8 clients; 22 us a sequence, fitted
+// on unstreamed offline runs with every sequence resident; 18 us more a streamed sequence, fitted at 1,000 streamed
+// prompts at once; no per-token term): a decode step of 1,000 sequences (above the 512 captured sizes: 36 layers
+// launched eagerly at 100 us, 3.6 ms, hidden under 50 ms of device time) costs 0.45 + 1,000 x 0.022 = 22.45 ms of host
+// time unstreamed and 0.45 + 1,000 x (0.022 + 0.018) = 40.45 ms streamed; a captured step of 8 sequences 0.45 + 8 x
+// 0.022 = 0.626 ms and 0.45 + 8 x 0.040 = 0.77 ms.
 TEST(ServingEngine, VllmV1HostTimeAtSmallAndLargeBatch) {
   const ServingEngineSpec v1 = load_serving_engine("vllm-v1");
-  EXPECT_NEAR(host_overhead_s(v1, roofline::StepShape::decode(1000, 300), {1, 36, false}, 0.05), 40.45e-3, 1e-12);
-  EXPECT_NEAR(host_overhead_s(v1, roofline::StepShape::decode(8, 300), {1, 36, false}, 0.05), 0.77e-3, 1e-12);
+  const auto large = roofline::StepShape::decode(1000, 300), small = roofline::StepShape::decode(8, 300);
+  EXPECT_NEAR(host_overhead_s(v1, large, {1, 36, false}, 0.05, 1, true, false), 22.45e-3, 1e-12);
+  EXPECT_NEAR(host_overhead_s(v1, large, {1, 36, false}, 0.05, 1, true, true), 40.45e-3, 1e-12);
+  EXPECT_NEAR(host_overhead_s(v1, small, {1, 36, false}, 0.05, 1, true, false), 0.626e-3, 1e-12);
+  EXPECT_NEAR(host_overhead_s(v1, small, {1, 36, false}, 0.05, 1, true, true), 0.77e-3, 1e-12);
 }
 
 TEST(ServingEngine, OneRequestPaysTheHostTimeOfEveryStep) {

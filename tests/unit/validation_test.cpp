@@ -336,7 +336,8 @@ TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
   std::vector<std::string> files;
   for (const char* f : {"mlperf.json", "mlperf-v5.0.json", "single-user.json", "speculative.json", "quantization.json",
                         "operators.json", "h200-kernels.json", "expert-parallel.json", "moe-serving.json",
-                        "vllm-recent.json", "vllm-v1-fit.json", "vllm-v1-fit-large-batch.json"}) {
+                        "vllm-recent.json", "vllm-v1-fit.json", "vllm-v1-fit-large-batch.json",
+                        "vllm-v1-fit-offline.json"}) {
     files.push_back(testing::source_path(std::string("configs/validation/") + f));
   }
   const auto rows = load_measurements(files);
@@ -350,13 +351,14 @@ TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
   }
 }
 
-// The recent-vLLM rows (held out) and the rows vllm-v1 was fitted on (small and large batch): every row runs, and
+// The recent-vLLM rows (held out) and the rows vllm-v1 was fitted on (small and large batch, unstreamed): every row runs, and
 // each runs on the profile of the vLLM engine it measured: V1 (0.9.0 V1, 0.11.0, nano-vllm's mid-2025 V1, 0.10.2
 // V1, the nano-vllm fork's unstated V1 release) on vllm-v1, V0 (0.6.0 with multi-step 10, 0.9.0 V0) on vllm.
 TEST(MeasurementFile, RecentVllmRowsRunOnTheEngineTheyMeasured) {
   const auto rows = load_measurements({testing::source_path("configs/validation/vllm-recent.json"),
                                        testing::source_path("configs/validation/vllm-v1-fit.json"),
-                                       testing::source_path("configs/validation/vllm-v1-fit-large-batch.json")});
+                                       testing::source_path("configs/validation/vllm-v1-fit-large-batch.json"),
+                                       testing::source_path("configs/validation/vllm-v1-fit-offline.json")});
   ASSERT_EQ(rows.size(), 31u);
   EXPECT_EQ(evaluate(rows).failed, 0u);
   for (const auto& r : rows) {
@@ -418,12 +420,13 @@ TEST(MeasurementFile, NanoVllmTraceIsTheBenchmarksRequests) {
   EXPECT_EQ(input, 142827);
 }
 
-// The rows of vllm-recent.json whose id holds `id_part` replay nano-vllm's bench.py (the trace above): each one's
+// The rows of `file` (under configs/validation) whose id holds `id_part` replay nano-vllm's bench.py (the trace above): each one's
 // throughput times the wall time its source printed for its model (two decimals, so +-0.005 s) gives back the
 // trace's 133,966 output tokens. Checks the chip and the step limits each ran with; returns how many rows it saw.
-int expect_bench_rows_are_the_trace_over(const std::string& id_part, const std::map<std::string, double>& wall_s,
-                                         const std::string& hardware, int max_batched_tokens, int max_batch_size) {
-  const auto rows = load_measurements({testing::source_path("configs/validation/vllm-recent.json")});
+int expect_bench_rows_are_the_trace_over(const std::string& file, const std::string& id_part,
+                                         const std::map<std::string, double>& wall_s, const std::string& hardware,
+                                         int max_batched_tokens, int max_batch_size) {
+  const auto rows = load_measurements({testing::source_path("configs/validation/" + file)});
   int seen = 0;
   for (const auto& r : rows) {
     if (r.id.find(id_part) == std::string::npos) continue;
@@ -440,17 +443,22 @@ int expect_bench_rows_are_the_trace_over(const std::string& id_part, const std::
 }
 
 // The nano-vllm-triton rows (vLLM 0.10.2 on an A800, which vLLM gives the H100-class defaults for the LLM class:
-// 16,384 tokens and 1,024 sequences a step) ran the same 256 requests in 15.60 s and 10.61 s.
+// 16,384 tokens and 1,024 sequences a step; vllm-v1's per-sequence fit rows since 2026-12-07) ran the same 256
+// requests in 15.60 s and 10.61 s.
 TEST(MeasurementFile, NanoVllmTritonRowsAreTheTraceOverTheirWallTime) {
   const std::map<std::string, double> wall_s = {{"qwen3-0.6b", 15.60}, {"llama-3.2-1b", 10.61}};
-  EXPECT_EQ(expect_bench_rows_are_the_trace_over("nano-vllm-triton-bench/", wall_s, "a100-sxm-80gb", 16384, 1024), 2);
+  EXPECT_EQ(expect_bench_rows_are_the_trace_over("vllm-v1-fit-offline.json", "nano-vllm-triton-bench/", wall_s,
+                                                 "a100-sxm-80gb", 16384, 1024),
+            2);
 }
 
 // The limei1221/nano-vllm rows (vLLM's V1 engine, release not stated, on an A100 40GB, which gets the LLM class's A100
 // defaults: 8,192 tokens and 256 sequences a step) ran them in 17.90 s and 12.06 s.
 TEST(MeasurementFile, NanoVllmForkRowsAreTheTraceOverTheirWallTime) {
   const std::map<std::string, double> wall_s = {{"qwen3-0.6b", 17.90}, {"llama-3.2-1b", 12.06}};
-  EXPECT_EQ(expect_bench_rows_are_the_trace_over("limei1221-nano-vllm-bench/", wall_s, "a100-40gb", 8192, 256), 2);
+  EXPECT_EQ(
+      expect_bench_rows_are_the_trace_over("vllm-recent.json", "limei1221-nano-vllm-bench/", wall_s, "a100-40gb", 8192, 256),
+      2);
 }
 
 // The held-out DeepEP rows (left out of the CI guard's row set): every row runs, cites the README's commit, and
