@@ -33,14 +33,16 @@ ScenarioSpec parse(const Json& j) { return parse_scenario(config::Document{j, "s
 using testing::message_of;
 
 /// Service time of one request on the idle replica: the prefill step and (out - 1) decode steps, each the
-/// roofline time plus the serving engine's host time, rounded to the simulator's nanoseconds as the replica does.
+/// roofline time plus the serving engine's host time (a streamed sequence's, as the workload streams), rounded to
+/// the simulator's nanoseconds as the replica does.
 double service_time_s(const ScenarioSpec& sc, std::int64_t in, std::int64_t out, double& prefill_s) {
   const auto& pool = sc.simulation.pools.at(0);
   const roofline::StepCostModel cost(pool.model, pool.hardware, pool.deployment);
   const serving::StepLaunches launches{1, static_cast<double>(pool.model.num_layers), false};
   auto step = [&](const roofline::StepShape& shape) {
     const double device = cost.evaluate(shape).time_s;
-    return engine::from_seconds(device + serving::host_overhead_s(*pool.engine, shape, launches, device));
+    const bool streaming = sc.simulation.workload.streaming;
+    return engine::from_seconds(device + serving::host_overhead_s(*pool.engine, shape, launches, device, 1, true, streaming));
   };
   engine::SimTime d = step(roofline::StepShape::prefill(1, in));
   prefill_s = engine::to_seconds(d);
