@@ -165,8 +165,13 @@ MIXTRAL_WORKLOAD = {
 # property of the engine, so each row names its engine (configs/engines) and the host time comes from that
 # profile: a constant per iteration plus a term per sequence in the batch, fitted per engine and shared by all
 # its chips, models and scenarios (nothing per row) with tools/fit_engine.py (docs/accuracy.md).
+# NVIDIA's MLPerf v4.0 software stack (TensorRT 9.3.0 and a TensorRT-LLM development drop of 2024-02-06, which
+# Juniper's v4.1 submission also ran) reports every Server query's first token about one iteration later than the
+# v4.1 stack on the same chips: its own engine release, configs/engines/tensorrt-llm-2024-02.json (first-token lag
+# fitted to those rows; docs/accuracy.md, "TensorRT-LLM's first token").
 ENGINES = {
     "tensorrt-llm": {"engine": "tensorrt-llm", "scheduler.policy": "inflight", "scheduler.max_batched_tokens": 8192},
+    "tensorrt-llm-2024-02": {"engine": "tensorrt-llm-2024-02", "scheduler.policy": "inflight", "scheduler.max_batched_tokens": 8192},
     "tensorrt-llm-chunked": {"engine": "tensorrt-llm", "scheduler.policy": "chunked_prefill", "scheduler.max_batched_tokens": 8192},
     "vllm": {"engine": "vllm", "scheduler.policy": "continuous", "scheduler.max_batched_tokens": 8192},
 }
@@ -271,6 +276,12 @@ MAX_NUM_TOKENS = {key: 16384 for key in (
 OFFLINE_SAMPLES_FALLBACK = {
     ("NVIDIA DGX-H100_H100-SXM-80GBx8_TRT (MLPerf Inference v4.0, closed)", "llama2-70b-99.9"): 200640,
 }
+
+
+def v4_0_stack(system):
+    """NVIDIA's MLPerf v4.0 software (TensorRT 9.3.0, TensorRT-LLM 2024-02): NVIDIA's v4.0 systems, and Juniper's v4.1
+    submission, whose system description lists that stack (TensorRT 9.3.0 / CUDA 12.2)."""
+    return "v4.0" in system or system.startswith("JuniperNetworks ")
 
 
 def system_slug(system):
@@ -510,7 +521,7 @@ for r in cal_rows("mlperf"):
     base = "scenarios/mlperf-llama-2-70b.json" if r["model"].startswith("llama2") else "scenarios/mlperf-mixtral-8x7b.json"
     sets = {"hardware": hw, "deployment.tensor_parallel": tp, "deployment.replicas": replicas}
     sets.update({f"deployment.{k}": v for k, v in dtypes.items()})
-    engine = "vllm" if hw == "mi300x" else "tensorrt-llm"
+    engine = "vllm" if hw == "mi300x" else "tensorrt-llm-2024-02" if v4_0_stack(r["system"]) else "tensorrt-llm"
     sets.update(ENGINES[engine])
     tokens = MAX_NUM_TOKENS.get(key, 8192)
     if engine.startswith("tensorrt-llm"):
@@ -530,6 +541,9 @@ for r in cal_rows("mlperf"):
                                       ", whole results only (Offline")
                          + ": NVIDIA's harness streams in every scenario but Offline, mlcommons/inference_results_v4.0 "
                          "closed/NVIDIA/code/harness/harness_llm/main_llm.cc)"
+                         + (". NVIDIA's v4.0 software stack (TensorRT 9.3.0, TensorRT-LLM of 2024-02): its engine "
+                            "release, whose first token is reported one iteration late (first_token_lag_steps, fitted "
+                            "to the release's rows)" if engine == "tensorrt-llm-2024-02" else "")
                          if engine.startswith("tensorrt-llm") else
                          ". Engine vLLM: prefill-priority scheduler (continuous" +
                          ("" if scenario == "server" else ", 8192 tokens per iteration assumed") +
