@@ -2,6 +2,7 @@
 """Generate infersim's measurement files (configs/validation/*.json) from the published and measured figures:
 
   ../shared/data/measurements/calibration.json   MLPerf v4.0/v4.1, llama.cpp, Spec-Bench, AWQ (with sources)
+  configs/validation/published/mlperf-v4.0.json  MLPerf v4.0 NVIDIA H200 x8 and DGX-H100 x2 logs (calibration.json's format)
   configs/validation/vidur/*.csv                  Vidur operator and all-reduce profiles (tools/import_vidur.py)
   configs/validation/measured/h200-*.csv          our own H200 kernel timings (bench/gpu/measure.py)
   configs/validation/published/mlperf-v5.0.json   MLPerf v5.0 result logs (held out: mlperf-v5.0.json)
@@ -17,6 +18,9 @@ ROOT = os.path.dirname(HERE)
 SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared")
 OUT = os.path.join(ROOT, "configs", "validation")
 CAL = json.load(open(os.path.join(SHARED, "data", "measurements", "calibration.json")))
+# MLPerf v4.0 NVIDIA rows calibration.json lacks (H200 x8, DGX-H100 x2), in its row format, each with its log's
+# repository, commit and path.
+CAL += json.load(open(os.path.join(OUT, "published", "mlperf-v4.0.json")))["results"]
 
 
 def write(name, description, rows):
@@ -161,8 +165,13 @@ MIXTRAL_WORKLOAD = {
 # property of the engine, so each row names its engine (configs/engines) and the host time comes from that
 # profile: a constant per iteration plus a term per sequence in the batch, fitted per engine and shared by all
 # its chips, models and scenarios (nothing per row) with tools/fit_engine.py (docs/accuracy.md).
+# NVIDIA's MLPerf v4.0 software stack (TensorRT 9.3.0 and a TensorRT-LLM development drop of 2024-02-06, which
+# Juniper's v4.1 submission also ran) reports every Server query's first token about one iteration later than the
+# v4.1 stack on the same chips: its own engine release, configs/engines/tensorrt-llm-2024-02.json (first-token lag
+# fitted to those rows; docs/accuracy.md, "TensorRT-LLM's first token").
 ENGINES = {
     "tensorrt-llm": {"engine": "tensorrt-llm", "scheduler.policy": "inflight", "scheduler.max_batched_tokens": 8192},
+    "tensorrt-llm-2024-02": {"engine": "tensorrt-llm-2024-02", "scheduler.policy": "inflight", "scheduler.max_batched_tokens": 8192},
     "tensorrt-llm-chunked": {"engine": "tensorrt-llm", "scheduler.policy": "chunked_prefill", "scheduler.max_batched_tokens": 8192},
     "vllm": {"engine": "vllm", "scheduler.policy": "continuous", "scheduler.max_batched_tokens": 8192},
 }
@@ -225,6 +234,16 @@ MLPERF_SYSTEMS = {
         ("h100-sxm", 2, 4, 896, 1024, FP8, "NVIDIA v4.0 config H100_SXM_80GB_TP2x4 (mlcommons/inference_results_v4.0 "
          "closed/NVIDIA/configs/llama2-70b/{Offline,Server}/__init__.py): TP2 x 4, gpu_batch_size 896 (Offline) / 1024 "
          "(Server), FP8, as in v4.1"),
+    ("NVIDIA H200-SXM-141GBx8_TRT (MLPerf Inference v4.0, closed)", "llama2-70b-99.9"):
+        ("h200-sxm", 1, 8, 806, 896, FP8, "NVIDIA v4.0 config H200_SXM_141GBx8 (of H200_SXM_141GBx1; mlcommons/inference_results_v4.0@"
+         "8121a811542bfc693e201dc55d63f580a17124e0 closed/NVIDIA/configs/llama2-70b/{Offline,Server}/__init__.py): TP1 x 8 "
+         "(tensor_parallelism 1), gpu_batch_size 806 (Offline) / 896 (Server), use_fp8, kvcache_free_gpu_mem_frac 0.90 (the "
+         "scenarios' base classes); offline_expected_qps 12 x 8 and server_target_qps 91.5 = the logs' target_qps"),
+    ("NVIDIA DGX-H100_H100-SXM-80GBx2_TRT (MLPerf Inference v4.0, closed)", "llama2-70b-99.9"):
+        ("h100-sxm", 2, 1, 896, 1024, FP8, "NVIDIA v4.0 config H100_SXM_80GB_TP2x1 (mlcommons/inference_results_v4.0@"
+         "8121a811542bfc693e201dc55d63f580a17124e0 closed/NVIDIA/configs/llama2-70b/{Offline,Server}/__init__.py): TP2 x 1, "
+         "gpu_batch_size 896 (Offline) / 1024 (Server), use_fp8, kvcache_free_gpu_mem_frac 0.90; offline_expected_qps 19 and "
+         "server_target_qps 18.4 = the logs' target_qps"),
     ("NVIDIA DGX-H100_H100-SXM-80GBx8_TRT (MLPerf Inference v4.1, closed)", "mixtral-8x7b"):
         ("h100-sxm", 1, 8, 896, 896, FP8, "NVIDIA v4.1: TP1 x 8, gpu_batch_size 896, max_num_tokens 16384, FP8"),
     ("NVIDIA H200-SXM-141GBx8_TRT (MLPerf Inference v4.1, closed)", "mixtral-8x7b"):
@@ -237,12 +256,14 @@ MLPERF_SYSTEMS = {
 
 # NVIDIA's v4.1 Server configs (mlcommons/inference_results_v4.1 closed/NVIDIA/configs/llama2-70b/Server/__init__.py,
 # ServerGPUBaseConfig: min_duration = 2400000 ms) run Llama-2-70B Server for at least 2,400 s, on GH200, H100 and
-# H200 alike (v4.0's config sets none: LoadGen's 600 s). Near the edge queues build slowly, so the rate a run
-# sustains depends on its length. Other systems' configs are not in the data: 600 s.
+# H200 alike (v4.0's H100 configs set none: LoadGen's 600 s; v4.0's H200 x8 Server log shows min_duration 2400000 ms).
+# Near the edge queues build slowly, so the rate a run sustains depends on its length. Other systems' configs are
+# not in the data: 600 s.
 SERVER_MIN_DURATION_S = {
     ("NVIDIA DGX-H100_H100-SXM-80GBx8_TRT (MLPerf Inference v4.1, closed)", "llama2-70b-99"): 2400,
     ("NVIDIA H200-SXM-141GBx8_TRT (MLPerf Inference v4.1, closed)", "llama2-70b-99"): 2400,
     ("NVIDIA GH200-GraceHopper-Superchip_GH200-144GB_aarch64x1_TRT (MLPerf Inference v4.1, closed)", "llama2-70b-99"): 2400,
+    ("NVIDIA H200-SXM-141GBx8_TRT (MLPerf Inference v4.0, closed)", "llama2-70b-99.9"): 2400,
 }
 # NVIDIA's v4.1 Mixtral-8x7B base config (closed/NVIDIA/configs/mixtral-8x7b/__init__.py) sets max_num_tokens
 # 16384 tokens per iteration, not Llama's 8192.
@@ -255,6 +276,12 @@ MAX_NUM_TOKENS = {key: 16384 for key in (
 OFFLINE_SAMPLES_FALLBACK = {
     ("NVIDIA DGX-H100_H100-SXM-80GBx8_TRT (MLPerf Inference v4.0, closed)", "llama2-70b-99.9"): 200640,
 }
+
+
+def v4_0_stack(system):
+    """NVIDIA's MLPerf v4.0 software (TensorRT 9.3.0, TensorRT-LLM 2024-02): NVIDIA's v4.0 systems, and Juniper's v4.1
+    submission, whose system description lists that stack (TensorRT 9.3.0 / CUDA 12.2)."""
+    return "v4.0" in system or system.startswith("JuniperNetworks ")
 
 
 def system_slug(system):
@@ -494,16 +521,16 @@ for r in cal_rows("mlperf"):
     base = "scenarios/mlperf-llama-2-70b.json" if r["model"].startswith("llama2") else "scenarios/mlperf-mixtral-8x7b.json"
     sets = {"hardware": hw, "deployment.tensor_parallel": tp, "deployment.replicas": replicas}
     sets.update({f"deployment.{k}": v for k, v in dtypes.items()})
-    engine = "vllm" if hw == "mi300x" else "tensorrt-llm"
+    engine = "vllm" if hw == "mi300x" else "tensorrt-llm-2024-02" if v4_0_stack(r["system"]) else "tensorrt-llm"
     sets.update(ENGINES[engine])
     tokens = MAX_NUM_TOKENS.get(key, 8192)
-    if engine == "tensorrt-llm":
+    if engine.startswith("tensorrt-llm"):
         sets["scheduler.max_batched_tokens"] = tokens
     duration = SERVER_MIN_DURATION_S.get(key, 600)
     sets["scheduler.max_batch_size"] = b_off if scenario == "offline" else b_srv
     sets["deployment.memory_utilization"] = 0.9 if hw == "mi300x" else 0.95
     host_ms = f"host time per iteration from configs/engines/{engine}.json (fitted per engine)"
-    if engine == "tensorrt-llm":
+    if engine.startswith("tensorrt-llm"):
         # NVIDIA's harness streams every token back in Server (LoadGen times each query's first token) and only
         # the final result in Offline: main_llm.cc sets mIsStreaming = generation_config streaming && scenario !=
         # Offline. A streamed request costs the engine a response per iteration (docs/serving.md).
@@ -514,7 +541,10 @@ for r in cal_rows("mlperf"):
                                       ", whole results only (Offline")
                          + ": NVIDIA's harness streams in every scenario but Offline, mlcommons/inference_results_v4.0 "
                          "closed/NVIDIA/code/harness/harness_llm/main_llm.cc)"
-                         if engine == "tensorrt-llm" else
+                         + (". NVIDIA's v4.0 software stack (TensorRT 9.3.0, TensorRT-LLM of 2024-02): its engine "
+                            "release, whose first token is reported one iteration late (first_token_lag_steps, fitted "
+                            "to the release's rows)" if engine == "tensorrt-llm-2024-02" else "")
+                         if engine.startswith("tensorrt-llm") else
                          ". Engine vLLM: prefill-priority scheduler (continuous" +
                          ("" if scenario == "server" else ", 8192 tokens per iteration assumed") +
                          "), " + host_ms)

@@ -78,6 +78,7 @@ config::Json engine_entry(const std::string& name, const serving::ServingEngineS
           {"cuda_graphs", serving::kGraphModeNames[static_cast<std::size_t>(e.launch.cuda_graphs)]},
           {"eager_us_per_layer", e.launch.eager_s_per_layer * 1e6},
           {"fp8_attention", e.attention.fp8_math},
+          {"first_token_lag_steps", e.first_token_lag_steps},
           {"scheduler", {{"policy", e.scheduler.policy},
                          {"max_batch_size", e.scheduler.max_batch_size},
                          {"max_batched_tokens", e.scheduler.max_batched_tokens},

@@ -39,7 +39,8 @@ Replica::Replica(engine::Simulator& sim, RequestTable& requests, ReplicaObserver
       scheduler_(std::move(scheduler)),
       itl_(itl),
       kv_(setup.kv_blocks, setup.scheduler.block_size),
-      lanes_(static_cast<std::size_t>(std::max(1, setup.lanes))) {
+      lanes_(static_cast<std::size_t>(std::max(1, setup.lanes))),
+      first_token_lag_(setup.engine ? setup.engine->first_token_lag_steps : 0) {
   if (setup.scheduler.prefix_cache.enabled && setup.hashes) {
     prefix_ = std::make_unique<PrefixCache>(setup.scheduler.prefix_cache, kv_, *setup.hashes, setup.kv_bytes_per_token_per_chip);
     kv_.attach(prefix_.get());
@@ -340,7 +341,10 @@ engine::SimTime Replica::advance_decodes(std::size_t index, engine::SimTime end)
     check_blocks();
     ++stats_.chained_steps;
     end += begin_step(index, end);
-    if (tight && (!prefix_ || prefix_->pending_load_s() == 0)) return run_decodes(index, end, limit);
+    // run_decodes does not stop at a step inside its run, where a first token reported late would be due.
+    if (tight && (!prefix_ || prefix_->pending_load_s() == 0) && !reports_first_token_later(run)) {
+      return run_decodes(index, end, limit);
+    }
   }
   return end;
 }
@@ -437,14 +441,20 @@ bool Replica::emit_token(Lane& lane, std::size_t slot, engine::SimTime now) {
     run.last_token[slot] = now;
     return true;
   }
-  if (run.generated[slot] == 0) {
-    requests_[run.id[slot]].first_token = now;
-  } else {
-    itl_.add(now - run.last_token[slot]);
-  }
+  if (run.generated[slot] > 0) itl_.add(now - run.last_token[slot]);
   run.generated[slot] += 1;
+  // The first token is reported with the token first_token_reported_at() counts (the first without a lag).
+  if (run.generated[slot] == first_token_reported_at(run.output[slot])) requests_[run.id[slot]].first_token = now;
   run.last_token[slot] = now;
   return run.generated[slot] >= run.output[slot];
+}
+
+bool Replica::reports_first_token_later(const RunningSet& run) const {
+  if (first_token_lag_ == 0) return false;
+  for (std::size_t i = 0; i < run.size(); ++i) {
+    if (run.generated[i] < first_token_reported_at(run.output[i])) return true;
+  }
+  return false;
 }
 
 void Replica::finish_step(std::size_t index) {
@@ -502,6 +512,8 @@ void Replica::finish_step(std::size_t index) {
       const std::int64_t want = run.output[s] - run.generated[s];
       const std::int64_t emitted = std::min<std::int64_t>(want, 1 + speculative_->sample_accepted(acceptance_rng_));
       run.kv_tokens[s] += emitted;
+      const std::int64_t reported_at = first_token_reported_at(run.output[s]);
+      if (run.generated[s] < reported_at && run.generated[s] + emitted >= reported_at) requests_[run.id[s]].first_token = now;
       run.generated[s] += emitted;
       itl_.add(now - run.last_token[s]);
       if (emitted > 1) itl_.add(0, static_cast<std::uint64_t>(emitted - 1));
@@ -601,6 +613,7 @@ void Replica::end_decodes(Lane& lane, engine::SimTime now) {
       run_count = 1;
     }
     last[s] = now;
+    if (first_token_lag_ > 0 && gen[s] == first_token_reported_at(out[s])) requests_[run.id[s]].first_token = now;
     if (gen[s] >= out[s]) finishing_.push_back(s);
   }
   if (run_count) itl_.add(run_gap, run_count);

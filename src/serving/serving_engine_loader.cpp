@@ -61,6 +61,7 @@ ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diag
     a.finish();
   }
   e.dequant_overhead = root.number_or("dequant_overhead", 0.0, Range::between(0, 10));
+  e.first_token_lag_steps = root.integer_or("first_token_lag_steps", 0, Range::between(0, kMaxFirstTokenLagSteps));
   if (std::optional<ObjectReader> a = root.optional_object("expert_all_to_all")) {
     const Range sms = Range::between(0, 4096);
     e.expert_all_to_all.normal_kernel_sms = static_cast<int>(a->integer("normal_kernel_sms", sms));

@@ -224,6 +224,24 @@ TEST(DecodeRuns, RoutersAndFrontEndBatchingMatchStepByStep) {
   compare(spec, "front-end batching");
 }
 
+// A first token reported late falls inside a run of decode steps: the run must stop there as the step's own
+// event would (the requests' timelines agree with step by step), and still chain the other steps.
+TEST(DecodeRuns, FirstTokensReportedLateMatchStepByStep) {
+  auto spec = one_pool("llama-3.1-8b", "h100-sxm", "inflight", 128, 8192);
+  ServingEngineSpec e;
+  e.name = "lagging";
+  e.host_time.per_step_s = 2e-3;
+  e.first_token_lag_steps = 3;
+  spec.pools[0].engine = e;
+  spec.workload.input = workload::TokenDistribution::uniform_between(50, 1000);
+  spec.workload.output = workload::TokenDistribution::uniform_between(1, 200);
+  spec.workload.requests = 300;
+  spec.workload.process = workload::ArrivalProcess::poisson;
+  spec.workload.rate_per_s = 4;
+  const Both b = compare(spec, "first_token_lag_steps 3");
+  EXPECT_GT(chained(b.runs), 0);
+}
+
 TEST(DecodeRuns, EnvironmentForcesStepByStep) {
   auto spec = one_pool("llama-3.1-8b", "h100-sxm", "continuous");
   fixed_tokens(spec, 256, 64);

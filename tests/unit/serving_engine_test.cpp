@@ -252,6 +252,39 @@ TEST(ServingEngine, StreamingDefaultsToOnlineArrivalsAndEveryStreamedStepPaysIt)
   EXPECT_NEAR(streamed.ttft.max - whole.ttft.max, 50e-6, 2e-9);
 }
 
+// first_token_lag_steps: the first token reaches the client with the token of the lag-th step after the one that
+// completed the prompt. One request of P + N tokens alone: its steps are one prefill and N - 1 decodes of one
+// sequence, so a lag of 1 adds exactly the first decode step to its TTFT: that step's device time (the gap between
+// the two tokens of a two-token request without an engine: the same decode, batch 1 after the same prompt) plus
+// the engine's host time of a one-sequence, one-token step, 1 ms + 10 us + 1 us by hand. Its completion does not
+// move, and TPOT is LoadGen's (completion - first token) / (N - 1), so it shrinks by that step / (N - 1).
+TEST(ServingEngine, FirstTokenLagAddsOneIterationToTtftAndNothingToCompletion) {
+  const std::int64_t P = 300, N = 20;
+  const auto bare = simulate(one_request(P, 2));
+  const double decode_device_s = bare.e2e.max - bare.ttft.max;
+  ASSERT_GT(decode_device_s, 0.0);
+  ServingEngineSpec e = hand_engine();
+  e.host_time.per_forward_pass_s = e.host_time.speculative_step_s = 0;
+  auto spec = one_request(P, N);
+  spec.pools[0].engine = e;
+  const auto lag0 = simulate(spec);
+  e.first_token_lag_steps = 1;
+  spec.pools[0].engine = e;
+  const auto lag1 = simulate(spec);
+  const double iteration_s = decode_device_s + 1e-3 + 10e-6 + 1e-6;
+  EXPECT_NEAR(lag1.ttft.max - lag0.ttft.max, iteration_s, 3e-9);  // steps are rounded to whole nanoseconds
+  EXPECT_DOUBLE_EQ(lag1.e2e.max, lag0.e2e.max);
+  EXPECT_NEAR(lag1.tpot.max, lag0.tpot.max - iteration_s / (N - 1), 1e-9);
+  // A lag longer than the request: the first token is reported with its last.
+  e.first_token_lag_steps = kMaxFirstTokenLagSteps;
+  spec.pools[0].engine = e;
+  const auto late = simulate(spec);
+  EXPECT_DOUBLE_EQ(late.ttft.max, lag0.e2e.max);
+  EXPECT_DOUBLE_EQ(late.e2e.max, lag0.e2e.max);
+  // Without the key a profile reports the first token at once.
+  EXPECT_EQ(load_serving_engine("tensorrt-llm").first_token_lag_steps, 0);
+}
+
 TEST(ServingEngine, MisspelledEngineNamesTheClosest) {
   config::Document doc;
   doc.file = "inline.json";

@@ -3,6 +3,7 @@
 // (each lane a micro-batch moving through the pipeline, as vLLM's virtual engines). A lane runs one step
 // at a time: its scheduler chooses the step, the memoized roofline prices it, the engine fires its end.
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -199,6 +200,11 @@ class Replica {
   /// Fraction of the prefill part of the step planned on `lane` (priced `prefill_s` alone) that reading
   /// prefix-cached KV adds; 0 without a prefix cache or a hit.
   double cached_prefill_fraction(const Lane& lane, const roofline::StepShape& shape, double prefill_s);
+  /// The output token with which a request of `output` tokens reports its first to the client: the engine's
+  /// first_token_lag_steps after the first, or its last if it has fewer.
+  std::int64_t first_token_reported_at(std::int64_t output) const { return std::min(first_token_lag_ + 1, output); }
+  /// Some entry of `run` has a first token still to report (never without a lag).
+  bool reports_first_token_later(const RunningSet& run) const;
   /// Debug builds: the blocks held by running entries add up to the pool's blocks in use.
   void check_blocks() const;
 
@@ -221,6 +227,7 @@ class Replica {
   std::size_t run_step_lookups_ = 0, run_step_evictions_ = 0;  // since the table last grew
   std::uint64_t admissions_ = 0;
   ReplicaStats stats_;
+  std::int64_t first_token_lag_ = 0;  // the engine's first_token_lag_steps (0 without an engine)
 };
 
 }  // namespace infersim::serving

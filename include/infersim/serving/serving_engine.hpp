@@ -72,9 +72,17 @@ struct ServingEngineSpec {
   EngineSchedulerDefaults scheduler;
   AttentionKernelSpec attention;
   double dequant_overhead = 0;  // weight-only quantized GEMMs: extra fraction of compute time (default for deployments)
+  // Iterations between a request's first token and its report to the client (optional `first_token_lag_steps`,
+  // default 0): the first token reaches the client with the token of the lag-th step after the one that completed
+  // the prompt (with its last token if it has fewer), so TTFT includes those steps; the device and the later
+  // tokens are not delayed. A per-release figure (docs/serving.md, "A first token reported late").
+  std::int64_t first_token_lag_steps = 0;
   // Its expert-parallel all-to-all kernels (optional `expert_all_to_all`; every deployment it runs takes them).
   parallelism::AllToAllKernels expert_all_to_all;
 };
+
+/// The largest first_token_lag_steps a profile may give (a bound on typos, far above any engine's).
+inline constexpr std::int64_t kMaxFirstTokenLagSteps = 64;
 
 /// The catalog entry a scenario gets when it names no engine (docs/configuration.md): vLLM's V1 engine, vLLM's default
 /// since 0.8 (2025): 16.5% off the held-out V1 rows where `vllm` is 32.4% off (docs/accuracy.md, 'Default engine').
