@@ -85,7 +85,7 @@ struct ServingEngineSpec {
 inline constexpr std::int64_t kMaxFirstTokenLagSteps = 64;
 
 /// The catalog entry a scenario gets when it names no engine (docs/configuration.md): vLLM's V1 engine, vLLM's default
-/// since 0.8 (2025): 16.5% off the held-out V1 rows where `vllm` is 32.4% off (docs/accuracy.md, 'Default engine').
+/// since 0.8 (2025): 3.4% off the seven held-out V1 rows where `vllm` is 45.7% off (docs/accuracy.md, 'Default engine').
 inline constexpr std::string_view kDefaultEngine = "vllm-v1";
 
 /// What one step asks of the host, from the pricer: model invocations and decoder layers launched.
