@@ -442,9 +442,8 @@ bool Replica::emit_token(Lane& lane, std::size_t slot, engine::SimTime now) {
     return true;
   }
   if (run.generated[slot] > 0) itl_.add(now - run.last_token[slot]);
+  report_first_token(run, slot, run.generated[slot], 1, now);
   run.generated[slot] += 1;
-  // The first token is reported with the token first_token_reported_at() counts (the first without a lag).
-  if (run.generated[slot] == first_token_reported_at(run.output[slot])) requests_[run.id[slot]].first_token = now;
   run.last_token[slot] = now;
   return run.generated[slot] >= run.output[slot];
 }
@@ -455,6 +454,12 @@ bool Replica::reports_first_token_later(const RunningSet& run) const {
     if (run.generated[i] < first_token_reported_at(run.output[i])) return true;
   }
   return false;
+}
+
+void Replica::report_first_token(const RunningSet& run, std::size_t slot, std::int64_t before, std::int64_t emitted,
+                                 engine::SimTime now) {
+  const std::int64_t at = first_token_reported_at(run.output[slot]);
+  if (before < at && before + emitted >= at) requests_[run.id[slot]].first_token = now;
 }
 
 void Replica::finish_step(std::size_t index) {
@@ -512,8 +517,7 @@ void Replica::finish_step(std::size_t index) {
       const std::int64_t want = run.output[s] - run.generated[s];
       const std::int64_t emitted = std::min<std::int64_t>(want, 1 + speculative_->sample_accepted(acceptance_rng_));
       run.kv_tokens[s] += emitted;
-      const std::int64_t reported_at = first_token_reported_at(run.output[s]);
-      if (run.generated[s] < reported_at && run.generated[s] + emitted >= reported_at) requests_[run.id[s]].first_token = now;
+      report_first_token(run, s, run.generated[s], emitted, now);
       run.generated[s] += emitted;
       itl_.add(now - run.last_token[s]);
       if (emitted > 1) itl_.add(0, static_cast<std::uint64_t>(emitted - 1));
@@ -613,7 +617,8 @@ void Replica::end_decodes(Lane& lane, engine::SimTime now) {
       run_count = 1;
     }
     last[s] = now;
-    if (first_token_lag_ > 0 && gen[s] == first_token_reported_at(out[s])) requests_[run.id[s]].first_token = now;
+    // A decoding entry has emitted its first token; only a lag can leave its report due (skipped without one).
+    if (first_token_lag_ > 0) report_first_token(run, s, gen[s] - 1, 1, now);
     if (gen[s] >= out[s]) finishing_.push_back(s);
   }
   if (run_count) itl_.add(run_gap, run_count);

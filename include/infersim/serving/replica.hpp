@@ -205,6 +205,10 @@ class Replica {
   std::int64_t first_token_reported_at(std::int64_t output) const { return std::min(first_token_lag_ + 1, output); }
   /// Some entry of `run` has a first token still to report (never without a lag).
   bool reports_first_token_later(const RunningSet& run) const;
+  /// Entry `slot` of `run`, which had emitted `before` tokens, emits `emitted` more at `now`: when they include the
+  /// one first_token_reported_at() counts, the request's first token reaches the client now.
+  void report_first_token(const RunningSet& run, std::size_t slot, std::int64_t before, std::int64_t emitted,
+                          engine::SimTime now);
   /// Debug builds: the blocks held by running entries add up to the pool's blocks in use.
   void check_blocks() const;
 
