@@ -38,6 +38,9 @@ const Published kPublished[] = {
     {"qwen2.5-7b", "Qwen2ForCausalLM", 7.61, 0.01, 0, 0, false, "Qwen2.5-7B card: 7.61B"},
     {"qwen3-8b", "Qwen3ForCausalLM", 8.2, 0.01, 0, 0, false, "Qwen3-8B card: 8.2B"},
     {"qwen3-32b", "Qwen3ForCausalLM", 32.8, 0.01, 0, 0, false, "Qwen3-32B card: 32.8B"},
+    // Qwen3-14B card: 14.8B total, 13.2B non-embedding. By hand: 40 x (attention 5120 x (5120 + 1024 + 1024 +
+    // 5120) + MLP 3 x 5120 x 17408) = 13.21B, plus the untied 2 x 151,936 x 5120 embedding and head 1.56B = 14.77B.
+    {"qwen3-14b", "Qwen3ForCausalLM", 14.8, 0.01, 0, 0, false, "Qwen3-14B card: 14.8B"},
     // Qwen3-0.6B card: 0.6B total (one digit: its rounding interval, 0.55-0.65), 0.44B non-embedding. By hand:
     // 28 x (attention 1024 x (2048 + 1024 + 1024) + 2048 x 1024 + MLP 3 x 1024 x 3072) = 440.4M, plus the tied
     // 151,936 x 1024 embedding 155.6M = 596.0M.
@@ -134,7 +137,7 @@ TEST(ImportModel, CatalogModelsAreWhatImportModelWrites) {
   // The issue-20 catalog entries were generated from these fixtures; a change to the importer or a hand edit
   // of the catalog shows here. The source URL and the model card's count are the two import options.
   for (const std::string name : {"gpt-oss-120b", "gpt-oss-20b", "llama-4-scout", "llama-4-maverick", "qwen3-8b",
-                                 "qwen3-32b", "qwen3-30b-a3b", "kimi-k2", "gemma-3-27b", "qwen3-0.6b"}) {
+                                 "qwen3-14b", "qwen3-32b", "qwen3-30b-a3b", "kimi-k2", "gemma-3-27b", "qwen3-0.6b"}) {
     SCOPED_TRACE(name);
     const auto catalog = config::load_document(config::catalog_path(config::CatalogKind::models, name));
     model::ImportOptions options;
