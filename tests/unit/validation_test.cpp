@@ -359,7 +359,7 @@ TEST(MeasurementFile, RecentVllmRowsRunOnTheEngineTheyMeasured) {
                                        testing::source_path("configs/validation/vllm-v1-fit.json"),
                                        testing::source_path("configs/validation/vllm-v1-fit-large-batch.json"),
                                        testing::source_path("configs/validation/vllm-v1-fit-offline.json")});
-  ASSERT_EQ(rows.size(), 31u);
+  ASSERT_EQ(rows.size(), 37u);
   EXPECT_EQ(evaluate(rows).failed, 0u);
   for (const auto& r : rows) {
     std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
@@ -372,6 +372,55 @@ TEST(MeasurementFile, RecentVllmRowsRunOnTheEngineTheyMeasured) {
   }
 }
 
+
+// Mean of a lognormal (median m, sigma s) clamped to [lo, hi], as the workload loader draws lengths: the clamped
+// tails at lo and hi plus exp(mu + s^2/2) times the mass of the shifted normal between the clamps.
+double clamped_lognormal_mean(double m, double s, double lo, double hi) {
+  const auto phi = [](double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); };
+  const double a = (std::log(lo) - std::log(m)) / s;
+  const double b = (std::log(hi) - std::log(m)) / s;
+  return lo * phi(a) + m * std::exp(s * s / 2) * (phi(b - s) - phi(a - s)) + hi * (1 - phi(b));
+}
+
+// GPUStack's vLLM 0.11.0 ShareGPT baselines (1,000 prompts at once, `vllm serve` defaults): each throughput row is
+// its page's generated tokens over its benchmark duration, its output lengths average the run's tokens per request
+// and its input lengths the 217,393 / 1,000 every run of the case printed, and each ran with vLLM's server defaults
+// for its chip: 8,192 tokens and 1,024 sequences a step on an H100, 2,048 and 256 on an A100 (vllm-project/vllm#17885).
+TEST(MeasurementFile, GpustackShareGptRowsAreTheirPagesRuns) {
+  struct Run {
+    double generated_tokens, duration_s;
+    int max_batched_tokens, max_batch_size;
+  };
+  const std::map<std::string, Run> runs = {
+      {"qwen3-32b-1xh100", {201422, 178.01, 8192, 1024}},
+      {"qwen3-14b-1xh100", {201648, 63.53, 8192, 1024}},
+      {"qwen3-14b-1xa100", {201605, 106.82, 2048, 256}},
+      {"qwen3-32b-1xa100", {201396, 241.94, 2048, 256}},
+  };
+  const auto rows = load_measurements({testing::source_path("configs/validation/vllm-recent.json")});
+  int seen = 0;
+  for (const auto& r : rows) {
+    if (r.id.find("vllm-0.11.0/gpustack-sharegpt/") != 0) continue;
+    const std::string key = r.id.substr(30, r.id.find('/', 30) - 30);
+    ASSERT_TRUE(runs.count(key)) << r.id;
+    const Run& run = runs.at(key);
+    std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
+    if (r.category == "throughput") {
+      // The duration is printed to two decimals (+-0.005 s).
+      EXPECT_NEAR(r.measured * run.duration_s, run.generated_tokens, r.measured * 0.005) << r.id;
+    }
+    EXPECT_EQ(set.at("scheduler.max_batched_tokens").get<int>(), run.max_batched_tokens) << r.id;
+    EXPECT_EQ(set.at("scheduler.max_batch_size").get<int>(), run.max_batch_size) << r.id;
+    EXPECT_EQ(set.at("workload.requests").get<int>(), 1000) << r.id;
+    const auto& out = set.at("workload.output_tokens");
+    EXPECT_NEAR(clamped_lognormal_mean(out.at("median").get<double>(), 1.0, 4, 1536), run.generated_tokens / 1000,
+                0.2) << r.id;  // medians to 0.1 token
+    const auto& in = set.at("workload.input_tokens");
+    EXPECT_NEAR(clamped_lognormal_mean(in.at("median").get<double>(), 1.0, 4, 1024), 217.393, 0.2) << r.id;
+    ++seen;
+  }
+  EXPECT_EQ(seen, 8);
+}
 
 // The RTX PRO 6000 rows of single-user.json are the llama-bench tg128 lines of the published log
 // (AUGMXNT/llm-tracker.info-vault 'RTX PRO 6000.md'@0552f38: 278.95 and 34.05 tokens/s), each decoding 128
