@@ -1,7 +1,6 @@
 #include "infersim/roofline/step_cost_cache.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include "infersim/roofline/kernel.hpp"
 
@@ -17,7 +16,6 @@ CostParts& CostParts::operator+=(const CostParts& o) {
   compute_s += o.compute_s;
   memory_s += o.memory_s;
   network_s += o.network_s;
-  all_to_all_s += o.all_to_all_s;
   dispatch_s += o.dispatch_s;
   combine_s += o.combine_s;
   expert_side_s += o.expert_side_s;
@@ -31,7 +29,6 @@ CostParts sum_parts(const OperatorTable& t) {
     switch (t.segment[i]) {
       case Segment::layers:
         c.layers_s += total;
-        if (t.op_class[i] == OpClass::all_to_all) c.all_to_all_s += total;
         switch (t.slot[i]) {
           case MoeSlot::attention_side: break;
           case MoeSlot::dispatch: c.dispatch_s += total; break;
@@ -71,7 +68,7 @@ StepCost finish_step(const CostParts& c, int pipeline_parallel) {
 CostParts overlap_two_batches(const CostParts& half, double moe_layers, double comm_sm_share) {
   CostParts c = half;
   c += half;  // both micro-batches' work (FLOPs, bytes, busy time by bound, the parts outside the layers)
-  const double comm = half.all_to_all_s;
+  const double comm = half.dispatch_s + half.combine_s;
   const double compute = half.layers_s - comm;
   // Compute that runs beside an exchange gets the SMs the communication kernels leave (1 - s of them).
   const double s = std::clamp(comm_sm_share, 0.0, 0.99);
@@ -82,10 +79,6 @@ CostParts overlap_two_batches(const CostParts& half, double moe_layers, double c
   };
   const double pieces = std::max(1.0, moe_layers);
   const double unhidden = std::min(compute, comm) / pieces;
-  if (half.dispatch_s + half.combine_s <= 0 || std::abs(half.dispatch_s + half.combine_s - comm) > 1e-9 * comm) {
-    c.layers_s = 2.0 * pair(compute, comm) + unhidden;
-    return c;
-  }
   const double L = pieces;  // the layer's pieces are per MoE layer
   const double a = (compute - half.expert_side_s) / L, e = half.expert_side_s / L;
   const double d = half.dispatch_s / L, x = half.combine_s / L;

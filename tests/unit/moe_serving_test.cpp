@@ -64,11 +64,13 @@ void expect_step_time(const roofline::StepCostModel& model, const roofline::Step
 }
 
 TEST(TwoBatchOverlap, CombinesOneMicroBatchsPartsByHand) {
-  // One micro-batch: 6 s of compute and 4 s of all-to-all in its layers over 2 MoE layers (3 + 2 per layer),
-  // 1 s before the layers (embedding), 2 s after them (LM head).
+  // One micro-batch: 6 s of compute and 4 s of all-to-all in its layers over 2 MoE layers (3 + 2 per layer,
+  // in balanced pieces: attention and expert sides 1.5 s each, dispatch and combine 1 s each, so the layer is
+  // 2 max(c, m)), 1 s before the layers (embedding), 2 s after them (LM head).
   roofline::CostParts half;
   half.layers_s = 10;
-  half.all_to_all_s = 4;
+  half.dispatch_s = half.combine_s = 2;
+  half.expert_side_s = 3;
   half.first_stage_s = 1;
   half.last_stage_s = 2;
   half.flops = 100;
@@ -76,16 +78,18 @@ TEST(TwoBatchOverlap, CombinesOneMicroBatchsPartsByHand) {
   const auto c = roofline::overlap_two_batches(half, 2);
   // Compute stream busy throughout (2 micro-batches x 2 layers x 3 s = 12 s) plus the last exchange (2 s).
   EXPECT_DOUBLE_EQ(c.layers_s, 14.0);
-  EXPECT_DOUBLE_EQ(c.all_to_all_s, 8.0);
+  EXPECT_DOUBLE_EQ(c.dispatch_s + c.combine_s, 8.0);
   EXPECT_DOUBLE_EQ(c.first_stage_s, 2.0);
   EXPECT_DOUBLE_EQ(c.last_stage_s, 4.0);
   EXPECT_DOUBLE_EQ(c.flops, 200.0);
   EXPECT_DOUBLE_EQ(c.bytes, 100.0);
   // Communication-bound: 3 s of compute, 5 s of all-to-all over 5 layers (0.6 + 1 per layer): the exchanges
-  // run back to back (2 x 5 x 1 s) after the first compute piece (0.6 s).
+  // run back to back (2 x 5 x 1 s) after the first compute piece (0.6 s). Balanced pieces: sides 0.3 s,
+  // dispatch and combine 0.5 s per layer.
   roofline::CostParts comm;
   comm.layers_s = 8;
-  comm.all_to_all_s = 5;
+  comm.dispatch_s = comm.combine_s = 2.5;
+  comm.expert_side_s = 1.5;
   EXPECT_NEAR(roofline::overlap_two_batches(comm, 5).layers_s, 10.6, 1e-12);
 }
 
@@ -99,7 +103,6 @@ TEST(TwoBatchOverlap, UnbalancedPiecesOverlapPairByPairByHand) {
   roofline::CostParts half;
   half.dispatch_s = 187;
   half.combine_s = 394;
-  half.all_to_all_s = 581;
   half.expert_side_s = 128;
   half.layers_s = 407 + 128 + 581;
   const double layer = roofline::overlap_two_batches(half, 1).layers_s - 535;
@@ -108,7 +111,6 @@ TEST(TwoBatchOverlap, UnbalancedPiecesOverlapPairByPairByHand) {
   // Balanced pieces (a = e, d = x) reduce to the pooled 2 max(c, m): 4 x max(3, 2) = 12 per layer.
   roofline::CostParts even;
   even.dispatch_s = even.combine_s = 2;
-  even.all_to_all_s = 4;
   even.expert_side_s = 3;
   even.layers_s = 10;
   EXPECT_NEAR(roofline::overlap_two_batches(even, 1).layers_s, 2 * std::max(6.0, 4.0) + 4.0, 1e-12);
@@ -161,16 +163,19 @@ TEST(TwoBatchOverlap, CommunicationKernelsTakeSmsFromOverlappedComputeByHand) {
   // A quarter of the SMs (33 of 132) run the exchange. Compute-bound micro-batch: 3 s of compute and 2 s of
   // exchange per layer over 2 layers. Each 3 s piece runs 2 s beside the other micro-batch's exchange on 3/4 of
   // the SMs (1.5 s of its work) and its other 1.5 s alone: 3.5 s; 4 pieces plus the last exchange (2 s) = 16 s.
+  // In balanced pieces (sides 1.5 s, dispatch and combine 1 s per layer) each pair is 1.75 s: the same 16 s.
   roofline::CostParts half;
   half.layers_s = 10;
-  half.all_to_all_s = 4;
+  half.dispatch_s = half.combine_s = 2;
+  half.expert_side_s = 3;
   EXPECT_NEAR(roofline::overlap_two_batches(half, 2, 0.25).layers_s, 16.0, 1e-12);
   // Communication-bound (0.6 s compute, 1 s exchange per layer, 5 layers): on 3/4 of the SMs a piece takes 0.8 s,
   // still inside the exchange, so nothing changes (10.6 s as without the kernels' SMs). On half the SMs it
   // would need 1.2 s: 0.5 s of work beside the exchange, 0.1 s alone = 1.1 s; 10 pieces + the first (0.6 s).
   roofline::CostParts comm;
   comm.layers_s = 8;
-  comm.all_to_all_s = 5;
+  comm.dispatch_s = comm.combine_s = 2.5;
+  comm.expert_side_s = 1.5;
   EXPECT_NEAR(roofline::overlap_two_batches(comm, 5, 0.25).layers_s, 10.6, 1e-12);
   EXPECT_NEAR(roofline::overlap_two_batches(comm, 5, 0.5).layers_s, 11.6, 1e-12);
 }

@@ -20,8 +20,8 @@ struct CostParts {
   double layers_s = 0, first_stage_s = 0, last_stage_s = 0, boundary_s = 0;
   double flops = 0, bytes = 0;
   double compute_s = 0, memory_s = 0, network_s = 0;
-  double all_to_all_s = 0;  // of layers_s: the expert-parallel dispatch and combine (OpClass::all_to_all)
-  // Of layers_s, by MoeSlot: the dispatch and the combine (together all_to_all_s) and the expert side's compute.
+  // Of layers_s, by MoeSlot: the expert-parallel dispatch and combine (OpClass::all_to_all, together the
+  // layers' all-to-all) and the expert side's compute.
   double dispatch_s = 0, combine_s = 0, expert_side_s = 0;
   CostParts& operator+=(const CostParts& o);
 };
@@ -35,13 +35,13 @@ StepCost finish_step(const CostParts& parts, int pipeline_parallel);
 /// half the step (`half`, one micro-batch's parts). In each of the L = `moe_layers` MoE layers a micro-batch
 /// computes (c = its compute per layer) and then exchanges its tokens with the experts (m = its all-to-all per
 /// layer); while one micro-batch communicates the other computes.
-/// With the layer's pieces known (dispatch_s, combine_s, expert_side_s: a = attention side, e = expert side,
+/// With the layer's pieces (dispatch_s, combine_s, expert_side_s: a = attention side, e = expert side,
 /// d = dispatch, x = combine, per layer) the compute stream runs A.a, B.a, A.e, B.e and each piece overlaps one
 /// exchange of the other micro-batch: A.a beside B's combine, B.a beside A's dispatch, A.e beside B's dispatch,
 /// B.e beside A's combine (SGLang's two-batch overlap; DeepSeek's decode overlap, profile-data decode.json), so a
 /// layer of both takes max(a, x) + max(a, d) + max(e, d) + max(e, x): a piece that outlasts its partner leaves
 /// the link idle and a short one leaves the SMs idle. Where the pieces balance (a = e, d = x) this is
-/// 2 max(c, m); parts without the split (hand-built) are one compute and one exchange piece, 2 max(c, m).
+/// 2 max(c, m).
 /// Plus the one piece of the other stream that nothing hides, min(c, m) (the first micro-batch's first compute,
 /// or the last one's last exchange). Everything outside the layers runs once per micro-batch.
 /// `comm_sm_share` s: the share of the chip's SMs the communication kernels occupy while they run (DeepEP's
