@@ -2,13 +2,73 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <tuple>
+#include <utility>
 
 #include "infersim/core/strings.hpp"
 
 namespace infersim::scenario {
 
+namespace {
+
+double median_of(std::vector<double> v) {
+  const std::size_t m = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m), v.end());
+  if (v.size() % 2 == 1) return v[m];
+  const double upper = v[m];
+  return (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m)) + upper) / 2.0;
+}
+
+}  // namespace
+
+std::optional<QueueGrowth> queue_growth(const serving::RequestTable& requests) {
+  std::vector<const serving::RequestRecord*> scheduled;
+  for (const auto& q : requests) {
+    if (q.first_scheduled >= 0) scheduled.push_back(&q);
+  }
+  if (scheduled.size() < 40) return std::nullopt;
+  std::stable_sort(scheduled.begin(), scheduled.end(),
+                   [](const auto* a, const auto* b) { return a->arrival < b->arrival; });
+  const std::size_t quarter = scheduled.size() / 4;
+  auto quarter_medians = [&](std::size_t begin) {
+    std::vector<double> wait, arrival;
+    for (std::size_t i = begin; i < begin + quarter; ++i) {
+      wait.push_back(engine::to_seconds(scheduled[i]->first_scheduled - scheduled[i]->arrival));
+      arrival.push_back(engine::to_seconds(scheduled[i]->arrival));
+    }
+    return std::pair{median_of(wait), median_of(arrival)};
+  };
+  QueueGrowth g;
+  std::tie(g.wait_first_s, g.arrival_first_s) = quarter_medians(0);
+  std::tie(g.wait_last_s, g.arrival_last_s) = quarter_medians(scheduled.size() - quarter);
+  if (g.arrival_last_s <= g.arrival_first_s) return std::nullopt;
+  g.growth = (g.wait_last_s - g.wait_first_s) / (g.arrival_last_s - g.arrival_first_s);
+  const double first = engine::to_seconds(scheduled.front()->arrival);
+  const double last_arrival = engine::to_seconds(scheduled.back()->arrival);
+  double last_completion = first;
+  for (const auto* q : scheduled) last_completion = std::max(last_completion, engine::to_seconds(q->completion));
+  const double n = static_cast<double>(scheduled.size());
+  if (last_arrival > first) g.offered_per_s = (n - 1.0) / (last_arrival - first);
+  if (last_completion > first) g.served_per_s = n / (last_completion - first);
+  return g;
+}
+
 std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving::SimulationResult& r) {
   std::vector<std::string> out = r.notes;
+  const auto process = sc.simulation.workload.process;
+  if (process != workload::ArrivalProcess::offline && process != workload::ArrivalProcess::closed_loop) {
+    const auto g = queue_growth(r.request_table);
+    if (g && g->growth >= kQueueGrowthWarning && g->wait_last_s - g->wait_first_s >= kQueueGrowthMinExtraWaitS) {
+      out.push_back("the queue grew through the run: requests arriving in the last quarter waited " +
+                    format_number(g->wait_last_s, 3) + " s (median) before their first step, against " +
+                    format_number(g->wait_first_s, 3) + " s in the first quarter; arrivals (" +
+                    format_number(g->offered_per_s, 4) + " requests/s) outpace the system (" +
+                    format_number(g->served_per_s, 4) +
+                    " requests/s served), so the latency percentiles grow with the run's length instead of "
+                    "settling: lower workload.arrival.rate_per_s, add deployment.replicas or chips, or search the "
+                    "highest rate that meets the SLO (slo.find_max_rate)");
+    }
+  }
   if (r.prefix_cache && r.hash_block_tokens == 0) {
     out.push_back("scheduler.prefix_cache is enabled but the workload carries no prompt block hashes (a Mooncake "
                   "trace's hash_ids, or workload.sessions): the cache has nothing to match");

@@ -298,6 +298,22 @@ TEST(Trust, UnusualScenariosWarn) {
             std::string::npos) << draft.out.substr(0, 300);
   const auto plain = run_cli("run " + q(scenario) + priced + " --format json");
   EXPECT_EQ(nlohmann::json::parse(plain.out)["warnings"], nlohmann::json::array());
+  // Poisson arrivals far above what one H100 serves of 2,048-token prompts (about 117 requests/s): the queue
+  // grows through the run. At 50/s, below it, nothing is said.
+  const std::string load = " --format json --set workload.requests=400 --set workload.input_tokens=2048";
+  const auto over = run_cli("run " + q(scenario) + priced + load + " --set workload.arrival.rate_per_s=1000");
+  ASSERT_EQ(over.exit_code, 0) << over.err;
+  const auto over_w = nlohmann::json::parse(over.out)["warnings"];
+  ASSERT_EQ(over_w.size(), 1u) << over_w;
+  EXPECT_NE(over_w[0].get<std::string>().find("the queue grew through the run"), std::string::npos) << over_w;
+  EXPECT_NE(over_w[0].get<std::string>().find("lower workload.arrival.rate_per_s"), std::string::npos) << over_w;
+  const auto under = run_cli("run " + q(scenario) + priced + load + " --set workload.arrival.rate_per_s=50");
+  EXPECT_EQ(nlohmann::json::parse(under.out)["warnings"], nlohmann::json::array()) << under.err;
+  // Closed-loop clients wait for their answers: their queue cannot outgrow the system, and is not judged.
+  const auto closed = run_cli("run " + q(scenario) + priced + load +
+                              " --set workload.arrival='{\"process\": \"closed_loop\", \"concurrency\": 400}'");
+  ASSERT_EQ(closed.exit_code, 0) << closed.err;
+  EXPECT_EQ(nlohmann::json::parse(closed.out)["warnings"], nlohmann::json::array());
 }
 
 // §4: prices decide plans. A cost from a profile price that is undated, or not on-demand, says so, naming the

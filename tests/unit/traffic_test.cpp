@@ -18,6 +18,7 @@
 #include "infersim/core/error.hpp"
 #include "infersim/cost/cost_model.hpp"
 #include "infersim/roofline/step_cost.hpp"
+#include "infersim/scenario/warnings.hpp"
 #include "infersim/serving/kv_cache.hpp"
 #include "infersim/serving/prefix_cache.hpp"
 #include "infersim/workload/trace.hpp"
@@ -592,6 +593,13 @@ TEST(Reasoning, LongOutputsFillTheKvCacheAndPreemptOnlyUnderLoad) {
   EXPECT_GT(heavy.preemptions, 100);
   EXPECT_EQ(heavy.pools[0].replica_stats[0].kv_blocks_peak, heavy.pools[0].replica_stats[0].kv_blocks_total);
   EXPECT_GT(heavy.ttft.p99, 10 * light.ttft.p99);
+  // The overload warning's statistic: at 1/s the wait before the first step stays put, at 3/s it grows.
+  const auto g_light = scenario::queue_growth(light.request_table);
+  const auto g_heavy = scenario::queue_growth(heavy.request_table);
+  ASSERT_TRUE(g_light && g_heavy);
+  EXPECT_LT(g_light->growth, scenario::kQueueGrowthWarning);
+  EXPECT_GT(g_heavy->growth, scenario::kQueueGrowthWarning);
+  EXPECT_GT(g_heavy->wait_last_s - g_heavy->wait_first_s, scenario::kQueueGrowthMinExtraWaitS);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // Warnings: a scenario that runs but is unusual enough that its numbers may mislead, said on stderr by
 // `infersim run` and listed in the report's `warnings` (docs/reliability.md).
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,10 +11,31 @@
 
 namespace infersim::scenario {
 
+/// How the queue moved over an open-loop run: requests in arrival order, split in quarters; the median wait
+/// before a request's first step (first_scheduled - arrival) of the first and the last quarter, the median
+/// arrival times of the two, and their ratio: growth = (wait_last - wait_first) / (arrival_last -
+/// arrival_first). A stable queue (offered load below capacity) keeps its median wait whatever the run length,
+/// growth ~0. Arrivals at rate lambda into a server of capacity mu < lambda leave a backlog of (lambda - mu) t
+/// requests at time t, which a request arriving then waits out at rate mu: growth ~ lambda / mu - 1 (FIFO).
+/// Empty with fewer than 40 scheduled requests or arrivals spanning no time.
+struct QueueGrowth {
+  double wait_first_s = 0, wait_last_s = 0;
+  double arrival_first_s = 0, arrival_last_s = 0;
+  double growth = 0;
+  double offered_per_s = 0;  // requests over the span of their arrivals
+  double served_per_s = 0;   // requests over the span from the first arrival to the last completion
+};
+std::optional<QueueGrowth> queue_growth(const serving::RequestTable& requests);
+/// The queue grew through the run (open-loop arrivals only): growth of at least this and the last quarter
+/// waiting at least kQueueGrowthMinExtraWaitS longer than the first.
+inline constexpr double kQueueGrowthWarning = 0.05;
+inline constexpr double kQueueGrowthMinExtraWaitS = 1.0;
+
 /// One sentence per finding, naming the key to change: trace rows skipped or sorted while loading, a request longer than the model's context window,
 /// tensor parallelism across scale-up domains, a step token budget smaller than a prompt (a scheduler
 /// without chunked prefill then runs the whole prompt in one step anyway), a draft model whose vocabulary
-/// differs from the target's, a cost from a profile price that is undated or not on-demand.
+/// differs from the target's, a cost from a profile price that is undated or not on-demand, open-loop
+/// arrivals that outpace the system (queue_growth).
 std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving::SimulationResult& r);
 
 }  // namespace infersim::scenario
