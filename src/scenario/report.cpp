@@ -166,6 +166,8 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
                             {"kv_cache_mean", kv_mean / n},
                             {"kv_cache_peak", kv_peak}};
   metrics["preemptions"] = r.preemptions;
+  // A wait that shrinks (a burst early in a trace) reads 0: the metric says how fast the queue outgrows the system.
+  if (const auto g = open_loop_queue_growth(sc, r)) metrics["queue_growth"] = std::max(0.0, g->growth);
   if (spec.pools.front().speculative.enabled()) {
     metrics["speculative"] = {{"expected_tokens_per_step", spec.pools.front().speculative.expected_tokens_per_step()},
                               {"tokens_per_step", decode_steps > 0 ? decode_tokens / decode_steps : 0.0}};
@@ -322,6 +324,7 @@ const std::vector<std::string>& metric_keys() {
     m["utilization"] = {{"mfu", nullptr}, {"mbu", nullptr}, {"busy_fraction", nullptr}, {"kv_cache_mean", nullptr},
                         {"kv_cache_peak", nullptr}};
     m["preemptions"] = nullptr;
+    m["queue_growth"] = nullptr;
     m["speculative"] = {{"expected_tokens_per_step", nullptr}, {"tokens_per_step", nullptr}};
     m["kv_transfer_s_mean"] = nullptr;
     m["prefix_cache"] = {{"hit_rate", nullptr}, {"cached_input_tokens", nullptr}, {"fresh_input_tokens", nullptr}, {"host_hit_tokens", nullptr},

@@ -53,11 +53,16 @@ std::optional<QueueGrowth> queue_growth(const serving::RequestTable& requests) {
   return g;
 }
 
+std::optional<QueueGrowth> open_loop_queue_growth(const ScenarioSpec& sc, const serving::SimulationResult& r) {
+  const auto process = sc.simulation.workload.process;
+  if (process == workload::ArrivalProcess::offline || process == workload::ArrivalProcess::closed_loop) return std::nullopt;
+  return queue_growth(r.request_table);
+}
+
 std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving::SimulationResult& r) {
   std::vector<std::string> out = r.notes;
-  const auto process = sc.simulation.workload.process;
-  if (process != workload::ArrivalProcess::offline && process != workload::ArrivalProcess::closed_loop) {
-    const auto g = queue_growth(r.request_table);
+  {
+    const auto g = open_loop_queue_growth(sc, r);
     if (g && g->growth >= kQueueGrowthWarning && g->wait_last_s - g->wait_first_s >= kQueueGrowthMinExtraWaitS) {
       out.push_back("the queue grew through the run: requests arriving in the last quarter waited " +
                     format_number(g->wait_last_s, 3) + " s (median) before their first step, against " +

@@ -309,11 +309,23 @@ TEST(Trust, UnusualScenariosWarn) {
   EXPECT_NE(over_w[0].get<std::string>().find("lower workload.arrival.rate_per_s"), std::string::npos) << over_w;
   const auto under = run_cli("run " + q(scenario) + priced + load + " --set workload.arrival.rate_per_s=50");
   EXPECT_EQ(nlohmann::json::parse(under.out)["warnings"], nlohmann::json::array()) << under.err;
+  // The statistic is in the report's metrics too (a sweep's column): above the warning's 0.05 when
+  // overloaded, below it at 50/s; absent for closed-loop clients.
+  EXPECT_GE(nlohmann::json::parse(over.out)["metrics"]["queue_growth"].get<double>(), 0.05);
+  EXPECT_LT(nlohmann::json::parse(under.out)["metrics"]["queue_growth"].get<double>(), 0.05);
+  // Against the closed form for a FIFO queue past capacity: growth = lambda / mu - 1, with mu the rate the
+  // system serves when saturated (its throughput here) and lambda the offered 300/s.
+  const auto sat = nlohmann::json::parse(run_cli("run " + q(scenario) + priced + load + " --set workload.arrival.rate_per_s=300").out);
+  const double mu = sat["metrics"]["throughput"]["requests_per_s"].get<double>();
+  ASSERT_LT(mu, 200.0);  // saturated: well under the 300/s offered
+  const double expected = 300.0 / mu - 1.0;
+  EXPECT_NEAR(sat["metrics"]["queue_growth"].get<double>(), expected, 0.1 * expected);
   // Closed-loop clients wait for their answers: their queue cannot outgrow the system, and is not judged.
   const auto closed = run_cli("run " + q(scenario) + priced + load +
                               " --set workload.arrival='{\"process\": \"closed_loop\", \"concurrency\": 400}'");
   ASSERT_EQ(closed.exit_code, 0) << closed.err;
   EXPECT_EQ(nlohmann::json::parse(closed.out)["warnings"], nlohmann::json::array());
+  EXPECT_FALSE(nlohmann::json::parse(closed.out)["metrics"].contains("queue_growth"));
 }
 
 // §4: prices decide plans. A cost from a profile price that is undated, or not on-demand, says so, naming the

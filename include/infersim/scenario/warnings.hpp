@@ -26,6 +26,9 @@ struct QueueGrowth {
   double served_per_s = 0;   // requests over the span from the first arrival to the last completion
 };
 std::optional<QueueGrowth> queue_growth(const serving::RequestTable& requests);
+/// queue_growth of a run whose arrivals are open-loop (Poisson, constant, gamma, a trace); empty for offline
+/// batches and closed-loop clients, whose queue cannot outgrow the system. The report's metrics.queue_growth.
+std::optional<QueueGrowth> open_loop_queue_growth(const ScenarioSpec& sc, const serving::SimulationResult& r);
 /// The queue grew through the run (open-loop arrivals only): growth of at least this and the last quarter
 /// waiting at least kQueueGrowthMinExtraWaitS longer than the first.
 inline constexpr double kQueueGrowthWarning = 0.05;
