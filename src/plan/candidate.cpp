@@ -10,6 +10,7 @@
 #include "infersim/cost/cost_model.hpp"
 #include "infersim/roofline/step_cost.hpp"
 #include "infersim/scenario/scenario_run.hpp"
+#include "infersim/scenario/warnings.hpp"
 #include "infersim/serving/simulation.hpp"
 #include "infersim/sweep/evaluate.hpp"
 
@@ -227,7 +228,10 @@ void evaluate(const PlanSpec& plan, CandidateResult& r) {
       FleetRun f;
       f.result = serving::simulate(fleet(n));
       ++r.simulations;
-      f.meets = scenario::meets_p99(sc.slo, f.result) && f.result.completed == f.result.requests;
+      // A fleet whose queue grows through the run meets the p99 only because the run ends: not a plan.
+      const auto growth = scenario::open_loop_queue_growth(sc, f.result);
+      f.meets = scenario::meets_p99(sc.slo, f.result) && f.result.completed == f.result.requests &&
+                !(growth && scenario::outgrows_system(*growth));
       f.miss = miss_ratio(plan, f.result);
       if (!f.meets) f.result = {};
       it = runs.emplace(n, std::move(f)).first;

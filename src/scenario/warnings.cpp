@@ -63,7 +63,7 @@ std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving
   std::vector<std::string> out = r.notes;
   {
     const auto g = open_loop_queue_growth(sc, r);
-    if (g && g->growth >= kQueueGrowthWarning && g->wait_last_s - g->wait_first_s >= kQueueGrowthMinExtraWaitS) {
+    if (g && outgrows_system(*g)) {
       out.push_back("the queue grew through the run: requests arriving in the last quarter waited " +
                     format_number(g->wait_last_s, 3) + " s (median) before their first step, against " +
                     format_number(g->wait_first_s, 3) + " s in the first quarter; arrivals (" +

@@ -33,6 +33,10 @@ std::optional<QueueGrowth> open_loop_queue_growth(const ScenarioSpec& sc, const 
 /// waiting at least kQueueGrowthMinExtraWaitS longer than the first.
 inline constexpr double kQueueGrowthWarning = 0.05;
 inline constexpr double kQueueGrowthMinExtraWaitS = 1.0;
+/// Both of the above: the run warns, and `plan` does not take such a fleet as meeting its SLO.
+inline bool outgrows_system(const QueueGrowth& g) {
+  return g.growth >= kQueueGrowthWarning && g.wait_last_s - g.wait_first_s >= kQueueGrowthMinExtraWaitS;
+}
 
 /// One sentence per finding, naming the key to change: trace rows skipped or sorted while loading, a request longer than the model's context window,
 /// tensor parallelism across scale-up domains, a step token budget smaller than a prompt (a scheduler
