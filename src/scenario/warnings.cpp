@@ -6,20 +6,9 @@
 #include <utility>
 
 #include "infersim/core/strings.hpp"
+#include "infersim/serving/metrics.hpp"
 
 namespace infersim::scenario {
-
-namespace {
-
-double median_of(std::vector<double> v) {
-  const std::size_t m = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m), v.end());
-  if (v.size() % 2 == 1) return v[m];
-  const double upper = v[m];
-  return (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m)) + upper) / 2.0;
-}
-
-}  // namespace
 
 std::optional<QueueGrowth> queue_growth(const serving::RequestTable& requests) {
   std::vector<const serving::RequestRecord*> scheduled;
@@ -36,7 +25,7 @@ std::optional<QueueGrowth> queue_growth(const serving::RequestTable& requests) {
       wait.push_back(engine::to_seconds(scheduled[i]->first_scheduled - scheduled[i]->arrival));
       arrival.push_back(engine::to_seconds(scheduled[i]->arrival));
     }
-    return std::pair{median_of(wait), median_of(arrival)};
+    return std::pair{serving::summarize(wait).p50, serving::summarize(arrival).p50};
   };
   QueueGrowth g;
   std::tie(g.wait_first_s, g.arrival_first_s) = quarter_medians(0);
