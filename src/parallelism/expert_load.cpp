@@ -35,13 +35,19 @@ double expert_load_imbalance(double experts, double k, double tokens, int ranks)
   return std::clamp(factor, 1.0, std::max(1.0, ceiling));
 }
 
-double expected_remote_nodes(double experts, double k, double nodes, double node_limit) {
-  if (nodes <= 1 || k <= 0 || experts <= 0) return 0.0;
-  // C(E - E/D, k) / C(E, k) = prod_{i < k} (E - E/D - i) / (E - i): all k picks miss a given node.
-  const double elsewhere = experts - experts / nodes;
+double chance_token_reaches(double experts, double k, double parts) {
+  if (parts <= 1) return k > 0 && experts > 0 ? 1.0 : 0.0;
+  if (k <= 0 || experts <= 0) return 0.0;
+  // C(E - E/D, k) / C(E, k) = prod_{i < k} (E - E/D - i) / (E - i): all k picks miss a given part.
+  const double elsewhere = experts - experts / parts;
   double miss = 1.0;
   for (int i = 0; i < static_cast<int>(k) && miss > 0; ++i) miss *= std::max(0.0, elsewhere - i) / (experts - i);
-  double reached = nodes * (1.0 - miss);
+  return 1.0 - miss;
+}
+
+double expected_remote_nodes(double experts, double k, double nodes, double node_limit) {
+  if (nodes <= 1 || k <= 0 || experts <= 0) return 0.0;
+  double reached = nodes * chance_token_reaches(experts, k, nodes);
   if (node_limit > 0) reached = std::min(reached, node_limit);
   return reached * (nodes - 1.0) / nodes;
 }

@@ -68,8 +68,11 @@ void push_expert_all_to_all(OperatorTable& t, const hardware::HardwareSpec& hw, 
                             const Link& scale_up, bool dispatch, Phase phase, double count, double bytes,
                             const std::optional<ExpertRouting>& per_node) {
   if (ep <= 1 || count <= 0) return;
-  auto push = [&](std::string_view name, const CollectiveCost& c, const Link& l) {
-    if (c.bytes_per_chip > 0) t.push(network_row(name, phase, count, c, l, hw, Segment::layers));
+  auto push = [&](std::string_view name, const CollectiveCost& c, const Link& l, bool hidden = false) {
+    if (c.bytes_per_chip <= 0) return;
+    OperatorRow r = network_row(name, phase, count, c, l, hw, Segment::layers);
+    if (hidden) r.seconds_per_byte = r.overhead_s = 0;
+    t.push(r);
   };
   if (scale_up.bandwidth_bytes_per_s <= 0) {
     push(dispatch ? "ep_dispatch" : "ep_combine", parallelism::all_to_all(bytes, ep, link), link);
@@ -77,14 +80,30 @@ void push_expert_all_to_all(OperatorTable& t, const hardware::HardwareSpec& hw, 
   }
   // Wider than a scale-up domain: the in-domain share over the scale-up link, the rest over scale-out.
   const int domain = hw.interconnect.scale_up_domain_chips;
-  const auto c = per_node ? parallelism::all_to_all_spanning_per_domain(
-                                bytes, ep, domain, per_node->top_k,
-                                parallelism::expected_remote_nodes(per_node->experts, per_node->top_k,
-                                                                   static_cast<double>(ep) / domain, per_node->node_limit),
-                                scale_up, link)
-                          : parallelism::all_to_all_spanning(bytes, ep, domain, scale_up, link);
-  push(dispatch ? "ep_dispatch_scale_up" : "ep_combine_scale_up", c.scale_up, scale_up);
-  push(dispatch ? "ep_dispatch_scale_out" : "ep_combine_scale_out", c.scale_out, link);
+  const std::string_view up_name = dispatch ? "ep_dispatch_scale_up" : "ep_combine_scale_up";
+  const std::string_view out_name = dispatch ? "ep_dispatch_scale_out" : "ep_combine_scale_out";
+  if (!per_node) {
+    // The low-latency kernels write every copy to its chip, over one link or the other, one after the other.
+    const auto c = parallelism::all_to_all_spanning(bytes, ep, domain, scale_up, link);
+    push(up_name, c.scale_up, scale_up);
+    push(out_name, c.scale_out, link);
+    return;
+  }
+  const auto c = parallelism::all_to_all_spanning_per_domain(
+      bytes, ep, domain, per_node->top_k,
+      parallelism::expected_remote_nodes(per_node->experts, per_node->top_k, static_cast<double>(ep) / domain,
+                                         per_node->node_limit),
+      scale_up, link);
+  // The normal kernels run the two links at once: warps on paired SMs send over RDMA, forward what arrives over
+  // NVLink and receive it, chunk by chunk through ring buffers (DeepSeek-V3 report section 3.2.2; DeepEP
+  // internode.cu's WarpRole). The exchange takes as long as the slower link; the other's row keeps its bytes
+  // and takes no time of its own.
+  const auto link_s = [&](const CollectiveCost& x, const Link& l) {
+    return x.bytes_per_chip / (l.bandwidth_bytes_per_s * hw.efficiency.network) + x.latency_s;
+  };
+  const bool up_binds = link_s(c.scale_up, scale_up) >= link_s(c.scale_out, link);
+  push(up_name, c.scale_up, scale_up, !up_binds);
+  push(out_name, c.scale_out, link, up_binds);
 }
 
 }  // namespace
@@ -437,8 +456,18 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
     const double active_here = active / ep * copies;                            // experts touched on this chip
     const double assignments = tokens * k / ep * imbalance;  // token-expert pairs this chip computes
     const double rows_per_expert = tokens * k / active;                        // GEMM M of one expert
-    // Grouped GEMMs: weights of the touched experts, rows padded per expert.
     const std::size_t expert_rows = table.size();
+    // DeepEP's normal kernels (prefill and mixed steps) deliver a token once per chip with its experts' ids, and
+    // return one row per token: the chip copies every token-expert pair into rows grouped by expert for the grouped
+    // GEMM, and afterwards sums each token's weighted expert outputs into one row (DeepSeek's prefill trace:
+    // expand_to_fused, reduce_fused). The low-latency kernels (decode) write and read the per-expert layout
+    // themselves. Both copies stream HBM: the permute reads and writes each pair at the dispatch's width, the
+    // reduction reads each pair's output and writes one row per token the chip received.
+    const bool per_token_layout = ep > 1 && phase != Phase::decode;
+    if (per_token_layout) {
+      add_elementwise(table, "moe_permute", phase, moe_layers_, 0, 2 * assignments * d * dispatch_b_);
+    }
+    // Grouped GEMMs: weights of the touched experts, rows padded per expert.
     OperatorRow r;
     r.name = "moe_up_gate";
     r.phase = phase;
@@ -456,6 +485,10 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
     r.flops = 2.0 * assignments * fe * d;
     r.bytes = active_here * fe * d * ewb_ + assignments * (fe * ab_ + d * rb_);
     table.push(r);
+    if (per_token_layout) {
+      const double received = tokens * parallelism::chance_token_reaches(E, k, ep) * imbalance;
+      add_elementwise(table, "moe_unpermute", phase, moe_layers_, 2 * assignments * d, (assignments + received) * d * rb_);
+    }
     // Under two-batch overlap the expert side (routed GEMMs, their activation, the shared expert) is the piece
     // between this micro-batch's dispatch and combine (DeepSeek overlaps the shared expert with the combine).
     for (std::size_t i = expert_rows; i < table.size(); ++i) table.slot[i] = MoeSlot::expert_side;

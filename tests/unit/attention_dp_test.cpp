@@ -267,6 +267,85 @@ TEST(AttentionDataParallel, PrefillDeduplicatesPerNodeDecodeDoesNot) {
   EXPECT_NEAR(sum_of(t, "ep_dispatch_scale_out", true) / (58 * 64.0 / 32 * 8 * token * 24 / 32), 1.0, 1e-9);
 }
 
+double row_time_s(const roofline::OperatorTable& t, std::string_view name) {
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.name[i] == name) return static_cast<double>(t.time_s[i]);
+  }
+  ADD_FAILURE() << "no row " << name;
+  return -1;
+}
+
+TEST(AttentionDataParallel, NormalKernelsRunBothLinksAtOncePricedAsTheSlower) {
+  // DeepEP's normal kernels send over RDMA, forward over NVLink and receive at once (DeepSeek-V3 report 3.2.2):
+  // the exchange takes the slower link's time; the other link's row keeps its bytes at no time. H800: NVLink
+  // 200 GB/s, InfiniBand 50 GB/s per GPU, both at efficiency.network.
+  const auto m = model::load_model("deepseek-v3");
+  const auto hw = hardware::load_hardware("h800");
+  const double eff = hw.efficiency.network;
+  const double launch = hw.efficiency.kernel_launch_overhead_s;
+  const double token = 7168 * 2.0;
+  auto d = deepseek(32, 32, 32);
+  d.expert_load_imbalance = 1.0;
+  roofline::OperatorTable t;
+  // EP32 (4 nodes), 128 tokens per chip: InfiniBand 128 x 2.71066 copies = 4.97 MB at 50 GB/s = 99.5 us against
+  // NVLink 128 x 8 x 28/32 copies = 12.85 MB at 200 GB/s = 64.2 us: InfiniBand binds.
+  roofline::StepCostModel(m, hw, d).build(roofline::StepShape::prefill(1, 4096), t);
+  const double out_bytes = 128 * token * 3 * (1 - 0.0964464236);
+  EXPECT_NEAR(row_time_s(t, "ep_dispatch_scale_out") / (out_bytes / (50e9 * eff) + 10e-6 + launch), 1.0, 1e-6);
+  EXPECT_EQ(row_time_s(t, "ep_dispatch_scale_up"), 0.0);
+  EXPECT_GT(sum_of(t, "ep_dispatch_scale_up", true), 0.0);  // its bytes stay on the table
+  EXPECT_EQ(row_time_s(t, "ep_combine_scale_up"), 0.0);
+  // EP16 (2 nodes), 256 tokens per chip: NVLink 256 x 8 x 14/16 copies = 25.7 MB = 128 us against InfiniBand
+  // 256 x 0.99651 copies = 3.66 MB = 73 us: NVLink binds.
+  auto d16 = deepseek(16, 16, 16);
+  d16.expert_load_imbalance = 1.0;
+  roofline::StepCostModel(m, hw, d16).build(roofline::StepShape::prefill(1, 4096), t);
+  const double up_bytes = 256 * 8 * token * 14 / 16;
+  EXPECT_NEAR(row_time_s(t, "ep_dispatch_scale_up") / (up_bytes / (200e9 * eff) + 14.42e-6 + launch), 1.0, 1e-6);
+  EXPECT_EQ(row_time_s(t, "ep_dispatch_scale_out"), 0.0);
+  // Decode runs the low-latency kernels, which write every copy directly: both links' rows take their time.
+  roofline::StepCostModel(m, hw, d).build(roofline::StepShape::decode(64, 1024), t);
+  EXPECT_GT(row_time_s(t, "ep_dispatch_scale_up"), 0.0);
+  EXPECT_GT(row_time_s(t, "ep_dispatch_scale_out"), 0.0);
+}
+
+TEST(AttentionDataParallel, NormalKernelsPermuteTokensIntoExpertRowsAndBack) {
+  // DeepSeek-V3 on one node of 8 H200, EP8 + DP8, balanced, a prefill of 4,096 tokens: each chip computes
+  // 4096 x 8 / 8 = 4,096 token-expert pairs; it receives each token that picked one of its 32 experts,
+  // 4096 (1 - C(224,8)/C(256,8)) = 4096 x 0.66183150 tokens. The permute copies every pair (read and write) at
+  // the dispatch's width, the reduction reads each pair's 16-bit output and writes a 16-bit row per token.
+  const auto m = model::load_model("deepseek-v3");
+  const auto hw = hardware::load_hardware("h200-sxm");
+  auto d = deepseek(8, 8, 8);
+  d.expert_load_imbalance = 1.0;
+  roofline::OperatorTable t;
+  roofline::StepCostModel(m, hw, d).build(roofline::StepShape::prefill(1, 4096), t);
+  const double pairs = 4096, received = 4096 * (1 - 0.3381684999);
+  EXPECT_NEAR(sum_of(t, "moe_permute", true) / (58 * 2 * pairs * 7168 * 2.0), 1.0, 1e-6);
+  EXPECT_NEAR(sum_of(t, "moe_unpermute", true) / (58 * (pairs + received) * 7168 * 2.0), 1.0, 1e-6);
+  EXPECT_NEAR(sum_of(t, "moe_unpermute", false) / (58 * 2 * pairs * 7168), 1.0, 1e-6);
+  // An FP8 dispatch (one FP32 scale per 128 elements) moves the permuted copies at 1 + 4/128 bytes an element.
+  d.all_to_all.fp8_dispatch = true;
+  roofline::StepCostModel(m, hw, d).build(roofline::StepShape::prefill(1, 4096), t);
+  EXPECT_NEAR(sum_of(t, "moe_permute", true) / (58 * 2 * pairs * 7168 * 1.03125), 1.0, 1e-6);
+  // The low-latency kernels of a decode step write and read the per-expert layout themselves: no copies.
+  roofline::StepCostModel(m, hw, d).build(roofline::StepShape::decode(64, 1024), t);
+  EXPECT_EQ(sum_of(t, "moe_permute", true) + sum_of(t, "moe_unpermute", true), 0.0);
+  // One chip holding every expert exchanges nothing and permutes nothing here.
+  roofline::StepCostModel(m, hw, deepseek(8, 1, 1)).build(roofline::StepShape::prefill(1, 4096), t);
+  EXPECT_EQ(sum_of(t, "moe_permute", true), 0.0);
+}
+
+TEST(ExpertLoad, ChanceTokenReachesClosedForm) {
+  // 1 - C(E - E/D, k) / C(E, k), the ratios computed exactly with Python's math.comb:
+  // C(192,8)/C(256,8) = 0.0964464236, C(248,8)/C(256,8) = 0.7729125026.
+  EXPECT_NEAR(parallelism::chance_token_reaches(256, 8, 4), 1 - 0.0964464236, 1e-9);
+  EXPECT_NEAR(parallelism::chance_token_reaches(256, 8, 32), 1 - 0.7729125026, 1e-9);
+  EXPECT_DOUBLE_EQ(parallelism::chance_token_reaches(256, 1, 4), 0.25);  // top-1: a quarter of the experts
+  EXPECT_DOUBLE_EQ(parallelism::chance_token_reaches(256, 8, 1), 1.0);
+  EXPECT_DOUBLE_EQ(parallelism::chance_token_reaches(256, 0, 4), 0.0);
+}
+
 TEST(ExpertLoad, ExpectedMaxOfNormalsClosedForms) {
   EXPECT_DOUBLE_EQ(parallelism::expected_max_standard_normal(1), 0.0);
   EXPECT_NEAR(parallelism::expected_max_standard_normal(2), 1.0 / std::sqrt(std::numbers::pi), 1e-9);

@@ -18,6 +18,10 @@ double expected_max_standard_normal(int n);
 /// Returns 1 for one rank or no tokens; never more than a rank can take (min(k, E/R) per token).
 double expert_load_imbalance(double experts, double k, double tokens, int ranks);
 
+/// Chance that a token picking `k` distinct experts uniformly out of `experts`, spread evenly over `parts` parts
+/// (ranks or nodes), picks at least one of a given part's: 1 - C(E - E/D, k) / C(E, k) (1 for one part).
+double chance_token_reaches(double experts, double k, double parts);
+
 /// Expected distinct nodes other than its own that one token's `k` experts land on, when it picks `k` distinct
 /// experts uniformly out of `experts` spread evenly over `nodes` nodes: the token reaches
 /// D (1 - C(E - E/D, k) / C(E, k)) distinct nodes (a node is missed when all k picks fall elsewhere), capped at
