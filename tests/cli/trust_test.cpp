@@ -272,7 +272,7 @@ TEST(Trust, TheCostLineLeadsWithTheAllInFigure) {
 TEST(Trust, UnusualScenariosWarn) {
   const fs::path dir = folder();
   const std::string scenario = write(dir / "s.json", kScenario);
-  // A price of the scenario's own, so that the profile's undated price does not add its warning here.
+  // A price of the scenario's own, so that no profile price can add a warning here.
   const std::string priced = " --set pricing.usd_per_chip_hour=3.99";
   const auto tp16 = run_cli("run " + q(scenario) + priced + " --format json --set model=llama-3.1-70b --set deployment.tensor_parallel=16");
   ASSERT_EQ(tp16.exit_code, 0) << tp16.err;
@@ -338,13 +338,18 @@ TEST(Trust, UndatedOrNotOnDemandPricesWarn) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return nlohmann::json::parse(r.out)["warnings"];
   };
-  // h100-sxm: Lambda's on-demand price from a SkyPilot snapshot that records no date.
-  const auto h100 = warnings_of("");
+  // h100-sxm: Lambda's on-demand price, read 2026-09-20: nothing to say.
+  EXPECT_EQ(warnings_of(""), nlohmann::json::array());
+  // The same profile with the date it had when its price came from a SkyPilot snapshot that records none.
+  auto undated = nlohmann::json::parse(read_text(testing::source_path("configs/hardware/h100-sxm.json")));
+  undated["price"]["as_of"] = "undated: SkyPilot catalog snapshot, scrape date not recorded in the file";
+  const auto h100 = warnings_of("--set hardware=" + q(write(dir / "h100-undated.json", undated.dump())));
   ASSERT_EQ(h100.size(), 1u) << h100;
   const std::string w = h100[0].get<std::string>();
   EXPECT_NE(w.find("the cost comes from h100-sxm's profile price ($3.99 per chip-hour, basis: on-demand, per GPU-hour: "
-                   "Lambda gpu_8x_h100_sxm5 at $31.92/hr / 8 GPUs), which is undated (as_of: \"undated: "),
+                   "Lambda gpu_8x_h100_sxm5 at $31.92/hr / 8 GPUs"),
             std::string::npos) << w;
+  EXPECT_NE(w.find("which is undated (as_of: \"undated: SkyPilot catalog snapshot"), std::string::npos) << w;
   // h200-sxm: an AWS Capacity Block, reserved, and its page gives only the date its rates end.
   const auto h200 = warnings_of("--set hardware=h200-sxm").dump();
   EXPECT_NE(h200.find("h200-sxm's profile price ($5.408 per chip-hour, basis: reserved (AWS EC2 Capacity Block)"), std::string::npos) << h200;
