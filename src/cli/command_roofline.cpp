@@ -45,6 +45,7 @@ int run_roofline(const RooflineOptions& o) {
   q.kv_cache_dtype = roofline::parse_dtype_option(o.kv_cache_dtype, "--kv-cache-dtype");
   const serving::ServingEngineSpec engine = serving::load_serving_engine(o.engine);
   q.fp8_attention = engine.attention.fp8_math;
+  q.all_to_all = engine.expert_all_to_all;
   const roofline::StepReport r = roofline::analyze_step(q);
   if (o.format == Format::json) {
     std::cout << roofline::to_json(r).dump(2) << '\n';
@@ -113,7 +114,8 @@ Command add_roofline_command(CLI::App& app) {
   sub->add_option("--activation-dtype", o->activation_dtype, "Activation / compute data type (default: the model's native type)");
   sub->add_option("--kv-cache-dtype", o->kv_cache_dtype, "KV-cache data type (default: the model's native type)");
   sub->add_option("--engine", o->engine,
-                  "Serving engine (catalog name, JSON file or inline JSON): whether attention can run in FP8")
+                  "Serving engine (catalog name, JSON file or inline JSON): whether attention can run in FP8, and its "
+                  "expert all-to-all kernels (FP8 dispatch)")
       ->capture_default_str();
   sub->add_option("--memory-utilization", o->memory_utilization, "Fraction of chip memory the runtime may use")
       ->check(finite_range(0.01, 1.0))->capture_default_str();

@@ -66,6 +66,30 @@ TEST(Cli, RooflineJsonHasTheContractKeys) {
   EXPECT_NEAR(j["totals"]["time_s"].get<double>(), sum, 1e-12);
 }
 
+TEST(Cli, RooflineTakesTheEnginesAllToAllKernels) {
+  // deepseek-v3 on 8 H200 (EP8 + DP8), decode of 64 sequences: the dispatch and the combine move the same copies
+  // of the 7168-wide hidden state (both stretched by the derived load imbalance, which roofline does not set).
+  // SGLang's kernels quantize the dispatch to FP8 with one FP32 scale per 128 elements (1.03125 bytes an element)
+  // and return 16-bit outputs; vLLM's profile dispatches in 16 bits both ways.
+  const std::string base = "roofline --model deepseek-v3 --hardware h200-sxm --batch 64 --context 1024 --tensor-parallel 8 "
+                           "--expert-parallel 8 --attention-data-parallel 8 --activation-dtype fp8 --format json --engine ";
+  auto bytes_of = [](const nlohmann::json& j, const std::string& name) {
+    for (const auto& op : j["operators"]) {
+      if (op["name"] == name) return op["bytes"].get<double>();
+    }
+    return -1.0;
+  };
+  const auto sglang = run(base + "sglang");
+  ASSERT_EQ(sglang.exit_code, 0) << sglang.err;
+  const auto s = nlohmann::json::parse(sglang.out);
+  EXPECT_NEAR(bytes_of(s, "ep_dispatch") / bytes_of(s, "ep_combine"), 1.03125 / 2, 1e-6);
+  const auto vllm = run(base + "vllm");
+  ASSERT_EQ(vllm.exit_code, 0) << vllm.err;
+  const auto v = nlohmann::json::parse(vllm.out);
+  EXPECT_NEAR(bytes_of(v, "ep_dispatch") / bytes_of(v, "ep_combine"), 1.0, 1e-6);
+  EXPECT_DOUBLE_EQ(bytes_of(v, "ep_combine"), bytes_of(s, "ep_combine"));
+}
+
 TEST(Cli, UnknownModelNameSuggestsAndExits2) {
   const auto r = run("roofline --model llama-3.1-7b --hardware h100-sxm");
   EXPECT_EQ(r.exit_code, 2);
