@@ -111,16 +111,21 @@ def sweep(sweep: Source, jobs: Optional[int] = None):
 
 def roofline(model: str, hardware: str, *, phase: str = "decode", batch: int = 1, context: int = 1024,
              tensor_parallel: int = 1, pipeline_parallel: int = 1, expert_parallel: int = 1,
+             attention_data_parallel: int = 1, redundant_experts: int = 0,
              weight_dtype: Optional[str] = None, activation_dtype: Optional[str] = None,
-             kv_cache_dtype: Optional[str] = None, memory_utilization: float = 0.9, ignore_memory: bool = False):
+             kv_cache_dtype: Optional[str] = None, memory_utilization: float = 0.9, ignore_memory: bool = False,
+             engine: Optional[Source] = None):
     """``infersim roofline``: one step's operators as a DataFrame (the columns of ``--format json``'s
-    ``operators``); ``.attrs`` holds the rest of that JSON (totals, memory, deployment, ...)."""
+    ``operators``); ``.attrs`` holds the rest of that JSON (totals, memory, deployment, ...). ``engine`` (catalog
+    name, path or dict; None: the CLI's default engine) decides FP8 attention and the expert all-to-all kernels,
+    as ``--engine`` does."""
     model_text = model if isinstance(model, str) else json.dumps(model)
     hardware_text = hardware if isinstance(hardware, str) else json.dumps(hardware)
+    engine_text = "" if engine is None else json.dumps(engine) if isinstance(engine, Mapping) else os.fspath(engine)
     report = json.loads(_native.roofline(model_text, hardware_text, phase, batch, context, tensor_parallel,
-                                         pipeline_parallel, expert_parallel, weight_dtype or "",
-                                         activation_dtype or "", kv_cache_dtype or "", memory_utilization,
-                                         ignore_memory))
+                                         pipeline_parallel, expert_parallel, attention_data_parallel,
+                                         redundant_experts, weight_dtype or "", activation_dtype or "",
+                                         kv_cache_dtype or "", memory_utilization, ignore_memory, engine_text))
     return _frames.roofline_frame(report)
 
 

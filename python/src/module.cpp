@@ -26,6 +26,8 @@
 #include "infersim/plan/planner.hpp"
 #include "infersim/roofline/step_report.hpp"
 #include "infersim/scenario/catalog_listing.hpp"
+#include "infersim/serving/serving_engine.hpp"
+#include "infersim/serving/serving_engine_loader.hpp"
 #include "infersim/scenario/report.hpp"
 #include "infersim/scenario/requests_out.hpp"
 #include "infersim/scenario/scenario_loader.hpp"
@@ -164,13 +166,15 @@ py::tuple sweep(const std::string& source, bool is_path, unsigned jobs) {
 
 std::string roofline(const std::string& model, const std::string& hardware, const std::string& phase, std::int64_t batch,
                      std::int64_t context, int tensor_parallel, int pipeline_parallel, int expert_parallel,
-                     const std::string& weight_dtype, const std::string& activation_dtype, const std::string& kv_cache_dtype,
-                     double memory_utilization, bool ignore_memory) {
+                     int attention_data_parallel, int redundant_experts, const std::string& weight_dtype,
+                     const std::string& activation_dtype, const std::string& kv_cache_dtype, double memory_utilization,
+                     bool ignore_memory, const std::string& engine) {
   return without_gil([&] {
     if (phase != "prefill" && phase != "decode") throw UsageError("phase: \"" + phase + "\" is neither prefill nor decode");
-    if (tensor_parallel < 1 || pipeline_parallel < 1 || expert_parallel < 1) {
-      throw UsageError("tensor_parallel, pipeline_parallel and expert_parallel must be at least 1");
+    if (tensor_parallel < 1 || pipeline_parallel < 1 || expert_parallel < 1 || attention_data_parallel < 1) {
+      throw UsageError("tensor_parallel, pipeline_parallel, expert_parallel and attention_data_parallel must be at least 1");
     }
+    if (redundant_experts < 0) throw UsageError("redundant_experts must be at least 0");
     if (!(memory_utilization > 0 && memory_utilization <= 1)) throw UsageError("memory_utilization must be in (0, 1]");
     roofline::StepQuery q;
     q.model = model;
@@ -181,11 +185,14 @@ std::string roofline(const std::string& model, const std::string& hardware, cons
     q.tensor_parallel = tensor_parallel;
     q.pipeline_parallel = pipeline_parallel;
     q.expert_parallel = expert_parallel;
+    q.attention_data_parallel = attention_data_parallel;
+    q.redundant_experts = redundant_experts;
     q.weight_dtype = roofline::parse_dtype_option(weight_dtype, "weight_dtype");
     q.activation_dtype = roofline::parse_dtype_option(activation_dtype, "activation_dtype");
     q.kv_cache_dtype = roofline::parse_dtype_option(kv_cache_dtype, "kv_cache_dtype");
     q.memory_utilization = memory_utilization;
     q.ignore_memory = ignore_memory;
+    serving::use_engine_kernels(q, serving::load_serving_engine(engine.empty() ? std::string(serving::kDefaultEngine) : engine));
     return roofline::to_json(roofline::analyze_step(q)).dump();
   });
 }
@@ -233,8 +240,9 @@ PYBIND11_MODULE(_native, m) {
   m.def("plan", &plan_json, py::arg("source"), py::arg("is_path"), py::arg("jobs"), py::arg("top"));
   m.def("roofline", &roofline, py::arg("model"), py::arg("hardware"), py::arg("phase"), py::arg("batch"),
         py::arg("context"), py::arg("tensor_parallel"), py::arg("pipeline_parallel"), py::arg("expert_parallel"),
-        py::arg("weight_dtype"), py::arg("activation_dtype"), py::arg("kv_cache_dtype"), py::arg("memory_utilization"),
-        py::arg("ignore_memory"));
+        py::arg("attention_data_parallel"), py::arg("redundant_experts"), py::arg("weight_dtype"),
+        py::arg("activation_dtype"), py::arg("kv_cache_dtype"), py::arg("memory_utilization"), py::arg("ignore_memory"),
+        py::arg("engine"));
   m.def("catalog", &catalog, py::arg("kind"));
   m.def("pareto_front", &pareto_front, py::arg("x"), py::arg("y"), py::arg("maximize_x"), py::arg("maximize_y"));
   m.def("config_root", [] { return infersim::config::config_root().string(); });

@@ -53,6 +53,22 @@ def test_roofline_frame_is_the_cli_json():
     assert frame.attrs["totals"]["bytes"] == pytest.approx(13.48e9 + 2.15e9, rel=0.04)
 
 
+@pytest.mark.parametrize("engine", [None, "sglang"])
+def test_roofline_takes_the_engine_as_the_cli(engine):
+    # FP8 weights, activations and KV cache on an H100: the default engine (vllm-v1) runs attention in FP8 and
+    # SGLang does not; SGLang also dispatches the expert all-to-all in FP8. Python and the CLI price it alike.
+    args = ["--model", "deepseek-v3", "--hardware", "h200-sxm", "--batch", "64", "--context", "1024",
+            "--tensor-parallel", "8", "--expert-parallel", "8", "--attention-data-parallel", "8",
+            "--redundant-experts", "8", "--kv-cache-dtype", "fp8", "--format", "json"]
+    expected = cli_json("roofline", *args, *([] if engine is None else ["--engine", engine]))
+    frame = infersim.roofline("deepseek-v3", "h200-sxm", batch=64, context=1024, tensor_parallel=8,
+                              expert_parallel=8, attention_data_parallel=8, redundant_experts=8,
+                              kv_cache_dtype="fp8", engine=engine)
+    assert frame.to_dict("records") == expected["operators"]
+    bytes_of = dict(zip(frame["name"], frame["bytes"]))
+    assert bytes_of["ep_dispatch"] / bytes_of["ep_combine"] == pytest.approx(1.03125 / 2 if engine else 1.0)
+
+
 def test_roofline_prefill_and_parallelism():
     frame = infersim.roofline("llama-3.1-70b", "h100-sxm", phase="prefill", batch=2, context=1024,
                               tensor_parallel=4, weight_dtype="fp8")

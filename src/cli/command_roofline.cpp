@@ -44,8 +44,7 @@ int run_roofline(const RooflineOptions& o) {
   q.activation_dtype = roofline::parse_dtype_option(o.activation_dtype, "--activation-dtype");
   q.kv_cache_dtype = roofline::parse_dtype_option(o.kv_cache_dtype, "--kv-cache-dtype");
   const serving::ServingEngineSpec engine = serving::load_serving_engine(o.engine);
-  q.fp8_attention = engine.attention.fp8_math;
-  q.all_to_all = engine.expert_all_to_all;
+  serving::use_engine_kernels(q, engine);
   const roofline::StepReport r = roofline::analyze_step(q);
   if (o.format == Format::json) {
     std::cout << roofline::to_json(r).dump(2) << '\n';

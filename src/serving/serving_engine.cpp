@@ -16,6 +16,11 @@ bool runs_as_graph(const LaunchSpec& launch, const roofline::StepShape& shape) {
   return launch.cuda_graph_max_batch_size == 0 || shape.decode_sequences <= launch.cuda_graph_max_batch_size;
 }
 
+void use_engine_kernels(roofline::StepQuery& query, const ServingEngineSpec& engine) {
+  query.fp8_attention = engine.attention.fp8_math;
+  query.all_to_all = engine.expert_all_to_all;
+}
+
 double host_overhead_s(const ServingEngineSpec& engine, const roofline::StepShape& shape, const StepLaunches& launches,
                        double device_s, int attention_ranks, bool scheduler_pass, bool streaming) {
   const HostTimeSpec& h = engine.host_time;

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "infersim/parallelism/deployment_spec.hpp"
+#include "infersim/roofline/step_report.hpp"
 #include "infersim/roofline/step_shape.hpp"
 
 namespace infersim::serving {
@@ -94,6 +95,10 @@ struct StepLaunches {
   double layers = 0;           // decoder layers (and heads) launched across all passes
   bool verifies_draft = false;  // the step checks speculated tokens
 };
+
+/// What the engine's kernels change in one step's roofline (`infersim roofline --engine`, `infersim.roofline`):
+/// FP8 attention math and its expert-parallel all-to-all kernels, as a scenario naming the engine prices them.
+void use_engine_kernels(roofline::StepQuery& query, const ServingEngineSpec& engine);
 
 /// Whether the step runs as a CUDA graph under the engine's launch mode.
 bool runs_as_graph(const LaunchSpec& launch, const roofline::StepShape& shape);
