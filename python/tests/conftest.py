@@ -16,9 +16,7 @@ BAD_INPUTS = os.path.join(SOURCE_DIR, "tests", "bad_inputs")
 SHORT = {"workload.requests": 300}
 
 
-def pytest_configure(config):
-    # The chat scenario's H100 price is undated: infersim says so on every run (a warning worth keeping).
-    config.addinivalue_line("filterwarnings", "ignore:the cost comes from:UserWarning")
+CONFIGS = os.path.join(SOURCE_DIR, "configs")
 
 
 def cli(*args, check=True):

@@ -2,13 +2,15 @@
 
 import io
 import json
+import os
+import pathlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import infersim
-from conftest import SMALL_SWEEP, cli, cli_json
+from conftest import CONFIGS, SMALL_SWEEP, cli, cli_json
 
 
 def test_sweep_frame_is_the_cli_csv(small_points):
@@ -67,6 +69,20 @@ def test_roofline_takes_the_engine_as_the_cli(engine):
     assert frame.to_dict("records") == expected["operators"]
     bytes_of = dict(zip(frame["name"], frame["bytes"]))
     assert bytes_of["ep_dispatch"] / bytes_of["ep_combine"] == pytest.approx(1.03125 / 2 if engine else 1.0)
+
+
+def test_roofline_takes_dicts_and_paths_for_catalog_entries():
+    # A dict (an inline object) and a path give the same step as the catalog name they copy.
+    by_name = infersim.roofline("llama-2-7b", "h100-sxm", batch=4, context=256, engine="sglang")
+    with open(os.path.join(CONFIGS, "models", "llama-2-7b.json"), encoding="utf-8") as f:
+        model = json.load(f)
+    with open(os.path.join(CONFIGS, "engines", "sglang.json"), encoding="utf-8") as f:
+        engine = json.load(f)
+    inline = infersim.roofline(model, "h100-sxm", batch=4, context=256, engine=engine)
+    by_path = infersim.roofline("llama-2-7b", os.path.join(CONFIGS, "hardware", "h100-sxm.json"), batch=4,
+                                context=256, engine=pathlib.Path(CONFIGS, "engines", "sglang.json"))
+    assert inline.to_dict("records") == by_name.to_dict("records")
+    assert by_path.to_dict("records") == by_name.to_dict("records")
 
 
 def test_roofline_prefill_and_parallelism():

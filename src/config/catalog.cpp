@@ -113,6 +113,11 @@ Document resolve_reference(CatalogKind kind, const Json& value, const Document& 
 Document resolve_command_line_reference(CatalogKind kind, const std::string& name_or_path) {
   Document where;
   where.file = "<command line>";
+  // An argument that opens with '{' is an inline object (`--model '{...}'`, a Python dict), parsed as a file is.
+  const auto first = name_or_path.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && name_or_path[first] == '{') {
+    return resolve_reference(kind, parse_json_text(name_or_path, where.file), where, "");
+  }
   return resolve_reference(kind, Json(name_or_path), where, "");
 }
 

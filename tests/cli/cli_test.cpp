@@ -90,6 +90,27 @@ TEST(Cli, RooflineTakesTheEnginesAllToAllKernels) {
   EXPECT_DOUBLE_EQ(bytes_of(v, "ep_combine"), bytes_of(s, "ep_combine"));
 }
 
+TEST(Cli, InlineObjectsOnTheCommandLine) {
+  // `--model '{...}'` (and --hardware, --engine) is an inline object, as the help says: the same step as the
+  // catalog entry it copies. Broken JSON names the command line and where it broke.
+  const std::string model = read_text(testing::source_path("configs/models/llama-2-7b.json"));
+  const std::string engine = read_text(testing::source_path("configs/engines/sglang.json"));
+  const auto by_name = run("roofline --model llama-2-7b --hardware h100-sxm --engine sglang --format json");
+  ASSERT_EQ(by_name.exit_code, 0) << by_name.err;
+  auto quoted = [](const std::string& text) {  // one shell word: ' closes, \' is a quote, ' reopens
+    std::string q = "'";
+    for (const char c : text) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  const auto inline_run =
+      run("roofline --model " + quoted(model) + " --hardware h100-sxm --engine " + quoted(engine) + " --format json");
+  ASSERT_EQ(inline_run.exit_code, 0) << inline_run.err;
+  EXPECT_EQ(nlohmann::json::parse(inline_run.out)["operators"], nlohmann::json::parse(by_name.out)["operators"]);
+  const auto broken = run("roofline --model '{\"name\": ' --hardware h100-sxm");
+  EXPECT_EQ(broken.exit_code, 2);
+  EXPECT_NE(broken.err.find("<command line>: invalid JSON at line:column 1:"), std::string::npos) << broken.err;
+}
+
 TEST(Cli, UnknownModelNameSuggestsAndExits2) {
   const auto r = run("roofline --model llama-3.1-7b --hardware h100-sxm");
   EXPECT_EQ(r.exit_code, 2);

@@ -40,7 +40,8 @@ Document load_document(const std::filesystem::path& path);
 /// Resolve a catalog name, a path to a JSON file, or an inline object found at `pointer` in `where`.
 Document resolve_reference(CatalogKind kind, const Json& value, const Document& where, const std::string& pointer);
 
-/// A catalog name or a path given on the command line ("<command line>" in messages), as resolve_reference.
+/// A catalog name, a path or an inline JSON object (an argument that opens with '{') given on the command line
+/// ("<command line>" in messages), as resolve_reference.
 Document resolve_command_line_reference(CatalogKind kind, const std::string& name_or_path);
 
 /// Parse a whole document with `parse(doc, diagnostics)`; every problem found is thrown as one ConfigError.
