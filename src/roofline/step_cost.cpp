@@ -45,6 +45,11 @@ OperatorRow network_row(std::string_view name, Phase phase, double count, const 
   return r;
 }
 
+/// DeepEP's kernel family for a step: decode steps run the low-latency kernels (every copy sent directly, the
+/// per-expert layout written in place, no SMs held), prefill and mixed steps the normal ones (the engines'
+/// "auto" mode).
+bool runs_normal_kernels(Phase phase) { return phase != Phase::decode; }
+
 /// The links of an expert-parallel group of `ep` chips: the group's own (scale-out when it spans domains)
 /// and, for a group wider than a scale-up domain, the domain's scale-up link (else bandwidth 0).
 struct ExpertLinks {
@@ -68,11 +73,8 @@ void push_expert_all_to_all(OperatorTable& t, const hardware::HardwareSpec& hw, 
                             const Link& scale_up, bool dispatch, Phase phase, double count, double bytes,
                             const std::optional<ExpertRouting>& per_node) {
   if (ep <= 1 || count <= 0) return;
-  auto push = [&](std::string_view name, const CollectiveCost& c, const Link& l, bool hidden = false) {
-    if (c.bytes_per_chip <= 0) return;
-    OperatorRow r = network_row(name, phase, count, c, l, hw, Segment::layers);
-    if (hidden) r.seconds_per_byte = r.overhead_s = 0;
-    t.push(r);
+  auto push = [&](std::string_view name, const CollectiveCost& c, const Link& l) {
+    if (c.bytes_per_chip > 0) t.push(network_row(name, phase, count, c, l, hw, Segment::layers));
   };
   if (scale_up.bandwidth_bytes_per_s <= 0) {
     push(dispatch ? "ep_dispatch" : "ep_combine", parallelism::all_to_all(bytes, ep, link), link);
@@ -98,12 +100,14 @@ void push_expert_all_to_all(OperatorTable& t, const hardware::HardwareSpec& hw, 
   // NVLink and receive it, chunk by chunk through ring buffers (DeepSeek-V3 report section 3.2.2; DeepEP
   // internode.cu's WarpRole). The exchange takes as long as the slower link; the other's row keeps its bytes
   // and takes no time of its own.
-  const auto link_s = [&](const CollectiveCost& x, const Link& l) {
-    return x.bytes_per_chip / (l.bandwidth_bytes_per_s * hw.efficiency.network) + x.latency_s;
-  };
-  const bool up_binds = link_s(c.scale_up, scale_up) >= link_s(c.scale_out, link);
-  push(up_name, c.scale_up, scale_up, !up_binds);
-  push(out_name, c.scale_out, link, up_binds);
+  OperatorRow up = network_row(up_name, phase, count, c.scale_up, scale_up, hw, Segment::layers);
+  OperatorRow out = network_row(out_name, phase, count, c.scale_out, link, hw, Segment::layers);
+  auto row_s = [](const OperatorRow& r) { return r.bytes * r.seconds_per_byte + r.overhead_s; };
+  OperatorRow& hidden = row_s(up) >= row_s(out) ? out : up;
+  hidden.seconds_per_byte = hidden.overhead_s = 0;
+  for (const OperatorRow* r : {&up, &out}) {
+    if (r->bytes > 0) t.push(*r);
+  }
 }
 
 }  // namespace
@@ -463,7 +467,7 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
     // expand_to_fused, reduce_fused). The low-latency kernels (decode) write and read the per-expert layout
     // themselves. Both copies stream HBM: the permute reads and writes each pair at the dispatch's width, the
     // reduction reads each pair's output and writes one row per token the chip received.
-    const bool per_token_layout = ep > 1 && phase != Phase::decode;
+    const bool per_token_layout = ep > 1 && runs_normal_kernels(phase);
     if (per_token_layout) {
       add_elementwise(table, "moe_permute", phase, moe_layers_, 0, 2 * assignments * d * dispatch_b_);
     }
@@ -532,7 +536,7 @@ void StepCostModel::add_expert_all_to_all(OperatorTable& table, bool dispatch, P
   // forward it inside the node; decode runs the low-latency kernels, which send every copy directly (the
   // engines' "auto" mode, docs/roofline.md).
   std::optional<ExpertRouting> per_node;
-  if (phase != Phase::decode) per_node = ep_routing_;
+  if (runs_normal_kernels(phase)) per_node = ep_routing_;
   push_expert_all_to_all(table, hw_, dep_.expert_parallel, ep_link_, ep_up_link_, dispatch, phase, moe_layers_, bytes,
                          per_node);
   // Marked so that two-batch overlap can hide them behind the other micro-batch's compute.
@@ -582,7 +586,7 @@ StepCost StepCostModel::summarize(const OperatorTable& t) const {
 double StepCostModel::comm_sm_share(Phase phase) const {
   const int units = hw_.compute.compute_units;
   if (units <= 0) return 0.0;
-  const int sms = phase == Phase::decode ? dep_.all_to_all.low_latency_kernel_sms : dep_.all_to_all.normal_kernel_sms;
+  const int sms = runs_normal_kernels(phase) ? dep_.all_to_all.normal_kernel_sms : dep_.all_to_all.low_latency_kernel_sms;
   return static_cast<double>(sms) / units;
 }
 
