@@ -46,7 +46,10 @@ TEST(Cli, ListHardwareHasOneLineAndOneObjectPerProfile) {
     found = true;
     EXPECT_NEAR(hw["peak_tflops"]["fp4"].get<double>(), 1080e3 / 72, 1e-9);
     EXPECT_NEAR(hw["memory_tb_per_s"].get<double>(), 576.0 / 72, 1e-12);
-    EXPECT_TRUE(hw["usd_per_chip_hour"].is_null());  // no GB300 rental price was read
+    // DataCrunch's on-demand 1GB300.32V instance (one GPU), $9.915 an hour, read 2026-10-01; dated, so not "undated".
+    EXPECT_NEAR(hw["usd_per_chip_hour"].get<double>(), 9.915, 1e-12);
+    EXPECT_EQ(hw["price"]["as_of"].get<std::string>().substr(0, 10), "2026-10-01");
+    EXPECT_EQ(hw["price"]["kind"], "on-demand");
   }
   EXPECT_TRUE(found);
 }
