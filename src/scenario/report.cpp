@@ -245,7 +245,7 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
   report["schema_version"] = 1;
   report["infersim_version"] = INFERSIM_VERSION;
   report["scenario"] = sc.resolved;
-  report["deployment"] = {{"chips", chips}, {"pools", pools}};
+  report["deployment"] = {{"chips", chips}, {"pools", pools}, {"front_end_latency_s", serving::front_end_latency_s(sc.simulation)}};
   report["metrics"] = metrics;
   report["warnings"] = scenario_warnings(sc, r);
   return report;
@@ -384,6 +384,9 @@ void print_report_table(std::ostream& os, const Json& report) {
        << "% of step time";
     if (report["deployment"]["pools"].size() > 1) os << " (" << p["name"].get<std::string>() << ")";
     os << "\n";
+  }
+  if (const double fe = report["deployment"].value("front_end_latency_s", 0.0); fe > 0) {
+    os << "  HTTP front end: " << num(Json(fe * 1e3), 3) << " ms a request before the scheduler (in TTFT and e2e)\n";
   }
   os << "  " << m["requests_completed"] << " requests in " << num(m["simulated_duration_s"], 5) << " s simulated";
   if (m.contains("sessions")) {

@@ -67,6 +67,13 @@ std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving
     out.push_back("scheduler.prefix_cache is enabled but the workload carries no prompt block hashes (a Mooncake "
                   "trace's hash_ids, or workload.sessions): the cache has nothing to match");
   }
+  if (const auto& entry = sc.simulation.pools.front();
+      sc.simulation.workload.api == workload::Api::http && entry.engine && !entry.engine->front_end_request_latency_s) {
+    out.push_back("engine " + entry.engine->name + " has no measured HTTP front end (front_end.request_latency_us), so "
+                  "TTFT and end-to-end latency leave out the time from a client's request to the scheduler (tens of "
+                  "milliseconds on vLLM's, SGLang's and TensorRT-LLM's OpenAI servers: docs/serving.md, 'The HTTP "
+                  "front end'); set workload.api \"in_process\" if the clients call the engine directly");
+  }
   std::int64_t longest_prompt = 0, longest_request = 0;
   for (std::size_t i = 0; i < r.request_table.size(); ++i) {
     const auto& q = r.request_table[i];

@@ -357,9 +357,13 @@ void parse_workload(ObjectReader& root, const config::Document& doc, ScenarioSpe
   // Online clients stream tokens; an offline batch takes whole results (as MLPerf's harnesses do: NVIDIA's
   // turns streaming off in Offline only).
   wl.streaming = w.boolean_or("streaming", wl.process != ArrivalProcess::offline);
+  // Online clients reach a served engine over HTTP; an offline batch calls the engine in its own process.
+  wl.api = static_cast<workload::Api>(
+      w.choice("api", workload::kApiNames, wl.process == ArrivalProcess::offline ? 1 : 0));
   wj["requests"] = wl.requests;
   wj["seed"] = wl.seed;
   wj["streaming"] = wl.streaming;
+  wj["api"] = workload::kApiNames[static_cast<std::size_t>(wl.api)];
   wj["arrival"] = arr;
   if (!trace) {
     Json in, out_t;

@@ -34,6 +34,7 @@ class Simulation final : public ReplicaObserver {
     int replica_index = 0;
     for (std::size_t p = 0; p < spec.pools.size(); ++p) pools_.push_back(build_pool(p, replica_index));
     entry_pool_ = 0;
+    front_end_ = engine::from_seconds(front_end_latency_s(spec));
   }
 
   SimulationResult run() {
@@ -44,7 +45,7 @@ class Simulation final : public ReplicaObserver {
   }
 
   bool more_arrivals() const override {
-    return has_next_ || pending_closed_ > 0 || !held_.empty() || issued_ < source_.total();
+    return has_next_ || pending_closed_ > 0 || in_front_end_ > 0 || !held_.empty() || issued_ < source_.total();
   }
 
   void on_completion(Replica&, std::uint32_t id) override {
@@ -314,7 +315,23 @@ class Simulation final : public ReplicaObserver {
     rep.kick();
   }
 
+  /// The requests just arrived reach the router after the HTTP front end's latency (at once without one). The
+  /// latency is the same for every request, so they reach it in the order they arrived.
   void route_and_kick() {
+    if (front_end_ > 0 && !arrived_.empty()) {
+      ++in_front_end_;
+      sim_.schedule_after(front_end_, [this, batch = std::move(arrived_)] {
+        --in_front_end_;
+        arrived_.insert(arrived_.end(), batch.begin(), batch.end());
+        deliver();
+      });
+      arrived_.clear();
+      return;
+    }
+    deliver();
+  }
+
+  void deliver() {
     if (spec_.dispatch.batching()) {
       hold_arrivals();
       return;
@@ -425,6 +442,8 @@ class Simulation final : public ReplicaObserver {
   std::int64_t completed_ = 0;
   std::vector<std::uint32_t> session_of_;  // workload.sessions: each request's session, by request id
   std::vector<std::uint32_t> arrived_;
+  engine::SimTime front_end_ = 0;     // the HTTP front end's latency (front_end_latency_s)
+  std::int64_t in_front_end_ = 0;     // arrival groups on their way through it
   std::vector<std::size_t> touched_;
   std::vector<std::uint32_t> held_;  // front-end batch not yet dispatched
   engine::EventId dispatch_timer_ = 0;  // its timeout, pending while held_ is not empty
@@ -437,6 +456,11 @@ class Simulation final : public ReplicaObserver {
 };
 
 }  // namespace
+
+double front_end_latency_s(const SimulationSpec& spec) {
+  if (spec.workload.api != workload::Api::http || spec.pools.empty() || !spec.pools.front().engine) return 0.0;
+  return spec.pools.front().engine->front_end_request_latency_s.value_or(0.0);
+}
 
 void check_runnable(const SimulationSpec& spec) { Simulation s(spec, nullptr); }
 

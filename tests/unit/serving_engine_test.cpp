@@ -285,6 +285,86 @@ TEST(ServingEngine, FirstTokenLagAddsOneIterationToTtftAndNothingToCompletion) {
   EXPECT_EQ(load_serving_engine("tensorrt-llm").first_token_lag_steps, 0);
 }
 
+// The HTTP front end (the engine's front_end latency, workload.api "http"): every request reaches the scheduler L
+// after the client sent it, and nothing else changes. One request alone: its TTFT, end-to-end latency and queue
+// time grow by exactly L, its TPOT not at all. In process, or with an engine that has no front end, nothing moves.
+TEST(ServingEngine, HttpFrontEndDelaysEveryRequestByItsLatency) {
+  const std::int64_t P = 300, N = 20;
+  const double L = 0.045;
+  auto spec = one_request(P, N);
+  ServingEngineSpec e = hand_engine();
+  spec.pools[0].engine = e;
+  spec.workload.api = workload::Api::http;
+  const auto none = simulate(spec);  // the engine has no measured front end
+  e.front_end_request_latency_s = L;
+  spec.pools[0].engine = e;
+  EXPECT_DOUBLE_EQ(front_end_latency_s(spec), L);
+  const auto served = simulate(spec);
+  EXPECT_NEAR(served.ttft.max - none.ttft.max, L, 2e-9);
+  EXPECT_NEAR(served.e2e.max - none.e2e.max, L, 2e-9);
+  EXPECT_NEAR(served.queue.max - none.queue.max, L, 2e-9);
+  EXPECT_NEAR(served.tpot.max, none.tpot.max, 1e-12);
+  spec.workload.api = workload::Api::in_process;
+  EXPECT_DOUBLE_EQ(front_end_latency_s(spec), 0.0);
+  EXPECT_DOUBLE_EQ(simulate(spec).ttft.max, none.ttft.max);
+}
+
+// One closed-loop client of K requests: each request's cycle is the front end's L plus what the engine takes (the
+// same every time: one request alone on an idle replica), so the run lasts K (L + e2e alone) and the client's
+// throughput is K / that. Little's law holds with the requests in the front end counted as in the system.
+TEST(ServingEngine, HttpFrontEndLengthensAClosedLoopCycle) {
+  const std::int64_t K = 5;
+  const double L = 0.030;
+  auto spec = one_request(200, 8);
+  spec.workload.requests = K;
+  spec.workload.process = workload::ArrivalProcess::closed_loop;
+  spec.workload.concurrency = 1;
+  spec.workload.think_time_s = 0;
+  ServingEngineSpec e = hand_engine();
+  spec.pools[0].engine = e;
+  const auto bare = simulate(spec);
+  const double cycle_s = bare.duration_s / K;
+  EXPECT_NEAR(bare.e2e.max, cycle_s, 1e-8);
+  e.front_end_request_latency_s = L;
+  spec.pools[0].engine = e;
+  const auto served = simulate(spec);
+  EXPECT_NEAR(served.duration_s, K * (L + cycle_s), K * 2e-9);
+  EXPECT_NEAR(served.e2e.p50, L + cycle_s, 2e-9);
+  // Little: mean requests in the system = throughput x mean e2e = 1 client, always waiting on one request.
+  EXPECT_NEAR(served.mean_in_system, 1.0, 1e-6);
+}
+
+TEST(ServingEngine, ApiDefaultsToHttpOnlineAndInProcessOffline) {
+  config::Document doc = small_offline_scenario();
+  auto sc = scenario::parse_scenario(doc);
+  EXPECT_EQ(sc.simulation.workload.api, workload::Api::in_process);
+  EXPECT_EQ(sc.resolved["workload"]["api"], "in_process");
+  doc.json["workload"]["arrival"] = {{"process", "poisson"}, {"rate_per_s", 2}};
+  sc = scenario::parse_scenario(doc);
+  EXPECT_EQ(sc.simulation.workload.api, workload::Api::http);
+  EXPECT_EQ(sc.resolved["workload"]["api"], "http");
+  doc.json["workload"]["api"] = "in_process";
+  EXPECT_EQ(scenario::parse_scenario(doc).simulation.workload.api, workload::Api::in_process);
+  doc.json["workload"]["api"] = "htpp";
+  try {
+    scenario::parse_scenario(doc);
+    FAIL() << "accepted workload.api \"htpp\"";
+  } catch (const ConfigError& err) {
+    const std::string what = err.what();
+    EXPECT_NE(what.find("/workload/api"), std::string::npos) << what;
+    EXPECT_NE(what.find("\"http\""), std::string::npos) << what;
+  }
+  // The shipped profiles that carry a front end: vLLM's V1, SGLang's and TensorRT-LLM's OpenAI servers, each
+  // tens of milliseconds (fitted, docs/accuracy.md); an engine without one has none.
+  for (const char* name : {"vllm-v1", "sglang", "tensorrt-llm"}) {
+    const auto fe = load_serving_engine(name).front_end_request_latency_s;
+    ASSERT_TRUE(fe.has_value()) << name;
+    EXPECT_GT(*fe, 5e-3) << name;
+    EXPECT_LT(*fe, 0.1) << name;
+  }
+  EXPECT_FALSE(load_serving_engine("llama.cpp").front_end_request_latency_s.has_value());
+}
+
 TEST(ServingEngine, MisspelledEngineNamesTheClosest) {
   config::Document doc;
   doc.file = "inline.json";

@@ -340,7 +340,7 @@ TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
   for (const char* f : {"mlperf.json", "mlperf-v5.0.json", "single-user.json", "speculative.json", "quantization.json",
                         "operators.json", "h200-kernels.json", "expert-parallel.json", "moe-serving.json",
                         "vllm-recent.json", "vllm-v1-fit.json", "vllm-v1-fit-large-batch.json",
-                        "vllm-v1-fit-offline.json"}) {
+                        "vllm-v1-fit-offline.json", "front-end.json", "front-end-fit.json"}) {
     files.push_back(testing::source_path(std::string("configs/validation/") + f));
   }
   const auto rows = load_measurements(files);

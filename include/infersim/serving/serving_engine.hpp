@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -80,6 +81,12 @@ struct ServingEngineSpec {
   std::int64_t first_token_lag_steps = 0;
   // Its expert-parallel all-to-all kernels (optional `expert_all_to_all`; every deployment it runs takes them).
   parallelism::AllToAllKernels expert_all_to_all;
+  // Its OpenAI-compatible HTTP server (optional `front_end`): the time from a client's request to the engine's
+  // scheduler (HTTP, chat template, tokenization, hand-over to the engine process) together with the first
+  // streamed chunk's way back, paid once by every request a workload sends over HTTP (workload.api "http"):
+  // TTFT and end-to-end latency include it, the device and the later tokens' gaps do not (docs/serving.md,
+  // "The HTTP front end"). Absent: not measured, and a served workload gets a warning.
+  std::optional<double> front_end_request_latency_s;
 };
 
 /// The largest first_token_lag_steps a profile may give (a bound on typos, far above any engine's).

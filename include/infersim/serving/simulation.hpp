@@ -114,6 +114,11 @@ struct PoolMemory {
 };
 PoolMemory plan_pool_memory(const PoolSpec& pool);
 
+/// The time every request spends in the engine's HTTP front end before reaching the entry pool's router: the
+/// entry pool's engine's front_end_request_latency_s when the workload's clients use HTTP (workload.api), else 0
+/// (in-process clients, no engine, or an engine with no measured front end).
+double front_end_latency_s(const SimulationSpec& spec);
+
 /// Run a simulation; throws ConfigError / InfeasibleError for inputs that cannot run.
 SimulationResult simulate(const SimulationSpec& spec, StepListener* listener = nullptr);
 

@@ -13,6 +13,11 @@ namespace infersim::workload {
 
 enum class ArrivalProcess { offline, poisson, constant, gamma, closed_loop, trace };
 inline constexpr std::string_view kArrivalProcessNames[] = {"offline", "poisson", "constant", "gamma", "closed_loop", "trace"};
+
+/// How the clients reach the engine: through its OpenAI-compatible HTTP server (each request pays the engine's
+/// front-end latency), or by calling it in their own process (an MLPerf LoadGen harness, vLLM's LLM class).
+enum class Api { http, in_process };
+inline constexpr std::string_view kApiNames[] = {"http", "in_process"};
 /// Processes whose arrivals follow `rate_per_s` (open loop, no trace).
 constexpr bool rate_driven(ArrivalProcess p) {
   return p == ArrivalProcess::poisson || p == ArrivalProcess::constant || p == ArrivalProcess::gamma;
@@ -56,6 +61,7 @@ struct WorkloadSpec {
   TokenDistribution output;  // output tokens (sessions: of each turn)
   SessionSpec sessions;
   bool streaming = true;     // clients receive tokens as they are generated (default: all but offline arrivals)
+  Api api = Api::http;       // how requests reach the engine (default: http, in_process for offline arrivals)
 };
 
 /// Requests per arrival of the arrival process: the mean turns of a session with sessions, else 1.
