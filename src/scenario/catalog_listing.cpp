@@ -79,6 +79,8 @@ config::Json engine_entry(const std::string& name, const serving::ServingEngineS
           {"eager_us_per_layer", e.launch.eager_s_per_layer * 1e6},
           {"fp8_attention", e.attention.fp8_math},
           {"first_token_lag_steps", e.first_token_lag_steps},
+          {"front_end_request_latency_us", e.front_end_request_latency_s ? config::Json(*e.front_end_request_latency_s * 1e6)
+                                                                         : config::Json(nullptr)},
           {"scheduler", {{"policy", e.scheduler.policy},
                          {"max_batch_size", e.scheduler.max_batch_size},
                          {"max_batched_tokens", e.scheduler.max_batched_tokens},
