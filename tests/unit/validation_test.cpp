@@ -340,7 +340,7 @@ TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
   for (const char* f : {"mlperf.json", "mlperf-v5.0.json", "single-user.json", "speculative.json", "quantization.json",
                         "operators.json", "h200-kernels.json", "expert-parallel.json", "moe-serving.json",
                         "vllm-recent.json", "vllm-v1-fit.json", "vllm-v1-fit-large-batch.json",
-                        "vllm-v1-fit-offline.json", "front-end.json", "front-end-fit.json"}) {
+                        "vllm-v1-fit-offline.json", "sglang-fit.json", "front-end.json", "front-end-fit.json"}) {
     files.push_back(testing::source_path(std::string("configs/validation/") + f));
   }
   const auto rows = load_measurements(files);
@@ -423,6 +423,44 @@ TEST(MeasurementFile, GpustackShareGptRowsAreTheirPagesRuns) {
     ++seen;
   }
   EXPECT_EQ(seen, 8);
+}
+
+// The rows the sglang profile's host time was fitted on are SGLang's runs on GPUStack's pages, each on the sglang
+// engine with SGLang's own batching (no scheduler key: the page's serving script sets none): throughput is the
+// run's generated tokens over its duration, and the lengths average the run's tokens per request (100 requests
+// at 4 clients on the Qwen3-8B latency page, 1,000 at once on the Qwen3-14B pages).
+TEST(MeasurementFile, SglangFitRowsAreTheirPagesRuns) {
+  struct Run {
+    double generated_tokens, duration_s, input_tokens;
+    int requests;
+  };
+  const std::map<std::string, Run> runs = {
+      {"qwen3-8b-1xh100", {22061, 41.97, 23260, 100}},
+      {"qwen3-14b-1xh100", {201628, 49.86, 217393, 1000}},
+      {"qwen3-14b-1xa100", {201706, 79.35, 217393, 1000}},
+  };
+  const auto rows = load_measurements({testing::source_path("configs/validation/sglang-fit.json")});
+  ASSERT_EQ(rows.size(), 6u);
+  EXPECT_EQ(evaluate(rows).failed, 0u);
+  for (const auto& r : rows) {
+    const std::size_t at = r.id.find("/gpustack-sharegpt/") + 19;
+    const std::string key = r.id.substr(at, r.id.find('/', at) - at);
+    ASSERT_TRUE(runs.count(key)) << r.id;
+    const Run& run = runs.at(key);
+    std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
+    EXPECT_EQ(set.at("engine").get<std::string>(), "sglang") << r.id;
+    for (const auto& [k, v] : set) EXPECT_NE(k.rfind("scheduler.", 0), 0u) << r.id << " sets " << k;
+    if (r.category == "throughput") {
+      EXPECT_NEAR(r.measured * run.duration_s, run.generated_tokens, r.measured * 0.005) << r.id;
+    }
+    EXPECT_EQ(set.at("workload.requests").get<int>(), run.requests) << r.id;
+    const auto& out = set.at("workload.output_tokens");
+    EXPECT_NEAR(clamped_lognormal_mean(out.at("median").get<double>(), 1.0, 4, 1536),
+                run.generated_tokens / run.requests, 0.2) << r.id;
+    const auto& in = set.at("workload.input_tokens");
+    EXPECT_NEAR(clamped_lognormal_mean(in.at("median").get<double>(), 1.0, 4, 1024), run.input_tokens / run.requests,
+                0.2) << r.id;
+  }
 }
 
 // The RTX PRO 6000 rows of single-user.json are the llama-bench tg128 lines of the published log
