@@ -68,6 +68,7 @@ HardwareSpec parse_hardware(const config::Document& doc, config::Diagnostics& d)
     hw.interconnect.scale_out_latency_s = n.number("scale_out_latency_us", Range::between(0, limits::kMaxLatencyUs)) * units::kMicrosecond;
     hw.interconnect.all_reduce =
         static_cast<AllReduceAlgorithm>(n.choice("all_reduce_algorithm", kAllReduceAlgorithmNames, 0));
+    hw.interconnect.scale_up_fully_connected = n.boolean_or("scale_up_fully_connected", false);
     n.finish();
   }
   {

@@ -72,6 +72,21 @@ SpanningAllToAll all_to_all_spanning_per_domain(double bytes, int e, int domain,
   return c;
 }
 
+CollectiveCost custom_all_reduce(double bytes, int t, const Link& link) {
+  if (t <= 1) return {};
+  constexpr double kKiB = 1024.0;
+  const bool one_shot = t == 2 || (t <= 4 && bytes < 512 * kKiB) || (t <= 8 && bytes < 256 * kKiB);
+  if (one_shot) return {(t - 1) * bytes, 2.0 * link.latency_s};
+  return {2.0 * (t - 1) / t * bytes, 3.0 * link.latency_s};
+}
+
+bool runs_custom_all_reduce(double bytes, int t, double max_bytes, const hardware::HardwareSpec& hw) {
+  const auto& ic = hw.interconnect;
+  if (max_bytes <= 0 || bytes >= max_bytes || ic.all_reduce == hardware::AllReduceAlgorithm::in_switch) return false;
+  if (t != 2 && t != 4 && t != 6 && t != 8) return false;
+  return t <= ic.scale_up_domain_chips && ic.scale_up_bandwidth_bytes_per_s && ic.scale_up_fully_connected;
+}
+
 CollectiveCost send(double bytes, const Link& link) { return {bytes, link.latency_s}; }
 
 }  // namespace infersim::parallelism

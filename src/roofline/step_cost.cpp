@@ -423,7 +423,13 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
   const double o_in = m.mla ? h * m.mla->v_head_dim : h * m.head_dim;
   add_gemm(table, "o_proj", phase, layers, T, o_in, d, wb_);
   if (tp > 1) {
-    add_network(table, "tp_all_reduce", phase, 2 * layers, parallelism::all_reduce(T * d * rb_, tp, tp_link_), tp_link_);
+    // On the engine's own kernel where it takes the message (vLLM's and SGLang's custom all-reduce), else the
+    // collective library's algorithm over the link.
+    const double bytes = T * d * rb_;
+    const bool custom = parallelism::runs_custom_all_reduce(bytes, tp, dep_.all_reduce.max_bytes, hw_);
+    add_network(table, "tp_all_reduce", phase, 2 * layers,
+                custom ? parallelism::custom_all_reduce(bytes, tp, tp_link_) : parallelism::all_reduce(bytes, tp, tp_link_),
+                tp_link_);
   }
   add_elementwise(table, "mlp_norm", phase, layers, 4 * T * d, T * d * (3 * rb_ + ab_));
 

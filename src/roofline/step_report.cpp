@@ -39,6 +39,7 @@ StepReport analyze_step(const StepQuery& q) {
   d.kv_cache_dtype = q.kv_cache_dtype.value_or(m.native_dtype);
   d.fp8_attention = q.fp8_attention;
   d.all_to_all = q.all_to_all;
+  d.all_reduce = q.all_reduce;
   r.prefill = q.prefill;
   r.batch = q.batch;
   r.context = q.context;

@@ -433,6 +433,7 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     Json dj = Json::object();
     auto& dep = pool.deployment;
     dep.all_to_all = engine.expert_all_to_all;  // the engine's kernels, in every pool (pools copy this deployment)
+    dep.all_reduce = engine.custom_all_reduce;
     const DType native = have_model ? pool.model.native_dtype : DType::bf16;
     std::optional<ObjectReader> r = root.optional_object("deployment");
     if (r) {

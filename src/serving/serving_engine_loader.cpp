@@ -70,6 +70,11 @@ ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diag
     a->string("source");
     a->finish();
   }
+  if (std::optional<ObjectReader> c = root.optional_object("custom_all_reduce")) {
+    e.custom_all_reduce.max_bytes = c->number("max_bytes", Range::between(0, 1e12));
+    c->string("source");
+    c->finish();
+  }
   if (std::optional<ObjectReader> f = root.optional_object("front_end")) {
     e.front_end_request_latency_s = f->number("request_latency_us", Range::between(0, 1e7)) * units::kMicrosecond;
     f->string("source");

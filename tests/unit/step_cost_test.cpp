@@ -8,6 +8,7 @@
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
 #include "infersim/model/model_stats.hpp"
+#include "infersim/parallelism/collective.hpp"
 #include "infersim/core/random.hpp"
 #include "infersim/roofline/step_cost.hpp"
 #include "infersim/roofline/step_cost_cache.hpp"
@@ -151,6 +152,56 @@ TEST(StepCost, TensorParallelAllReduceBytes) {
   EXPECT_NEAR(sum_of(t, "tp_all_reduce", true) / (2 * 80 * 2.0 * 7 / 8 * buffer), 1.0, 1e-6);
   // And the GEMM weights are split 8 ways: qkv N = (64 + 2 * 8) * 128 / 8.
   EXPECT_NEAR(sum_of(t, "qkv_proj", false) / (80 * 2.0 * 64 * 8192 * (80 * 128 / 8)), 1.0, 1e-6);
+}
+
+// An engine's own all-reduce kernel (vLLM's custom all-reduce; csrc/custom_all_reduce.cuh): one-shot on two chips
+// and below 512 KiB on up to four or 256 KiB on up to eight (each chip receives the other t-1 buffers whole, two
+// barriers), two-shot otherwise (2 (t-1)/t of the buffer, three barriers).
+TEST(StepCost, CustomAllReduceOneAndTwoShotByHand) {
+  const parallelism::Link link{300e9, 5e-6, hardware::AllReduceAlgorithm::ring};
+  const double KiB = 1024;
+  auto c = parallelism::custom_all_reduce(28 * KiB, 8, link);
+  EXPECT_DOUBLE_EQ(c.bytes_per_chip, 7 * 28 * KiB);
+  EXPECT_DOUBLE_EQ(c.latency_s, 10e-6);
+  c = parallelism::custom_all_reduce(1024 * KiB, 8, link);
+  EXPECT_DOUBLE_EQ(c.bytes_per_chip, 2.0 * 7 / 8 * 1024 * KiB);
+  EXPECT_DOUBLE_EQ(c.latency_s, 15e-6);
+  EXPECT_DOUBLE_EQ(parallelism::custom_all_reduce(400 * KiB, 4, link).bytes_per_chip, 3 * 400 * KiB);  // < 512 KiB
+  EXPECT_DOUBLE_EQ(parallelism::custom_all_reduce(400 * KiB, 8, link).latency_s, 15e-6);               // >= 256 KiB
+  EXPECT_DOUBLE_EQ(parallelism::custom_all_reduce(4096 * KiB, 2, link).bytes_per_chip, 4096 * KiB);   // two chips: one-shot
+
+  // Where it runs: 2, 4, 6 or 8 chips of a fully connected domain whose own all-reduce is a ring or a tree, below
+  // the engine's max_bytes.
+  const auto a100 = hardware::load_hardware("a100-sxm-80gb");
+  ASSERT_TRUE(a100.interconnect.scale_up_fully_connected);
+  const double max = 8 * 1024 * KiB;
+  EXPECT_TRUE(parallelism::runs_custom_all_reduce(28 * KiB, 8, max, a100));
+  EXPECT_FALSE(parallelism::runs_custom_all_reduce(max, 8, max, a100));
+  EXPECT_FALSE(parallelism::runs_custom_all_reduce(28 * KiB, 8, 0, a100));  // the engine has none
+  EXPECT_FALSE(parallelism::runs_custom_all_reduce(28 * KiB, 3, max, a100));
+  EXPECT_FALSE(parallelism::runs_custom_all_reduce(28 * KiB, 16, max, a100));  // beyond the domain
+  EXPECT_FALSE(parallelism::runs_custom_all_reduce(28 * KiB, 8, max, hardware::load_hardware("h100-sxm")));  // in-switch
+  EXPECT_FALSE(parallelism::runs_custom_all_reduce(28 * KiB, 2, max, hardware::load_hardware("rtx-4090")));   // PCIe
+
+  // Llama-3.1-70B decode of one sequence on 8 A100s: two all-reduces a layer of 8192 x 2 bytes. With the kernel
+  // each is one-shot: 7 x 16 KiB received and 2 latency steps; NCCL's ring sends 2 x 7/8 of it in 14 steps.
+  const auto m = model::load_model("llama-3.1-70b");
+  auto d = native(m, 8);
+  OperatorTable ring, custom;
+  StepCostModel(m, a100, d).build(StepShape::decode(1, 1024), ring);
+  d.all_reduce.max_bytes = max;
+  StepCostModel(m, a100, d).build(StepShape::decode(1, 1024), custom);
+  const double buffer = 8192.0 * 2;
+  const double lambda = a100.interconnect.scale_up_latency_s;
+  const double launch = a100.efficiency.kernel_launch_overhead_s;  // every network row pays one launch
+  for (std::size_t i = 0; i < custom.size(); ++i) {
+    if (custom.name[i] != "tp_all_reduce") continue;
+    EXPECT_NEAR(custom.bytes[i], 7 * buffer, 1e-3);
+    EXPECT_NEAR(custom.overhead_s[i], 2 * lambda + launch, 1e-9);
+    EXPECT_NEAR(ring.bytes[i], 2.0 * 7 / 8 * buffer, 1e-3);
+    EXPECT_NEAR(ring.overhead_s[i], 14 * lambda + launch, 1e-9);
+  }
+  EXPECT_NEAR(sum_of(custom, "tp_all_reduce", true), 2 * 80 * 7 * buffer, 1.0);
 }
 
 TEST(StepCost, PipelineStagesSplitLayersAndAddLatency) {

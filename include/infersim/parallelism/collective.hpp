@@ -47,6 +47,20 @@ SpanningAllToAll all_to_all_spanning(double bytes, int group_size, int domain_ch
 /// of the (group_size - domain_chips) / group_size share). One latency step each, as all_to_all_spanning.
 SpanningAllToAll all_to_all_spanning_per_domain(double bytes, int group_size, int domain_chips, double top_k,
                                                 double remote_domains, const Link& scale_up, const Link& scale_out);
+/// An all-reduce of `bytes` per chip on a serving engine's own kernel (vLLM's custom all-reduce, which SGLang
+/// adapted: vllm-project/vllm csrc/custom_all_reduce.cuh `allreduce`): one-shot on two chips, and below 512 KiB on
+/// up to four or 256 KiB on up to eight fully connected chips (every chip reads the t-1 other buffers whole and sums
+/// them, between a barrier on entry and one on exit: (t-1) S received, 2 latency steps); two-shot otherwise (each
+/// chip sums its 1/t of every buffer, a barrier, then gathers the other sums: 2(t-1)/t S, 3 steps).
+CollectiveCost custom_all_reduce(double bytes, int group_size, const Link& link);
+/// Whether a tensor-parallel all-reduce of `bytes` over `group_size` chips of `hw` runs on an engine's own kernel
+/// that takes messages below `max_bytes` (vllm/distributed/device_communicators/custom_all_reduce.py
+/// `should_custom_ar`): 2, 4, 6 or 8 chips of one fully connected scale-up domain (vLLM also takes two PCIe chips
+/// with peer-to-peer access; a profile does not say whether its PCIe cards have it, so they keep the ring). Only where the
+/// domain's all-reduce is a ring or a tree: an in-switch all-reduce is already two steps, and the profiles of such
+/// chips were calibrated on engines that ran these kernels.
+bool runs_custom_all_reduce(double bytes, int group_size, double max_bytes, const hardware::HardwareSpec& hw);
+
 /// Point-to-point send of `bytes`.
 CollectiveCost send(double bytes, const Link& link);
 

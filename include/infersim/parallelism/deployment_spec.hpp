@@ -24,6 +24,14 @@ struct AllToAllKernels {
   bool fp8_dispatch = false;       // with FP8 activations, dispatch FP8 with per-128 FP32 scales; combine stays 16-bit
 };
 
+/// A serving engine's own all-reduce kernels for the tensor-parallel all-reduces of a step (serving::
+/// ServingEngineSpec::custom_all_reduce: vLLM's and SGLang's custom all-reduce): within one scale-up domain of 2,
+/// 4, 6 or 8 chips, fully connected beyond two, messages under max_bytes skip the collective library's ring or
+/// tree (parallelism::tensor_parallel_all_reduce).
+struct AllReduceKernels {
+  double max_bytes = 0;  // 0: the engine has none, and the hardware's all-reduce algorithm prices every message
+};
+
 struct DeploymentSpec {
   int tensor_parallel = 1;    // t: GEMMs and heads split t ways; 2 all-reduces per layer
   int pipeline_parallel = 1;  // p: layers split into p stages
@@ -41,6 +49,7 @@ struct DeploymentSpec {
   // (roofline/step_cost_cache.hpp, overlap_two_batches). Only with expert_parallel > 1.
   bool two_batch_overlap = false;
   AllToAllKernels all_to_all;  // from the serving engine (scenario loader); default: 16-bit, no SMs taken
+  AllReduceKernels all_reduce;  // from the serving engine (scenario loader); default: none
   int replicas = 1;           // independent copies behind a router
   DType weight_dtype = DType::bf16;
   DType activation_dtype = DType::bf16;

@@ -81,6 +81,8 @@ struct ServingEngineSpec {
   std::int64_t first_token_lag_steps = 0;
   // Its expert-parallel all-to-all kernels (optional `expert_all_to_all`; every deployment it runs takes them).
   parallelism::AllToAllKernels expert_all_to_all;
+  // Its own all-reduce kernels for small tensor-parallel all-reduces (optional `custom_all_reduce`).
+  parallelism::AllReduceKernels custom_all_reduce;
   // Its OpenAI-compatible HTTP server (optional `front_end`): the time from a client's request to the engine's
   // scheduler (HTTP, chat template, tokenization, hand-over to the engine process) together with the first
   // streamed chunk's way back, paid once by every request a workload sends over HTTP (workload.api "http"):
