@@ -43,7 +43,8 @@ struct InterconnectSpec {
   double scale_up_latency_s = 0;
   int scale_up_domain_chips = 1;
   // Every chip of the scale-up domain reads and writes every other's memory directly (NVSwitch, a full NVLink or
-  // Infinity Fabric mesh): what an engine's own all-reduce kernels need beyond two chips (parallelism::AllReduceKernels).
+  // Infinity Fabric mesh, a 2-way NVLink bridge): what an engine's own all-reduce kernels need
+  // (parallelism::runs_custom_all_reduce).
   bool scale_up_fully_connected = false;
   std::optional<double> scale_out_bandwidth_bytes_per_s;  // per chip, one direction
   double scale_out_latency_s = 0;

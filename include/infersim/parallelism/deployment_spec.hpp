@@ -25,9 +25,9 @@ struct AllToAllKernels {
 };
 
 /// A serving engine's own all-reduce kernels for the tensor-parallel all-reduces of a step (serving::
-/// ServingEngineSpec::custom_all_reduce: vLLM's and SGLang's custom all-reduce): within one scale-up domain of 2,
-/// 4, 6 or 8 chips, fully connected beyond two, messages under max_bytes skip the collective library's ring or
-/// tree (parallelism::tensor_parallel_all_reduce).
+/// ServingEngineSpec::custom_all_reduce: vLLM's and SGLang's custom all-reduce): within one fully connected
+/// scale-up domain of 2, 4, 6 or 8 chips, messages under max_bytes skip the collective library's ring or tree
+/// (parallelism::runs_custom_all_reduce, parallelism::custom_all_reduce).
 struct AllReduceKernels {
   double max_bytes = 0;  // 0: the engine has none, and the hardware's all-reduce algorithm prices every message
 };
