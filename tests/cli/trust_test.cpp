@@ -359,7 +359,7 @@ TEST(Trust, UndatedOrNotOnDemandPricesWarn) {
   const auto mac = warnings_of("--set hardware=apple-m2-ultra --set deployment.activation_dtype=fp16 --set deployment.weight_dtype=fp16");
   ASSERT_EQ(mac.size(), 1u) << mac;
   EXPECT_NE(mac[0].get<std::string>().find("which is purchase amortisation, not on-demand"), std::string::npos) << mac;
-  // b300: on-demand, read 2026-12-05; a scenario's own price: nothing to say.
+  // b300: on-demand, dated 2026-10-01; a scenario's own price: nothing to say.
   EXPECT_EQ(warnings_of("--set hardware=b300"), nlohmann::json::array());
   EXPECT_EQ(warnings_of("--set hardware=h200-sxm --set pricing.usd_per_chip_hour=4"), nlohmann::json::array());
 }
