@@ -104,6 +104,7 @@ HardwareSpec parse_hardware(const config::Document& doc, config::Diagnostics& d)
     hw.efficiency.attention_prefill = e.number_or("attention_prefill", 1.0, Range::fraction());
     hw.efficiency.attention_prefill_overhead_keys =
         e.number_or("attention_prefill_overhead_keys", 0.0, Range::between(0, 1e6));
+    hw.efficiency.block_fp8_gemm_overhead_k = e.number_or("block_fp8_gemm_overhead_k", 0.0, Range::between(0, 1e6));
     hw.efficiency.source = e.string_or("source", "");
     e.finish();
   }

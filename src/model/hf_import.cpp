@@ -148,6 +148,15 @@ void read_common(HfFields& f, ModelSpec& m, const CommonDefaults& defaults) {
     if (method == "fp8") {
       m.native_dtype = DType::fp8;
       f.note("native_dtype fp8 from quantization_config (quant_method fp8)");
+      if (const auto b = q->find("weight_block_size"); b != q->end() && b->is_array() && b->size() == 2 &&
+                                                        (*b)[0].is_number_integer() && (*b)[0] == (*b)[1] &&
+                                                        (*b)[0].get<int>() > 0) {
+        m.fp8_weight_block_size = (*b)[0].get<int>();
+        f.note("fp8_weight_block_size " + std::to_string(m.fp8_weight_block_size) +
+               " from quantization_config.weight_block_size (block-scaled FP8 GEMMs)");
+      } else if (b != q->end()) {
+        f.note("quantization_config.weight_block_size is not a square block [N, N]: weights taken as scaled per tensor");
+      }
     } else if (method != "mxfp4") {
       f.note("quantization_config quant_method \"" + method + "\" not modelled: weights taken as " +
              std::string(to_string(m.native_dtype)));
@@ -387,6 +396,7 @@ nlohmann::ordered_json model_to_json(const ModelSpec& m) {
   j["notes"] = m.notes;
   j["published_parameters_billion"] = m.published_parameters / 1e9;
   j["native_dtype"] = to_string(m.native_dtype);
+  if (m.fp8_weight_block_size > 0) j["fp8_weight_block_size"] = m.fp8_weight_block_size;
   j["num_layers"] = m.num_layers;
   j["hidden_size"] = m.hidden_size;
   j["num_attention_heads"] = m.num_attention_heads;

@@ -14,6 +14,12 @@ ModelSpec parse_model(const config::Document& doc, config::Diagnostics& d) {
   m.notes = r.string_or("notes", "");
   m.published_parameters = r.number("published_parameters_billion", Range::positive()) * 1e9;
   m.native_dtype = r.dtype("native_dtype");
+  if (r.has("fp8_weight_block_size")) {
+    m.fp8_weight_block_size = static_cast<int>(r.integer("fp8_weight_block_size", Range::between(1, 1 << 20)));
+    if (m.native_dtype != DType::fp8) {
+      r.error("fp8_weight_block_size", "applies only to a model published in FP8 (native_dtype \"fp8\")");
+    }
+  }
   const Range dim = Range::between(1, 1 << 24);
   m.num_layers = static_cast<int>(r.integer("num_layers", Range::between(1, 10000)));
   m.hidden_size = static_cast<int>(r.integer("hidden_size", dim));

@@ -167,6 +167,11 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
                              ? 1.0 / (std::max(hw.peak_flops_per_s(DType::fp4), hw.peak_flops_per_s(d.activation_dtype)) * eff.compute)
                              : (1.0 + d.dequant_overhead) / (hw.peak_flops_per_s(d.activation_dtype) * eff.compute);
   }
+  // FP8 checkpoints scaled per block run block-scaled W8A8 GEMMs (DeepGEMM and its kin), whose fixed cost per
+  // output tile shows on shallow reductions; FP8 weights of a per-tensor checkpoint (or W8A16) do not.
+  if (m.fp8_weight_block_size > 0 && d.weight_dtype == DType::fp8 && d.activation_dtype == DType::fp8) {
+    block_k_ = eff.block_fp8_gemm_overhead_k;
+  }
   if (t > 1) tp_link_ = parallelism::link_for_group(hw, t);
   if (d.expert_parallel > 1) {
     const ExpertLinks links = expert_links(hw, d.expert_parallel);
@@ -199,10 +204,14 @@ void StepCostModel::add_gemm(OperatorTable& t, std::string_view name, Phase phas
     pad_nk = std::ceil(n / s) * s / n * (std::ceil(k / s) * s / k);  // systolic arrays pad N and K too
   }
   r.seconds_per_flop = gemm_s_per_flop_ * pad_nk;
+  // The model's own weights at the deployment's type (not the 16-bit embedding, LM head and router).
+  if (weight_bytes_per_element == wb_) r.seconds_per_flop *= block_scaled_slowdown(k);
   r.seconds_per_byte = s_per_byte_;
   r.overhead_s = launch_s_;
   t.push(r);
 }
+
+double StepCostModel::block_scaled_slowdown(double k) const { return block_k_ > 0 && k > 0 ? (k + block_k_) / k : 1.0; }
 
 void StepCostModel::add_batched_gemm(OperatorTable& t, std::string_view name, Phase phase, double count,
                                      double batch, double m, double k, double n) const {
@@ -211,6 +220,9 @@ void StepCostModel::add_batched_gemm(OperatorTable& t, std::string_view name, Ph
   // `batch` independent GEMMs of the same shape in one kernel: rows (and so the tile padding) stay per GEMM.
   t.flops_per_row.back() *= static_cast<Real>(batch);
   t.bytes.back() *= static_cast<Real>(batch);
+  // MLA's absorbed per-head products are batched 16-bit matmuls (torch.bmm in DeepSeek's decode profile), not
+  // block-scaled FP8 GEMMs.
+  t.seconds_per_flop.back() /= static_cast<Real>(block_scaled_slowdown(k));
 }
 
 void StepCostModel::add_elementwise(OperatorTable& t, std::string_view name, Phase phase, double count, double flops,
@@ -486,12 +498,17 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
     r.flops = 2.0 * assignments * d * gate_factor * fe;
     r.bytes = active_here * d * gate_factor * fe * ewb_ + assignments * (d * ab_ + gate_factor * fe * rb_);
     r.rows = std::max(1.0, rows_per_expert);
-    r.seconds_per_flop = expert_s_per_flop_ / hw_.efficiency.moe_gemm;
+    // FP8 experts of a block-scaled checkpoint run the block-scaled grouped GEMM (DeepGEMM's contiguous and
+    // masked layouts), with the same fixed cost per output tile as the dense ones.
+    const double expert_block_k = ewb_ == wb_ ? block_k_ : 0.0;
+    auto expert_slowdown = [&](double depth) { return expert_block_k > 0 ? (depth + expert_block_k) / depth : 1.0; };
+    r.seconds_per_flop = expert_s_per_flop_ / hw_.efficiency.moe_gemm * expert_slowdown(d);
     r.seconds_per_byte = s_per_byte_;
     r.overhead_s = launch_s_;
     table.push(r);
     add_elementwise(table, "moe_act", phase, moe_layers_, 4 * assignments * fe, assignments * fe * (gate_factor * rb_ + ab_));
     r.name = "moe_down";
+    r.seconds_per_flop = expert_s_per_flop_ / hw_.efficiency.moe_gemm * expert_slowdown(fe);
     r.flops = 2.0 * assignments * fe * d;
     r.bytes = active_here * fe * d * ewb_ + assignments * (fe * ab_ + d * rb_);
     table.push(r);

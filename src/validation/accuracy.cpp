@@ -148,10 +148,12 @@ double operator_time_s(const MeasurementRow& row, const HardwareOverrides& overr
 }
 
 double gemm_time_s(const MeasurementRow& row, const HardwareOverrides& overrides) {
-  // Any catalog model will do: price_gemm uses only the hardware and the deployment's data types.
+  // price_gemm uses the hardware, the deployment's data types and the model's FP8 scaling (block-scaled or per
+  // tensor); a row that names no model reads per-tensor weights, as any catalog model published in 16 bits.
   parallelism::DeploymentSpec d;
   d.weight_dtype = d.activation_dtype = d.kv_cache_dtype = row.dtype;
-  const roofline::StepCostModel cost(model::load_model("llama-3.1-8b"), hardware_for(row.hardware, overrides), d);
+  const roofline::StepCostModel cost(model::load_model(row.model.empty() ? "llama-3.1-8b" : row.model),
+                                     hardware_for(row.hardware, overrides), d);
   return cost.price_gemm("gemm", row.m, row.k, row.n).time_s;
 }
 

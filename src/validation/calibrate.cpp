@@ -377,6 +377,9 @@ std::string calibrated_profile_json(const CalibrationResult& r, const std::strin
   if (r.after.efficiency.attention_prefill_overhead_keys != 0.0 || e.contains("attention_prefill_overhead_keys")) {
     e["attention_prefill_overhead_keys"] = rounded(r.after.efficiency.attention_prefill_overhead_keys, 1);
   }
+  if (r.after.efficiency.block_fp8_gemm_overhead_k != 0.0 || e.contains("block_fp8_gemm_overhead_k")) {
+    e["block_fp8_gemm_overhead_k"] = rounded(r.after.efficiency.block_fp8_gemm_overhead_k, 1);
+  }
   if (j.contains("interconnect") && j["interconnect"].contains("scale_up_latency_us")) {
     j["interconnect"]["scale_up_latency_us"] = rounded(r.after.interconnect.scale_up_latency_s * 1e6, 2);
   }

@@ -100,6 +100,8 @@ std::vector<MeasurementRow> load_measurements(const std::vector<std::string>& pa
             row.n = r.number("n", Range::positive());
             row.k = r.number("k", Range::positive());
             row.dtype = r.dtype("dtype");
+            // Whose weights: only their FP8 scaling matters (block-scaled or per tensor); none = per tensor.
+            row.model = r.string_or("model", "");
             break;
           case RowKind::all_reduce:
             row.chips = static_cast<int>(r.integer("chips", Range::between(2, 1e5)));

@@ -127,12 +127,13 @@ const auto kMoe = &hardware::EfficiencySpec::moe_gemm;
 const auto kAttentionDecode = &hardware::EfficiencySpec::attention_decode;
 const auto kAttentionPrefill = &hardware::EfficiencySpec::attention_prefill;
 const auto kPrefillKeys = &hardware::EfficiencySpec::attention_prefill_overhead_keys;
+const auto kBlockK = &hardware::EfficiencySpec::block_fp8_gemm_overhead_k;
 const std::vector<EfficiencyCopy> kEfficiencyCopies = {
-    {"gh200", "h200-sxm", {kCompute, kMemory, kKernel, kMoe, kAttentionDecode, kAttentionPrefill, kPrefillKeys}},  // same Hopper GPU
-    {"gh200-144gb", "h200-sxm", {kCompute, kMemory, kKernel, kMoe, kAttentionDecode, kAttentionPrefill, kPrefillKeys}},
-    {"h200-nvl", "h200-sxm", {kCompute, kMemory, kKernel, kMoe, kAttentionDecode, kAttentionPrefill, kPrefillKeys}},  // same GH100 die, lower clock in the peaks
-    {"h20", "h200-sxm", {kCompute, kMemory, kKernel, kMoe, kAttentionDecode, kAttentionPrefill, kPrefillKeys}},       // same Hopper SM, fewer SMs in the peaks
-    {"h800", "h100-sxm", {kCompute, kMemory, kNetwork, kKernel, kMoe, kAttentionDecode, kAttentionPrefill, kPrefillKeys}},
+    {"gh200", "h200-sxm", {kCompute, kMemory, kKernel, kMoe, kAttentionDecode, kAttentionPrefill, kPrefillKeys, kBlockK}},  // same Hopper GPU
+    {"gh200-144gb", "h200-sxm", {kCompute, kMemory, kKernel, kMoe, kAttentionDecode, kAttentionPrefill, kPrefillKeys, kBlockK}},
+    {"h200-nvl", "h200-sxm", {kCompute, kMemory, kKernel, kMoe, kAttentionDecode, kAttentionPrefill, kPrefillKeys, kBlockK}},  // same GH100 die, lower clock in the peaks
+    {"h20", "h200-sxm", {kCompute, kMemory, kKernel, kMoe, kAttentionDecode, kAttentionPrefill, kPrefillKeys, kBlockK}},       // same Hopper SM, fewer SMs in the peaks
+    {"h800", "h100-sxm", {kCompute, kMemory, kNetwork, kKernel, kMoe, kAttentionDecode, kAttentionPrefill, kPrefillKeys, kBlockK}},
     {"b300", "b200", {kCompute, kMemory, kKernel}},                      // same Blackwell SM and software stack
     {"mi325x", "mi300x", {kCompute, kMemory, kNetwork, kKernel, kMoe}},  // same CDNA3 compute die, HBM3E
     {"gb300", "gb200", {kCompute}},    // gb200's measured matmul fraction

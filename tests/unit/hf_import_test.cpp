@@ -107,6 +107,9 @@ TEST(ImportModel, ArchitectureFeatures) {
   const auto ds = import("deepseek-v3").spec;
   EXPECT_EQ(ds.moe->first_dense_layers, 3);
   EXPECT_EQ(ds.native_dtype, DType::fp8);
+  EXPECT_EQ(ds.fp8_weight_block_size, 128);  // quantization_config.weight_block_size [128, 128]
+  EXPECT_EQ(import("kimi-k2").spec.fp8_weight_block_size, 128);
+  EXPECT_EQ(import("llama-3.1-8b").spec.fp8_weight_block_size, 0);  // BF16: no FP8 scaling at all
   EXPECT_EQ(ds.mla->kv_lora_rank, 512);
   EXPECT_EQ(ds.moe->expert_groups, 8);  // config.json n_group, topk_group
   EXPECT_EQ(ds.moe->groups_per_token, 4);

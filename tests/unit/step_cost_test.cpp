@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <set>
+#include <string>
 
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
@@ -232,6 +236,71 @@ TEST(StepCost, Fp8HalvesWeightBytesAndUsesTheFp8Rate) {
     if (t16.name[i] != "mlp_up_gate") continue;
     EXPECT_DOUBLE_EQ(t8.flops(i), t16.flops(i));
     EXPECT_NEAR(t8.seconds_per_flop[i] / t16.seconds_per_flop[i], 989.0 / 1979.0, 1e-6);
+  }
+}
+
+// DeepSeek-V3's checkpoint scales its FP8 weights per 128 x 128 block; its GEMMs run block-scaled kernels
+// (DeepGEMM) that pay a fixed cost per output tile, priced as K + k0 elements of depth at the FP8 rate. By hand on
+// h800 (1979 TFLOP/s FP8 dense, efficiency.compute e, k0 = efficiency.block_fp8_gemm_overhead_k), the README shape
+// M 4096, N 32768, K 512 (2 M N K = 137.4 GFLOP): 2 M N (K + k0) / (1979e12 e) + one launch, compute-bound
+// (its bytes, K N + M K at 1 B and the BF16 output M N x 2 B = 287 MB, stream in ~107 us at 3.35 TB/s x
+// efficiency.memory). The same shape over a per-tensor FP8 checkpoint (Llama-3.1-8B at FP8) is the larger of
+// 2 M N K / (1979e12 e) and that stream, plus one launch; DeepSeek-V3 dequantized to BF16 runs per-tensor BF16 GEMMs.
+// Against DeepGEMM's published time (README as first released: 590 TFLOPS, 0.2329 ms) within 3%.
+TEST(StepCost, BlockScaledFp8GemmsPayAFixedCostPerTile) {
+  const auto ds = model::load_model("deepseek-v3");
+  const auto llama = model::load_model("llama-3.1-8b");
+  const auto hw = hardware::load_hardware("h800");
+  ASSERT_EQ(ds.fp8_weight_block_size, 128);
+  const double e = hw.efficiency.compute, k0 = hw.efficiency.block_fp8_gemm_overhead_k;
+  const double launch = hw.efficiency.kernel_launch_overhead_s;
+  ASSERT_GT(k0, 0.0);
+  const double M = 4096, N = 32768, K = 512;
+  parallelism::DeploymentSpec fp8;
+  fp8.weight_dtype = fp8.activation_dtype = fp8.kv_cache_dtype = DType::fp8;
+  const double block = StepCostModel(ds, hw, fp8).price_gemm("g", M, K, N).time_s;
+  const double per_tensor = StepCostModel(llama, hw, fp8).price_gemm("g", M, K, N).time_s;
+  EXPECT_NEAR(block, 2 * M * N * (K + k0) / (1979e12 * e) + launch, 1e-9);
+  const double stream = (K * N + M * K + 2 * M * N) / (hw.memory.bandwidth_bytes_per_s * hw.efficiency.memory);
+  EXPECT_NEAR(per_tensor, std::max(2 * M * N * K / (1979e12 * e), stream) + launch, 1e-9);
+  EXPECT_GT(2 * M * N * (K + k0) / (1979e12 * e), stream);
+  EXPECT_NEAR(block / 0.2329e-3, 1.0, 0.03);
+  parallelism::DeploymentSpec bf16;
+  bf16.weight_dtype = bf16.activation_dtype = bf16.kv_cache_dtype = DType::bf16;
+  const double stream16 = (2 * K * N + 2 * M * K + 2 * M * N) / (hw.memory.bandwidth_bytes_per_s * hw.efficiency.memory);
+  EXPECT_NEAR(StepCostModel(ds, hw, bf16).price_gemm("g", M, K, N).time_s,
+              std::max(2 * M * N * K / (989e12 * e), stream16) + launch, 1e-9);
+
+  // In a whole prefill step every GEMM over the model's own FP8 weights slows by (K + k0) / K at its own depth:
+  // the MLA projections, o_proj, the dense and shared MLPs and the routed experts (d = 7168 into up/gate, the
+  // expert width 2048 into down). The 16-bit router and LM head, and MLA's absorbed per-head products, do not.
+  auto plain_hw = hw;
+  plain_hw.efficiency.block_fp8_gemm_overhead_k = 0.0;
+  OperatorTable with, without;
+  const auto shape = StepShape::prefill(2, 4096);
+  StepCostModel(ds, hw, fp8).build(shape, with);
+  StepCostModel(ds, plain_hw, fp8).build(shape, without);
+  ASSERT_EQ(with.size(), without.size());
+  const std::map<std::string, double> depth = {
+      {"mla_down_proj", 7168}, {"mla_q_up_proj", 1536},  {"mla_kv_up_proj", 512},       {"o_proj", 16384},
+      {"mlp_up_gate", 7168},   {"mlp_down", 18432},      {"moe_up_gate", 7168},         {"moe_down", 2048},
+      {"shared_expert_up_gate", 7168}, {"shared_expert_down", 2048}, {"moe_router", 0}, {"lm_head", 0}};
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < with.size(); ++i) {
+    const std::string name(with.name[i]);
+    const auto it = depth.find(name);
+    if (it == depth.end()) continue;
+    seen.insert(name);
+    const double expected = it->second > 0 ? (it->second + k0) / it->second : 1.0;
+    EXPECT_NEAR(with.seconds_per_flop[i] / without.seconds_per_flop[i], expected, 1e-6) << name;
+  }
+  EXPECT_EQ(seen.size(), depth.size());
+  OperatorTable decode_with, decode_without;
+  StepCostModel(ds, hw, fp8).build(StepShape::decode(64, 4096), decode_with);
+  StepCostModel(ds, plain_hw, fp8).build(StepShape::decode(64, 4096), decode_without);
+  for (std::size_t i = 0; i < decode_with.size(); ++i) {
+    if (decode_with.name[i] != "mla_absorb_q" && decode_with.name[i] != "mla_absorb_out") continue;
+    EXPECT_DOUBLE_EQ(decode_with.seconds_per_flop[i], decode_without.seconds_per_flop[i]) << decode_with.name[i];
   }
 }
 

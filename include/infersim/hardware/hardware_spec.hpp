@@ -90,6 +90,11 @@ struct EfficiencySpec {
   // compute rate. Defaults 1 and 0: as efficient as a large dense GEMM.
   double attention_prefill = 1.0;
   double attention_prefill_overhead_keys = 0.0;
+  // Block-scaled FP8 GEMMs (weights with one scale per block, DeepSeek-V3's checkpoints, run by DeepGEMM-style
+  // kernels) pay a fixed cost per output tile (pipeline fill, promotion, epilogue) priced as this many more
+  // elements of reduction depth: a GEMM of depth K runs at K / (K + block_fp8_gemm_overhead_k) of the FP8 rate.
+  // Default 0: as a per-tensor-scaled FP8 GEMM.
+  double block_fp8_gemm_overhead_k = 0.0;
   std::string source;
 };
 

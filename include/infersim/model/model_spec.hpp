@@ -97,6 +97,10 @@ struct ModelSpec {
   std::string name, description, source, notes;
   double published_parameters = 0;  // as stated by the model card / paper
   DType native_dtype = DType::bf16;
+  // FP8 checkpoints scaled per square block of weights (DeepSeek-V3: one FP32 scale per 128 x 128 block,
+  // quantization_config.weight_block_size) rather than per tensor: the side of the block, 0 = per tensor or not
+  // FP8. Their GEMMs run block-scaled kernels (DeepGEMM; hardware efficiency.block_fp8_gemm_overhead_k).
+  int fp8_weight_block_size = 0;
   int num_layers = 0;
   int hidden_size = 0;
   int num_attention_heads = 0;

@@ -102,6 +102,9 @@ class StepCostModel {
   void append_head(OperatorTable& t, double logit_tokens, Phase phase) const;
   void add_gemm(OperatorTable& t, std::string_view name, Phase phase, double count, double m, double k, double n,
                 double weight_bytes_per_element, Segment segment = Segment::layers) const;
+  /// Seconds per FLOP of a GEMM of depth k over block-scaled FP8 weights relative to a per-tensor one (1 when
+  /// the weights are not block-scaled).
+  double block_scaled_slowdown(double k) const;
   void add_batched_gemm(OperatorTable& t, std::string_view name, Phase phase, double count, double batch, double m,
                         double k, double n) const;
   void add_elementwise(OperatorTable& t, std::string_view name, Phase phase, double count, double flops,
@@ -137,6 +140,7 @@ class StepCostModel {
   double dense_layers_ = 0, moe_layers_ = 0;  // per pipeline stage (average)
   double local_layers_ = 0;                   // of those, layers with local (sliding-window, chunked) attention
   double ewb_ = 2, expert_s_per_flop_ = 0;    // routed experts: bytes per weight, seconds per GEMM FLOP
+  double block_k_ = 0;  // block-scaled FP8 GEMMs' fixed cost per output tile in elements of depth (0: none)
   parallelism::Link tp_link_{}, ep_link_{}, pp_link_{};
   parallelism::Link ep_up_link_{};  // set when expert parallelism spans scale-up domains
   ExpertRouting ep_routing_{};      // for the per-node (deduplicated) all-to-all of prefill and mixed steps
