@@ -340,7 +340,7 @@ TEST(MeasurementFile, ShippedFilesLoadAndEveryRowCarriesItsSource) {
   for (const char* f : {"mlperf.json", "mlperf-v5.0.json", "single-user.json", "speculative.json", "quantization.json",
                         "operators.json", "h200-kernels.json", "expert-parallel.json", "moe-serving.json",
                         "vllm-recent.json", "vllm-v1-fit.json", "vllm-v1-fit-large-batch.json",
-                        "vllm-v1-fit-offline.json", "sglang-fit.json", "front-end.json", "front-end-fit.json"}) {
+                        "vllm-v1-fit-offline.json", "sglang-fit.json", "front-end.json", "front-end-fit.json", "deepgemm.json"}) {
     files.push_back(testing::source_path(std::string("configs/validation/") + f));
   }
   const auto rows = load_measurements(files);
@@ -549,6 +549,26 @@ TEST(MeasurementFile, NanoVllmForkRowsAreTheTraceOverTheirWallTime) {
   EXPECT_EQ(
       expect_bench_rows_are_the_trace_over("vllm-recent.json", "limei1221-nano-vllm-bench/", wall_s, "a100-40gb", 8192, 256),
       2);
+}
+
+// DeepGEMM's published H800 table as kernel times: every row runs over DeepSeek-V3's block-scaled FP8 weights, and
+// its time is the published rate over 2 M N K, derived here again for two rows (README as first released:
+// M 4096 N 32768 K 512 at 590 TFLOPS; M 64 N 2112 K 7168 at 206 TFLOPS).
+TEST(MeasurementFile, DeepGemmRowsArePublishedRatesOverBlockScaledWeights) {
+  const auto rows = load_measurements({testing::source_path("configs/validation/deepgemm.json")});
+  ASSERT_EQ(rows.size(), 18u);
+  EXPECT_EQ(evaluate(rows).failed, 0u);
+  std::map<std::string, double> measured_ms;
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.kind, RowKind::gemm) << r.id;
+    EXPECT_EQ(r.hardware, "h800") << r.id;
+    EXPECT_EQ(r.model, "deepseek-v3") << r.id;
+    EXPECT_EQ(r.dtype, DType::fp8) << r.id;
+    EXPECT_NE(r.source.find("deepseek-ai/DeepGEMM"), std::string::npos) << r.id;
+    measured_ms[r.id] = r.measured;
+  }
+  EXPECT_NEAR(measured_ms.at("deepgemm/h800/dense/m4096/n32768/k512"), 2.0 * 4096 * 32768 * 512 / 590e12 * 1e3, 1e-5);
+  EXPECT_NEAR(measured_ms.at("deepgemm/h800/dense/m64/n2112/k7168"), 2.0 * 64 * 2112 * 7168 / 206e12 * 1e3, 1e-6);
 }
 
 // The held-out DeepEP rows (left out of the CI guard's row set): every row runs, cites the README's commit, and
