@@ -77,6 +77,11 @@ int run_roofline(const RooflineOptions& o) {
             << ", weights " << to_string(d.weight_dtype) << ", activations " << to_string(d.activation_dtype)
             << ", KV " << to_string(d.kv_cache_dtype) << ", attention " << to_string(roofline::attention_math_dtype(hw, d))
             << " (engine " << engine.name << ")\n";
+  if (r.block_fp8_gemm_overhead_k > 0) {
+    std::cout << "FP8 weights scaled per " << m.fp8_weight_block_size << " x " << m.fp8_weight_block_size
+              << " block: each GEMM over them priced at depth K + " << sig(r.block_fp8_gemm_overhead_k, 4)
+              << " (efficiency.block_fp8_gemm_overhead_k)\n";
+  }
   std::cout << "one chip of " << d.chips_per_replica() << "; per-instance flops/bytes/time, `count` instances per step\n\n";
   t.print(std::cout);
   std::cout << "\nstep: " << fixed(step.time_s * 1e3, 3) << " ms latency";

@@ -72,6 +72,7 @@ StepReport analyze_step(const StepQuery& q) {
     r.total_time_s += t.count[i] * t.time_s[i];
   }
   r.tokens_per_step = static_cast<double>(q.prefill ? q.batch * q.context : q.batch);
+  r.block_fp8_gemm_overhead_k = cost.block_scaled_gemm_overhead_k();
   return r;
 }
 
@@ -105,7 +106,8 @@ config::Json to_json(const StepReport& r) {
         {"weight_dtype", to_string(d.weight_dtype)},
         {"activation_dtype", to_string(d.activation_dtype)},
         {"kv_cache_dtype", to_string(d.kv_cache_dtype)},
-        {"attention_dtype", to_string(attention_math_dtype(r.hardware, d))}}},
+        {"attention_dtype", to_string(attention_math_dtype(r.hardware, d))},
+        {"block_fp8_gemm_overhead_k", r.block_fp8_gemm_overhead_k}}},
       {"operators", ops},
       {"totals",
        {{"flops", r.total_flops},

@@ -93,6 +93,32 @@ TEST(Cli, RooflineTakesTheEnginesAllToAllKernels) {
   EXPECT_DOUBLE_EQ(bytes_of(v, "ep_combine"), bytes_of(s, "ep_combine"));
 }
 
+TEST(Cli, RooflineSaysWhenGemmsRunBlockScaled) {
+  // DeepSeek-V3's FP8 checkpoint is block-scaled: at FP8 its GEMMs carry the chip's per-tile cost, and the report
+  // says so (text and JSON); Llama-3.1-8B at FP8 is scaled per tensor, and DeepSeek-V3 dequantized to BF16 is not FP8.
+  const double k0 = nlohmann::json::parse(read_text(testing::source_path("configs/hardware/h800.json")))["efficiency"]
+                                         ["block_fp8_gemm_overhead_k"];
+  ASSERT_GT(k0, 0.0);
+  const std::string ds = "roofline --model deepseek-v3 --hardware h800 --batch 64 --context 1024 --tensor-parallel 32 "
+                         "--expert-parallel 32 --attention-data-parallel 32 --ignore-memory ";
+  auto overhead_of = [](const std::string& out) {
+    return nlohmann::json::parse(out)["deployment"]["block_fp8_gemm_overhead_k"].get<double>();
+  };
+  const auto fp8 = run(ds + "--format json");
+  ASSERT_EQ(fp8.exit_code, 0) << fp8.err;
+  EXPECT_DOUBLE_EQ(overhead_of(fp8.out), k0);
+  const auto text = run(ds);
+  EXPECT_NE(text.out.find("FP8 weights scaled per 128 x 128 block"), std::string::npos) << text.out;
+  const auto bf16 = run(ds + "--weight-dtype bf16 --activation-dtype bf16 --format json");
+  ASSERT_EQ(bf16.exit_code, 0) << bf16.err;
+  EXPECT_DOUBLE_EQ(overhead_of(bf16.out), 0.0);
+  const auto llama = run("roofline --model llama-3.1-8b --hardware h800 --weight-dtype fp8 --activation-dtype fp8 --format json");
+  ASSERT_EQ(llama.exit_code, 0) << llama.err;
+  EXPECT_DOUBLE_EQ(overhead_of(llama.out), 0.0);
+  EXPECT_EQ(run("roofline --model llama-3.1-8b --hardware h800 --weight-dtype fp8 --activation-dtype fp8").out.find("block"),
+            std::string::npos);
+}
+
 TEST(Cli, InlineObjectsOnTheCommandLine) {
   // `--model '{...}'` (and --hardware, --engine) is an inline object, as the help says: the same step as the
   // catalog entry it copies. Broken JSON names the command line and where it broke.

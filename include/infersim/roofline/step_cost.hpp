@@ -82,6 +82,10 @@ class StepCostModel {
   const hardware::HardwareSpec& hardware() const { return hw_; }
   const parallelism::DeploymentSpec& deployment() const { return dep_; }
   double tile_rows() const { return tile_rows_; }
+  /// Elements of depth each GEMM over the model's block-scaled FP8 weights is priced with beyond its own (the
+  /// hardware's efficiency.block_fp8_gemm_overhead_k where the model's FP8 checkpoint is block-scaled and the
+  /// deployment runs it at FP8; 0 otherwise).
+  double block_scaled_gemm_overhead_k() const { return block_k_; }
   /// Whether a step of this shape runs as two overlapped micro-batches (deployment.two_batch_overlap; a step
   /// of one token cannot be split).
   bool splits_into_micro_batches(const StepShape& s) const { return dep_.two_batch_overlap && s.total_tokens() >= 2; }

@@ -42,6 +42,7 @@ struct StepReport {
   std::int64_t batch = 0, context = 0;
   double total_flops = 0, total_bytes = 0, total_time_s = 0;  // over every operator instance on this chip
   double tokens_per_step = 0;
+  double block_fp8_gemm_overhead_k = 0;  // StepCostModel::block_scaled_gemm_overhead_k
 };
 
 /// A data type named by an option (empty: none given, the model's native type). Throws UsageError naming
