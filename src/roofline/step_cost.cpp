@@ -112,6 +112,14 @@ void push_expert_all_to_all(OperatorTable& t, const hardware::HardwareSpec& hw, 
 
 }  // namespace
 
+double block_scaled_gemm_overhead_k(const model::ModelSpec& m, const hardware::HardwareSpec& hw,
+                                    const parallelism::DeploymentSpec& d) {
+  // FP8 checkpoints scaled per block run block-scaled W8A8 GEMMs (DeepGEMM and its kin), whose fixed cost per
+  // output tile shows on shallow reductions; FP8 weights of a per-tensor checkpoint (or W8A16) do not.
+  const bool block_scaled = m.fp8_weight_block_size > 0 && d.weight_dtype == DType::fp8 && d.activation_dtype == DType::fp8;
+  return block_scaled ? hw.efficiency.block_fp8_gemm_overhead_k : 0.0;
+}
+
 DType attention_math_dtype(const hardware::HardwareSpec& hw, const parallelism::DeploymentSpec& d) {
   if (bytes_per_element(d.activation_dtype) >= 2.0) return d.activation_dtype;
   if (d.fp8_attention && d.kv_cache_dtype == DType::fp8 && hw.supports(DType::fp8)) return DType::fp8;
@@ -167,11 +175,7 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
                              ? 1.0 / (std::max(hw.peak_flops_per_s(DType::fp4), hw.peak_flops_per_s(d.activation_dtype)) * eff.compute)
                              : (1.0 + d.dequant_overhead) / (hw.peak_flops_per_s(d.activation_dtype) * eff.compute);
   }
-  // FP8 checkpoints scaled per block run block-scaled W8A8 GEMMs (DeepGEMM and its kin), whose fixed cost per
-  // output tile shows on shallow reductions; FP8 weights of a per-tensor checkpoint (or W8A16) do not.
-  if (m.fp8_weight_block_size > 0 && d.weight_dtype == DType::fp8 && d.activation_dtype == DType::fp8) {
-    block_k_ = eff.block_fp8_gemm_overhead_k;
-  }
+  block_k_ = roofline::block_scaled_gemm_overhead_k(m, hw, d);
   if (t > 1) tp_link_ = parallelism::link_for_group(hw, t);
   if (d.expert_parallel > 1) {
     const ExpertLinks links = expert_links(hw, d.expert_parallel);

@@ -8,6 +8,7 @@
 #include "infersim/core/error.hpp"
 #include "infersim/core/strings.hpp"
 #include "infersim/cost/cost_model.hpp"
+#include "infersim/roofline/step_cost.hpp"
 #include "infersim/scenario/warnings.hpp"
 #include "infersim/workload/trace.hpp"
 
@@ -104,6 +105,9 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
     pj["engine"] = ps.engine ? Json(ps.engine->name) : Json(nullptr);
     pj["host_time_fraction"] = step_s > 0 ? host_s / step_s : 0.0;
     if (pr.draft_weight_bytes_per_chip > 0) pj["draft_weight_bytes_per_chip"] = pr.draft_weight_bytes_per_chip;
+    if (const double k0 = roofline::block_scaled_gemm_overhead_k(ps.model, ps.hardware, ps.deployment); k0 > 0) {
+      pj["block_fp8_gemm_overhead_k"] = k0;
+    }
     if (ps.deployment.attention_data_parallel > 1) {
       pj["attention_data_parallel"] = ps.deployment.attention_data_parallel;
       pj["kv_cache_tokens_per_attention_rank"] = pr.memory.kv_token_capacity_per_rank / ps.scheduler.block_size * ps.scheduler.block_size;
@@ -382,6 +386,13 @@ void print_report_table(std::ostream& os, const Json& report) {
     if (!p.contains("engine") || p["engine"].is_null()) continue;
     os << "  engine " << p["engine"].get<std::string>() << ": host time " << num(Json(100.0 * p["host_time_fraction"].get<double>()), 3)
        << "% of step time";
+    if (report["deployment"]["pools"].size() > 1) os << " (" << p["name"].get<std::string>() << ")";
+    os << "\n";
+  }
+  for (const auto& p : report["deployment"]["pools"]) {
+    if (!p.contains("block_fp8_gemm_overhead_k")) continue;
+    os << "  block-scaled FP8 weights: each GEMM priced at depth K + " << num(p["block_fp8_gemm_overhead_k"], 4)
+       << " (the chip's efficiency.block_fp8_gemm_overhead_k)";
     if (report["deployment"]["pools"].size() > 1) os << " (" << p["name"].get<std::string>() << ")";
     os << "\n";
   }

@@ -75,6 +75,25 @@ TEST(Run, ThroughputPerChipCountsEveryChipOfEveryReplica) {
                    get(j, "metrics.throughput.output_tokens_per_s").get<double>() / 6);
 }
 
+TEST(Run, TheReportSaysWhenGemmsRunBlockScaled) {
+  // DeepSeek-V3 at FP8 on H200: its checkpoint is block-scaled, so the pool carries the chip's per-tile cost, in
+  // the JSON and in a line of the text; Llama-3.1-8B at FP8 is scaled per tensor and carries none.
+  const double k0 = nlohmann::json::parse(std::ifstream(testing::source_path("configs/hardware/h200-sxm.json")))
+                        ["efficiency"]["block_fp8_gemm_overhead_k"];
+  ASSERT_GT(k0, 0.0);
+  const std::string ds = "run " + testing::source_path("configs/scenarios/deepseek-v3-8xh200.json") +
+                         " --set workload.requests=40";
+  const auto j = run_cli(ds + " --format json");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(j.out)["deployment"]["pools"][0]["block_fp8_gemm_overhead_k"].get<double>(), k0);
+  const std::string line = "block-scaled FP8 weights: each GEMM priced at depth K + " + std::to_string(static_cast<int>(k0));
+  EXPECT_NE(run_cli(ds).out.find(line), std::string::npos);
+  const auto path = write_temp("run_per_tensor_fp8.json", kScenario);
+  const auto llama = run_cli("run " + path + " --format json --set deployment.weight_dtype=fp8 --set deployment.activation_dtype=fp8");
+  ASSERT_EQ(llama.exit_code, 0) << llama.err;
+  EXPECT_FALSE(nlohmann::json::parse(llama.out)["deployment"]["pools"][0].contains("block_fp8_gemm_overhead_k"));
+}
+
 TEST(Run, SetOverridesAKeyAndAnUnknownPathIsAnError) {
   const auto path = write_temp("run_set.json", kScenario);
   const auto base = nlohmann::json::parse(run_cli("run " + path + " --format json").out);
