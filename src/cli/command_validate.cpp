@@ -38,7 +38,7 @@ int run_validate(const std::vector<std::string>& files) {
 
 Command add_validate_command(CLI::App& app) {
   auto files = std::make_shared<std::vector<std::string>>();
-  CLI::App* sub = app.add_subcommand("validate", "Check configuration files (hardware, model, scenario, sweep, baseline) without running them");
+  CLI::App* sub = app.add_subcommand("validate", "Check configuration files (hardware, model, engine, scenario, sweep, plan, baseline, measurements) without running them");
   sub->add_option("files", *files, "Files to check")->required();
   return {sub, [files] { return run_validate(*files); }};
 }

@@ -12,6 +12,8 @@
 #include "infersim/serving/serving_engine_loader.hpp"
 #include "infersim/sweep/baseline.hpp"
 #include "infersim/sweep/sweep_spec.hpp"
+#include "infersim/validation/accuracy.hpp"
+#include "infersim/validation/measurement.hpp"
 
 namespace infersim::cli {
 
@@ -97,6 +99,34 @@ std::string validate_config_file(const std::string& path) {
     for (const auto& c : b.cases) check_scenario(config::load_document(c.scenario), c.set, "case \"" + c.label + "\"");
     return "baseline of " + std::to_string(b.cases.size()) + " cases";
   }
+  if (j.contains("rows")) {
+    // A measurement file (configs/validation): its structure, and every row's inputs, without simulating.
+    const auto rows = validation::load_measurements({path});
+    std::vector<Diagnostic> problems;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& row = rows[i];
+      const std::string at = "/rows/" + std::to_string(i);
+      try {
+        validation::check_row_inputs(row);
+      } catch (const ConfigError& e) {
+        for (Diagnostic item : e.diagnostics()) {
+          item.message = "row \"" + row.id + "\": " + item.message;
+          // A problem in the row's own overrides or catalog names is the row's; one inside its base scenario
+          // file stays where it is.
+          if (item.file.starts_with("--set")) {
+            item = {doc.file, at + "/set" + item.path, item.message};
+          } else if (item.file == "<command line>") {
+            item = {doc.file, at, item.message};
+          }
+          problems.push_back(std::move(item));
+        }
+      } catch (const std::runtime_error& e) {  // InfeasibleError, UsageError: the row cannot run as written
+        problems.push_back({doc.file, at, "row \"" + row.id + "\": " + e.what()});
+      }
+    }
+    if (!problems.empty()) throw ConfigError(problems);
+    return "measurements: " + std::to_string(rows.size()) + " rows";
+  }
   if (j.contains("workload") || j.contains("model") || j.contains("hardware")) {
     const auto sc = scenario::parse_scenario(doc);
     scenario::check_feasible(sc);
@@ -105,7 +135,7 @@ std::string validate_config_file(const std::string& path) {
   throw ConfigError(path, "/",
                     "cannot tell what kind of file this is: a hardware profile has \"compute\" and \"memory\", a model "
                     "has \"num_layers\", a serving engine has \"host_time\", a scenario has \"model\", \"hardware\" and \"workload\", a sweep has \"base\" and \"grid\", a plan \"base\" and \"target\", a "
-                    "baseline has \"cases\"");
+                    "baseline has \"cases\", a measurement file \"rows\"");
 }
 
 }  // namespace infersim::cli

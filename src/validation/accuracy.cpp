@@ -248,6 +248,21 @@ std::vector<std::string> row_engines(const MeasurementRow& row) {
   return out;
 }
 
+void check_row_inputs(const MeasurementRow& row) {
+  switch (row.kind) {
+    case RowKind::scenario: scenario::check_feasible(parse_row_scenario(row, to_overrides(row.set))); return;
+    case RowKind::ratio:
+      scenario::check_feasible(parse_row_scenario(row, to_overrides(row.set, row.baseline_set)));
+      scenario::check_feasible(parse_row_scenario(row, to_overrides(row.set, row.variant_set)));
+      return;
+    case RowKind::op:
+    case RowKind::gemm:
+    case RowKind::all_reduce:
+    case RowKind::copy:
+    case RowKind::all_to_all: (void)predict(row); return;
+  }
+}
+
 std::string row_model_kind(const MeasurementRow& row) {
   auto kind = [](const model::ModelSpec& m) { return m.moe && m.moe->num_experts > 1 ? "moe" : "dense"; };
   switch (row.kind) {

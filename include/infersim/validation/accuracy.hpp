@@ -55,6 +55,11 @@ double predict(const MeasurementRow& row, const HardwareOverrides& overrides = {
 /// rows). Throws what parsing the scenario throws.
 std::vector<std::string> row_engines(const MeasurementRow& row);
 
+/// Check everything a row's prediction reads without simulating: a scenario row's base scenario with its overrides
+/// parses and fits in memory (each of a ratio row's two), and a kernel row's catalog names and shape price (one
+/// roofline each, as cheap as parsing). Throws what the prediction would: ConfigError, InfeasibleError, UsageError.
+void check_row_inputs(const MeasurementRow& row);
+
 struct RowResult {
   const MeasurementRow* row = nullptr;
   std::optional<double> predicted;  // nullopt: could not run (error says why)
