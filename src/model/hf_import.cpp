@@ -525,6 +525,10 @@ std::string import_summary(const ModelSpec& m) {
   }
   if (m.attention_sinks) s += ", attention sinks";
   s += ", context " + std::to_string(m.max_context_tokens) + ", " + std::string(to_string(m.native_dtype));
+  if (m.fp8_weight_block_size > 0) {
+    const std::string b = std::to_string(m.fp8_weight_block_size);
+    s += " (" + b + " x " + b + " block scales)";
+  }
   return s;
 }
 

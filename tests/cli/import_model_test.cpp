@@ -39,6 +39,15 @@ TEST(ImportModelCli, WritesAModelFileAndASummary) {
   EXPECT_NE(roof.out.find("attention_decode_local"), std::string::npos);
 }
 
+TEST(ImportModelCli, TheSummarySaysWhenFp8WeightsAreBlockScaled) {
+  // DeepSeek-V3's quantization_config.weight_block_size [128, 128]: the file's key and the one-line summary say so.
+  const auto r = run_cli("import-model " + hf_config("deepseek-v3"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["fp8_weight_block_size"], 128);
+  EXPECT_NE(r.err.find(", fp8 (128 x 128 block scales)"), std::string::npos) << r.err;
+  EXPECT_EQ(run_cli("import-model " + hf_config("llama-3.1-8b")).err.find("block scales"), std::string::npos);
+}
+
 TEST(ImportModelCli, UnknownArchitectureIsExit2WithTheKnownOnes) {
   const std::string path = write_temp("config.json", R"({"architectures": ["PhiForCausalLM"], "hidden_size": 2560})");
   const auto r = run_cli("import-model " + path);
