@@ -112,12 +112,15 @@ void push_expert_all_to_all(OperatorTable& t, const hardware::HardwareSpec& hw, 
 
 }  // namespace
 
+bool runs_block_scaled_fp8(const model::ModelSpec& m, const parallelism::DeploymentSpec& d) {
+  return m.fp8_weight_block_size > 0 && d.weight_dtype == DType::fp8 && d.activation_dtype == DType::fp8;
+}
+
 double block_scaled_gemm_overhead_k(const model::ModelSpec& m, const hardware::HardwareSpec& hw,
                                     const parallelism::DeploymentSpec& d) {
   // FP8 checkpoints scaled per block run block-scaled W8A8 GEMMs (DeepGEMM and its kin), whose fixed cost per
   // output tile shows on shallow reductions; FP8 weights of a per-tensor checkpoint (or W8A16) do not.
-  const bool block_scaled = m.fp8_weight_block_size > 0 && d.weight_dtype == DType::fp8 && d.activation_dtype == DType::fp8;
-  return block_scaled ? hw.efficiency.block_fp8_gemm_overhead_k : 0.0;
+  return runs_block_scaled_fp8(m, d) ? hw.efficiency.block_fp8_gemm_overhead_k : 0.0;
 }
 
 DType attention_math_dtype(const hardware::HardwareSpec& hw, const parallelism::DeploymentSpec& d) {

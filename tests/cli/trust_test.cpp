@@ -268,6 +268,21 @@ TEST(Trust, TheCostLineLeadsWithTheAllInFigure) {
   EXPECT_EQ(unpriced.out.find("cost: $0 "), std::string::npos) << unpriced.out;
 }
 
+// A block-scaled FP8 model on a chip with no measured block-scaled GEMM figure is priced as per-tensor FP8, which
+// flatters its shallow GEMMs: the report says so. On a Hopper profile (which has the figure) it does not.
+TEST(Trust, BlockScaledWeightsOnAChipWithoutTheFigureWarn) {
+  const std::string base = "run " + q(testing::source_path("configs/scenarios/deepseek-v3-8xh200.json")) +
+                           " --format json --set workload.requests=20";
+  const auto b200 = run_cli(base + " --set hardware=b200");
+  ASSERT_EQ(b200.exit_code, 0) << b200.err;
+  EXPECT_NE(nlohmann::json::parse(b200.out)["warnings"].dump().find(
+                "deepseek-v3's FP8 weights are block-scaled, but b200 has no measured block-scaled GEMM figure"),
+            std::string::npos) << b200.err;
+  const auto h200 = run_cli(base);
+  ASSERT_EQ(h200.exit_code, 0) << h200.err;
+  EXPECT_EQ(nlohmann::json::parse(h200.out)["warnings"].dump().find("block-scaled"), std::string::npos);
+}
+
 // §4: a scenario that runs but is unusual says so on stderr and in the report's `warnings`.
 TEST(Trust, UnusualScenariosWarn) {
   const fs::path dir = folder();

@@ -64,6 +64,10 @@ StepCost sequential(const StepCost& a, const StepCost& b);
 /// moves a fraction of the routing onto k popular experts (0 = uniform: E (1 - (1 - k/E)^T)).
 double expected_distinct_experts(double experts, double k, double tokens, double skew);
 
+/// Whether the deployment runs the model's block-scaled FP8 checkpoint (fp8_weight_block_size) as block-scaled
+/// W8A8 GEMMs: FP8 weights and activations (DeepGEMM-style kernels).
+bool runs_block_scaled_fp8(const model::ModelSpec& m, const parallelism::DeploymentSpec& d);
+
 /// Elements of depth each GEMM over the model's own weights is priced with beyond its own: the chip's
 /// efficiency.block_fp8_gemm_overhead_k where the model's FP8 checkpoint is block-scaled (fp8_weight_block_size)
 /// and the deployment runs it at FP8 weights and activations (DeepGEMM-style W8A8 kernels); 0 otherwise.
