@@ -196,6 +196,14 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
 
 void StepCostModel::add_gemm(OperatorTable& t, std::string_view name, Phase phase, double count, double m, double k,
                              double n, double weight_bytes_per_element, Segment segment) const {
+  // The model's own weights at the deployment's type run block-scaled where its checkpoint is (not the 16-bit
+  // embedding, LM head and router).
+  const double slowdown = weight_bytes_per_element == wb_ ? block_scaled_slowdown(k) : 1.0;
+  push_gemm(t, name, phase, count, m, k, n, weight_bytes_per_element, segment, slowdown);
+}
+
+void StepCostModel::push_gemm(OperatorTable& t, std::string_view name, Phase phase, double count, double m, double k,
+                              double n, double weight_bytes_per_element, Segment segment, double slowdown) const {
   if (m <= 0 || count <= 0) return;
   OperatorRow r;
   r.name = name;
@@ -210,9 +218,7 @@ void StepCostModel::add_gemm(OperatorTable& t, std::string_view name, Phase phas
   if (const int s = hw_.compute.systolic_array_size; s > 0) {
     pad_nk = std::ceil(n / s) * s / n * (std::ceil(k / s) * s / k);  // systolic arrays pad N and K too
   }
-  r.seconds_per_flop = gemm_s_per_flop_ * pad_nk;
-  // The model's own weights at the deployment's type (not the 16-bit embedding, LM head and router).
-  if (weight_bytes_per_element == wb_) r.seconds_per_flop *= block_scaled_slowdown(k);
+  r.seconds_per_flop = gemm_s_per_flop_ * pad_nk * slowdown;
   r.seconds_per_byte = s_per_byte_;
   r.overhead_s = launch_s_;
   t.push(r);
@@ -222,14 +228,13 @@ double StepCostModel::block_scaled_slowdown(double k) const { return block_k_ > 
 
 void StepCostModel::add_batched_gemm(OperatorTable& t, std::string_view name, Phase phase, double count,
                                      double batch, double m, double k, double n) const {
-  add_gemm(t, name, phase, count, m, k, n, wb_);
+  // MLA's absorbed per-head products are batched 16-bit matmuls (torch.bmm in DeepSeek's decode profile), not
+  // block-scaled FP8 GEMMs.
+  push_gemm(t, name, phase, count, m, k, n, wb_, Segment::layers, 1.0);
   if (t.size() == 0 || t.name.back() != name) return;
   // `batch` independent GEMMs of the same shape in one kernel: rows (and so the tile padding) stay per GEMM.
   t.flops_per_row.back() *= static_cast<Real>(batch);
   t.bytes.back() *= static_cast<Real>(batch);
-  // MLA's absorbed per-head products are batched 16-bit matmuls (torch.bmm in DeepSeek's decode profile), not
-  // block-scaled FP8 GEMMs.
-  t.seconds_per_flop.back() /= static_cast<Real>(block_scaled_slowdown(k));
 }
 
 void StepCostModel::add_elementwise(OperatorTable& t, std::string_view name, Phase phase, double count, double flops,
@@ -507,8 +512,7 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
     r.rows = std::max(1.0, rows_per_expert);
     // FP8 experts of a block-scaled checkpoint run the block-scaled grouped GEMM (DeepGEMM's contiguous and
     // masked layouts), with the same fixed cost per output tile as the dense ones.
-    const double expert_block_k = ewb_ == wb_ ? block_k_ : 0.0;
-    auto expert_slowdown = [&](double depth) { return expert_block_k > 0 ? (depth + expert_block_k) / depth : 1.0; };
+    auto expert_slowdown = [&](double depth) { return ewb_ == wb_ ? block_scaled_slowdown(depth) : 1.0; };
     r.seconds_per_flop = expert_s_per_flop_ / hw_.efficiency.moe_gemm * expert_slowdown(d);
     r.seconds_per_byte = s_per_byte_;
     r.overhead_s = launch_s_;

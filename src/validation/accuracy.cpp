@@ -232,15 +232,25 @@ double predict(const MeasurementRow& row, const HardwareOverrides& overrides) {
   return predict_cached(row, overrides, {}, nullptr);
 }
 
-std::vector<std::string> row_engines(const MeasurementRow& row) {
+namespace {
+
+/// The override sets of the scenarios a row runs: one for a scenario row, a ratio row's baseline and variant,
+/// none for a kernel row.
+std::vector<std::vector<scenario::Override>> scenario_runs(const MeasurementRow& row) {
   std::vector<std::vector<scenario::Override>> runs;
   if (row.kind == RowKind::scenario) runs.push_back(to_overrides(row.set));
   if (row.kind == RowKind::ratio) {
     runs.push_back(to_overrides(row.set, row.baseline_set));
     runs.push_back(to_overrides(row.set, row.variant_set));
   }
+  return runs;
+}
+
+}  // namespace
+
+std::vector<std::string> row_engines(const MeasurementRow& row) {
   std::vector<std::string> out;
-  for (const auto& sets : runs) {
+  for (const auto& sets : scenario_runs(row)) {
     for (const auto& pool : parse_row_scenario(row, sets).simulation.pools) {
       if (pool.engine && std::find(out.begin(), out.end(), pool.engine->name) == out.end()) out.push_back(pool.engine->name);
     }
@@ -249,18 +259,9 @@ std::vector<std::string> row_engines(const MeasurementRow& row) {
 }
 
 void check_row_inputs(const MeasurementRow& row) {
-  switch (row.kind) {
-    case RowKind::scenario: scenario::check_feasible(parse_row_scenario(row, to_overrides(row.set))); return;
-    case RowKind::ratio:
-      scenario::check_feasible(parse_row_scenario(row, to_overrides(row.set, row.baseline_set)));
-      scenario::check_feasible(parse_row_scenario(row, to_overrides(row.set, row.variant_set)));
-      return;
-    case RowKind::op:
-    case RowKind::gemm:
-    case RowKind::all_reduce:
-    case RowKind::copy:
-    case RowKind::all_to_all: (void)predict(row); return;
-  }
+  const auto runs = scenario_runs(row);
+  for (const auto& sets : runs) scenario::check_feasible(parse_row_scenario(row, sets));
+  if (runs.empty()) (void)predict(row);  // a kernel row: one roofline, as cheap as parsing
 }
 
 std::string row_model_kind(const MeasurementRow& row) {

@@ -116,6 +116,9 @@ class StepCostModel {
   void append_head(OperatorTable& t, double logit_tokens, Phase phase) const;
   void add_gemm(OperatorTable& t, std::string_view name, Phase phase, double count, double m, double k, double n,
                 double weight_bytes_per_element, Segment segment = Segment::layers) const;
+  /// add_gemm's row with its seconds per FLOP multiplied by `slowdown`.
+  void push_gemm(OperatorTable& t, std::string_view name, Phase phase, double count, double m, double k, double n,
+                 double weight_bytes_per_element, Segment segment, double slowdown) const;
   /// Seconds per FLOP of a GEMM of depth k over block-scaled FP8 weights relative to a per-tensor one (1 when
   /// the weights are not block-scaled).
   double block_scaled_slowdown(double k) const;
