@@ -123,7 +123,8 @@ std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving
                     " chips: its all-reduces cross the slower scale-out network twice per layer; keep "
                     "deployment.tensor_parallel <= " + std::to_string(domain) + " and use pipeline_parallel or replicas");
     }
-    if (pool.scheduler.policy != "chunked_prefill" && longest_prompt > pool.scheduler.max_batched_tokens) {
+    const bool splits_prompts = pool.scheduler.policy.rfind("chunked_prefill", 0) == 0;  // and chunked_prefill_unmixed
+    if (!splits_prompts && longest_prompt > pool.scheduler.max_batched_tokens) {
       out.push_back(where + "scheduler.max_batched_tokens " + std::to_string(pool.scheduler.max_batched_tokens) +
                     " is smaller than a prompt of " + std::to_string(longest_prompt) + " tokens: policy \"" +
                     pool.scheduler.policy + "\" does not split prompts, so such a prompt runs whole in one step "

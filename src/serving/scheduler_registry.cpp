@@ -7,6 +7,10 @@ void register_builtin_schedulers(SchedulerRegistry& r) {
   r.add("continuous", "iteration-level batching with prefill priority (Orca, vLLM)", make_continuous_scheduler);
   r.add("chunked_prefill", "token budget per iteration, decodes first, prefill chunks fill the rest (Sarathi-Serve, vLLM v1)",
         make_chunked_prefill_scheduler);
+  r.add("chunked_prefill_unmixed",
+        "token budget per prefill step, prefill chunks first in steps of their own, decodes pause for them (SGLang "
+        "without --enable-mixed-chunk)",
+        make_chunked_prefill_unmixed_scheduler);
   r.add("inflight",
         "in-flight batching with whole prompts: decodes first, then prompts in arrival order while they fit the token "
         "budget, none split or overtaken (TensorRT-LLM without chunked context)",

@@ -150,8 +150,9 @@ class StepChecker final : public StepListener {
   }
 };
 
-TEST(Serving, ChunkedPrefillRespectsTheTokenBudgetAndMixesSteps) {
-  auto spec = one_pool("llama-3.1-8b", "h100-sxm", "chunked_prefill", 64, 512);
+// 300 prompts of 2,000 tokens (50 out) at 5 a second, steps of at most 64 sequences and 512 tokens.
+StepChecker run_long_prompts(const std::string& policy) {
+  auto spec = one_pool("llama-3.1-8b", "h100-sxm", policy, 64, 512);
   fixed_tokens(spec, 2000, 50);
   spec.workload.requests = 300;
   spec.workload.process = workload::ArrivalProcess::poisson;
@@ -161,6 +162,11 @@ TEST(Serving, ChunkedPrefillRespectsTheTokenBudgetAndMixesSteps) {
   expect_conservation(spec, r);
   EXPECT_LE(check.max_tokens, 512);
   EXPECT_LE(check.max_sequences, 64);
+  return check;
+}
+
+TEST(Serving, ChunkedPrefillRespectsTheTokenBudgetAndMixesSteps) {
+  const StepChecker check = run_long_prompts("chunked_prefill");
   EXPECT_GT(check.mixed, check.steps / 10);  // prompts of 2000 tokens arrive in 512-token chunks beside decodes
 }
 
@@ -272,6 +278,48 @@ TEST(Inflight, TheSecondPromptWaitsOneStepWhenTheFirstFillsTheBudget) {
   const engine::SimTime t2 = engine::from_seconds(cost.evaluate(mixed).time_s);
   EXPECT_EQ(r.request_table[0].first_token, t1);
   EXPECT_EQ(r.request_table[1].first_token, t1 + t2);
+}
+
+// ---- Chunked prefill in steps of its own (SGLang without --enable-mixed-chunk), on the same fixture.
+
+TEST(ChunkedPrefillUnmixed, PrefillStepsRunAloneAndSplitAtTheBudget) {
+  // Budget 100 and three decoding requests: the step is prefill only. The 50-token prompt fits whole, the
+  // 60-token one is cut at the 50 tokens left, the 10-token one waits (no room).
+  InflightFixture f("chunked_prefill_unmixed", 1000, 100, {50, 60, 10});
+  StepPlan plan = f.schedule();
+  EXPECT_TRUE(plan.decodes.empty());
+  ASSERT_EQ(plan.prefills.size(), 2u);
+  EXPECT_EQ(plan.prefills[0].tokens, 50);
+  EXPECT_EQ(plan.prefills[1].tokens, 50);
+  EXPECT_EQ(f.waiting, (std::deque<std::uint32_t>{5}));
+  for (const auto& p : plan.prefills) {  // as the replica applies the step
+    f.run.prefill_left[p.slot] -= p.tokens;
+    f.run.kv_tokens[p.slot] += p.tokens;
+  }
+  // Next: the 10 tokens left of the partial prompt first, then the waiting 10-token prompt; still no decodes.
+  plan = f.schedule();
+  EXPECT_TRUE(plan.decodes.empty());
+  ASSERT_EQ(plan.prefills.size(), 2u);
+  EXPECT_EQ(f.run.id[plan.prefills[0].slot], 4u);
+  EXPECT_EQ(plan.prefills[0].tokens, 10);
+  EXPECT_EQ(f.run.id[plan.prefills[1].slot], 5u);
+  EXPECT_EQ(plan.prefills[1].tokens, 10);
+  for (const auto& p : plan.prefills) {
+    f.run.prefill_left[p.slot] -= p.tokens;
+    f.run.kv_tokens[p.slot] += p.tokens;
+  }
+  // Nothing left to prefill: every one of the six decodes, nothing else.
+  plan = f.schedule();
+  EXPECT_TRUE(plan.prefills.empty());
+  EXPECT_EQ(plan.decodes.size(), 6u);
+}
+
+TEST(Serving, UnmixedPrefillStepsHoldNoDecodes) {
+  const StepChecker check = run_long_prompts("chunked_prefill_unmixed");
+  EXPECT_EQ(check.mixed, 0);
+  // The prompts' 600,000 tokens need at least ceil(600000 / 512) = 1,172 prefill steps, and as no step holds both,
+  // the last request's 49 decodes (its first token comes with its prefill) at least 49 more.
+  EXPECT_GE(check.steps, 1172 + 49);
 }
 
 TEST(Serving, ClosedLoopNeverExceedsItsConcurrency) {

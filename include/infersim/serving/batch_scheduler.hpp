@@ -172,7 +172,7 @@ class SchedulerRegistry {
   std::map<std::string, Entry> entries_;
 };
 
-/// The registry with the built-in policies (static, continuous, chunked_prefill, inflight).
+/// The registry with the built-in policies (static, continuous, chunked_prefill, chunked_prefill_unmixed, inflight).
 const SchedulerRegistry& scheduler_registry();
 
 }  // namespace infersim::serving

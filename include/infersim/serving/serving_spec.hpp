@@ -19,7 +19,7 @@ struct PrefixCacheSpec {
 inline constexpr std::int64_t kMaxSchedulerSteps = 1024;
 
 struct SchedulerSpec {
-  std::string policy = "continuous";     // a name in the scheduler registry (static, continuous, chunked_prefill, inflight)
+  std::string policy = "continuous";     // a name in the scheduler registry (static, continuous, chunked_prefill, chunked_prefill_unmixed, inflight)
   std::int64_t max_batch_size = 256;     // sequences in one step
   std::int64_t max_batched_tokens = 8192;  // tokens in one step (prefill chunks + decodes)
   std::int64_t block_size = 16;          // tokens per KV-cache block
