@@ -13,6 +13,7 @@
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
 #include "infersim/parallelism/memory_plan.hpp"
+#include "infersim/serving/admission_reserve.hpp"
 #include "infersim/serving/serving_engine_loader.hpp"
 #include "infersim/workload/trace.hpp"
 #include "scenario/loader_parts.hpp"
@@ -221,6 +222,23 @@ void read_batching(ObjectReader& r, const serving::SchedulerSpec& base, serving:
   sj["batch_timeout_s"] = s.batch_timeout_s;
   // Resolved only where it is not the default, so that scenarios without multi-step keep their resolved form.
   if (s.scheduler_steps != 1) sj["scheduler_steps"] = s.scheduler_steps;
+  s.admission_reserve = base.admission_reserve;
+  if (r.has("admission_reserve")) {
+    // KV admission that keeps room for output (serving/admission_reserve.hpp), over the engine's.
+    if (std::optional<ObjectReader> a = r.optional_object("admission_reserve")) {
+      s.admission_reserve = serving::read_admission_reserve(*a, base.admission_reserve);
+    }
+  }
+  // Resolved only where on, so that scenarios without it keep their resolved form.
+  if (s.admission_reserve.enabled()) {
+    const auto& a = s.admission_reserve;
+    sj["admission_reserve"] = {{"new_output_fraction", a.new_output_fraction},
+                               {"running_output_fraction", a.running_output_fraction},
+                               {"running_output_fraction_min", a.running_output_fraction_min},
+                               {"decay_decode_steps", a.decay_decode_steps},
+                               {"output_clip_tokens", a.output_clip_tokens},
+                               {"preemption_lookahead_steps", a.preemption_lookahead_steps}};
+  }
   s.prefix_cache = base.prefix_cache;
   if (r.has("prefix_cache")) {
     // Automatic prefix caching (serving/prefix_cache.hpp); resolved only where given, so that scenarios
@@ -497,6 +515,7 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     engine_defaults.max_batch_size = engine.scheduler.max_batch_size;
     engine_defaults.max_batched_tokens = engine.scheduler.max_batched_tokens;
     engine_defaults.scheduler_steps = engine.scheduler.scheduler_steps;
+    engine_defaults.admission_reserve = engine.scheduler.admission_reserve;
     read_batching(sr, engine_defaults, pool.scheduler, sj, true);
     if (pool.scheduler.policy == "disaggregated") {
       for (const char* role : {"prefill", "decode"}) {
@@ -516,6 +535,7 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
         ps.router = read_router(pr, pool.router, pj);
         serving::SchedulerSpec base = pool.scheduler;
         base.policy = "continuous";
+        base.admission_reserve = {};  // a pool's admission is its own (the engine's reserve is for unified replicas)
         read_batching(pr, base, ps.scheduler, pj, false);
         pr.finish();
         sj[role] = pj;

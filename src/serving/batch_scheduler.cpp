@@ -89,16 +89,19 @@ bool SchedulerContext::admit(std::int64_t reserve_tokens) {
     if (cached < 0) return false;
     shared = prefix->shared_blocks(id);
   }
+  const std::int64_t prompt_left = static_cast<std::int64_t>(rec.input_tokens) + rec.generated - cached;
+  const std::int64_t output_left = static_cast<std::int64_t>(rec.output_tokens) - rec.generated;
   const std::int64_t blocks = kv_.blocks_for(cached + reserve_tokens);
-  if (!kv_.allocate(blocks - shared, now_)) {
+  if ((reserve_ && !reserve_->admits(kv_.free() * kv_.block_size(), prompt_left, output_left)) ||
+      !kv_.allocate(blocks - shared, now_)) {
     if (prefix) prefix->release(id, now_);
     return false;
   }
+  if (reserve_) reserve_->admitted(prompt_left - reserve_tokens, output_left);
   waiting_.pop_front();
   if (rec.first_scheduled < 0) rec.first_scheduled = now_;
   if (prefix && rec.transferred == 0) rec.cached_input = static_cast<std::int32_t>(cached);
-  const std::int64_t prefill = static_cast<std::int64_t>(rec.input_tokens) + rec.generated - cached;
-  const std::size_t slot = running_.push(id, (*admissions_)++, prefill, rec);
+  const std::size_t slot = running_.push(id, (*admissions_)++, prompt_left, rec);
   running_.kv_tokens[slot] = cached;
   running_.blocks[slot] = blocks;
   return true;

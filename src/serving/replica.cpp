@@ -40,11 +40,13 @@ Replica::Replica(engine::Simulator& sim, RequestTable& requests, ReplicaObserver
       itl_(itl),
       kv_(setup.kv_blocks, setup.scheduler.block_size),
       lanes_(static_cast<std::size_t>(std::max(1, setup.lanes))),
+      reserve_(setup.scheduler.admission_reserve),
       first_token_lag_(setup.engine ? setup.engine->first_token_lag_steps : 0) {
   if (setup.scheduler.prefix_cache.enabled && setup.hashes) {
     prefix_ = std::make_unique<PrefixCache>(setup.scheduler.prefix_cache, kv_, *setup.hashes, setup.kv_bytes_per_token_per_chip);
     kv_.attach(prefix_.get());
   }
+  for (const Lane& l : lanes_) lane_sets_.push_back(&l.running);
 }
 
 std::int64_t Replica::prefix_cached_tokens(std::uint32_t id) const {
@@ -88,6 +90,7 @@ void Replica::break_stall() {
   SchedulerContext ctx(sim_.now(), lane.running, waiting_, kv_, requests_, setup_.scheduler, observer_.more_arrivals());
   ctx.preempt_newest();
   stats_.preemptions += ctx.preemptions();
+  if (reserve_.enabled()) reserve_.after_preemption(lane_sets_);
   std::sort(order.begin(), order.end());
   for (const auto& [seq, i] : order) try_start(i);
 }
@@ -129,10 +132,15 @@ void Replica::try_start(std::size_t index, bool last_act) {
   ctx.set_decode_tokens(pricer_.decode_tokens_per_sequence());
   // A pass that decodes reserves the KV blocks of the whole window (vLLM's lookahead slots), preempting then.
   if (windows) ctx.set_lookahead_tokens(setup_.scheduler.scheduler_steps - 1);
+  if (reserve_.enabled()) {
+    reserve_.begin_pass(stats_.decode_steps, lane_sets_);
+    ctx.set_admission_reserve(&reserve_);
+  }
   lane.plan.clear();
   scheduler_->schedule(ctx, lane.plan);
   check_blocks();
   stats_.preemptions += ctx.preemptions();
+  if (ctx.preemptions() > 0 && reserve_.enabled()) reserve_.after_preemption(lane_sets_);
   if (ctx.wake() >= 0) {
     if (lane.wake_pending) sim_.cancel(lane.wake);
     lane.wake = sim_.schedule_at(std::max(ctx.wake(), now), [this, index] {
@@ -429,6 +437,7 @@ engine::SimTime Replica::run_decodes(std::size_t index, engine::SimTime end, eng
   }
   stats_.chained_steps += t;
   stats_.decode_sequence_steps += t * batch;
+  stats_.decode_steps += t;
   stats_.decode_tokens += t * batch;
   check_blocks();
   return end;
@@ -589,6 +598,7 @@ void Replica::close_window(Lane& lane) {
 
 void Replica::charge_decodes(Lane& lane) {
   stats_.decode_sequence_steps += static_cast<std::int64_t>(lane.plan.decodes.size());
+  stats_.decode_steps += lane.plan.decodes.empty() ? 0 : 1;
   const double decode_usd = lane.usd_per_token * static_cast<double>(pricer_.decode_tokens_per_sequence());
   for (std::uint32_t s : lane.plan.decodes) lane.running.cost_usd[s] += decode_usd;
 }

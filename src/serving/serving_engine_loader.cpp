@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "infersim/core/units.hpp"
+#include "infersim/serving/admission_reserve.hpp"
 #include "infersim/serving/batch_scheduler.hpp"
 
 namespace infersim::serving {
@@ -51,6 +52,9 @@ ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diag
     e.scheduler.max_batch_size = s.integer("max_batch_size", Range::between(1, 1e6));
     e.scheduler.max_batched_tokens = s.integer("max_batched_tokens", Range::between(1, 1e8));
     e.scheduler.scheduler_steps = s.integer_or("scheduler_steps", 1, Range::between(1, kMaxSchedulerSteps));
+    if (std::optional<ObjectReader> a = s.optional_object("admission_reserve")) {
+      e.scheduler.admission_reserve = read_admission_reserve(*a, {});
+    }
     s.string("source");
     s.finish();
   }

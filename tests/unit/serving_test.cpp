@@ -322,6 +322,101 @@ TEST(Serving, UnmixedPrefillStepsHoldNoDecodes) {
   EXPECT_GE(check.steps, 1172 + 49);
 }
 
+// ---- KV admission that keeps room for output still to come (scheduler.admission_reserve).
+
+TEST(AdmissionReserve, HoldsBackARequestTheRunningOutputsWillNeedRoomFor) {
+  // 20 blocks of 16 tokens; the fixture's three running requests hold 2 blocks each (20-token prompts) and have
+  // 49 output tokens to go. Free: 14 blocks = 224 tokens. Half of each remaining output is counted as taken:
+  // 3 x 0.5 x 49 = 73.5 tokens.
+  InflightFixture f("chunked_prefill_unmixed", 20, 1000, {30, 40});
+  AdmissionReserveSpec spec;
+  spec.new_output_fraction = 1.0;
+  spec.running_output_fraction = spec.running_output_fraction_min = 0.5;
+  AdmissionReserve reserve(spec);
+  const RunningSet* lanes[] = {&f.run};
+  reserve.begin_pass(0, lanes);
+  EXPECT_DOUBLE_EQ(reserve.reserved_tokens(), 73.5);
+  SchedulerContext ctx = f.context();
+  ctx.set_admission_reserve(&reserve);
+  StepPlan plan;
+  f.scheduler->schedule(ctx, plan);
+  // The 30-token prompt needs 30 + 50 = 80 < 224 - 73.5: admitted, taking 2 blocks (192 free) and counting its
+  // 50 output tokens (123.5 taken). The 40-token prompt needs 90, not below 192 - 123.5 = 68.5: it waits.
+  ASSERT_EQ(plan.prefills.size(), 1u);
+  EXPECT_EQ(plan.prefills[0].tokens, 30);
+  EXPECT_DOUBLE_EQ(reserve.reserved_tokens(), 123.5);
+  EXPECT_EQ(f.waiting, (std::deque<std::uint32_t>{4}));
+  EXPECT_EQ(f.kv.used(), 3 * 2 + 2);
+  // Without the reserve the same state admits both (the budget and the blocks allow it).
+  InflightFixture g("chunked_prefill_unmixed", 20, 1000, {30, 40});
+  EXPECT_EQ(g.schedule().prefills.size(), 2u);
+}
+
+TEST(AdmissionReserve, TheRunningShareDecaysRestartsWhenIdleAndFollowsProgressAfterAPreemption) {
+  AdmissionReserveSpec spec;  // SGLang's figures (configs/engines/sglang.json)
+  spec.new_output_fraction = 1.0;
+  spec.running_output_fraction = 0.7;
+  spec.running_output_fraction_min = 0.098;
+  spec.decay_decode_steps = 600;
+  spec.output_clip_tokens = 4096;
+  spec.preemption_lookahead_steps = 20;
+  AdmissionReserve reserve(spec);
+  RunningSet run;
+  RequestRecord a, b;
+  a.output_tokens = 100;
+  b.output_tokens = 5000;
+  run.push(0, 0, 0, a);
+  run.push(1, 1, 0, b);
+  run.generated = {10, 20};
+  const RunningSet* lanes[] = {&run};
+  // 300 decode steps: 0.7 - 300 x (0.7 - 0.098) / 600 = 0.399; remaining outputs 90 and min(4980, 4096).
+  reserve.begin_pass(300, lanes);
+  EXPECT_NEAR(reserve.running_share(), 0.399, 1e-12);
+  EXPECT_NEAR(reserve.reserved_tokens(), 0.399 * (90 + 4096), 1e-9);
+  // 700 more: floored at the minimum.
+  reserve.begin_pass(1000, lanes);
+  EXPECT_NEAR(reserve.running_share(), 0.098, 1e-12);
+  // A preemption: (10 + 20 generated + 20 x 2 requests) / (100 + 5000 outputs + 1).
+  reserve.after_preemption(lanes);
+  EXPECT_NEAR(reserve.running_share(), 70.0 / 5101.0, 1e-12);
+  // Idle (no lane holds a request): back to the start, and nothing is held back.
+  RunningSet empty;
+  const RunningSet* idle[] = {&empty};
+  reserve.begin_pass(1200, idle);
+  EXPECT_DOUBLE_EQ(reserve.running_share(), 0.7);
+  EXPECT_TRUE(reserve.admits(10, 1000, 1000));
+}
+
+TEST(AdmissionReserve, ReservingEveryOutputWholeNeverPreempts) {
+  // A cache of 3,000 tokens in blocks of one token and requests of 200 + 300 tokens: admission on the prompt
+  // alone admits ~15 and must preempt (Serving.SmallKvCacheCausesPreemptionsAndEveryRequestCompletes); holding
+  // every running request's remaining output (TensorRT-LLM's GUARANTEED_NO_EVICT) admits at most
+  // floor(3000 / 500) = 6 at once and never runs out.
+  for (const bool reserved : {false, true}) {
+    auto spec = one_pool("llama-3.2-1b", "h100-sxm", "chunked_prefill_unmixed", 256, 8192);
+    auto& pool = spec.pools[0];
+    pool.scheduler.block_size = 1;
+    testing::limit_kv_tokens(spec, 3000);
+    if (reserved) {
+      pool.scheduler.admission_reserve.new_output_fraction = 1.0;
+      pool.scheduler.admission_reserve.running_output_fraction = 1.0;
+      pool.scheduler.admission_reserve.running_output_fraction_min = 1.0;
+    }
+    fixed_tokens(spec, 200, 300);
+    spec.workload.requests = 300;
+    spec.workload.process = workload::ArrivalProcess::offline;
+    StepChecker check;
+    const auto r = simulate(spec, &check);
+    expect_conservation(spec, r);
+    if (reserved) {
+      EXPECT_EQ(r.preemptions, 0);
+      EXPECT_LE(check.max_sequences, 6);
+    } else {
+      EXPECT_GT(r.preemptions, 0);
+    }
+  }
+}
+
 TEST(Serving, ClosedLoopNeverExceedsItsConcurrency) {
   auto spec = one_pool("llama-3.1-8b", "h100-sxm", "continuous");
   fixed_tokens(spec, 300, 100);

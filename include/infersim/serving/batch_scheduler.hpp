@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "infersim/engine/sim_time.hpp"
+#include "infersim/serving/admission_reserve.hpp"
 #include "infersim/serving/kv_cache.hpp"
 #include "infersim/serving/request_table.hpp"
 #include "infersim/serving/serving_spec.hpp"
@@ -93,6 +94,8 @@ class SchedulerContext {
   /// Tokens reserve_decodes() also reserves beyond the step's own: the rest of a multi-step window
   /// (scheduler.scheduler_steps - 1), as vLLM's lookahead slots. Not counted against a token budget.
   void set_lookahead_tokens(std::int64_t n) { lookahead_tokens_ = n; }
+  /// The replica's KV admission reserve (scheduler.admission_reserve), begun for this pass; admit() consults it.
+  void set_admission_reserve(AdmissionReserve* reserve) { reserve_ = reserve; }
 
   engine::SimTime now() const { return now_; }
   RunningSet& running() { return running_; }
@@ -109,7 +112,7 @@ class SchedulerContext {
   /// the tokens it had generated (recompute), less KV that arrived with it. 0 = it can decode at once.
   std::int64_t prefill_tokens(std::uint32_t id) const;
   /// Admit the head of the waiting queue, reserving KV blocks for the KV it brings plus `reserve_tokens`;
-  /// false if they are not free.
+  /// false if they are not free, or if the admission reserve (set_admission_reserve) holds it back.
   bool admit(std::int64_t reserve_tokens);
   /// Reserve blocks so that entry `slot` can hold `tokens` more tokens; false if they are not free.
   bool reserve(std::size_t slot, std::int64_t tokens);
@@ -138,6 +141,7 @@ class SchedulerContext {
   std::uint64_t local_admissions_ = 0;
   std::vector<std::int64_t> grown_;
   std::uint64_t* admissions_ = &local_admissions_;
+  AdmissionReserve* reserve_ = nullptr;
 };
 
 class BatchScheduler {

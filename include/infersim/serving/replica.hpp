@@ -54,6 +54,7 @@ struct ReplicaStats {
   double kv_block_ns = 0;    // integral of used blocks over time
   std::int64_t decode_sequence_steps = 0;  // decoding sequences summed over steps
   std::int64_t decode_tokens = 0;          // tokens those decodes emitted (> steps with speculative decoding)
+  std::int64_t decode_steps = 0;           // steps with at least one decoding sequence
   double step_s = 0;          // wall time of the steps (device and host)
   double host_s = 0;          // the serving engine's part of step_s (host time, exposed launches)
   double prefill_busy_s = 0;  // busy_chip_s split by phase: a mixed step by its prefill and decode parts' own times
@@ -225,6 +226,8 @@ class Replica {
   std::unique_ptr<PrefixCache> prefix_;  // null unless scheduler.prefix_cache.enabled
   std::deque<std::uint32_t> waiting_;
   std::vector<Lane> lanes_;
+  AdmissionReserve reserve_;                   // scheduler.admission_reserve (inactive unless enabled)
+  std::vector<const RunningSet*> lane_sets_;   // every lane's running set, for reserve_
   std::vector<std::uint32_t> completed_, handoffs_, leaving_, finishing_;  // scratch of finish_step
   std::vector<std::int64_t> slack_;  // scratch of run_decodes: steps each entry can take before it needs a block
   std::vector<RunStepSlot> run_steps_;

@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+
+#include "infersim/serving/serving_spec.hpp"
 #include <string_view>
 
 #include "infersim/parallelism/deployment_spec.hpp"
@@ -53,6 +55,7 @@ struct EngineSchedulerDefaults {
   std::int64_t max_batch_size = 256;
   std::int64_t max_batched_tokens = 8192;
   std::int64_t scheduler_steps = 1;  // decode steps per scheduler pass (multi-step scheduling; 1: none)
+  AdmissionReserveSpec admission_reserve;  // KV kept for output still to come (off unless given)
 };
 
 /// The engine's attention kernels. Attention's QK^T and PV products run at the FP8 matrix rate only when the

@@ -15,6 +15,22 @@ struct PrefixCacheSpec {
   std::int64_t affinity_max_imbalance = 32;  // router prefix_affinity: most outstanding requests over the least loaded
 };
 
+/// KV admission that keeps room for output still to come (contract: `scheduler.admission_reserve`;
+/// serving/admission_reserve.hpp). A waiting request is admitted only when the free KV, less a share of every
+/// running request's remaining output, holds its prompt plus `new_output_fraction` of its output. The share
+/// starts at `running_output_fraction`, falls by equal steps to `running_output_fraction_min` over
+/// `decay_decode_steps` decode steps, returns to the start when the replica is idle, and after a preemption is
+/// re-estimated from the running requests' progress. Off by default (vLLM admits on the prompt alone).
+struct AdmissionReserveSpec {
+  double new_output_fraction = 0;          // of the admitted request's output (clipped), counted whole
+  double running_output_fraction = 0;      // of each running request's remaining output (clipped), at the start
+  double running_output_fraction_min = 0;  // where the decay stops
+  std::int64_t decay_decode_steps = 0;     // decode steps from the start to the minimum (0: no decay)
+  std::int64_t output_clip_tokens = 0;     // outputs counted up to this many tokens (0: whole)
+  std::int64_t preemption_lookahead_steps = 0;  // after a preemption: share = (generated + this x running) / outputs
+  bool enabled() const { return new_output_fraction > 0 || running_output_fraction > 0; }
+};
+
 /// The most decode steps one scheduler pass may run (vLLM accepts up to 1024 for num_scheduler_steps).
 inline constexpr std::int64_t kMaxSchedulerSteps = 1024;
 
@@ -30,6 +46,7 @@ struct SchedulerSpec {
   // sequences kept as padding until the window ends). 1: every step is scheduled (docs/serving.md).
   std::int64_t scheduler_steps = 1;
   PrefixCacheSpec prefix_cache;
+  AdmissionReserveSpec admission_reserve;
 };
 
 /// A front end that gathers arrivals before routing them (an MLPerf harness's batcher, Triton's dynamic
