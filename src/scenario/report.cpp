@@ -382,6 +382,12 @@ void print_report_table(std::ostream& os, const Json& report) {
   os << "  " << d["weight_dtype"].get<std::string>() << " weights, " << d["activation_dtype"].get<std::string>()
      << " activations, " << d["kv_cache_dtype"].get<std::string>() << " KV; scheduler " << s["scheduler"]["policy"].get<std::string>()
      << " (batch <= " << s["scheduler"]["max_batch_size"] << ", tokens <= " << s["scheduler"]["max_batched_tokens"] << ")\n";
+  if (const auto a = s["scheduler"].find("admission_reserve"); a != s["scheduler"].end()) {
+    const double start = (*a)["running_output_fraction"].get<double>(), floor = (*a)["running_output_fraction_min"].get<double>();
+    os << "  KV admission keeps room for outputs: " << num((*a)["new_output_fraction"], 3) << " of a new request's and "
+       << num(Json(start), 3) << (floor < start ? " -> " + num(Json(floor), 3) : std::string())
+       << " of each running request's remaining output (scheduler.admission_reserve)\n";
+  }
   for (const auto& p : report["deployment"]["pools"]) {
     if (!p.contains("engine") || p["engine"].is_null()) continue;
     os << "  engine " << p["engine"].get<std::string>() << ": host time " << num(Json(100.0 * p["host_time_fraction"].get<double>()), 3)

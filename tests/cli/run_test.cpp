@@ -94,6 +94,31 @@ TEST(Run, TheReportSaysWhenGemmsRunBlockScaled) {
   EXPECT_FALSE(nlohmann::json::parse(llama.out)["deployment"]["pools"][0].contains("block_fp8_gemm_overhead_k"));
 }
 
+TEST(Run, TheReportSaysWhenAdmissionKeepsRoomForOutputs) {
+  // On sglang the engine's reserve applies (its figures from configs/engines/sglang.json, in the resolved
+  // scenario and a line of the text); the scenario's own keys override it; on vllm there is none.
+  const auto sglang = nlohmann::json::parse(std::ifstream(testing::source_path("configs/engines/sglang.json")));
+  const auto& a = sglang["scheduler"]["admission_reserve"];
+  const auto path = write_temp("run_admission_reserve.json", kScenario);
+  const std::string run = "run " + path + " --set engine=sglang";
+  const auto j = run_cli(run + " --format json");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto resolved = get(nlohmann::json::parse(j.out), "scenario.scheduler.admission_reserve");
+  EXPECT_DOUBLE_EQ(resolved["running_output_fraction"].get<double>(), a["running_output_fraction"].get<double>());
+  EXPECT_DOUBLE_EQ(resolved["running_output_fraction_min"].get<double>(), a["running_output_fraction_min"].get<double>());
+  EXPECT_EQ(resolved["decay_decode_steps"], a["decay_decode_steps"]);
+  EXPECT_NE(run_cli(run).out.find("KV admission keeps room for outputs: 1 of a new request's and 0.7 -> 0.098 of each "
+                                  "running request's remaining output"),
+            std::string::npos);
+  const auto own = run_cli(run + " --set scheduler.admission_reserve.running_output_fraction=1"
+                                 " --set scheduler.admission_reserve.running_output_fraction_min=1");
+  EXPECT_NE(own.out.find("1 of a new request's and 1 of each running request's remaining output"), std::string::npos)
+      << own.out << own.err;
+  const auto vllm = run_cli("run " + path + " --format json");
+  ASSERT_EQ(vllm.exit_code, 0) << vllm.err;
+  EXPECT_FALSE(nlohmann::json::parse(vllm.out)["scenario"]["scheduler"].contains("admission_reserve"));
+}
+
 TEST(Run, SetOverridesAKeyAndAnUnknownPathIsAnError) {
   const auto path = write_temp("run_set.json", kScenario);
   const auto base = nlohmann::json::parse(run_cli("run " + path + " --format json").out);
