@@ -50,6 +50,7 @@ void AdmissionReserve::after_preemption(std::span<const RunningSet* const> lanes
   double generated = 0, outputs = 0, requests = 0;
   for (const RunningSet* run : lanes) {
     for (std::size_t i = 0; i < run->size(); ++i) {
+      if (run->finished[i]) continue;
       generated += static_cast<double>(run->generated[i]);
       outputs += static_cast<double>(run->output[i]);
       requests += 1;

@@ -92,7 +92,10 @@ bool SchedulerContext::admit(std::int64_t reserve_tokens) {
   const std::int64_t prompt_left = static_cast<std::int64_t>(rec.input_tokens) + rec.generated - cached;
   const std::int64_t output_left = static_cast<std::int64_t>(rec.output_tokens) - rec.generated;
   const std::int64_t blocks = kv_.blocks_for(cached + reserve_tokens);
-  if ((reserve_ && !reserve_->admits(kv_.free() * kv_.block_size(), prompt_left, output_left)) ||
+  // Free KV for the reserve: free blocks and the cached prefix blocks an allocation would evict (SGLang's
+  // available + evictable), the request's own matched prefix being held by now.
+  const std::int64_t available = kv_.free() + (prefix ? prefix->evictable_blocks() : 0);
+  if ((reserve_ && !reserve_->admits(available * kv_.block_size(), prompt_left, output_left)) ||
       !kv_.allocate(blocks - shared, now_)) {
     if (prefix) prefix->release(id, now_);
     return false;

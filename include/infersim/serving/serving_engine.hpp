@@ -17,13 +17,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-
-#include "infersim/serving/serving_spec.hpp"
 #include <string_view>
 
 #include "infersim/parallelism/deployment_spec.hpp"
 #include "infersim/roofline/step_report.hpp"
 #include "infersim/roofline/step_shape.hpp"
+#include "infersim/serving/serving_spec.hpp"
 
 namespace infersim::serving {
 
