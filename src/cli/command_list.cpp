@@ -11,6 +11,7 @@
 #include "infersim/model/model_loader.hpp"
 #include "infersim/model/model_stats.hpp"
 #include "infersim/scenario/catalog_listing.hpp"
+#include "infersim/serving/admission_reserve.hpp"
 #include "infersim/serving/serving_engine_loader.hpp"
 #include "output.hpp"
 
@@ -90,8 +91,9 @@ int list_models(const ListOptions& o) {
 int list_engines(const ListOptions& o) {
   TextTable table({"name", "version", "host_step_us", "host_per_sequence_us", "host_streamed_us", "host_per_token_us",
                    "overlapped", "cuda_graphs", "eager_us_per_layer", "fp8_attention", "policy", "max_batch_size",
-                   "max_batched_tokens", "scheduler_steps", "first_token_lag_steps", "http_front_end_us", "description"},
-                  {false, false, true, true, true, true, false, false, true, false, false, true, true, true, true, true, false});
+                   "max_batched_tokens", "scheduler_steps", "kv_admission_reserve", "first_token_lag_steps", "http_front_end_us",
+                   "description"},
+                  {false, false, true, true, true, true, false, false, true, false, false, true, true, true, false, true, true, false});
   nlohmann::json out = nlohmann::json::array();
   for (const auto& name : config::catalog_names(config::CatalogKind::engines)) {
     const auto e = serving::load_serving_engine(config::load_document(config::catalog_path(config::CatalogKind::engines, name)));
@@ -100,7 +102,8 @@ int list_engines(const ListOptions& o) {
     table.add_row({name + (name == serving::kDefaultEngine ? " (default)" : ""), e.version, sig(h.per_step_s * 1e6, 4),
                    sig(h.per_sequence_s * 1e6, 4), sig(h.per_streamed_sequence_s * 1e6, 4), sig(h.per_token_s * 1e6, 4), h.overlaps_device ? "yes" : "no", graphs,
                    sig(e.launch.eager_s_per_layer * 1e6, 4), e.attention.fp8_math ? "yes" : "no", e.scheduler.policy, std::to_string(e.scheduler.max_batch_size),
-                   std::to_string(e.scheduler.max_batched_tokens), std::to_string(e.scheduler.scheduler_steps), std::to_string(e.first_token_lag_steps),
+                   std::to_string(e.scheduler.max_batched_tokens), std::to_string(e.scheduler.scheduler_steps),
+                   serving::admission_reserve_label(e.scheduler.admission_reserve), std::to_string(e.first_token_lag_steps),
                    e.front_end_request_latency_s ? sig(*e.front_end_request_latency_s * 1e6, 4) : "-", e.description});
     out.push_back(scenario::engine_entry(name, e));
   }

@@ -3,6 +3,7 @@
 #include "infersim/hardware/hardware_loader.hpp"
 #include "infersim/model/model_loader.hpp"
 #include "infersim/model/model_stats.hpp"
+#include "infersim/serving/admission_reserve.hpp"
 #include "infersim/serving/serving_engine_loader.hpp"
 
 namespace infersim::scenario {
@@ -84,7 +85,10 @@ config::Json engine_entry(const std::string& name, const serving::ServingEngineS
           {"scheduler", {{"policy", e.scheduler.policy},
                          {"max_batch_size", e.scheduler.max_batch_size},
                          {"max_batched_tokens", e.scheduler.max_batched_tokens},
-                         {"scheduler_steps", e.scheduler.scheduler_steps}}}};
+                         {"scheduler_steps", e.scheduler.scheduler_steps},
+                         {"admission_reserve", e.scheduler.admission_reserve.enabled()
+                                                   ? serving::admission_reserve_json(e.scheduler.admission_reserve)
+                                                   : config::Json(nullptr)}}}};
 }
 
 config::Json catalog_listing(config::CatalogKind kind) {

@@ -230,15 +230,7 @@ void read_batching(ObjectReader& r, const serving::SchedulerSpec& base, serving:
     }
   }
   // Resolved only where on, so that scenarios without it keep their resolved form.
-  if (s.admission_reserve.enabled()) {
-    const auto& a = s.admission_reserve;
-    sj["admission_reserve"] = {{"new_output_fraction", a.new_output_fraction},
-                               {"running_output_fraction", a.running_output_fraction},
-                               {"running_output_fraction_min", a.running_output_fraction_min},
-                               {"decay_decode_steps", a.decay_decode_steps},
-                               {"output_clip_tokens", a.output_clip_tokens},
-                               {"preemption_lookahead_steps", a.preemption_lookahead_steps}};
-  }
+  if (s.admission_reserve.enabled()) sj["admission_reserve"] = serving::admission_reserve_json(s.admission_reserve);
   s.prefix_cache = base.prefix_cache;
   if (r.has("prefix_cache")) {
     // Automatic prefix caching (serving/prefix_cache.hpp); resolved only where given, so that scenarios

@@ -80,4 +80,20 @@ AdmissionReserveSpec read_admission_reserve(config::ObjectReader& r, const Admis
   return s;
 }
 
+config::Json admission_reserve_json(const AdmissionReserveSpec& a) {
+  return {{"new_output_fraction", a.new_output_fraction},
+          {"running_output_fraction", a.running_output_fraction},
+          {"running_output_fraction_min", a.running_output_fraction_min},
+          {"decay_decode_steps", a.decay_decode_steps},
+          {"output_clip_tokens", a.output_clip_tokens},
+          {"preemption_lookahead_steps", a.preemption_lookahead_steps}};
+}
+
+std::string admission_reserve_label(const AdmissionReserveSpec& a) {
+  if (!a.enabled()) return "-";
+  std::string running = format_number(a.running_output_fraction, 3);
+  if (a.running_output_fraction_min < a.running_output_fraction) running += " -> " + format_number(a.running_output_fraction_min, 3);
+  return "new " + format_number(a.new_output_fraction, 3) + ", running " + running;
+}
+
 }  // namespace infersim::serving

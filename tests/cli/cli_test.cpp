@@ -54,6 +54,30 @@ TEST(Cli, ListHardwareHasOneLineAndOneObjectPerProfile) {
   EXPECT_TRUE(found);
 }
 
+TEST(Cli, ListEnginesShowsWhichAdmitWithAReserveForOutputs) {
+  // sglang's profile carries SGLang's PrefillAdder figures (configs/engines/sglang.json); vllm-v1's has none.
+  const auto sglang = nlohmann::json::parse(std::ifstream(testing::source_path("configs/engines/sglang.json")));
+  const auto& a = sglang["scheduler"]["admission_reserve"];
+  const auto j = nlohmann::json::parse(run("list engines --format json").out);
+  int seen = 0;
+  for (const auto& e : j) {
+    if (e["name"] == "sglang") {
+      ++seen;
+      EXPECT_DOUBLE_EQ(e["scheduler"]["admission_reserve"]["running_output_fraction_min"].get<double>(),
+                       a["running_output_fraction_min"].get<double>());
+      EXPECT_EQ(e["scheduler"]["admission_reserve"]["decay_decode_steps"], a["decay_decode_steps"]);
+    } else if (e["name"] == "vllm-v1") {
+      ++seen;
+      EXPECT_TRUE(e["scheduler"]["admission_reserve"].is_null());
+    }
+  }
+  EXPECT_EQ(seen, 2);
+  const auto table = run("list engines");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("kv_admission_reserve"), std::string::npos);
+  EXPECT_NE(table.out.find("new 1, running 0.7 -> 0.098"), std::string::npos);
+}
+
 TEST(Cli, RooflineJsonHasTheContractKeys) {
   const auto r = run("roofline --model llama-2-7b --hardware a100-sxm-80gb --batch 1 --context 128 --phase decode --format json");
   ASSERT_EQ(r.exit_code, 0) << r.err;

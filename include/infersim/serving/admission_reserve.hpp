@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "infersim/config/json_reader.hpp"
 #include "infersim/serving/serving_spec.hpp"
@@ -52,5 +53,9 @@ class AdmissionReserve {
 
 /// `scheduler.admission_reserve` of an engine profile or a scenario: every key optional, `base` where absent.
 AdmissionReserveSpec read_admission_reserve(config::ObjectReader& r, const AdmissionReserveSpec& base);
+/// Its resolved form (every key), as the resolved scenario and `list engines --format json` give it.
+config::Json admission_reserve_json(const AdmissionReserveSpec& spec);
+/// One short label for tables: "new 1, running 0.7 -> 0.098", or "-" when off.
+std::string admission_reserve_label(const AdmissionReserveSpec& spec);
 
 }  // namespace infersim::serving
