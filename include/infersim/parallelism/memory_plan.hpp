@@ -21,6 +21,7 @@ struct MemoryPlan {
   double kv_bytes_per_token_per_chip = 0;     // layers with full attention
   double kv_bytes_per_sequence_per_chip = 0;  // local-attention layers: their window, per sequence (reserved
                                               // for max_batch_size sequences out of kv_bytes_per_chip)
+  double local_kv_bytes_per_chip = 0;  // the local windows reserved: kv_bytes_per_sequence_per_chip x sequences per rank
   double kv_bytes_per_chip = 0;        // budget - weights - workspace - local windows (negative: does not fit)
   std::int64_t kv_token_capacity = 0;  // tokens of KV cache one replica holds (all its attention ranks)
   std::int64_t kv_token_capacity_per_rank = 0;  // one attention rank: the longest sequence that fits
