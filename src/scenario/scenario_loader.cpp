@@ -223,11 +223,9 @@ void read_batching(ObjectReader& r, const serving::SchedulerSpec& base, serving:
   // Resolved only where it is not the default, so that scenarios without multi-step keep their resolved form.
   if (s.scheduler_steps != 1) sj["scheduler_steps"] = s.scheduler_steps;
   s.admission_reserve = base.admission_reserve;
-  if (r.has("admission_reserve")) {
-    // KV admission that keeps room for output (serving/admission_reserve.hpp), over the engine's.
-    if (std::optional<ObjectReader> a = r.optional_object("admission_reserve")) {
-      s.admission_reserve = serving::read_admission_reserve(*a, base.admission_reserve);
-    }
+  // KV admission that keeps room for output (serving/admission_reserve.hpp), over the engine's.
+  if (std::optional<ObjectReader> a = r.optional_object("admission_reserve")) {
+    s.admission_reserve = serving::read_admission_reserve(*a, base.admission_reserve);
   }
   // Resolved only where on, so that scenarios without it keep their resolved form.
   if (s.admission_reserve.enabled()) sj["admission_reserve"] = serving::admission_reserve_json(s.admission_reserve);
