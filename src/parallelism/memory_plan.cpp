@@ -119,33 +119,18 @@ MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& 
                                     : 2.0 * kv_heads_per_chip(m, a_chips) * m.head_dim;
   const double kvb = bytes_per_element(d.kv_cache_dtype);
   plan.kv_bytes_per_chip = plan.budget_bytes_per_chip - plan.weight_bytes_per_chip - plan.workspace_bytes_per_chip;
-  if (m.num_local_attention_layers() == 0) {
-    plan.kv_bytes_per_token_per_chip = kv_per_layer * plan.layers_per_chip * kvb;
-    plan.kv_token_capacity_per_rank =
-        plan.kv_bytes_per_chip > 0 ? static_cast<std::int64_t>(std::floor(plan.kv_bytes_per_chip / plan.kv_bytes_per_token_per_chip))
-                                   : 0;
-    plan.kv_token_capacity = plan.kv_token_capacity_per_rank * n_ranks;
-    return plan;
-  }
-  // Local (sliding-window or chunked) layers keep at most window_tokens per sequence: reserve that for
-  // max_batch_size sequences (as vLLM's hybrid KV-cache manager frees blocks that leave the window); the
-  // global layers' per-token cache takes the rest.
+  // Local (sliding-window or chunked) layers keep at most their window per sequence, and hand blocks back as
+  // tokens leave it (KvFootprint): the cache is counted in tokens of the full-attention layers, and a
+  // sequence's first window_tokens take the local layers' share too. Nothing is set aside per sequence.
   const double local_share = static_cast<double>(m.num_local_attention_layers()) / m.num_layers;
-  const double window = static_cast<double>(std::min(m.local_attention->window.tokens, m.max_context_tokens));
   plan.kv_bytes_per_token_per_chip = kv_per_layer * plan.layers_per_chip * (1.0 - local_share) * kvb;
-  plan.kv_bytes_per_sequence_per_chip = kv_per_layer * plan.layers_per_chip * local_share * window * kvb;
-  // An attention rank holds its share (ceil(max_batch_size / N)) of the sequences.
-  const std::int64_t rank_sequences = (limits.max_batch_size + n_ranks - 1) / n_ranks;
-  plan.local_kv_bytes_per_chip = static_cast<double>(rank_sequences) * plan.kv_bytes_per_sequence_per_chip;
-  plan.kv_bytes_per_chip -= plan.local_kv_bytes_per_chip;
-  if (plan.kv_bytes_per_chip <= 0) {
-    plan.kv_token_capacity_per_rank = 0;
-  } else if (plan.kv_bytes_per_token_per_chip > 0) {
-    plan.kv_token_capacity_per_rank = static_cast<std::int64_t>(std::floor(plan.kv_bytes_per_chip / plan.kv_bytes_per_token_per_chip));
-  } else {
-    // Every layer is local: the cache no longer grows with the context; max_batch_size sequences of any length fit.
-    plan.kv_token_capacity_per_rank = rank_sequences * m.max_context_tokens;
+  if (local_share > 0) {
+    plan.kv_local_bytes_per_token_per_chip = kv_per_layer * plan.layers_per_chip * local_share * kvb;
+    plan.kv_window_tokens = std::min<std::int64_t>(m.local_attention->window.tokens, m.max_context_tokens);
   }
+  const double unit = plan.kv_bytes_per_unit_per_chip();
+  plan.kv_token_capacity_per_rank =
+      plan.kv_bytes_per_chip > 0 ? static_cast<std::int64_t>(std::floor(plan.kv_bytes_per_chip / unit)) : 0;
   plan.kv_token_capacity = plan.kv_token_capacity_per_rank * n_ranks;
   return plan;
 }
@@ -329,19 +314,6 @@ void require_fit(const model::ModelSpec& m, const hardware::HardwareSpec& hw, co
                     format_bytes(plan.budget_bytes_per_chip) + " usable (" + format_bytes(hw.memory.capacity_bytes) +
                     " x memory_utilization " + format_number(d.memory_utilization, 3) + ", less " +
                     format_bytes(hw.memory.reserved_bytes) + " reserved).";
-  if (plan.local_kv_bytes_per_chip > 0 && needed < plan.budget_bytes_per_chip) {
-    // The weights fit; the local-attention windows kept for every sequence the batch may hold do not.
-    const double per_sequence = plan.kv_bytes_per_sequence_per_chip;
-    const auto most = static_cast<std::int64_t>(std::floor((plan.budget_bytes_per_chip - needed) / per_sequence)) *
-                      plan.attention_ranks;
-    msg += " The local-attention layers' windows take the rest: " + format_bytes(per_sequence) + " a sequence (" +
-           std::to_string(std::min(m.local_attention->window.tokens, m.max_context_tokens)) + "-token window on " +
-           std::to_string(m.num_local_attention_layers()) + " of " + std::to_string(m.num_layers) +
-           " layers), kept for every one of scheduler.max_batch_size " + std::to_string(limits.max_batch_size) + " sequences: " +
-           format_bytes(plan.local_kv_bytes_per_chip) + " a chip; fewer than " + std::to_string(std::max<std::int64_t>(most, 0)) +
-           " sequences leave room for the rest of the KV cache: lower scheduler.max_batch_size.";
-    throw InfeasibleError(msg);
-  }
   if (auto fit = smallest_fitting_deployment(m, hw, d, limits)) {
     msg += " The smallest deployment that fits: tensor_parallel " + std::to_string(fit->tensor_parallel) +
            ", pipeline_parallel " + std::to_string(fit->pipeline_parallel) + " (" +

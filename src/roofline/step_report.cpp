@@ -50,11 +50,16 @@ StepReport analyze_step(const StepQuery& q) {
   limits.max_batch_size = q.batch;
   r.memory = parallelism::plan_memory(m, r.hardware, d, limits);
   if (!q.ignore_memory) parallelism::require_fit(m, r.hardware, d, r.memory, limits);
-  const std::int64_t needed_kv = q.batch * (q.context + (q.prefill ? 0 : 1));
+  // In units of the cache (tokens of the full-attention layers; a sequence's tokens inside the local layers'
+  // window count their share too).
+  const std::int64_t needed_kv = q.batch * r.memory.kv_footprint().units(q.context + (q.prefill ? 0 : 1));
   if (!q.ignore_memory && needed_kv > r.memory.kv_token_capacity) {
     throw InfeasibleError("the KV cache of " + std::to_string(q.batch) + " sequences of " + std::to_string(q.context) +
-                          " tokens (" + std::to_string(needed_kv) + " tokens, " +
-                          format_bytes(static_cast<double>(needed_kv) * r.memory.kv_bytes_per_token_per_chip) +
+                          " tokens (" + std::to_string(needed_kv) +
+                          (r.memory.kv_window_tokens > 0 ? " tokens of the full-attention layers' cache, the local layers' windows "
+                                                           "counted in them, "
+                                                         : " tokens, ") +
+                          format_bytes(static_cast<double>(needed_kv) * r.memory.kv_bytes_per_unit_per_chip()) +
                           " per chip) exceeds the " + std::to_string(r.memory.kv_token_capacity) +
                           " tokens that fit beside the weights; lower --batch or --context, raise --tensor-parallel, "
                           "or pass --ignore-memory to price the step anyway");

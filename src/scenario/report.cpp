@@ -105,6 +105,12 @@ Json make_report(const ScenarioSpec& sc, const serving::SimulationResult& r) {
     pj["engine"] = ps.engine ? Json(ps.engine->name) : Json(nullptr);
     pj["host_time_fraction"] = step_s > 0 ? host_s / step_s : 0.0;
     if (pr.draft_weight_bytes_per_chip > 0) pj["draft_weight_bytes_per_chip"] = pr.draft_weight_bytes_per_chip;
+    if (pr.memory.kv_window_tokens > 0) {
+      // Local-attention layers: a sequence's last kv_window_tokens tokens also hold these bytes (the cache's
+      // tokens above are the full-attention layers'; parallelism/kv_footprint.hpp).
+      pj["kv_window_tokens"] = pr.memory.kv_window_tokens;
+      pj["kv_local_bytes_per_token_per_chip"] = pr.memory.kv_local_bytes_per_token_per_chip;
+    }
     if (const double k0 = roofline::block_scaled_gemm_overhead_k(ps.model, ps.hardware, ps.deployment); k0 > 0) {
       pj["block_fp8_gemm_overhead_k"] = k0;
     }

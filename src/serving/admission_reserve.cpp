@@ -7,7 +7,8 @@
 
 namespace infersim::serving {
 
-AdmissionReserve::AdmissionReserve(const AdmissionReserveSpec& spec) : spec_(spec), share_(spec.running_output_fraction) {}
+AdmissionReserve::AdmissionReserve(const AdmissionReserveSpec& spec, const parallelism::KvFootprint& footprint)
+    : spec_(spec), footprint_(footprint), share_(spec.running_output_fraction) {}
 
 double AdmissionReserve::clipped(std::int64_t tokens) const {
   const std::int64_t t = std::max<std::int64_t>(tokens, 0);
@@ -29,21 +30,26 @@ void AdmissionReserve::begin_pass(std::int64_t decode_steps_run, std::span<const
   reserved_ = 0;
   for (const RunningSet* run : lanes) {
     for (std::size_t i = 0; i < run->size(); ++i) {
-      if (!run->finished[i]) reserved_ += share_ * clipped(run->output[i] - run->generated[i]);
+      if (!run->finished[i]) {
+        reserved_ += footprint_.growth(static_cast<double>(run->kv_tokens[i]), share_ * clipped(run->output[i] - run->generated[i]));
+      }
     }
   }
 }
 
-bool AdmissionReserve::admits(std::int64_t free_tokens, std::int64_t prompt_tokens, std::int64_t output_tokens) const {
+bool AdmissionReserve::admits(std::int64_t free_units, std::int64_t held_tokens, std::int64_t prompt_tokens,
+                              std::int64_t output_tokens) const {
   if (!enabled() || !holding_) return true;
-  const double need = static_cast<double>(prompt_tokens) + spec_.new_output_fraction * clipped(output_tokens);
-  return need < static_cast<double>(free_tokens) - reserved_;
+  const double need = footprint_.growth(static_cast<double>(held_tokens),
+                                        static_cast<double>(prompt_tokens) + spec_.new_output_fraction * clipped(output_tokens));
+  return need < static_cast<double>(free_units) - reserved_;
 }
 
-void AdmissionReserve::admitted(std::int64_t unallocated_prompt_tokens, std::int64_t output_tokens) {
+void AdmissionReserve::admitted(std::int64_t allocated_tokens, std::int64_t unallocated_prompt_tokens, std::int64_t output_tokens) {
   holding_ = true;
-  reserved_ += static_cast<double>(std::max<std::int64_t>(unallocated_prompt_tokens, 0)) +
-               spec_.new_output_fraction * clipped(output_tokens);
+  reserved_ += footprint_.growth(static_cast<double>(allocated_tokens),
+                                 static_cast<double>(std::max<std::int64_t>(unallocated_prompt_tokens, 0)) +
+                                     spec_.new_output_fraction * clipped(output_tokens));
 }
 
 void AdmissionReserve::after_preemption(std::span<const RunningSet* const> lanes) {

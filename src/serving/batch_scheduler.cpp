@@ -95,12 +95,12 @@ bool SchedulerContext::admit(std::int64_t reserve_tokens) {
   // Free KV for the reserve: free blocks and the cached prefix blocks an allocation would evict (SGLang's
   // available + evictable), the request's own matched prefix being held by now.
   const std::int64_t available = kv_.free() + (prefix ? prefix->evictable_blocks() : 0);
-  if ((reserve_ && !reserve_->admits(available * kv_.block_size(), prompt_left, output_left)) ||
+  if ((reserve_ && !reserve_->admits(available * kv_.block_size(), cached, prompt_left, output_left)) ||
       !kv_.allocate(blocks - shared, now_)) {
     if (prefix) prefix->release(id, now_);
     return false;
   }
-  if (reserve_) reserve_->admitted(prompt_left - reserve_tokens, output_left);
+  if (reserve_) reserve_->admitted(cached + reserve_tokens, prompt_left - reserve_tokens, output_left);
   waiting_.pop_front();
   if (rec.first_scheduled < 0) rec.first_scheduled = now_;
   if (prefix && rec.transferred == 0) rec.cached_input = static_cast<std::int32_t>(cached);
@@ -133,7 +133,7 @@ void SchedulerContext::reserve_decodes() {
     const std::uint8_t* __restrict finished = r.finished.data();
     std::int64_t* __restrict grown = grown_.data();
     std::int64_t need = 0;
-    if (ahead == 1) {
+    if (ahead == 1 && kv_.footprint().plain()) {
       for (std::size_t i = 0; i < n; ++i) {
         const std::int64_t g = static_cast<std::int64_t>(left[i] == 0) & static_cast<std::int64_t>(finished[i] == 0) &
                                static_cast<std::int64_t>(kv[i] + 1 > blocks[i] * bs);
@@ -144,7 +144,7 @@ void SchedulerContext::reserve_decodes() {
     } else {
       for (std::size_t i = 0; i < n; ++i) {
         const bool decoding = left[i] == 0 && finished[i] == 0;
-        const std::int64_t g = decoding ? std::max<std::int64_t>(0, (kv[i] + ahead + bs - 1) / bs - blocks[i]) : 0;
+        const std::int64_t g = decoding ? kv_.blocks_to_grow(kv[i] + ahead, blocks[i]) : 0;
         grown[i] = g;
         blocks[i] += g;
         need += g;

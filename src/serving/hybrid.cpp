@@ -40,6 +40,9 @@ HybridMemory plan_hybrid_memory(const model::ModelSpec& m, const hardware::Hardw
   } catch (const InfeasibleError& e) {
     throw InfeasibleError("with gpu_layers " + std::to_string(h.gpu_layers) + ", the host's share: " + e.what());
   }
+  // The binding side. With local-attention layers both sides count in their own full-attention layers'
+  // tokens; the replica's blocks follow the accelerator's footprint (the sides' shares of local layers are
+  // the model's pattern cut at gpu_layers, alike when the pattern repeats within each side).
   out.kv_token_capacity = std::min(out.accelerator.kv_token_capacity, out.host.kv_token_capacity);
   return out;
 }

@@ -36,6 +36,13 @@ PrefixCache::PrefixCache(const PrefixCacheSpec& spec, BlockPool& pool, const Blo
     throw InfeasibleError("the prefix cache needs scheduler.block_size (" + std::to_string(pool.block_size()) +
                           " tokens) to divide the workload's hash blocks of " + std::to_string(t) + " tokens");
   }
+  if (pool.footprint().full_weight <= 0) {
+    // Every layer is local: a cached prefix would hold only windows, which a hit past them cannot use.
+    throw InfeasibleError("a prefix cache with a model whose every layer has local attention is not modelled: "
+                          "turn scheduler.prefix_cache off");
+  }
+  // A cached block holds the full-attention layers' cache of its tokens (a unit a token); the local layers'
+  // windows stay with the requests that use them.
   per_entry_ = t > 0 ? t / pool.block_size() : 0;
   const double entry_bytes = static_cast<double>(t) * kv_bytes_per_token_per_chip;
   if (entry_bytes > 0) {

@@ -38,9 +38,9 @@ Replica::Replica(engine::Simulator& sim, RequestTable& requests, ReplicaObserver
       acceptance_rng_(Rng::stream(seed, 1000 + static_cast<std::uint64_t>(setup.index))),
       scheduler_(std::move(scheduler)),
       itl_(itl),
-      kv_(setup.kv_blocks, setup.scheduler.block_size),
+      kv_(setup.kv_blocks, setup.scheduler.block_size, setup.kv_footprint),
       lanes_(static_cast<std::size_t>(std::max(1, setup.lanes))),
-      reserve_(setup.scheduler.admission_reserve),
+      reserve_(setup.scheduler.admission_reserve, setup.kv_footprint),
       first_token_lag_(setup.engine ? setup.engine->first_token_lag_steps : 0) {
   if (setup.scheduler.prefix_cache.enabled && setup.hashes) {
     prefix_ = std::make_unique<PrefixCache>(setup.scheduler.prefix_cache, kv_, *setup.hashes, setup.kv_bytes_per_token_per_chip);
@@ -326,7 +326,6 @@ engine::SimTime Replica::advance_decodes(std::size_t index, engine::SimTime end)
   Lane& lane = lanes_[index];
   RunningSet& run = lane.running;
   const engine::SimTime limit = sim_.next_time();
-  const std::int64_t bs = kv_.block_size();
   const std::size_t n = run.size();
   // After one step here every entry has emitted its last token when the next step began; the rest of the run
   // is then a tight loop when a decode step's price depends on the batch and its context sum alone (no
@@ -337,13 +336,13 @@ engine::SimTime Replica::advance_decodes(std::size_t index, engine::SimTime end)
     std::int64_t need = 0;
     for (std::size_t i = 0; i < n; ++i) {
       finishing = finishing || run.output[i] - run.generated[i] <= 1;
-      need += static_cast<std::int64_t>(run.kv_tokens[i] + 2 > run.blocks[i] * bs);
+      need += kv_.blocks_to_grow(run.kv_tokens[i] + 2, run.blocks[i]);
     }
     if (finishing || need > kv_.free()) break;
     end_decodes(lane, end);
     if (need > 0) {
       // ctx.reserve_decodes(), which succeeds: one allocation for all the entries that need a block.
-      for (std::size_t i = 0; i < n; ++i) run.blocks[i] += static_cast<std::int64_t>(run.kv_tokens[i] + 1 > run.blocks[i] * bs);
+      for (std::size_t i = 0; i < n; ++i) run.blocks[i] += kv_.blocks_to_grow(run.kv_tokens[i] + 1, run.blocks[i]);
       kv_.allocate(need, end);
     }
     check_blocks();
@@ -366,6 +365,7 @@ engine::SimTime Replica::run_decodes(std::size_t index, engine::SimTime end, eng
   const std::size_t n = run.size();
   const auto batch = static_cast<std::int64_t>(n);
   const std::int64_t bs = kv_.block_size();
+  INFERSIM_DEBUG_CHECK(kv_.footprint().plain(), "the decode run counts a block per block_size tokens: no local-attention layers");
   const double decode_tokens = static_cast<double>(pricer_.decode_tokens_per_sequence());
   // Steps that end before one would complete a request; each entry's slack: the steps it takes before its
   // next token starts a block (step t needs a block for the entries with t > slack).
@@ -562,14 +562,13 @@ bool Replica::continue_window(Lane& lane) {
   RunningSet& run = lane.running;
   StepPlan& plan = lane.plan;
   plan.clear();
-  const std::int64_t bs = kv_.block_size();
   std::int64_t need = 0;
   for (std::size_t i = 0; i < run.size(); ++i) {
     if (run.finished[i]) {
       plan.padding.push_back(static_cast<std::uint32_t>(i));
     } else if (run.prefill_left[i] == 0) {  // a prompt still being prefilled in chunks waits for the next pass
       plan.decodes.push_back(static_cast<std::uint32_t>(i));
-      need += static_cast<std::int64_t>(run.kv_tokens[i] + 1 > run.blocks[i] * bs);
+      need += kv_.blocks_to_grow(run.kv_tokens[i] + 1, run.blocks[i]);
     }
   }
   if (plan.decodes.empty() || need > kv_.free()) {
@@ -577,7 +576,7 @@ bool Replica::continue_window(Lane& lane) {
     return false;
   }
   if (need > 0) {
-    for (std::uint32_t i : plan.decodes) run.blocks[i] += static_cast<std::int64_t>(run.kv_tokens[i] + 1 > run.blocks[i] * bs);
+    for (std::uint32_t i : plan.decodes) run.blocks[i] += kv_.blocks_to_grow(run.kv_tokens[i] + 1, run.blocks[i]);
     kv_.allocate(need, sim_.now());
   }
   check_blocks();

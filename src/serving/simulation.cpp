@@ -110,6 +110,7 @@ class Simulation final : public ReplicaObserver {
     setup.role = ps.role;
     setup.scheduler = ps.scheduler;
     setup.kv_blocks = pool.result.kv_blocks_per_replica;
+    setup.kv_footprint = pm.memory.kv_footprint();
     setup.lanes = ps.deployment.pipeline_parallel;
     setup.attention_ranks = ps.deployment.attention_data_parallel;
     setup.peak_flops_per_s = pool.result.peak_flops_per_s;
@@ -489,8 +490,9 @@ PoolMemory plan_pool_memory(const PoolSpec& ps) {
       out.draft_weight_bytes_per_chip = dm.weight_bytes_per_chip;
       m.kv_bytes_per_chip -= dm.weight_bytes_per_chip;
       m.kv_bytes_per_token_per_chip += dm.kv_bytes_per_token_per_chip;
-      m.kv_token_capacity =
-          m.kv_bytes_per_chip > 0 ? static_cast<std::int64_t>(m.kv_bytes_per_chip / m.kv_bytes_per_token_per_chip) : 0;
+      m.kv_token_capacity_per_rank =
+          m.kv_bytes_per_chip > 0 ? static_cast<std::int64_t>(m.kv_bytes_per_chip / m.kv_bytes_per_unit_per_chip()) : 0;
+      m.kv_token_capacity = m.kv_token_capacity_per_rank * m.attention_ranks;
       if (m.kv_token_capacity <= 0) {
         throw InfeasibleError("with its speculative proposer (" + format_bytes(dm.weight_bytes_per_chip) + " per chip) " +
                               ps.model.name + " leaves no room for a KV cache on " + ps.hardware.name +
@@ -500,15 +502,16 @@ PoolMemory plan_pool_memory(const PoolSpec& ps) {
   }
   out.kv_blocks = out.memory.kv_token_capacity / ps.scheduler.block_size;
   out.kv_capacity_tokens = out.kv_blocks * ps.scheduler.block_size;
-  out.kv_sequence_limit_tokens = out.kv_capacity_tokens;
+  std::int64_t sequence_blocks = out.kv_blocks;
   // With attention data parallelism a sequence's KV lives on one rank; the scheduler pools the ranks' blocks
   // (it places sequences where there is room), but a sequence can be no longer than one rank holds.
   if (const int ranks = out.memory.attention_ranks; ranks > 1) {
-    const std::int64_t rank_blocks = out.memory.kv_token_capacity_per_rank / ps.scheduler.block_size;
-    out.kv_blocks = rank_blocks * ranks;
+    sequence_blocks = out.memory.kv_token_capacity_per_rank / ps.scheduler.block_size;
+    out.kv_blocks = sequence_blocks * ranks;
     out.kv_capacity_tokens = out.kv_blocks * ps.scheduler.block_size;
-    out.kv_sequence_limit_tokens = rank_blocks * ps.scheduler.block_size;
   }
+  out.kv_sequence_limit_tokens =
+      out.memory.kv_footprint().longest_sequence(sequence_blocks * ps.scheduler.block_size, ps.model.max_context_tokens);
   return out;
 }
 

@@ -32,7 +32,7 @@ inline void limit_kv_tokens(serving::SimulationSpec& s, double tokens) {
   const auto full = parallelism::plan_memory(pool.model, pool.hardware, pool.deployment, limits);
   pool.hardware.memory.reserved_bytes = 0;
   pool.deployment.memory_utilization =
-      (full.weight_bytes_per_chip + full.workspace_bytes_per_chip + tokens * full.kv_bytes_per_token_per_chip) /
+      (full.weight_bytes_per_chip + full.workspace_bytes_per_chip + tokens * full.kv_bytes_per_unit_per_chip()) /
       pool.hardware.memory.capacity_bytes;
 }
 

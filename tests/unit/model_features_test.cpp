@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "infersim/hardware/hardware_loader.hpp"
+#include "infersim/model/model_loader.hpp"
 #include "infersim/model/model_stats.hpp"
 #include "infersim/parallelism/memory_plan.hpp"
 #include "infersim/roofline/step_cost.hpp"
@@ -146,18 +147,50 @@ TEST(LocalAttention, ChunkedPrefillPairs) {
   EXPECT_NEAR(row_flops(t, "attention_prefill") / (12 * 4.0 * 5 * 128 * (20000.0 * 20001 / 2)), 1.0, 1e-6);
 }
 
-TEST(LocalAttention, MemoryPlanReservesTheWindowPerSequence) {
+TEST(LocalAttention, MemoryPlanSetsNothingAsideForWindows) {
+  // gpt-oss-120b on one H100: 18 full-attention and 18 sliding-window (128) layers, 8 KV heads of 64 dims in
+  // bf16: 2 x 8 x 64 x 2 = 2,048 bytes a token a layer on each kind. Engines hand a window's blocks back as
+  // tokens leave it, so nothing is kept per sequence: the cache is all that the weights and workspace leave,
+  // whatever scheduler.max_batch_size is, counted in tokens of the 18 full-attention layers.
   const auto m = gpt_oss_120b();
   const auto hw = hardware::load_hardware("h100-sxm");
   parallelism::DeploymentSpec d;
+  for (const std::int64_t batch : {64, 4096}) {
+    parallelism::WorkspaceLimits limits;
+    limits.max_batch_size = batch;
+    const auto plan = parallelism::plan_memory(m, hw, d, limits);
+    EXPECT_DOUBLE_EQ(plan.kv_bytes_per_token_per_chip, 18 * 2048.0);
+    EXPECT_DOUBLE_EQ(plan.kv_local_bytes_per_token_per_chip, 18 * 2048.0);
+    EXPECT_EQ(plan.kv_window_tokens, 128);
+    EXPECT_NEAR(plan.kv_bytes_per_chip, plan.budget_bytes_per_chip - plan.weight_bytes_per_chip - plan.workspace_bytes_per_chip, 1.0);
+    EXPECT_EQ(plan.kv_token_capacity, static_cast<std::int64_t>(std::floor(plan.kv_bytes_per_chip / (18 * 2048.0))));
+    // A sequence of n tokens holds n + min(n, 128) of those tokens' worth.
+    const auto f = plan.kv_footprint();
+    EXPECT_EQ(f.units(100), 200);
+    EXPECT_EQ(f.units(1000), 1128);
+    EXPECT_EQ(f.longest_sequence(1128, 131072), 1000);
+    EXPECT_EQ(f.longest_sequence(255, 131072), 127);
+  }
+}
+
+TEST(LocalAttention, Gemma3OnOneH100FitsAtTheEnginesBatchLimit) {
+  // Gemma 3 27B (62 layers, 5 sliding-window layers of 1,024 to 1 global: 52 and 10; 16 KV heads of 128 dims,
+  // bf16: 8,192 bytes a token a layer) on one H100 at vLLM's 256 sequences. Keeping 256 windows aside took
+  // 256 x 1,024 x 52 x 8,192 = 112 GB and it did not fit; it does now, and a token inside the window takes
+  // 1 + 52 / 10 = 6.2 tokens of the global layers' cache.
+  const auto m = model::load_model("gemma-3-27b");
+  const auto hw = hardware::load_hardware("h100-sxm");
+  parallelism::DeploymentSpec d;
   parallelism::WorkspaceLimits limits;
-  limits.max_batch_size = 64;
+  limits.max_batch_size = 256;
   const auto plan = parallelism::plan_memory(m, hw, d, limits);
-  EXPECT_DOUBLE_EQ(plan.kv_bytes_per_token_per_chip, 18 * 2048.0);
-  EXPECT_DOUBLE_EQ(plan.kv_bytes_per_sequence_per_chip, 18 * 2048.0 * 128);
-  EXPECT_NEAR(plan.kv_bytes_per_chip,
-              plan.budget_bytes_per_chip - plan.weight_bytes_per_chip - plan.workspace_bytes_per_chip - 64 * 18 * 2048.0 * 128,
-              1.0);
+  ASSERT_TRUE(plan.fits());
+  EXPECT_DOUBLE_EQ(plan.kv_bytes_per_token_per_chip, 10 * 8192.0);
+  EXPECT_DOUBLE_EQ(plan.kv_local_bytes_per_token_per_chip, 52 * 8192.0);
+  const auto f = plan.kv_footprint();
+  EXPECT_EQ(f.units(500), 3100);
+  EXPECT_EQ(f.units(4000), 4000 + 5325);  // 5.2 x 1,024 = 5,324.8, rounded up
+  EXPECT_EQ(f.blocks(4000, 16), (9325 + 15) / 16);
 }
 
 TEST(AttentionSinks, OneParameterPerHeadAndLayer) {

@@ -384,7 +384,7 @@ TEST(AdmissionReserve, TheRunningShareDecaysRestartsWhenIdleAndFollowsProgressAf
   const RunningSet* idle[] = {&empty};
   reserve.begin_pass(1200, idle);
   EXPECT_DOUBLE_EQ(reserve.running_share(), 0.7);
-  EXPECT_TRUE(reserve.admits(10, 1000, 1000));
+  EXPECT_TRUE(reserve.admits(10, 0, 1000, 1000));
 }
 
 TEST(AdmissionReserve, ReservingEveryOutputWholeNeverPreempts) {
@@ -414,6 +414,44 @@ TEST(AdmissionReserve, ReservingEveryOutputWholeNeverPreempts) {
     } else {
       EXPECT_GT(r.preemptions, 0);
     }
+  }
+}
+
+TEST(LocalAttention, WindowBlocksStopGrowingPastTheWindow) {
+  // Gemma 3 27B on one H100: 10 global layers, 52 sliding-window layers of 1,024. In tokens of the global
+  // layers' cache, a sequence of n tokens holds size(n) = n + 5.2 min(n, 1,024). A cache of about 31,000 such
+  // tokens (C, in blocks of one), admission holding every output whole (never preempts): a running request
+  // takes size(input + output - 1) in all (its last token's KV is never written), a new one is counted at
+  // size(input + output), and it is admitted while that is below what the running ones leave. So 1 + the most
+  // n with n x size(in + out - 1) + size(in + out) < C run at once:
+  // - 400 + 100 tokens, all inside the window: 6.2 x 499 = 3,093.8 and 3,100: 10 at once;
+  // - 1,024 + 2,000 tokens, past the window: 3,023 + 5,324.8 = 8,347.8 and 8,348.8: 3 at once. Counting every
+  //   token at the window's rate (18,742.6 each) would run one at a time; counting none of the window, ten.
+  const auto size = [](double n) { return n + 5.2 * std::min(n, 1024.0); };
+  for (const auto& [input, output] : {std::pair{400, 100}, std::pair{1024, 2000}}) {
+    auto spec = one_pool("gemma-3-27b", "h100-sxm", "chunked_prefill_unmixed", 256, 8192);
+    auto& pool = spec.pools[0];
+    pool.scheduler.block_size = 1;
+    testing::limit_kv_tokens(spec, 31000);
+    pool.scheduler.admission_reserve.new_output_fraction = 1.0;
+    pool.scheduler.admission_reserve.running_output_fraction = 1.0;
+    pool.scheduler.admission_reserve.running_output_fraction_min = 1.0;
+    fixed_tokens(spec, input, output);
+    spec.workload.requests = 30;
+    spec.workload.process = workload::ArrivalProcess::offline;
+    StepChecker check;
+    const auto r = simulate(spec, &check);
+    expect_conservation(spec, r);
+    ASSERT_EQ(r.pools[0].replica_stats.size(), 1u);
+    const auto& stats = r.pools[0].replica_stats[0];
+    const auto capacity = static_cast<double>(stats.kv_blocks_total);
+    ASSERT_NEAR(capacity, 31000, 2);
+    const double running = size(input + output - 1), admitted = size(input + output);
+    std::int64_t most = 1;
+    while (static_cast<double>(most) * running + admitted < capacity - 1e-6) ++most;
+    EXPECT_EQ(r.preemptions, 0) << input;
+    EXPECT_EQ(check.max_sequences, most) << input;
+    EXPECT_LE(stats.kv_blocks_peak, stats.kv_blocks_total);
   }
 }
 

@@ -10,6 +10,7 @@
 #include "infersim/hardware/hardware_spec.hpp"
 #include "infersim/model/model_spec.hpp"
 #include "infersim/parallelism/deployment_spec.hpp"
+#include "infersim/parallelism/kv_footprint.hpp"
 
 namespace infersim::parallelism {
 
@@ -18,17 +19,26 @@ struct MemoryPlan {
   double weight_bytes_per_chip = 0;    // the most loaded chip (pipeline stage with embedding or LM head)
   double workspace_bytes_per_chip = 0; // activations of the largest step
   double budget_bytes_per_chip = 0;    // what the runtime may use: min(capacity x utilization, capacity - reserved)
-  double kv_bytes_per_token_per_chip = 0;     // layers with full attention
-  double kv_bytes_per_sequence_per_chip = 0;  // local-attention layers: their window, per sequence (reserved
-                                              // for max_batch_size sequences out of kv_bytes_per_chip)
-  double local_kv_bytes_per_chip = 0;  // the local windows reserved: kv_bytes_per_sequence_per_chip x sequences per rank
-  double kv_bytes_per_chip = 0;        // budget - weights - workspace - local windows (negative: does not fit)
-  std::int64_t kv_token_capacity = 0;  // tokens of KV cache one replica holds (all its attention ranks)
-  std::int64_t kv_token_capacity_per_rank = 0;  // one attention rank: the longest sequence that fits
+  double kv_bytes_per_token_per_chip = 0;        // layers with full attention
+  double kv_local_bytes_per_token_per_chip = 0;  // local-attention layers, a token inside their window
+  std::int64_t kv_window_tokens = 0;             // the most tokens a local layer keeps per sequence
+  double kv_bytes_per_chip = 0;        // budget - weights - workspace (negative: does not fit)
+  // KV cache in units of kv_footprint(): tokens of the full-attention layers' cache (a sequence's tokens
+  // inside the local layers' window take more: KvFootprint); tokens for a model without local attention.
+  std::int64_t kv_token_capacity = 0;           // one replica (all its attention ranks)
+  std::int64_t kv_token_capacity_per_rank = 0;  // one attention rank (where one sequence's cache lives)
   int attention_ranks = 1;             // deployment.attention_data_parallel
   double layers_per_chip = 0;          // ceil(L / p); L / p for LPU and wafer-scale parts (operator placement)
 
   bool fits() const { return kv_bytes_per_chip > 0 && kv_token_capacity > 0; }
+  /// What one sequence takes of kv_token_capacity as it grows.
+  KvFootprint kv_footprint() const {
+    return KvFootprint::of(kv_bytes_per_token_per_chip, kv_local_bytes_per_token_per_chip, kv_window_tokens);
+  }
+  /// Bytes of one unit of kv_token_capacity per chip.
+  double kv_bytes_per_unit_per_chip() const {
+    return kv_bytes_per_token_per_chip > 0 ? kv_bytes_per_token_per_chip : kv_local_bytes_per_token_per_chip;
+  }
 };
 
 /// Sizes that determine the activation workspace.

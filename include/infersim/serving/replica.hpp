@@ -72,6 +72,7 @@ struct ReplicaSetup {
   ReplicaRole role = ReplicaRole::unified;
   SchedulerSpec scheduler;
   std::int64_t kv_blocks = 0;
+  parallelism::KvFootprint kv_footprint;       // what a sequence's blocks hold (local-attention windows)
   int lanes = 1;                // pipeline stages: micro-batches in flight
   int attention_ranks = 1;      // deployment.attention_data_parallel: schedulers sharing each step
   double peak_flops_per_s = 0;  // for the utilization that drives power
