@@ -331,12 +331,16 @@ engine::SimTime Replica::advance_decodes(std::size_t index, engine::SimTime end)
   // is then a tight loop when a decode step's price depends on the batch and its context sum alone (no
   // local-attention layers, no prefix blocks loading from the host).
   const bool tight = pricer_.attention_window().tokens == 0;
+  const bool plain_blocks = kv_.footprint().plain();  // a block a block_size tokens: a compare finds the need
+  const std::int64_t bs = kv_.block_size();
   while (end < limit) {
     bool finishing = false;
     std::int64_t need = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      finishing = finishing || run.output[i] - run.generated[i] <= 1;
-      need += kv_.blocks_to_grow(run.kv_tokens[i] + 2, run.blocks[i]);
+    for (std::size_t i = 0; i < n; ++i) finishing = finishing || run.output[i] - run.generated[i] <= 1;
+    if (plain_blocks) {
+      for (std::size_t i = 0; i < n; ++i) need += static_cast<std::int64_t>(run.kv_tokens[i] + 2 > run.blocks[i] * bs);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) need += kv_.blocks_to_grow(run.kv_tokens[i] + 2, run.blocks[i]);
     }
     if (finishing || need > kv_.free()) break;
     end_decodes(lane, end);

@@ -34,7 +34,7 @@ class BlockPool {
   }
   /// Blocks a sequence holding `held` must take to grow to `tokens` tokens.
   std::int64_t blocks_to_grow(std::int64_t tokens, std::int64_t held) const {
-    if (footprint_.plain()) return std::max<std::int64_t>(0, (tokens + block_size_ - 1) / block_size_ - held);
+    if (footprint_.plain()) return tokens > held * block_size_ ? (tokens + block_size_ - 1) / block_size_ - held : 0;
     return std::max<std::int64_t>(0, footprint_.blocks(tokens, block_size_) - held);
   }
 
