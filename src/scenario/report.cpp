@@ -394,6 +394,24 @@ void print_report_table(std::ostream& os, const Json& report) {
        << num(Json(start), 3) << (floor < start ? " -> " + num(Json(floor), 3) : std::string())
        << " of each running request's remaining output (scheduler.admission_reserve)\n";
   }
+  const bool several_pools = report["deployment"]["pools"].size() > 1;
+  for (const auto& p : report["deployment"]["pools"]) {
+    // What a replica's KV cache holds: the capacity planner's first question.
+    const double full = p["kv_bytes_per_token_per_chip"].get<double>();
+    os << "  KV cache" << (several_pools ? " (" + p["name"].get<std::string>() + ")" : std::string()) << ": "
+       << p["kv_cache_tokens_per_replica"].get<std::int64_t>() << " tokens a replica, ";
+    if (!p.contains("kv_window_tokens")) {
+      os << format_bytes(full) << " a token a chip";
+    } else if (full > 0) {
+      os << format_bytes(full) << " a token a chip on the full-attention layers; a sequence's last "
+         << p["kv_window_tokens"].get<std::int64_t>() << " tokens take "
+         << format_bytes(p["kv_local_bytes_per_token_per_chip"].get<double>()) << " more each on the local-attention layers";
+    } else {
+      os << format_bytes(p["kv_local_bytes_per_token_per_chip"].get<double>()) << " a token a chip, a sequence's last "
+         << p["kv_window_tokens"].get<std::int64_t>() << " tokens only (every layer local)";
+    }
+    os << " (" << format_bytes(p["weight_bytes_per_chip"].get<double>()) << " of weights a chip)\n";
+  }
   for (const auto& p : report["deployment"]["pools"]) {
     if (!p.contains("engine") || p["engine"].is_null()) continue;
     os << "  engine " << p["engine"].get<std::string>() << ": host time " << num(Json(100.0 * p["host_time_fraction"].get<double>()), 3)

@@ -119,6 +119,27 @@ TEST(Run, TheReportSaysWhenAdmissionKeepsRoomForOutputs) {
   EXPECT_FALSE(nlohmann::json::parse(vllm.out)["scenario"]["scheduler"].contains("admission_reserve"));
 }
 
+TEST(Run, TheReportSaysWhatTheKvCacheHolds) {
+  // Llama-3.1-8B: 32 layers x 8 KV heads x 128 dims x 2 (K and V) x 2 bytes = 131,072 bytes a token.
+  // Gemma 3 27B: 10 global layers x 16 x 128 x 2 x 2 = 81,920 bytes a token, and 52 sliding-window layers
+  // (1,024 tokens) x 8,192 = 425,984 more for each of a sequence's last 1,024 tokens.
+  const auto path = write_temp("run_kv_line.json", kScenario);
+  const auto dense = run_cli("run " + path);
+  ASSERT_EQ(dense.exit_code, 0) << dense.err;
+  EXPECT_NE(dense.out.find(" tokens a replica, 131 kB a token a chip ("), std::string::npos) << dense.out;
+  const auto json = run_cli("run " + path + " --set model=gemma-3-27b --format json");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto pool = nlohmann::json::parse(json.out)["deployment"]["pools"][0];
+  EXPECT_EQ(pool["kv_window_tokens"], 1024);
+  EXPECT_DOUBLE_EQ(pool["kv_bytes_per_token_per_chip"].get<double>(), 81920.0);
+  EXPECT_DOUBLE_EQ(pool["kv_local_bytes_per_token_per_chip"].get<double>(), 425984.0);
+  const auto text = run_cli("run " + path + " --set model=gemma-3-27b");
+  EXPECT_NE(text.out.find("81.9 kB a token a chip on the full-attention layers; a sequence's last 1024 tokens take 426 kB more "
+                          "each on the local-attention layers"),
+            std::string::npos)
+      << text.out;
+}
+
 TEST(Run, SetOverridesAKeyAndAnUnknownPathIsAnError) {
   const auto path = write_temp("run_set.json", kScenario);
   const auto base = nlohmann::json::parse(run_cli("run " + path + " --format json").out);
