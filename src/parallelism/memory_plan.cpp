@@ -135,6 +135,13 @@ MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& 
   return plan;
 }
 
+KvFootprint kv_footprint(const model::ModelSpec& m) {
+  const int local = m.num_local_attention_layers();
+  if (local == 0) return {};
+  return KvFootprint::of(m.num_global_attention_layers(), local,
+                         std::min<std::int64_t>(m.local_attention->window.tokens, m.max_context_tokens));
+}
+
 namespace {
 
 std::string divisors_hint(int n, int limit) {

@@ -289,7 +289,10 @@ double mean_request_tokens(const workload::WorkloadSpec& w) {
                           format_bytes(spread.budget_bytes_per_chip) + " a chip can use; lower scheduler.max_batched_tokens");
   }
   why += " holds " + pool.model.name + " and the KV cache of " + std::to_string(pool.scheduler.max_batch_size) +
-         " requests of " + format_number(mean_tokens, 5) + " tokens (" + std::to_string(need.min_kv_tokens) + " tokens)";
+         " requests of " + format_number(mean_tokens, 5) + " tokens (" + std::to_string(need.min_kv_tokens) +
+         (parallelism::kv_footprint(pool.model).plain() ? " tokens)"
+                                                        : " tokens of the full-attention layers' cache, the local layers' "
+                                                          "windows counted in them)");
   // What the roomiest layout of the most chips the model divides over holds, and what it lacks.
   int chips_used = limit;
   auto layouts = parallelism::deployments_of(pool.model, pool.hardware, start, need, chips_used);
@@ -310,7 +313,7 @@ double mean_request_tokens(const workload::WorkloadSpec& w) {
   const double usable = best.budget_bytes_per_chip - best.workspace_bytes_per_chip;
   if (best.kv_bytes_per_chip <= 0 || best.kv_token_capacity <= 0) {
     // Weights and workspace alone overflow: how many chips' memory the whole need is, at the same usable share.
-    const double kv_need = static_cast<double>(need.min_kv_tokens) * best.kv_bytes_per_token_per_chip * chips_used;
+    const double kv_need = static_cast<double>(need.min_kv_tokens) * best.kv_bytes_per_unit_per_chip() * chips_used;
     const double chips = std::ceil((best.weight_bytes_total + kv_need) / std::max(usable, 1.0));
     throw InfeasibleError(why + ": on " + layout + " each chip needs " + format_bytes(best.weight_bytes_per_chip) +
                           " of weights (" + format_bytes(best.weight_bytes_total) + " in all, weight_dtype " +
@@ -321,7 +324,8 @@ double mean_request_tokens(const workload::WorkloadSpec& w) {
                           "use a chip with more memory" +
                           (pool.hardware.interconnect.scale_out_bandwidth_bytes_per_s ? "" : " or a profile with a scale-out network"));
   }
-  const auto requests_that_fit = static_cast<std::int64_t>(static_cast<double>(best.kv_token_capacity) / mean_tokens);
+  const auto requests_that_fit = static_cast<std::int64_t>(static_cast<double>(best.kv_token_capacity) /
+                                                           parallelism::kv_footprint(pool.model).size(mean_tokens));
   throw InfeasibleError(why + ": on " + layout + " the weights leave room for " + std::to_string(best.kv_token_capacity) +
                         " tokens of KV cache (" + format_bytes(best.kv_bytes_per_chip) + " per chip); lower " +
                         "scheduler.max_batch_size (" + std::to_string(requests_that_fit) + " requests of that length fit), " +
@@ -336,7 +340,9 @@ void size_auto(serving::PoolSpec& pool, const workload::WorkloadSpec& w, Json& d
   if (!auto_t && !auto_p) return;
   const double mean_tokens = mean_request_tokens(w);
   parallelism::FitRequirement need;
-  need.min_kv_tokens = static_cast<std::int64_t>(std::ceil(static_cast<double>(pool.scheduler.max_batch_size) * mean_tokens));
+  // In units of the plan's capacity: a request's tokens inside the local layers' window count their share too.
+  need.min_kv_tokens = static_cast<std::int64_t>(
+      std::ceil(static_cast<double>(pool.scheduler.max_batch_size) * parallelism::kv_footprint(pool.model).size(mean_tokens)));
   need.vary_tensor_parallel = auto_t;
   need.vary_pipeline_parallel = auto_p;
   parallelism::DeploymentSpec start = d;
@@ -358,7 +364,7 @@ void size_auto(serving::PoolSpec& pool, const workload::WorkloadSpec& w, Json& d
                 std::to_string(d.tensor_parallel) + " x pipeline_parallel " + std::to_string(d.pipeline_parallel) +
                 ") hold " + format_bytes(plan.weight_bytes_total) + " of weights and the KV cache of " +
                 std::to_string(pool.scheduler.max_batch_size) + " requests of " + format_number(mean_tokens, 5) +
-                " tokens (" + format_bytes(static_cast<double>(need.min_kv_tokens) * plan.kv_bytes_per_token_per_chip *
+                " tokens (" + format_bytes(static_cast<double>(need.min_kv_tokens) * plan.kv_bytes_per_unit_per_chip() *
                                           d.chips_per_replica()) +
                 (kv_copies > 1 ? " on the chips, each of the " + std::to_string(pool.model.num_kv_heads) +
                                      " KV heads held " + std::to_string(kv_copies) + " times over by tensor_parallel " +

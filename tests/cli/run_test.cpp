@@ -140,6 +140,25 @@ TEST(Run, TheReportSaysWhatTheKvCacheHolds) {
       << text.out;
 }
 
+TEST(Run, AutoSizingCountsTheLocalLayersWindows) {
+  // Gemma 3 27B (54 GB of bf16 weights) on H100s, 256 requests of 400 + 100 tokens, tensor_parallel "auto".
+  // Inside the 1,024-token window each token holds 10 global + 52 local layers' KV: 6.2 tokens of the global
+  // layers' cache, so the 256 requests need 256 x 6.2 x 500 = 793,600 of them. One chip leaves about 21 GB
+  // beside the weights: 21e9 / 81,920 bytes a token (10 layers x 2 x 16 heads x 128 x 2) ~ 256,000, too few
+  // (counting 1 a token, 128,000, would have looked enough); two chips leave about 49 GB each at 40,960
+  // bytes a token (8 heads a chip): ~1.2 million. So 2.
+  const auto path = write_temp("run_auto_gemma.json", R"({"name": "t", "model": "gemma-3-27b", "hardware": "h100-sxm",
+    "deployment": {"tensor_parallel": "auto", "weight_dtype": "bf16"},
+    "scheduler": {"policy": "continuous", "max_batch_size": 256, "max_batched_tokens": 4096},
+    "workload": {"requests": 20, "seed": 1, "arrival": {"process": "poisson", "rate_per_s": 2},
+                 "input_tokens": 400, "output_tokens": 100}})");
+  const auto r = run_cli("run " + path + " --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto pool = nlohmann::json::parse(r.out)["deployment"]["pools"][0];
+  EXPECT_EQ(pool["tensor_parallel"], 2) << pool.dump();
+  EXPECT_GE(pool["kv_cache_tokens_per_replica"].get<double>(), 793600.0);
+}
+
 TEST(Run, SetOverridesAKeyAndAnUnknownPathIsAnError) {
   const auto path = write_temp("run_set.json", kScenario);
   const auto base = nlohmann::json::parse(run_cli("run " + path + " --format json").out);

@@ -41,6 +41,10 @@ struct MemoryPlan {
   }
 };
 
+/// What one sequence of the model takes of a memory plan's kv_token_capacity (every layer's KV per token
+/// alike: the footprint in layer counts is the plan's in bytes, whatever the deployment).
+KvFootprint kv_footprint(const model::ModelSpec& m);
+
 /// Sizes that determine the activation workspace.
 struct WorkspaceLimits {
   std::int64_t max_batched_tokens = 8192;
