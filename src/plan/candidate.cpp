@@ -92,7 +92,7 @@ double estimate_capacity_per_s(const serving::SimulationSpec& s) {
     const roofline::StepCostModel model(ps.model, ps.hardware, ps.deployment);
     const serving::PoolMemory mem = serving::plan_pool_memory(ps);
     const double per_request_tokens = static_cast<double>(
-        mem.memory.kv_footprint().units(static_cast<std::int64_t>(std::ceil(ps.role == serving::ReplicaRole::prefill ? in : in + out))));
+        mem.kv_footprint.units(static_cast<std::int64_t>(std::ceil(ps.role == serving::ReplicaRole::prefill ? in : in + out))));
     const auto batch = static_cast<std::int64_t>(std::clamp(static_cast<double>(mem.kv_capacity_tokens) / per_request_tokens,
                                                             1.0, static_cast<double>(std::max<std::int64_t>(1, ps.scheduler.max_batch_size))));
     roofline::StepShape decode;

@@ -1,5 +1,7 @@
 #include "infersim/serving/hybrid.hpp"
 
+#include <cmath>
+
 #include "infersim/core/error.hpp"
 
 namespace infersim::serving {
@@ -40,10 +42,22 @@ HybridMemory plan_hybrid_memory(const model::ModelSpec& m, const hardware::Hardw
   } catch (const InfeasibleError& e) {
     throw InfeasibleError("with gpu_layers " + std::to_string(h.gpu_layers) + ", the host's share: " + e.what());
   }
-  // The binding side. With local-attention layers both sides count in their own full-attention layers'
-  // tokens; the replica's blocks follow the accelerator's footprint (the sides' shares of local layers are
-  // the model's pattern cut at gpu_layers, alike when the pattern repeats within each side).
-  out.kv_token_capacity = std::min(out.accelerator.kv_token_capacity, out.host.kv_token_capacity);
+  // The binding side, in the whole model's units: a side holding C of its own units holds any set of
+  // sequences whose whole-model units are at most rho C, rho the least of whole(n) / side(n) over n.
+  out.kv_footprint = parallelism::kv_footprint(m);
+  auto in_whole_units = [&](const parallelism::MemoryPlan& side) {
+    const auto capacity = static_cast<double>(side.kv_token_capacity);
+    const parallelism::KvFootprint f = side.kv_footprint(), w = out.kv_footprint;
+    if (f.plain() && w.plain()) return capacity;
+    // whole(n) / side(n) is monotone between n = window (both at their inside-window rate) and n -> infinity
+    // (the full-attention rates), so its least is at one of the two.
+    const double n = static_cast<double>(std::max(f.window_tokens, w.window_tokens));
+    const double at_window = w.size(n) / f.size(n);
+    const double far = f.full_weight > 0 ? w.full_weight / f.full_weight : at_window;
+    return capacity * std::min(at_window, far);
+  };
+  out.kv_token_capacity = static_cast<std::int64_t>(
+      std::floor(std::min(in_whole_units(out.accelerator), in_whole_units(out.host)) + 1e-9));
   return out;
 }
 

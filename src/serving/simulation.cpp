@@ -110,7 +110,7 @@ class Simulation final : public ReplicaObserver {
     setup.role = ps.role;
     setup.scheduler = ps.scheduler;
     setup.kv_blocks = pool.result.kv_blocks_per_replica;
-    setup.kv_footprint = pm.memory.kv_footprint();
+    setup.kv_footprint = pm.kv_footprint;
     setup.lanes = ps.deployment.pipeline_parallel;
     setup.attention_ranks = ps.deployment.attention_data_parallel;
     setup.peak_flops_per_s = pool.result.peak_flops_per_s;
@@ -472,11 +472,13 @@ PoolMemory plan_pool_memory(const PoolSpec& ps) {
     if (ps.speculative.enabled()) throw InfeasibleError("speculative decoding with a hybrid CPU/GPU placement is not modelled");
     const HybridMemory hm = plan_hybrid_memory(ps.model, ps.hardware, ps.deployment, ps.hybrid, limits);
     out.memory = hm.accelerator;
-    out.memory.kv_token_capacity = hm.kv_token_capacity;
+    out.memory.kv_token_capacity = out.memory.kv_token_capacity_per_rank = hm.kv_token_capacity;
     out.host_memory = hm.host;
+    out.kv_footprint = hm.kv_footprint;
   } else {
     out.memory = parallelism::plan_memory(ps.model, ps.hardware, ps.deployment, limits);
     parallelism::require_fit(ps.model, ps.hardware, ps.deployment, out.memory, limits);
+    out.kv_footprint = out.memory.kv_footprint();  // (a speculative proposer's KV changes it: set again below)
     if (ps.speculative.enabled() && ps.deployment.attention_data_parallel > 1 &&
         ps.speculative.method != SpeculativeMethod::mtp) {
       throw InfeasibleError("speculative decoding with attention_data_parallel " +
@@ -493,6 +495,7 @@ PoolMemory plan_pool_memory(const PoolSpec& ps) {
       m.kv_token_capacity_per_rank =
           m.kv_bytes_per_chip > 0 ? static_cast<std::int64_t>(m.kv_bytes_per_chip / m.kv_bytes_per_unit_per_chip()) : 0;
       m.kv_token_capacity = m.kv_token_capacity_per_rank * m.attention_ranks;
+      out.kv_footprint = m.kv_footprint();
       if (m.kv_token_capacity <= 0) {
         throw InfeasibleError("with its speculative proposer (" + format_bytes(dm.weight_bytes_per_chip) + " per chip) " +
                               ps.model.name + " leaves no room for a KV cache on " + ps.hardware.name +
@@ -511,7 +514,7 @@ PoolMemory plan_pool_memory(const PoolSpec& ps) {
     out.kv_capacity_tokens = out.kv_blocks * ps.scheduler.block_size;
   }
   out.kv_sequence_limit_tokens =
-      out.memory.kv_footprint().longest_sequence(sequence_blocks * ps.scheduler.block_size, ps.model.max_context_tokens);
+      out.kv_footprint.longest_sequence(sequence_blocks * ps.scheduler.block_size, ps.model.max_context_tokens);
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "infersim/model/model_stats.hpp"
+#include "infersim/serving/hybrid.hpp"
 #include "infersim/scenario/scenario_loader.hpp"
 #include "support/paths.hpp"
 #include "infersim/roofline/step_cost.hpp"
@@ -167,6 +168,37 @@ TEST(Hybrid, DecodeTimeIsTheBytesOnEachDevice) {
   pool.hybrid.gpu_layers = 28;
   const double t28 = simulate(spec).tpot.p50;
   EXPECT_NEAR((t28 / r.tpot.p50) / (expected(28) / expected(16)), 1.0, 0.1);
+}
+
+TEST(Hybrid, KvCapacityHoldsOnBothSidesWhenTheirWindowSharesDiffer) {
+  // gpt-oss-20b alternates sliding-window (128) and full-attention layers, L G L G ..., 12 of each: a sequence
+  // of n tokens holds n + min(n, 128) tokens of the whole model's full-attention cache. With one layer on the
+  // GPU, the GPU holds only a window layer (its cache counts min(n, 128) a sequence) and the host 11 window
+  // and 12 full layers (n + 11/12 min(n, 128)). The whole model's units over the GPU's are at least
+  // (128 + 128) / 128 = 2 (at n <= 128, and more past it), over the host's at least 1 (n -> infinity, where
+  // (n + 128) / (n + 117.3) -> 1; 2 / (1 + 11/12) = 1.04 inside the window): the replica holds
+  // min(2 C_gpu, C_host) of the whole model's units.
+  const auto m = model::load_model("gpt-oss-20b");
+  const auto gpu = hardware::load_hardware("rtx-4090");
+  serving::HybridSpec h;
+  h.gpu_layers = 1;
+  h.host = hardware::load_hardware("epyc-9654");
+  parallelism::DeploymentSpec d;
+  const parallelism::WorkspaceLimits limits{2048, 8};
+  const auto hm = serving::plan_hybrid_memory(m, gpu, d, h, limits);
+  EXPECT_EQ(hm.accelerator.kv_bytes_per_token_per_chip, 0.0);  // no full-attention layer on the GPU
+  EXPECT_DOUBLE_EQ(hm.kv_footprint.full_weight, 1.0);
+  EXPECT_DOUBLE_EQ(hm.kv_footprint.window_weight, 1.0);
+  EXPECT_EQ(hm.kv_footprint.window_tokens, 128);
+  EXPECT_EQ(hm.kv_token_capacity, std::min(2 * hm.accelerator.kv_token_capacity, hm.host.kv_token_capacity));
+  // Every request completes and the pool never overflows (debug builds check the blocks every step).
+  auto spec = one_pool("gpt-oss-20b", "rtx-4090", "continuous", 8, 2048);
+  spec.pools[0].hybrid = h;
+  fixed_tokens(spec, 300, 40);
+  spec.workload.requests = 12;
+  spec.workload.process = workload::ArrivalProcess::offline;
+  const auto r = simulate(spec);
+  EXPECT_EQ(r.completed, 12);
 }
 
 TEST(ExpertParallel, AllToAllMovesTheRoutedTokens) {

@@ -22,10 +22,14 @@ struct HybridSpec {
   bool enabled() const { return gpu_layers >= 0; }
 };
 
-/// Memory of both devices; the KV cache holds what fits on both.
+/// Memory of both devices; the KV cache holds what fits on both. With local-attention layers the two slices
+/// may hold different shares of them; the capacity is then counted in the whole model's footprint
+/// (parallelism::kv_footprint), each side's own capacity scaled by the least ratio of the whole model's
+/// footprint to its own over every sequence length, so that what the replica admits fits on both.
 struct HybridMemory {
   parallelism::MemoryPlan accelerator, host;
-  std::int64_t kv_token_capacity = 0;
+  std::int64_t kv_token_capacity = 0;  // units of kv_footprint
+  parallelism::KvFootprint kv_footprint;
 };
 
 HybridMemory plan_hybrid_memory(const model::ModelSpec& m, const hardware::HardwareSpec& accelerator,

@@ -109,7 +109,9 @@ struct PoolMemory {
   std::optional<parallelism::MemoryPlan> host_memory;
   double draft_weight_bytes_per_chip = 0;
   std::int64_t kv_blocks = 0;
-  std::int64_t kv_capacity_tokens = 0;  // kv_blocks x block_size (units of MemoryPlan::kv_footprint())
+  parallelism::KvFootprint kv_footprint;  // what a sequence's blocks hold (MemoryPlan::kv_footprint(); the whole
+                                          // model's with a hybrid placement)
+  std::int64_t kv_capacity_tokens = 0;  // kv_blocks x block_size (units of kv_footprint)
   std::int64_t kv_sequence_limit_tokens = 0;  // the longest sequence one attention rank's blocks hold
 };
 PoolMemory plan_pool_memory(const PoolSpec& pool);
