@@ -15,6 +15,7 @@
 #include "infersim/parallelism/memory_plan.hpp"
 #include "infersim/roofline/step_cost.hpp"
 #include "infersim/roofline/step_cost_cache.hpp"
+#include "infersim/serving/simulation.hpp"
 #include "infersim/serving/speculative.hpp"
 
 namespace infersim {
@@ -287,6 +288,29 @@ TEST(MultiTokenPrediction, ModuleIsTheTargetsLastLayerByHand) {
   EXPECT_NEAR(dm.weight_bytes_per_chip / by_hand, 1.0, 1e-4);
   EXPECT_DOUBLE_EQ(dm.kv_bytes_per_token_per_chip, 576.0 * 2);
   EXPECT_DOUBLE_EQ(spec.expected_tokens_per_step(), 1.875);
+}
+
+TEST(MultiTokenPrediction, EachAttentionRankHoldsTheModulesKvToo) {
+  // DeepSeek-V3 with its MTP module on 8 H200s, TP8 = EP8 = DP8: each rank's chip keeps, beside the target's
+  // 61 layers of latent (61 x 576 x 2 bytes a token), the module's one layer (576 x 2), and the module's
+  // weights come out of its KV budget. So a rank holds floor((KV bytes - module weights) / (62 x 1,152))
+  // tokens, and the replica 8 ranks of whole blocks of that (a sequence lives on one rank).
+  serving::PoolSpec ps;
+  ps.model = model::load_model("deepseek-v3");
+  ps.hardware = hardware::load_hardware("h200-sxm");
+  ps.deployment = wide_ep(8, false);
+  ps.speculative.method = serving::SpeculativeMethod::mtp;
+  ps.speculative.num_speculative_tokens = 1;
+  ps.speculative.acceptance = {0.875};
+  const parallelism::WorkspaceLimits limits{ps.scheduler.max_batched_tokens, ps.scheduler.max_batch_size};
+  const auto plan = parallelism::plan_memory(ps.model, ps.hardware, ps.deployment, limits);
+  const auto dm = serving::draft_memory(ps.speculative, ps.model, ps.deployment);
+  EXPECT_DOUBLE_EQ(plan.kv_bytes_per_token_per_chip, 61 * 576.0 * 2);
+  const auto per_rank = static_cast<std::int64_t>((plan.kv_bytes_per_chip - dm.weight_bytes_per_chip) / (62 * 576.0 * 2));
+  const auto pm = serving::plan_pool_memory(ps);
+  const std::int64_t bs = ps.scheduler.block_size;
+  EXPECT_EQ(pm.kv_blocks, 8 * (per_rank / bs));
+  EXPECT_EQ(pm.kv_sequence_limit_tokens, per_rank / bs * bs);
 }
 
 TEST(MultiTokenPrediction, StepIsTheVerificationPlusOneExpertParallelModuleStep) {

@@ -3,9 +3,10 @@
 // hold whole blocks; a request with n cached tokens holds ceil(n / block_size) of them. The pool also keeps
 // the time-weighted usage for the utilization metric. A model with local-attention layers counts a block in
 // units of its KvFootprint (parallelism/kv_footprint.hpp): a sequence's tokens inside the window take the
-// local layers' share too, and its blocks stop growing at that rate once it passes the window. With a prefix cache attached (prefix_cache.hpp),
-// cached blocks count as used, an allocation short of free blocks first evicts unreferenced cached blocks,
-// and a request's shared blocks go back to the cache, not to the pool, when it leaves.
+// local layers' share too, and its blocks stop growing at that rate once it passes the window. With a prefix
+// cache attached (prefix_cache.hpp), cached blocks count as used, an allocation short of free blocks first
+// evicts unreferenced cached blocks, and a request's shared blocks go back to the cache, not to the pool, when
+// it leaves.
 
 #include <algorithm>
 #include <cstdint>
