@@ -91,12 +91,9 @@ int run_roofline(const RooflineOptions& o) {
   std::cout << "memory per chip: " << format_bytes(plan.weight_bytes_per_chip) << " weights + "
             << format_bytes(plan.workspace_bytes_per_chip) << " workspace of " << format_bytes(plan.budget_bytes_per_chip)
             << " usable; KV cache holds " << plan.kv_token_capacity << " tokens ("
-            << format_bytes(plan.kv_bytes_per_unit_per_chip()) << " per token";
-  if (plan.kv_window_tokens > 0) {
-    std::cout << " of the full-attention layers; a sequence's last " << plan.kv_window_tokens << " tokens also hold "
-              << format_bytes(plan.kv_local_bytes_per_token_per_chip) << " each on the local-attention layers";
-  }
-  std::cout << ")\n";
+            << parallelism::kv_per_token_text(plan.kv_bytes_per_token_per_chip, plan.kv_local_bytes_per_token_per_chip,
+                                              plan.kv_window_tokens)
+            << ")\n";
   return 0;
 }
 

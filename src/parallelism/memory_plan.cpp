@@ -126,7 +126,7 @@ MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& 
   plan.kv_bytes_per_token_per_chip = kv_per_layer * plan.layers_per_chip * (1.0 - local_share) * kvb;
   if (local_share > 0) {
     plan.kv_local_bytes_per_token_per_chip = kv_per_layer * plan.layers_per_chip * local_share * kvb;
-    plan.kv_window_tokens = std::min<std::int64_t>(m.local_attention->window.tokens, m.max_context_tokens);
+    plan.kv_window_tokens = kv_footprint(m).window_tokens;
   }
   const double unit = plan.kv_bytes_per_unit_per_chip();
   plan.kv_token_capacity_per_rank =
@@ -140,6 +140,16 @@ KvFootprint kv_footprint(const model::ModelSpec& m) {
   if (local == 0) return {};
   return KvFootprint::of(m.num_global_attention_layers(), local,
                          std::min<std::int64_t>(m.local_attention->window.tokens, m.max_context_tokens));
+}
+
+std::string kv_per_token_text(double full_bytes_per_token, double local_bytes_per_token, std::int64_t window_tokens) {
+  if (window_tokens <= 0) return format_bytes(full_bytes_per_token) + " a token a chip";
+  const std::string window = std::to_string(window_tokens);
+  if (full_bytes_per_token <= 0) {
+    return format_bytes(local_bytes_per_token) + " a token a chip, a sequence's last " + window + " tokens only (every layer local)";
+  }
+  return format_bytes(full_bytes_per_token) + " a token a chip on the full-attention layers; a sequence's last " + window +
+         " tokens take " + format_bytes(local_bytes_per_token) + " more each on the local-attention layers";
 }
 
 namespace {

@@ -8,6 +8,7 @@
 #include "infersim/core/error.hpp"
 #include "infersim/core/strings.hpp"
 #include "infersim/cost/cost_model.hpp"
+#include "infersim/parallelism/memory_plan.hpp"
 #include "infersim/roofline/step_cost.hpp"
 #include "infersim/scenario/warnings.hpp"
 #include "infersim/workload/trace.hpp"
@@ -397,20 +398,13 @@ void print_report_table(std::ostream& os, const Json& report) {
   const bool several_pools = report["deployment"]["pools"].size() > 1;
   for (const auto& p : report["deployment"]["pools"]) {
     // What a replica's KV cache holds: the capacity planner's first question.
-    const double full = p["kv_bytes_per_token_per_chip"].get<double>();
+    const bool windows = p.contains("kv_window_tokens");
     os << "  KV cache" << (several_pools ? " (" + p["name"].get<std::string>() + ")" : std::string()) << ": "
-       << p["kv_cache_tokens_per_replica"].get<std::int64_t>() << " tokens a replica, ";
-    if (!p.contains("kv_window_tokens")) {
-      os << format_bytes(full) << " a token a chip";
-    } else if (full > 0) {
-      os << format_bytes(full) << " a token a chip on the full-attention layers; a sequence's last "
-         << p["kv_window_tokens"].get<std::int64_t>() << " tokens take "
-         << format_bytes(p["kv_local_bytes_per_token_per_chip"].get<double>()) << " more each on the local-attention layers";
-    } else {
-      os << format_bytes(p["kv_local_bytes_per_token_per_chip"].get<double>()) << " a token a chip, a sequence's last "
-         << p["kv_window_tokens"].get<std::int64_t>() << " tokens only (every layer local)";
-    }
-    os << " (" << format_bytes(p["weight_bytes_per_chip"].get<double>()) << " of weights a chip)\n";
+       << p["kv_cache_tokens_per_replica"].get<std::int64_t>() << " tokens a replica, "
+       << parallelism::kv_per_token_text(p["kv_bytes_per_token_per_chip"].get<double>(),
+                                         windows ? p["kv_local_bytes_per_token_per_chip"].get<double>() : 0.0,
+                                         windows ? p["kv_window_tokens"].get<std::int64_t>() : 0)
+       << " (" << format_bytes(p["weight_bytes_per_chip"].get<double>()) << " of weights a chip)\n";
   }
   for (const auto& p : report["deployment"]["pools"]) {
     if (!p.contains("engine") || p["engine"].is_null()) continue;

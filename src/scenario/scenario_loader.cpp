@@ -288,9 +288,10 @@ double mean_request_tokens(const workload::WorkloadSpec& w) {
                           std::to_string(widest.tensor_parallel) + " tensor-parallel ranks, more than the " +
                           format_bytes(spread.budget_bytes_per_chip) + " a chip can use; lower scheduler.max_batched_tokens");
   }
+  const parallelism::KvFootprint footprint = parallelism::kv_footprint(pool.model);
   why += " holds " + pool.model.name + " and the KV cache of " + std::to_string(pool.scheduler.max_batch_size) +
          " requests of " + format_number(mean_tokens, 5) + " tokens (" + std::to_string(need.min_kv_tokens) +
-         (parallelism::kv_footprint(pool.model).plain() ? " tokens)"
+         (footprint.plain() ? " tokens)"
                                                         : " tokens of the full-attention layers' cache, the local layers' "
                                                           "windows counted in them)");
   // What the roomiest layout of the most chips the model divides over holds, and what it lacks.
@@ -325,7 +326,7 @@ double mean_request_tokens(const workload::WorkloadSpec& w) {
                           (pool.hardware.interconnect.scale_out_bandwidth_bytes_per_s ? "" : " or a profile with a scale-out network"));
   }
   const auto requests_that_fit = static_cast<std::int64_t>(static_cast<double>(best.kv_token_capacity) /
-                                                           parallelism::kv_footprint(pool.model).size(mean_tokens));
+                                                           footprint.size(mean_tokens));
   throw InfeasibleError(why + ": on " + layout + " the weights leave room for " + std::to_string(best.kv_token_capacity) +
                         " tokens of KV cache (" + format_bytes(best.kv_bytes_per_chip) + " per chip); lower " +
                         "scheduler.max_batch_size (" + std::to_string(requests_that_fit) + " requests of that length fit), " +

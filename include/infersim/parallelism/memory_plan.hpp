@@ -45,6 +45,10 @@ struct MemoryPlan {
 /// alike: the footprint in layer counts is the plan's in bytes, whatever the deployment).
 KvFootprint kv_footprint(const model::ModelSpec& m);
 
+/// "81.9 kB a token a chip", and with local-attention layers what a sequence's window adds (or, every layer
+/// local, that only the window is kept): the KV per token as `run` and `roofline` print it.
+std::string kv_per_token_text(double full_bytes_per_token, double local_bytes_per_token, std::int64_t window_tokens);
+
 /// Sizes that determine the activation workspace.
 struct WorkspaceLimits {
   std::int64_t max_batched_tokens = 8192;

@@ -29,10 +29,7 @@ class BlockPool {
   std::int64_t block_size() const { return block_size_; }
   const parallelism::KvFootprint& footprint() const { return footprint_; }
   /// Blocks a sequence of `tokens` tokens holds.
-  std::int64_t blocks_for(std::int64_t tokens) const {
-    if (footprint_.plain()) return tokens <= 0 ? 0 : (tokens + block_size_ - 1) / block_size_;
-    return footprint_.blocks(tokens, block_size_);
-  }
+  std::int64_t blocks_for(std::int64_t tokens) const { return footprint_.blocks(tokens, block_size_); }
   /// Blocks a sequence holding `held` must take to grow to `tokens` tokens.
   std::int64_t blocks_to_grow(std::int64_t tokens, std::int64_t held) const {
     if (footprint_.plain()) return tokens > held * block_size_ ? (tokens + block_size_ - 1) / block_size_ - held : 0;
