@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <tuple>
 #include <utility>
 
@@ -49,6 +51,29 @@ std::optional<QueueGrowth> open_loop_queue_growth(const ScenarioSpec& sc, const 
   return queue_growth(r.request_table);
 }
 
+std::optional<std::string> tight_memory_warning(const serving::PoolSpec& pool, const serving::PoolResult& result) {
+  // Engines that capture CUDA graphs at run time (and launch the other steps eagerly: not a statically compiled
+  // program) also keep graph pools, sampler buffers and their kernels' weight layouts outside the KV cache, which
+  // the memory plan does not price: where the weights nearly fill the card, that difference is a large share of
+  // the cache (docs/accuracy.md, 'gpt-oss-120b on one H100').
+  if (!pool.engine || result.host_memory) return std::nullopt;
+  const serving::LaunchSpec& launch = pool.engine->launch;
+  if (launch.cuda_graphs == serving::GraphMode::none || launch.eager_s_per_layer <= 0) return std::nullopt;
+  const parallelism::MemoryPlan& m = result.memory;
+  if (m.budget_bytes_per_chip <= 0 || m.kv_bytes_per_chip >= kTightKvShareOfBudget * m.budget_bytes_per_chip) {
+    return std::nullopt;
+  }
+  return format_bytes(m.weight_bytes_per_chip) + " of weights and " + format_bytes(m.workspace_bytes_per_chip) +
+         " of workspace leave " + format_bytes(m.kv_bytes_per_chip) + " of the " + format_bytes(m.budget_bytes_per_chip) +
+         " a chip may use (" + format_number(100.0 * m.kv_bytes_per_chip / m.budget_bytes_per_chip, 2) +
+         "%) for the KV cache; engine " + pool.engine->name +
+         " also holds memory this model does not price (CUDA graph pools, sampler buffers, its kernels' weight "
+         "layouts: vLLM loads gpt-oss-120b on one H100 as 64-66 GiB against its checkpoint's 61 GiB and keeps about "
+         "7.5 GiB more outside the cache), which on a card this full can shrink the cache several-fold, so read the "
+         "capacity and throughput here as upper bounds (docs/accuracy.md, 'gpt-oss-120b on one H100'), or add chips "
+         "(deployment.tensor_parallel) or narrower weights";
+}
+
 std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving::SimulationResult& r) {
   std::vector<std::string> out = r.notes;
   {
@@ -81,8 +106,12 @@ std::vector<std::string> scenario_warnings(const ScenarioSpec& sc, const serving
     longest_prompt = std::max<std::int64_t>(longest_prompt, q.input_tokens);
     longest_request = std::max<std::int64_t>(longest_request, std::int64_t{q.input_tokens} + q.output_tokens);
   }
-  for (const serving::PoolSpec& pool : sc.simulation.pools) {
+  for (std::size_t i = 0; i < sc.simulation.pools.size(); ++i) {
+    const serving::PoolSpec& pool = sc.simulation.pools[i];
     const std::string where = sc.simulation.pools.size() > 1 ? "pool " + pool.name + ": " : "";
+    if (i < r.pools.size()) {
+      if (auto w = tight_memory_warning(pool, r.pools[i])) out.push_back(where + *w);
+    }
     const hardware::PriceSpec& price = pool.hardware.price;
     if (!sc.pricing.usd_per_chip_hour && !sc.pricing.tco && price.usd_per_chip_hour) {
       const std::string of = where + "the cost comes from " + pool.hardware.name + "'s profile price ($" +

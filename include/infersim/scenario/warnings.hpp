@@ -38,6 +38,16 @@ inline bool outgrows_system(const QueueGrowth& g) {
   return g.growth >= kQueueGrowthWarning && g.wait_last_s - g.wait_first_s >= kQueueGrowthMinExtraWaitS;
 }
 
+/// The KV cache's share of a chip's usable memory below which a CUDA-graph engine's pool warns that the memory
+/// it holds outside the cache (graph pools, sampler buffers, kernel weight layouts), which the memory plan does
+/// not price, can shrink the cache several-fold: gpt-oss-120b on one H100 leaves 13% (10 GB) in the model where
+/// vLLM's logs leave a few GiB (docs/accuracy.md, 'gpt-oss-120b on one H100').
+inline constexpr double kTightKvShareOfBudget = 0.25;
+/// The warning for one pool whose KV cache is below kTightKvShareOfBudget of its chips' usable memory; empty
+/// otherwise, for engines that capture no CUDA graphs at run time (eager ones, and statically compiled programs,
+/// whose eager launch cost is 0) and for hybrid CPU/GPU placements.
+std::optional<std::string> tight_memory_warning(const serving::PoolSpec& pool, const serving::PoolResult& result);
+
 /// One sentence per finding, naming the key to change: trace rows skipped or sorted while loading, a request longer than the model's context window,
 /// tensor parallelism across scale-up domains, a step token budget smaller than a prompt (a scheduler
 /// without chunked prefill then runs the whole prompt in one step anyway), a draft model whose vocabulary
