@@ -128,10 +128,7 @@ MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& 
     plan.kv_local_bytes_per_token_per_chip = kv_per_layer * plan.layers_per_chip * local_share * kvb;
     plan.kv_window_tokens = kv_footprint(m).window_tokens;
   }
-  const double unit = plan.kv_bytes_per_unit_per_chip();
-  plan.kv_token_capacity_per_rank =
-      plan.kv_bytes_per_chip > 0 ? static_cast<std::int64_t>(std::floor(plan.kv_bytes_per_chip / unit)) : 0;
-  plan.kv_token_capacity = plan.kv_token_capacity_per_rank * n_ranks;
+  plan.set_kv_capacity();
   return plan;
 }
 

@@ -492,9 +492,7 @@ PoolMemory plan_pool_memory(const PoolSpec& ps) {
       out.draft_weight_bytes_per_chip = dm.weight_bytes_per_chip;
       m.kv_bytes_per_chip -= dm.weight_bytes_per_chip;
       m.kv_bytes_per_token_per_chip += dm.kv_bytes_per_token_per_chip;
-      m.kv_token_capacity_per_rank =
-          m.kv_bytes_per_chip > 0 ? static_cast<std::int64_t>(m.kv_bytes_per_chip / m.kv_bytes_per_unit_per_chip()) : 0;
-      m.kv_token_capacity = m.kv_token_capacity_per_rank * m.attention_ranks;
+      m.set_kv_capacity();
       out.kv_footprint = m.kv_footprint();
       if (m.kv_token_capacity <= 0) {
         throw InfeasibleError("with its speculative proposer (" + format_bytes(dm.weight_bytes_per_chip) + " per chip) " +

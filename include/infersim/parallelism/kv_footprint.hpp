@@ -42,9 +42,7 @@ struct KvFootprint {
   std::int64_t units(std::int64_t tokens) const {
     if (tokens <= 0) return 0;
     if (plain()) return tokens;
-    const double u = full_weight * static_cast<double>(tokens) +
-                     window_weight * static_cast<double>(std::min(tokens, window_tokens));
-    return static_cast<std::int64_t>(std::ceil(u - 1e-9));
+    return static_cast<std::int64_t>(std::ceil(size(static_cast<double>(tokens)) - 1e-9));
   }
 
   /// Blocks of `block_size` units that a sequence of `tokens` tokens holds.

@@ -2,6 +2,7 @@
 // Memory per chip: weights share + activation workspace + runtime reserve, the rest is KV cache
 // (docs/modeling.md section 3). Also the checks that a deployment is valid for a model and a chip.
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,6 +39,13 @@ struct MemoryPlan {
   /// Bytes of one unit of kv_token_capacity per chip.
   double kv_bytes_per_unit_per_chip() const {
     return kv_bytes_per_token_per_chip > 0 ? kv_bytes_per_token_per_chip : kv_local_bytes_per_token_per_chip;
+  }
+  /// Sets kv_token_capacity_per_rank and kv_token_capacity from kv_bytes_per_chip, the bytes of a unit and
+  /// attention_ranks (after any of them changes: a speculative proposer's share, for one).
+  void set_kv_capacity() {
+    kv_token_capacity_per_rank =
+        kv_bytes_per_chip > 0 ? static_cast<std::int64_t>(std::floor(kv_bytes_per_chip / kv_bytes_per_unit_per_chip())) : 0;
+    kv_token_capacity = kv_token_capacity_per_rank * attention_ranks;
   }
 };
 
