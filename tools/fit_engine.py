@@ -69,7 +69,7 @@ with tempfile.TemporaryDirectory() as tmp:
             node = p
             *parents, leaf = key.split(".")
             for k in parents:
-                node = node[k]
+                node = node.setdefault(k, {})  # an optional block the profile does not have yet
             node[leaf] = value
         json.dump(p, open(engine_path, "w"))
         out = json.loads(subprocess.run([args.bin, "accuracy", rows_path, "--format", "json"], check=True,

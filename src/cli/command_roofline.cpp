@@ -120,8 +120,9 @@ Command add_roofline_command(CLI::App& app) {
   sub->add_option("--activation-dtype", o->activation_dtype, "Activation / compute data type (default: the model's native type)");
   sub->add_option("--kv-cache-dtype", o->kv_cache_dtype, "KV-cache data type (default: the model's native type)");
   sub->add_option("--engine", o->engine,
-                  "Serving engine (catalog name, JSON file or inline JSON): whether attention can run in FP8, and its "
-                  "expert all-to-all kernels (FP8 dispatch)")
+                  "Serving engine (catalog name, JSON file or inline JSON): whether attention can run in FP8, its "
+                  "routed-expert GEMMs' efficiency on the chip's architecture, and its expert all-to-all and all-reduce "
+                  "kernels")
       ->capture_default_str();
   sub->add_option("--memory-utilization", o->memory_utilization, "Fraction of chip memory the runtime may use")
       ->check(finite_range(0.01, 1.0))->capture_default_str();

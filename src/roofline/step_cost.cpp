@@ -172,6 +172,7 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
   // Routed experts in a published block-scaled FP4 format: at the FP4 rate where the chip has one, else
   // dequantized to the activation type in the GEMM (as vLLM runs MXFP4 gpt-oss on Hopper).
   ewb_ = parallelism::expert_weight_bytes_per_element(m, d);
+  moe_gemm_efficiency_ = hw.efficiency.moe_gemm * d.moe_gemm.efficiency_on(hw.architecture);
   expert_s_per_flop_ = gemm_s_per_flop_;
   if (m.moe && m.moe->expert_weight_format != model::BlockFormat::none) {
     expert_s_per_flop_ = hw.supports(DType::fp4)
@@ -513,13 +514,13 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
     // FP8 experts of a block-scaled checkpoint run the block-scaled grouped GEMM (DeepGEMM's contiguous and
     // masked layouts), with the same fixed cost per output tile as the dense ones.
     auto expert_slowdown = [&](double depth) { return ewb_ == wb_ ? block_scaled_slowdown(depth) : 1.0; };
-    r.seconds_per_flop = expert_s_per_flop_ / hw_.efficiency.moe_gemm * expert_slowdown(d);
+    r.seconds_per_flop = expert_s_per_flop_ / moe_gemm_efficiency_ * expert_slowdown(d);
     r.seconds_per_byte = s_per_byte_;
     r.overhead_s = launch_s_;
     table.push(r);
     add_elementwise(table, "moe_act", phase, moe_layers_, 4 * assignments * fe, assignments * fe * (gate_factor * rb_ + ab_));
     r.name = "moe_down";
-    r.seconds_per_flop = expert_s_per_flop_ / hw_.efficiency.moe_gemm * expert_slowdown(fe);
+    r.seconds_per_flop = expert_s_per_flop_ / moe_gemm_efficiency_ * expert_slowdown(fe);
     r.flops = 2.0 * assignments * fe * d;
     r.bytes = active_here * fe * d * ewb_ + assignments * (fe * ab_ + d * rb_);
     table.push(r);

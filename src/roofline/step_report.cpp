@@ -38,6 +38,7 @@ StepReport analyze_step(const StepQuery& q) {
   d.activation_dtype = q.activation_dtype.value_or(m.native_dtype);
   d.kv_cache_dtype = q.kv_cache_dtype.value_or(m.native_dtype);
   d.fp8_attention = q.fp8_attention;
+  d.moe_gemm = q.moe_gemm;
   d.all_to_all = q.all_to_all;
   d.all_reduce = q.all_reduce;
   r.prefill = q.prefill;

@@ -449,6 +449,7 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     auto& dep = pool.deployment;
     dep.all_to_all = engine.expert_all_to_all;  // the engine's kernels, in every pool (pools copy this deployment)
     dep.all_reduce = engine.custom_all_reduce;
+    dep.moe_gemm = engine.moe_gemm;
     const DType native = have_model ? pool.model.native_dtype : DType::bf16;
     std::optional<ObjectReader> r = root.optional_object("deployment");
     if (r) {

@@ -18,6 +18,7 @@ bool runs_as_graph(const LaunchSpec& launch, const roofline::StepShape& shape) {
 
 void use_engine_kernels(roofline::StepQuery& query, const ServingEngineSpec& engine) {
   query.fp8_attention = engine.attention.fp8_math;
+  query.moe_gemm = engine.moe_gemm;
   query.all_to_all = engine.expert_all_to_all;
   query.all_reduce = engine.custom_all_reduce;
 }

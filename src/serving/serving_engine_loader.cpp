@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "infersim/core/units.hpp"
+#include "infersim/hardware/hardware_spec.hpp"
 #include "infersim/serving/admission_reserve.hpp"
 #include "infersim/serving/batch_scheduler.hpp"
 
@@ -78,6 +79,17 @@ ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diag
     e.custom_all_reduce.max_bytes = c->number("max_bytes", Range::between(0, 1e12));
     c->string("source");
     c->finish();
+  }
+  if (std::optional<ObjectReader> g = root.optional_object("moe_gemm")) {
+    // Kernels differ by architecture (Triton or DeepGEMM on Hopper, Marlin on Ampere): one figure for each whose
+    // kernels were measured, the chip's own (1) elsewhere.
+    ObjectReader by_arch = g->object("efficiency");
+    for (const std::string_view arch : hardware::kArchitectureNames) {
+      if (by_arch.has(arch)) e.moe_gemm.efficiency_by_architecture.emplace(arch, by_arch.number(arch, Range::between(0.05, 4)));
+    }
+    by_arch.finish();
+    g->string("source");
+    g->finish();
   }
   if (std::optional<ObjectReader> f = root.optional_object("front_end")) {
     e.front_end_request_latency_s = f->number("request_latency_us", Range::between(0, 1e7)) * units::kMicrosecond;

@@ -8,6 +8,7 @@
 #include "infersim/config/catalog.hpp"
 #include "infersim/core/error.hpp"
 #include "infersim/roofline/step_cost.hpp"
+#include "infersim/roofline/step_report.hpp"
 #include "infersim/scenario/scenario_loader.hpp"
 #include "infersim/serving/serving_engine_loader.hpp"
 #include "support/errors.hpp"
@@ -225,6 +226,42 @@ TEST(ServingEngine, EngineDecidesWhetherFp8AttentionRunsInFp8) {
   const auto parsed_bf16 = scenario::parse_scenario(doc);
   const auto& bf16_cache = parsed_bf16.simulation.pools.at(0);
   EXPECT_EQ(roofline::attention_math_dtype(bf16_cache.hardware, bf16_cache.deployment), DType::bf16);
+}
+
+// The engine's routed-expert GEMM efficiency, by architecture, reaches the deployment a scenario prices and the
+// roofline query of `infersim roofline --engine`; an engine without the block, or a chip of an architecture it does
+// not name, runs the chip's own figure (1). An efficiency outside [0.05, 4] or a misspelled architecture is refused
+// with its JSON path (and the closest name).
+TEST(ServingEngine, EngineMoeGemmEfficiencyReachesTheDeployment) {
+  config::Document doc = small_offline_scenario();
+  config::Json engine = config::load_document(config::catalog_path(config::CatalogKind::engines, "tensorrt-llm")).json;
+  ASSERT_FALSE(engine.contains("moe_gemm"));
+  doc.json["engine"] = engine;
+  auto efficiency_of_pool = [&] {
+    const auto parsed = scenario::parse_scenario(doc);
+    const auto& pool = parsed.simulation.pools.at(0);
+    return pool.deployment.moe_gemm.efficiency_on(pool.hardware.architecture);
+  };
+  EXPECT_DOUBLE_EQ(efficiency_of_pool(), 1.0);
+  engine["moe_gemm"] = {{"efficiency", {{"nvidia-hopper", 0.4}}}, {"source", "hand"}};
+  doc.json["engine"] = engine;
+  EXPECT_DOUBLE_EQ(efficiency_of_pool(), 0.4);  // h100-sxm: nvidia-hopper
+  doc.json["hardware"] = "a100-sxm-80gb";
+  EXPECT_DOUBLE_EQ(efficiency_of_pool(), 1.0);  // nvidia-ampere-ga100: not named
+  config::Document engine_doc;
+  engine_doc.file = "engine.json";
+  engine_doc.json = engine;
+  roofline::StepQuery query;
+  use_engine_kernels(query, load_serving_engine(engine_doc));
+  EXPECT_DOUBLE_EQ(query.moe_gemm.efficiency_on("nvidia-hopper"), 0.4);
+  engine_doc.json["moe_gemm"]["efficiency"]["nvidia-hopper"] = 0;
+  std::string message = testing::message_of([&] { load_serving_engine(engine_doc); });
+  EXPECT_NE(message.find("engine.json"), std::string::npos) << message;
+  EXPECT_NE(message.find("/moe_gemm/efficiency/nvidia-hopper"), std::string::npos) << message;
+  engine_doc.json["moe_gemm"]["efficiency"] = {{"nvidia-hoper", 0.4}};
+  message = testing::message_of([&] { load_serving_engine(engine_doc); });
+  EXPECT_NE(message.find("nvidia-hoper"), std::string::npos) << message;
+  EXPECT_NE(message.find("did you mean \"nvidia-hopper\""), std::string::npos) << message;
 }
 
 TEST(ServingEngine, StreamingDefaultsToOnlineArrivalsAndEveryStreamedStepPaysIt) {

@@ -129,6 +129,53 @@ TEST(StepCost, MoeGemmEfficiencySlowsOnlyTheExpertGemms) {
   }
 }
 
+// A serving engine's fused-MoE kernels (deployment.moe_gemm, from its moe_gemm.efficiency) reach a fraction of
+// the chip's calibrated efficiency.moe_gemm on the architectures it names: at 0.5 a compute-bound expert GEMM's
+// time (less its kernel cost) doubles, exactly as halving the chip's figure would; a memory-bound one (one
+// decoding sequence reads two experts' weights) does not move, and no other operator does. A figure for another
+// architecture changes nothing on this chip.
+TEST(StepCost, EngineMoeGemmEfficiencyScalesTheChipsFigure) {
+  const auto m = model::load_model("mixtral-8x7b");
+  const auto hw = hardware::load_hardware("h100-sxm");  // 32-row tiles: one sequence's two experts are memory-bound
+  auto halved_hw = hw;
+  halved_hw.efficiency.moe_gemm = hw.efficiency.moe_gemm / 2;
+  ASSERT_EQ(hw.architecture, "nvidia-hopper");
+  auto slow_engine = native(m);
+  slow_engine.moe_gemm.efficiency_by_architecture["nvidia-hopper"] = 0.5;
+  auto other_chips_engine = native(m);
+  other_chips_engine.moe_gemm.efficiency_by_architecture["nvidia-ampere-ga100"] = 0.5;
+  const double launch = hw.efficiency.kernel_launch_overhead_s;
+  for (const StepShape& shape : {StepShape::prefill(8, 2048), StepShape::decode(1, 512)}) {
+    const bool prefill = shape.prefill_tokens > 0;
+    SCOPED_TRACE(prefill ? "prefill" : "decode");
+    OperatorTable base, slow, halved, other;
+    StepCostModel(m, hw, native(m)).build(shape, base);
+    StepCostModel(m, hw, slow_engine).build(shape, slow);
+    StepCostModel(m, halved_hw, native(m)).build(shape, halved);
+    StepCostModel(m, hw, other_chips_engine).build(shape, other);
+    ASSERT_EQ(base.size(), slow.size());
+    ASSERT_EQ(base.size(), other.size());
+    int experts = 0;
+    for (std::size_t i = 0; i < base.size(); ++i) {
+      const double a = static_cast<double>(base.time_s[i]) - launch, b = static_cast<double>(slow.time_s[i]) - launch;
+      EXPECT_DOUBLE_EQ(static_cast<double>(slow.time_s[i]), static_cast<double>(halved.time_s[i])) << base.name[i];
+      EXPECT_EQ(other.time_s[i], base.time_s[i]) << base.name[i];
+      const bool expert = base.name[i] == "moe_up_gate" || base.name[i] == "moe_down";
+      experts += expert;
+      if (expert && prefill) {
+        EXPECT_EQ(base.bound[i], static_cast<std::uint8_t>(Bound::compute)) << base.name[i];
+        EXPECT_NEAR(b / a, 2.0, 1e-4) << base.name[i];
+      } else {
+        if (expert) {
+          EXPECT_EQ(base.bound[i], static_cast<std::uint8_t>(Bound::memory)) << base.name[i];
+        }
+        EXPECT_NEAR(b / a, 1.0, 1e-9) << base.name[i];
+      }
+    }
+    EXPECT_EQ(experts, 2);
+  }
+}
+
 TEST(StepCost, ExpectedDistinctExperts) {
   // Uniform routing: E (1 - (1 - k/E)^T).
   EXPECT_DOUBLE_EQ(expected_distinct_experts(8, 2, 1, 0), 2.0);

@@ -2,7 +2,10 @@
 // How one model is laid out on chips: parallelism degrees, replica count and data types.
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <string>
+#include <string_view>
 
 #include "infersim/core/dtype.hpp"
 
@@ -32,6 +35,18 @@ struct AllReduceKernels {
   double max_bytes = 0;  // 0: the engine has none, and the hardware's all-reduce algorithm prices every message
 };
 
+/// A serving engine's grouped GEMMs for routed experts (serving::ServingEngineSpec::moe_gemm, its
+/// moe_gemm.efficiency): by compute architecture (hardware::kArchitectureNames), the fraction of a chip's calibrated
+/// efficiency.moe_gemm they reach. The chips' figures were fitted on TensorRT-LLM's MLPerf Mixtral kernels (and
+/// ROCm vLLM's on AMD chips); another engine's fused-MoE kernels can run slower. 1 on an architecture not listed.
+struct MoeGemmKernels {
+  std::map<std::string, double, std::less<>> efficiency_by_architecture;
+  double efficiency_on(std::string_view architecture) const {
+    const auto it = efficiency_by_architecture.find(architecture);
+    return it == efficiency_by_architecture.end() ? 1.0 : it->second;
+  }
+};
+
 struct DeploymentSpec {
   int tensor_parallel = 1;    // t: GEMMs and heads split t ways; 2 all-reduces per layer
   int pipeline_parallel = 1;  // p: layers split into p stages
@@ -50,6 +65,7 @@ struct DeploymentSpec {
   bool two_batch_overlap = false;
   AllToAllKernels all_to_all;  // from the serving engine (scenario loader); default: 16-bit, no SMs taken
   AllReduceKernels all_reduce;  // from the serving engine (scenario loader); default: none
+  MoeGemmKernels moe_gemm;      // from the serving engine (scenario loader); default: the chip's own figure
   int replicas = 1;           // independent copies behind a router
   DType weight_dtype = DType::bf16;
   DType activation_dtype = DType::bf16;

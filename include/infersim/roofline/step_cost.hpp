@@ -157,6 +157,7 @@ class StepCostModel {
   double dense_layers_ = 0, moe_layers_ = 0;  // per pipeline stage (average)
   double local_layers_ = 0;                   // of those, layers with local (sliding-window, chunked) attention
   double ewb_ = 2, expert_s_per_flop_ = 0;    // routed experts: bytes per weight, seconds per GEMM FLOP
+  double moe_gemm_efficiency_ = 1;             // the chip's efficiency.moe_gemm x the engine's figure on its architecture
   double block_k_ = 0;  // block-scaled FP8 GEMMs' fixed cost per output tile in elements of depth (0: none)
   parallelism::Link tp_link_{}, ep_link_{}, pp_link_{};
   parallelism::Link ep_up_link_{};  // set when expert parallelism spans scale-up domains

@@ -27,6 +27,7 @@ struct StepQuery {
   double memory_utilization = 0.9;
   bool ignore_memory = false;  // price the step even when the weights or the KV cache do not fit
   bool fp8_attention = false;  // the serving engine has FP8 attention kernels (attention_math_dtype)
+  parallelism::MoeGemmKernels moe_gemm;  // the serving engine's routed-expert GEMMs against the chip's moe_gemm figure
   parallelism::AllToAllKernels all_to_all;  // the serving engine's expert-parallel all-to-all kernels (FP8 dispatch)
   parallelism::AllReduceKernels all_reduce;  // the serving engine's own all-reduce kernels (custom all-reduce)
 };

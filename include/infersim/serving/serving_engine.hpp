@@ -76,6 +76,9 @@ struct ServingEngineSpec {
   EngineSchedulerDefaults scheduler;
   AttentionKernelSpec attention;
   double dequant_overhead = 0;  // weight-only quantized GEMMs: extra fraction of compute time (default for deployments)
+  // Its grouped GEMMs for routed experts (optional `moe_gemm.efficiency`, by compute architecture; 1 where not
+  // given): the fraction of the chip's calibrated efficiency.moe_gemm they reach (docs/roofline.md).
+  parallelism::MoeGemmKernels moe_gemm;
   // Iterations between a request's first token and its report to the client (optional `first_token_lag_steps`,
   // default 0): the first token reaches the client with the token of the lag-th step after the one that completed
   // the prompt (with its last token if it has fewer), so TTFT includes those steps; the device and the later
@@ -108,7 +111,8 @@ struct StepLaunches {
 };
 
 /// What the engine's kernels change in one step's roofline (`infersim roofline --engine`, `infersim.roofline`):
-/// FP8 attention math and its expert-parallel all-to-all kernels, as a scenario naming the engine prices them.
+/// FP8 attention math, its routed-expert GEMMs' efficiency, its expert-parallel all-to-all and all-reduce
+/// kernels, as a scenario naming the engine prices them.
 void use_engine_kernels(roofline::StepQuery& query, const ServingEngineSpec& engine);
 
 /// Whether the step runs as a CUDA graph under the engine's launch mode.
