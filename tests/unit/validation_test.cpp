@@ -428,16 +428,80 @@ TEST(MeasurementFile, GpustackShareGptRowsAreTheirPagesRuns) {
   EXPECT_EQ(seen, 8);
 }
 
+// One printed run of a serving benchmark (GPUStack's pages): its totals, duration and requests.
+struct PrintedRun {
+  double generated_tokens, duration_s, input_tokens;
+  int requests;
+};
+
+// GPUStack's vLLM 0.11.0 gpt-oss baselines: the rows vllm-v1's fused-MoE figure was fitted on (gpt-oss-20b on an
+// H100) and the held-out A100 rows. Each throughput row is its run's generated tokens over its printed duration; a
+// random run's lengths are its printed totals over its requests (every prompt drawn at --random-input-len and
+// re-tokenized, so the mean is the length), a ShareGPT run's a lognormal whose clamped mean is the run's; each runs
+// on vllm-v1 with vLLM's server defaults for its chip (8,192 tokens and 1,024 sequences on an H100, 2,048 and 256 on an
+// A100, vllm-project/vllm#17885).
+TEST(MeasurementFile, GptOssRowsAreTheirPagesRuns) {
+  const std::map<std::string, PrintedRun> runs = {
+      {"random-32000-100/gpt-oss-20b-1xh100/rate-inf", {9350, 107.95, 3200000, 100}},
+      {"random-4000-200/gpt-oss-20b-1xh100/rate-inf", {52309, 61.73, 1999249, 500}},
+      {"random-2000-100/gpt-oss-20b-1xh100/rate-inf", {47022, 32.58, 999120, 500}},
+      {"random-128-4/gpt-oss-20b-1xh100/rate-inf", {4000, 4.70, 127755, 1000}},
+      {"sharegpt/gpt-oss-20b-1xa100/rate-inf", {194171, 42.03, 215312, 1000}},
+      {"random-32000-100/gpt-oss-20b-1xa100/rate-inf", {9533, 440.85, 3200000, 100}},
+      {"random-4000-200/gpt-oss-20b-1xa100/rate-inf", {53530, 128.79, 1999249, 500}},
+      {"random-2000-100/gpt-oss-20b-1xa100/rate-inf", {47224, 58.06, 999120, 500}},
+      {"random-128-4/gpt-oss-20b-1xa100/rate-inf", {4000, 5.44, 127755, 1000}},
+      {"sharegpt/gpt-oss-120b-1xa100/rate-inf", {196656, 86.39, 215312, 1000}},
+      {"random-32000-100/gpt-oss-120b-1xa100/rate-inf", {9988, 740.10, 3200000, 100}},
+      {"random-4000-200/gpt-oss-120b-1xa100/rate-inf", {67259, 269.39, 1999249, 500}},
+      {"random-2000-100/gpt-oss-120b-1xa100/rate-inf", {48981, 123.94, 999120, 500}},
+      {"random-128-4/gpt-oss-120b-1xa100/rate-inf", {4000, 14.09, 127755, 1000}},
+      {"sharegpt/gpt-oss-120b-1xa100/c4", {21691, 66.52, 22946, 100}},
+  };
+  const auto rows = load_measurements({testing::source_path("configs/validation/vllm-v1-fit-moe.json"),
+                                       testing::source_path("configs/validation/gpustack-gpt-oss-a100.json")});
+  ASSERT_EQ(rows.size(), 3 * runs.size());
+  EXPECT_EQ(evaluate(rows).failed, 0u);
+  std::map<std::string, int> seen;
+  for (const auto& r : rows) {
+    const std::size_t at = r.id.find("/gpustack-") + 10;
+    const std::string key = r.id.substr(at, r.id.rfind('/') - at);
+    ASSERT_TRUE(runs.count(key)) << r.id;
+    ++seen[key];
+    const PrintedRun& run = runs.at(key);
+    const bool a100 = key.find("-1xa100/") != std::string::npos;
+    std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
+    EXPECT_EQ(set.at("engine").get<std::string>(), "vllm-v1") << r.id;
+    EXPECT_EQ(set.at("hardware").get<std::string>(), a100 ? "a100-sxm-80gb" : "h100-sxm") << r.id;
+    EXPECT_EQ(set.at("scheduler.max_batched_tokens").get<int>(), a100 ? 2048 : 8192) << r.id;
+    EXPECT_EQ(set.at("scheduler.max_batch_size").get<int>(), a100 ? 256 : 1024) << r.id;
+    EXPECT_EQ(set.at("workload.requests").get<int>(), run.requests) << r.id;
+    if (r.category == "throughput") {
+      // Both printed to two decimals: throughput x duration is within 0.005 (throughput + duration) of the tokens.
+      EXPECT_NEAR(r.measured * run.duration_s, run.generated_tokens, 0.005 * (r.measured + run.duration_s)) << r.id;
+    }
+    const auto& in = set.at("workload.input_tokens");
+    const auto& out = set.at("workload.output_tokens");
+    if (key.rfind("sharegpt/", 0) == 0) {
+      EXPECT_NEAR(clamped_lognormal_mean(in.at("median").get<double>(), 1.0, 4, 1024), run.input_tokens / run.requests, 0.2)
+          << r.id;
+      EXPECT_NEAR(clamped_lognormal_mean(out.at("median").get<double>(), 1.0, 4, 1536), run.generated_tokens / run.requests,
+                  0.2)
+          << r.id;
+    } else {
+      EXPECT_EQ(in.get<double>(), std::round(run.input_tokens / run.requests)) << r.id;
+      EXPECT_EQ(out.get<double>(), std::round(run.generated_tokens / run.requests)) << r.id;
+    }
+  }
+  for (const auto& [key, run] : runs) EXPECT_EQ(seen[key], 3) << key;  // throughput, TPOT p50, TTFT p50
+}
+
 // The rows the sglang profile's host time was fitted on are SGLang's runs on GPUStack's pages, each on the sglang
 // engine with SGLang's own batching (no scheduler key: the page's serving script sets none): throughput is the
 // run's generated tokens over its duration, and the lengths average the run's tokens per request (100 requests
 // at 4 clients on the Qwen3-8B latency page, 1,000 at once on the Qwen3-14B pages).
 TEST(MeasurementFile, SglangFitRowsAreTheirPagesRuns) {
-  struct Run {
-    double generated_tokens, duration_s, input_tokens;
-    int requests;
-  };
-  const std::map<std::string, Run> runs = {
+  const std::map<std::string, PrintedRun> runs = {
       {"qwen3-8b-1xh100", {22061, 41.97, 23260, 100}},
       {"qwen3-14b-1xh100", {201628, 49.86, 217393, 1000}},
       {"qwen3-14b-1xa100", {201706, 79.35, 217393, 1000}},
@@ -449,7 +513,7 @@ TEST(MeasurementFile, SglangFitRowsAreTheirPagesRuns) {
     const std::size_t at = r.id.find("/gpustack-sharegpt/") + 19;
     const std::string key = r.id.substr(at, r.id.find('/', at) - at);
     ASSERT_TRUE(runs.count(key)) << r.id;
-    const Run& run = runs.at(key);
+    const PrintedRun& run = runs.at(key);
     std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
     EXPECT_EQ(set.at("engine").get<std::string>(), "sglang") << r.id;
     for (const auto& [k, v] : set) EXPECT_NE(k.rfind("scheduler.", 0), 0u) << r.id << " sets " << k;
