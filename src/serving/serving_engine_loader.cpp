@@ -81,8 +81,8 @@ ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diag
     c->finish();
   }
   if (std::optional<ObjectReader> g = root.optional_object("moe_gemm")) {
-    // Kernels differ by architecture (Triton or DeepGEMM on Hopper, Marlin on Ampere): one figure for each whose
-    // kernels were measured, the chip's own (1) elsewhere.
+    // Kernels differ by architecture (Ampere has no FP8 tensor cores: its quantized experts run weight-only
+    // kernels): one figure for each architecture whose kernels were measured, the chip's own (1) elsewhere.
     ObjectReader by_arch = g->object("efficiency");
     for (const std::string_view arch : hardware::kArchitectureNames) {
       if (by_arch.has(arch)) e.moe_gemm.efficiency_by_architecture.emplace(arch, by_arch.number(arch, Range::between(0.05, 4)));
