@@ -450,6 +450,7 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
     dep.all_to_all = engine.expert_all_to_all;  // the engine's kernels, in every pool (pools copy this deployment)
     dep.all_reduce = engine.custom_all_reduce;
     dep.moe_gemm = engine.moe_gemm;
+    dep.fp8_attention = engine.attention.fp8_math;
     const DType native = have_model ? pool.model.native_dtype : DType::bf16;
     std::optional<ObjectReader> r = root.optional_object("deployment");
     if (r) {
@@ -459,7 +460,6 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
       dep.kv_cache_dtype = r->dtype_or("kv_cache_dtype", native);
       dep.quantization_group_size = static_cast<int>(r->integer_or("quantization_group_size", 0, Range::between(0, 1 << 20)));
       dep.dequant_overhead = r->number_or("dequant_overhead", engine.dequant_overhead, Range::between(0, 10));
-      dep.fp8_attention = engine.attention.fp8_math;
       dep.moe_routing_skew = r->number_or("moe_routing_skew", 0.0, Range::between(0, 0.999));
       pool.router = read_router(*r, serving::Router::round_robin, dj);
       if (r->has("gpu_layers")) {
@@ -490,7 +490,6 @@ ScenarioSpec parse_scenario(const config::Document& doc, const std::vector<Overr
       pool.router = read_router(empty, serving::Router::round_robin, dj);
       dep.weight_dtype = dep.activation_dtype = dep.kv_cache_dtype = native;
       dep.dequant_overhead = engine.dequant_overhead;
-      dep.fp8_attention = engine.attention.fp8_math;
     }
     dj["weight_dtype"] = to_string(dep.weight_dtype);
     dj["activation_dtype"] = to_string(dep.activation_dtype);
