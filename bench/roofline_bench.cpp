@@ -26,6 +26,7 @@ OperatorTable make_table(std::size_t n) {
     r.flops = 1e9 * (0.01 + u(rng));
     r.bytes = 1e7 * (0.01 + u(rng));
     r.rows = (i % 3 == 0) ? 0.0 : std::floor(1 + 4096 * u(rng));
+    r.tile_rows = (i % 5 == 0) ? 16.0 : 64.0;  // weight-only experts beside dense GEMMs
     r.seconds_per_flop = 1.0 / 8e14;
     r.seconds_per_byte = 1.0 / 2.8e12;
     r.overhead_s = 6e-6;
@@ -39,7 +40,7 @@ OperatorTable make_table(std::size_t n) {
 void BM_RooflineVectorized(benchmark::State& state) {
   OperatorTable t = make_table(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
-    infersim::roofline::evaluate_roofline(t, 64.0);
+    infersim::roofline::evaluate_roofline(t);
     benchmark::DoNotOptimize(t.time_s.data());
     benchmark::ClobberMemory();
   }
@@ -51,7 +52,7 @@ void BM_RooflineVectorized(benchmark::State& state) {
 // the inlined reference on its own).
 __attribute__((noinline, optimize("no-tree-vectorize", "no-tree-slp-vectorize"))) void scalar_loop(
     const std::vector<infersim::testing::ScalarOp>& ops, std::vector<infersim::testing::ScalarResult>& out) {
-  for (std::size_t i = 0; i < ops.size(); ++i) out[i] = infersim::testing::scalar_roofline(ops[i], 64.0);
+  for (std::size_t i = 0; i < ops.size(); ++i) out[i] = infersim::testing::scalar_roofline(ops[i]);
 }
 
 void BM_RooflineScalar(benchmark::State& state) {
@@ -59,8 +60,8 @@ void BM_RooflineScalar(benchmark::State& state) {
   // The scalar reference works on one operator record at a time (array of structures).
   std::vector<infersim::testing::ScalarOp> ops(t.size());
   for (std::size_t i = 0; i < t.size(); ++i) {
-    ops[i] = {t.flops_per_row[i], t.bytes[i], t.rows[i], t.seconds_per_flop[i], t.seconds_per_byte[i], t.overhead_s[i],
-              t.network[i] != 0};
+    ops[i] = {t.flops_per_row[i], t.bytes[i], t.rows[i], t.tile_rows[i], t.seconds_per_flop[i], t.seconds_per_byte[i],
+              t.overhead_s[i], t.network[i] != 0};
   }
   std::vector<infersim::testing::ScalarResult> out(t.size());
   for (auto _ : state) {

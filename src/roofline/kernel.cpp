@@ -17,14 +17,11 @@ using Packet = Eigen::internal::packet_traits<Real>::type;
 constexpr Eigen::Index kLanes = Eigen::internal::packet_traits<Real>::size;
 constexpr Eigen::Index kBlock = 256;  // operators per block: the flags of a block stay in L1
 
-struct Scalars {
-  Real tile, inv_tile;
-};
-
 /// One operator, scalar: the same formula for the tail of a block that does not fill a packet.
-inline void evaluate_one(const KernelColumns& c, Eigen::Index i, const Scalars& s, Real& memory_flag) {
+inline void evaluate_one(const KernelColumns& c, Eigen::Index i, Real& memory_flag) {
   const Real rows = c.rows[i];
-  const Real padded_rows = std::max(std::ceil(rows * s.inv_tile) * s.tile, Real{1});
+  const Real tile = c.tile_rows[i];
+  const Real padded_rows = std::max(std::ceil(rows / tile) * tile, Real{1});
   const Real fpr = c.flops_per_row[i];
   const Real compute = fpr * padded_rows * c.seconds_per_flop[i];
   const Real bytes = c.bytes[i];
@@ -36,13 +33,9 @@ inline void evaluate_one(const KernelColumns& c, Eigen::Index i, const Scalars& 
 
 }  // namespace
 
-void evaluate_roofline(const KernelColumns& c, double tile_rows) {
+void evaluate_roofline(const KernelColumns& c) {
   namespace ei = Eigen::internal;
   const auto n = static_cast<Eigen::Index>(c.flops_per_row.size());
-  const Scalars s{static_cast<Real>(tile_rows >= 1.0 ? tile_rows : 1.0),
-                  static_cast<Real>(1.0 / (tile_rows >= 1.0 ? tile_rows : 1.0))};
-  const Packet tile = ei::pset1<Packet>(s.tile);
-  const Packet inv_tile = ei::pset1<Packet>(s.inv_tile);
   const Packet one = ei::pset1<Packet>(Real{1});
   alignas(64) Real memory_flag[kBlock];
 
@@ -51,8 +44,10 @@ void evaluate_roofline(const KernelColumns& c, double tile_rows) {
     Eigen::Index i = begin;
     for (; i + kLanes <= end; i += kLanes) {
       const Packet rows = ei::ploadu<Packet>(&c.rows[i]);
-      // Tile quantization: rows padded up to whole tiles; max(., 1) counts non-GEMMs (rows == 0) once.
-      const Packet padded_rows = ei::pmax(ei::pmul(ei::pceil(ei::pmul(rows, inv_tile)), tile), one);
+      // Tile quantization: rows padded up to whole tiles of the operator's own kernel; max(., 1) counts
+      // non-GEMMs (rows == 0) once.
+      const Packet tile = ei::ploadu<Packet>(&c.tile_rows[i]);
+      const Packet padded_rows = ei::pmax(ei::pmul(ei::pceil(ei::pdiv(rows, tile)), tile), one);
       const Packet fpr = ei::ploadu<Packet>(&c.flops_per_row[i]);
       const Packet compute = ei::pmul(ei::pmul(fpr, padded_rows), ei::ploadu<Packet>(&c.seconds_per_flop[i]));
       const Packet bytes = ei::ploadu<Packet>(&c.bytes[i]);
@@ -63,7 +58,7 @@ void evaluate_roofline(const KernelColumns& c, double tile_rows) {
                                             ei::pmax(bytes, one)));
       ei::pstore(&memory_flag[i - begin], ei::pand(ei::pcmp_lt(compute, transfer), one));
     }
-    for (; i < end; ++i) evaluate_one(c, i, s, memory_flag[i - begin]);
+    for (; i < end; ++i) evaluate_one(c, i, memory_flag[i - begin]);
 
     // Bound: 0 compute, 1 memory, 2 network (branch-free, vectorized by the compiler).
     const std::uint8_t* __restrict net = c.network.data() + begin;
@@ -75,11 +70,11 @@ void evaluate_roofline(const KernelColumns& c, double tile_rows) {
   }
 }
 
-void evaluate_roofline(OperatorTable& t, double tile_rows) {
+void evaluate_roofline(OperatorTable& t) {
   t.prepare_outputs();
-  KernelColumns c{t.flops_per_row, t.bytes, t.rows, t.seconds_per_flop, t.seconds_per_byte, t.overhead_s, t.network,
-                  t.time_s, t.intensity, t.bound};
-  evaluate_roofline(c, tile_rows);
+  KernelColumns c{t.flops_per_row, t.bytes, t.rows, t.tile_rows, t.seconds_per_flop, t.seconds_per_byte, t.overhead_s,
+                  t.network, t.time_s, t.intensity, t.bound};
+  evaluate_roofline(c);
 }
 
 }  // namespace infersim::roofline

@@ -30,6 +30,7 @@ void OperatorTable::clear() {
   flops_per_row.clear();
   bytes.clear();
   rows.clear();
+  tile_rows.clear();
   seconds_per_flop.clear();
   seconds_per_byte.clear();
   overhead_s.clear();
@@ -46,6 +47,7 @@ void OperatorTable::reserve(std::size_t n) {
   flops_per_row.reserve(n);
   bytes.reserve(n);
   rows.reserve(n);
+  tile_rows.reserve(n);
   seconds_per_flop.reserve(n);
   seconds_per_byte.reserve(n);
   overhead_s.reserve(n);
@@ -65,6 +67,7 @@ void OperatorTable::push(const OperatorRow& r) {
   flops_per_row.push_back(static_cast<Real>(r.rows >= 1 ? r.flops / r.rows : r.flops));
   bytes.push_back(static_cast<Real>(r.bytes));
   rows.push_back(static_cast<Real>(r.rows));
+  tile_rows.push_back(static_cast<Real>(r.tile_rows >= 1 ? r.tile_rows : 1.0));
   seconds_per_flop.push_back(static_cast<Real>(r.seconds_per_flop));
   seconds_per_byte.push_back(static_cast<Real>(r.seconds_per_byte));
   overhead_s.push_back(static_cast<Real>(r.overhead_s));

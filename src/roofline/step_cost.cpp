@@ -110,6 +110,15 @@ void push_expert_all_to_all(OperatorTable& t, const hardware::HardwareSpec& hw, 
   }
 }
 
+double weight_only_tile_rows(const hardware::HardwareSpec& hw) {
+  // Weight-only quantized GEMMs (weights narrower than activations: W4A16, W8A16, and MXFP4 experts on chips
+  // without FP4) run in kernels built for small batches (Marlin, AWQ, llama.cpp's mmq/mmvq, Triton's MXFP4
+  // matmul) whose MMA fragments are 16 rows, not the large tiles of dense tensor-core GEMMs. GPUs only: a
+  // systolic array pads whatever the weight type.
+  const double tile = std::max(hw.compute.gemm_tile_rows, hw.compute.systolic_array_size);
+  return hw.compute.systolic_array_size > 0 ? tile : std::min(tile, 16.0);
+}
+
 }  // namespace
 
 bool runs_block_scaled_fp8(const model::ModelSpec& m, const parallelism::DeploymentSpec& d) {
@@ -136,12 +145,7 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
   parallelism::validate_deployment(m, hw, d);
   const auto& eff = hw.efficiency;
   tile_rows_ = std::max(hw.compute.gemm_tile_rows, hw.compute.systolic_array_size);
-  // Weight-only quantized GEMMs (weights narrower than activations: W4A16, W8A16) run in kernels built for
-  // small batches (Marlin, AWQ, llama.cpp's mmq/mmvq) whose MMA fragments are 16 rows, not the large tiles
-  // of dense tensor-core GEMMs. GPUs only: a systolic array pads whatever the weight type.
-  if (hw.compute.systolic_array_size <= 0 && bytes_per_element(d.weight_dtype) < bytes_per_element(d.activation_dtype)) {
-    tile_rows_ = std::min(tile_rows_, 16.0);
-  }
+  if (bytes_per_element(d.weight_dtype) < bytes_per_element(d.activation_dtype)) tile_rows_ = weight_only_tile_rows(hw);
   double gemm_slowdown = 1.0;
   if (bytes_per_element(d.weight_dtype) < bytes_per_element(d.activation_dtype)) gemm_slowdown += d.dequant_overhead;
   gemm_s_per_flop_ = gemm_slowdown / (hw.peak_flops_per_s(d.activation_dtype) * eff.compute);
@@ -174,10 +178,16 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
   ewb_ = parallelism::expert_weight_bytes_per_element(m, d);
   moe_gemm_efficiency_ = hw.efficiency.moe_gemm * d.moe_gemm.efficiency_on(hw.architecture);
   expert_s_per_flop_ = gemm_s_per_flop_;
+  expert_tile_rows_ = tile_rows_;
   if (m.moe && m.moe->expert_weight_format != model::BlockFormat::none) {
-    expert_s_per_flop_ = hw.supports(DType::fp4)
-                             ? 1.0 / (std::max(hw.peak_flops_per_s(DType::fp4), hw.peak_flops_per_s(d.activation_dtype)) * eff.compute)
-                             : (1.0 + d.dequant_overhead) / (hw.peak_flops_per_s(d.activation_dtype) * eff.compute);
+    if (hw.supports(DType::fp4)) {
+      expert_s_per_flop_ =
+          1.0 / (std::max(hw.peak_flops_per_s(DType::fp4), hw.peak_flops_per_s(d.activation_dtype)) * eff.compute);
+    } else {
+      // Dequantized in the GEMM: a weight-only kernel, whatever the rest of the model runs.
+      expert_s_per_flop_ = (1.0 + d.dequant_overhead) / (hw.peak_flops_per_s(d.activation_dtype) * eff.compute);
+      expert_tile_rows_ = weight_only_tile_rows(hw);
+    }
   }
   block_k_ = roofline::block_scaled_gemm_overhead_k(m, hw, d);
   if (t > 1) tp_link_ = parallelism::link_for_group(hw, t);
@@ -219,6 +229,7 @@ void StepCostModel::push_gemm(OperatorTable& t, std::string_view name, Phase pha
   if (const int s = hw_.compute.systolic_array_size; s > 0) {
     pad_nk = std::ceil(n / s) * s / n * (std::ceil(k / s) * s / k);  // systolic arrays pad N and K too
   }
+  r.tile_rows = tile_rows_;
   r.seconds_per_flop = gemm_s_per_flop_ * pad_nk * slowdown;
   r.seconds_per_byte = s_per_byte_;
   r.overhead_s = launch_s_;
@@ -267,7 +278,7 @@ double price_expert_all_to_all(const hardware::HardwareSpec& hw, int expert_para
   OperatorTable t;
   push_expert_all_to_all(t, hw, expert_parallel, links.group, links.scale_up, true, Phase::decode, 1, bytes_per_chip,
                          per_node);
-  evaluate_roofline(t, 1);
+  evaluate_roofline(t);
   double s = 0;
   for (std::size_t i = 0; i < t.size(); ++i) s += static_cast<double>(t.time_s[i]);
   return s;
@@ -278,7 +289,7 @@ double price_all_reduce(const hardware::HardwareSpec& hw, int chips, double byte
   const Link link = parallelism::link_for_group(hw, chips);
   OperatorTable t;
   t.push(network_row("all_reduce", Phase::decode, 1, parallelism::all_reduce(bytes, chips, link), link, hw, Segment::layers));
-  evaluate_roofline(t, 1);
+  evaluate_roofline(t);
   return static_cast<double>(t.time_s[0]);
 }
 
@@ -302,7 +313,7 @@ void StepCostModel::build(const StepShape& s, OperatorTable& table) const {
   append_attention(table, s);
   append_post_attention(table, T, phase);
   append_head(table, static_cast<double>(s.logit_tokens), phase);
-  evaluate_roofline(table, tile_rows_);
+  evaluate_roofline(table);
 }
 
 double StepCostModel::rank_tokens(double tokens) const {
@@ -511,6 +522,7 @@ void StepCostModel::append_post_attention(OperatorTable& table, double tokens, P
     r.flops = 2.0 * assignments * d * gate_factor * fe;
     r.bytes = active_here * d * gate_factor * fe * ewb_ + assignments * (d * ab_ + gate_factor * fe * rb_);
     r.rows = std::max(1.0, rows_per_expert);
+    r.tile_rows = expert_tile_rows_;
     // FP8 experts of a block-scaled checkpoint run the block-scaled grouped GEMM (DeepGEMM's contiguous and
     // masked layouts), with the same fixed cost per output tile as the dense ones.
     auto expert_slowdown = [&](double depth) { return ewb_ == wb_ ? block_scaled_slowdown(depth) : 1.0; };
@@ -608,7 +620,7 @@ StepCost sequential(const StepCost& a, const StepCost& b) {
 StepCost StepCostModel::price_gemm(std::string_view name, double m, double k, double n) const {
   OperatorTable t;
   add_gemm(t, name, Phase::decode, 1, m, k, n, wb_);
-  evaluate_roofline(t, tile_rows_);
+  evaluate_roofline(t);
   StepCost c = summarize(t);
   c.time_s = c.stage_time_s;  // one kernel on one stage, not a pass through every stage
   return c;

@@ -91,7 +91,7 @@ const CostParts& StepCostCache::body(std::int64_t tokens, Phase phase) {
     scratch_.clear();
     model_->append_pre_attention(scratch_, static_cast<double>(tokens), phase);
     model_->append_post_attention(scratch_, static_cast<double>(tokens), phase);
-    evaluate_roofline(scratch_, model_->tile_rows());
+    evaluate_roofline(scratch_);
     return sum_parts(scratch_);
   };
   if (tokens < kDense) {
@@ -116,7 +116,7 @@ const CostParts& StepCostCache::head(std::int64_t logit_tokens, Phase phase) {
   auto compute = [&] {
     scratch_.clear();
     model_->append_head(scratch_, static_cast<double>(logit_tokens), phase);
-    evaluate_roofline(scratch_, model_->tile_rows());
+    evaluate_roofline(scratch_);
     return sum_parts(scratch_);
   };
   if (logit_tokens < kDense) {
@@ -160,7 +160,7 @@ CostParts StepCostCache::parts(const StepShape& s) {
   parts += head(s.logit_tokens, phase);
   scratch_.clear();
   model_->append_attention(scratch_, s);
-  evaluate_roofline(scratch_, model_->tile_rows());
+  evaluate_roofline(scratch_);
   parts += sum_parts(scratch_);
   return parts;
 }

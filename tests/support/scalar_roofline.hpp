@@ -8,9 +8,10 @@
 
 namespace infersim::testing {
 
-/// One operator as the kernel's columns hold it: `flops` per GEMM row when rows >= 1, else all FLOPs.
+/// One operator as the kernel's columns hold it: `flops` per GEMM row when rows >= 1, else all FLOPs; rows
+/// padded to a multiple of `tile_rows`.
 struct ScalarOp {
-  float flops, bytes, rows, seconds_per_flop, seconds_per_byte, overhead_s;
+  float flops, bytes, rows, tile_rows, seconds_per_flop, seconds_per_byte, overhead_s;
   bool network;
 };
 
@@ -19,11 +20,11 @@ struct ScalarResult {
   std::uint8_t bound;  // 0 compute, 1 memory, 2 network
 };
 
-inline ScalarResult scalar_roofline(const ScalarOp& op, double tile_rows) {
+inline ScalarResult scalar_roofline(const ScalarOp& op) {
   float padded = op.flops;
   float total = op.flops;
   if (op.rows > 0) {
-    const float tile = static_cast<float>(tile_rows >= 1.0 ? tile_rows : 1.0);
+    const float tile = op.tile_rows >= 1.0f ? op.tile_rows : 1.0f;
     padded = op.flops * (std::ceil(op.rows / tile) * tile);
     total = op.flops * op.rows;
   }

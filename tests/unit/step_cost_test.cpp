@@ -176,6 +176,59 @@ TEST(StepCost, EngineMoeGemmEfficiencyScalesTheChipsFigure) {
   }
 }
 
+TEST(StepCost, Mxfp4ExpertsOnChipsWithoutFp4RunInSixteenRowTiles) {
+  // gpt-oss publishes its routed experts in MXFP4 and runs bf16 elsewhere. A chip without an FP4 rate dequantizes
+  // them in a weight-only grouped GEMM (16-row MMA fragments), so their rows pad to 16 while the bf16 GEMMs
+  // keep the chip's own tile; a chip with FP4 runs them as its dense GEMMs.
+  const auto m = model::load_model("gpt-oss-20b");
+  ASSERT_NE(m.moe->expert_weight_format, model::BlockFormat::none);
+  auto unquantized = m;
+  unquantized.moe->expert_weight_format = model::BlockFormat::none;
+  struct Case {
+    const char* chip;
+    const model::ModelSpec* model;
+    double expert_tile, dense_tile;
+  };
+  for (const Case& c : {Case{"a100-sxm-80gb", &m, 16, 128}, Case{"h100-sxm", &m, 16, 32},
+                        Case{"b200", &m, 64, 64}, Case{"a100-sxm-80gb", &unquantized, 128, 128}}) {
+    SCOPED_TRACE(std::string(c.chip) + (c.model == &m ? " mxfp4" : " bf16 experts"));
+    const auto hw = hardware::load_hardware(c.chip);
+    ASSERT_DOUBLE_EQ(std::max(hw.compute.gemm_tile_rows, hw.compute.systolic_array_size), c.dense_tile);
+    OperatorTable t;
+    // 800 tokens x top-4 over 32 experts: 100 rows per expert, every expert touched.
+    StepCostModel(*c.model, hw, native(*c.model)).build(StepShape::prefill(1, 800), t);
+    int experts = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      if (t.op_class[i] != OpClass::gemm) continue;
+      const bool expert = t.name[i] == "moe_up_gate" || t.name[i] == "moe_down";
+      experts += expert;
+      EXPECT_EQ(t.tile_rows[i], expert ? c.expert_tile : c.dense_tile) << t.name[i];
+    }
+    EXPECT_EQ(experts, 2);
+  }
+  // The time by hand on the A100: 100 rows pad to 112 (seven 16-row tiles), not 128, at the bf16 rate (the
+  // dequantization's cost added) over the chip's grouped-GEMM efficiency.
+  const auto hw = hardware::load_hardware("a100-sxm-80gb");
+  const auto d = native(m);
+  OperatorTable t;
+  StepCostModel(m, hw, d).build(StepShape::prefill(1, 800), t);
+  const double rows = 800.0 * 4 / expected_distinct_experts(32, 4, 800, d.moe_routing_skew);
+  ASSERT_NEAR(rows, 100.0, 1e-6);
+  const double s_per_flop = (1.0 + d.dequant_overhead) /
+                            (hw.peak_flops_per_s(DType::bf16) * hw.efficiency.compute * hw.efficiency.moe_gemm);
+  const double f = static_cast<double>(m.moe->expert_ffn_hidden_size), h = static_cast<double>(m.hidden_size);
+  const double flops[] = {2.0 * 800 * 4 * h * 2 * f, 2.0 * 800 * 4 * f * h};  // up+gate, down
+  int k = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.name[i] != "moe_up_gate" && t.name[i] != "moe_down") continue;
+    EXPECT_EQ(t.bound[i], static_cast<std::uint8_t>(Bound::compute)) << t.name[i];
+    EXPECT_NEAR(t.time_s[i], flops[k] * 112.0 / 100.0 * s_per_flop + hw.efficiency.kernel_launch_overhead_s,
+                2e-6 * t.time_s[i])
+        << t.name[i];
+    ++k;
+  }
+}
+
 TEST(StepCost, ExpectedDistinctExperts) {
   // Uniform routing: E (1 - (1 - k/E)^T).
   EXPECT_DOUBLE_EQ(expected_distinct_experts(8, 2, 1, 0), 2.0);

@@ -40,6 +40,7 @@ struct OperatorRow {
   double flops = 0;             // per instance, unpadded
   double bytes = 0;             // per instance: memory traffic, or bytes sent for network operators
   double rows = 0;              // GEMM token dimension M (padded to the tile in the kernel); 0 = no padding
+  double tile_rows = 1;         // GEMM rows are padded to a multiple of this (the kernel's tile M; 1 = none)
   double seconds_per_flop = 0;  // 1 / (peak rate of the operator's data type x compute efficiency)
   double seconds_per_byte = 0;  // 1 / (memory or link bandwidth x efficiency)
   double overhead_s = 0;        // launch overhead, or collective step latencies
@@ -58,8 +59,9 @@ struct OperatorTable {
   std::vector<MoeSlot> slot;
   std::vector<double> count;                   // instances per step (descriptive: the kernel prices one)
   // Kernel inputs.
-  // flops_per_row: FLOPs of one GEMM row when rows >= 1 (so the kernel pads without dividing), else all FLOPs.
-  std::vector<Real> flops_per_row, bytes, rows, seconds_per_flop, seconds_per_byte, overhead_s;
+  // flops_per_row: FLOPs of one GEMM row when rows >= 1 (so the kernel pads with one multiplication), else all
+  // FLOPs. tile_rows: each operator's own tile (>= 1), as GEMM kernels pick their tile by weight type and shape.
+  std::vector<Real> flops_per_row, bytes, rows, tile_rows, seconds_per_flop, seconds_per_byte, overhead_s;
   std::vector<std::uint8_t> network;
   // Kernel outputs (per instance).
   std::vector<Real> time_s, intensity;

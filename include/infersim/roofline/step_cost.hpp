@@ -91,7 +91,6 @@ class StepCostModel {
   const model::ModelSpec& model() const { return model_; }
   const hardware::HardwareSpec& hardware() const { return hw_; }
   const parallelism::DeploymentSpec& deployment() const { return dep_; }
-  double tile_rows() const { return tile_rows_; }
   /// Elements of depth each GEMM over the model's block-scaled FP8 weights is priced with beyond its own (the
   /// hardware's efficiency.block_fp8_gemm_overhead_k where the model's FP8 checkpoint is block-scaled and the
   /// deployment runs it at FP8; 0 otherwise).
@@ -146,7 +145,8 @@ class StepCostModel {
   parallelism::DeploymentSpec dep_;
   parallelism::Placement placement_;
   // Derived once.
-  double tile_rows_ = 1;
+  double tile_rows_ = 1;         // the GEMM tile M of the model's own weights (rows are padded to it)
+  double expert_tile_rows_ = 1;  // the routed experts' (16 where they run weight-only; see weight_only_tile_rows)
   double attention_s_per_flop_ = 0;  // attention's matrix products, at attention_math_dtype's rate
   double gemm_s_per_flop_ = 0, vector_s_per_flop_ = 0, s_per_byte_ = 0, launch_s_ = 0;
   double wb_ = 2, eb_ = 2, ab_ = 2, kvb_ = 2;  // bytes per weight / embedding / activation / KV element
