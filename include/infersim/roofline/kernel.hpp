@@ -13,7 +13,7 @@
 //
 // Inputs and outputs are columns of equal length n. `rows` is 0 (not a GEMM) or >= 1; `tile_rows` >= 1;
 // `bytes` is 0 or >= 1.
-// Storing FLOPs per row lets the kernel pad with one multiplication instead of a division per operator.
+// Storing FLOPs per row lets the kernel pad by multiplying one row's FLOPs by the padded row count.
 // The function is pure: same inputs, same outputs.
 
 #include <cstdint>

@@ -59,7 +59,7 @@ struct OperatorTable {
   std::vector<MoeSlot> slot;
   std::vector<double> count;                   // instances per step (descriptive: the kernel prices one)
   // Kernel inputs.
-  // flops_per_row: FLOPs of one GEMM row when rows >= 1 (so the kernel pads with one multiplication), else all
+  // flops_per_row: FLOPs of one GEMM row when rows >= 1 (the kernel multiplies it by the padded rows), else all
   // FLOPs. tile_rows: each operator's own tile (>= 1), as GEMM kernels pick their tile by weight type and shape.
   std::vector<Real> flops_per_row, bytes, rows, tile_rows, seconds_per_flop, seconds_per_byte, overhead_s;
   std::vector<std::uint8_t> network;
