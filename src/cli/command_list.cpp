@@ -100,7 +100,7 @@ int list_engines(const ListOptions& o) {
     const auto& h = e.host_time;
     const std::string graphs(serving::kGraphModeNames[static_cast<std::size_t>(e.launch.cuda_graphs)]);
     table.add_row({name + (name == serving::kDefaultEngine ? " (default)" : ""), e.version, sig(h.per_step_s * 1e6, 4),
-                   sig(h.per_sequence_s * 1e6, 4), sig(h.per_streamed_sequence_s * 1e6, 4), sig(h.per_token_s * 1e6, 4), h.overlaps_device ? "yes" : "no", graphs,
+                   sig(h.per_sequence_s * 1e6, 4), sig(h.per_streamed_sequence_s * 1e6, 4), sig(h.per_token_s * 1e6, 4), !h.overlaps_device ? "no" : h.overlapped_share < 1 ? sig(h.overlapped_share, 3) + " of it" : "yes", graphs,
                    sig(e.launch.eager_s_per_layer * 1e6, 4), e.attention.fp8_math ? "yes" : "no", e.scheduler.policy, std::to_string(e.scheduler.max_batch_size),
                    std::to_string(e.scheduler.max_batched_tokens), std::to_string(e.scheduler.scheduler_steps),
                    serving::admission_reserve_label(e.scheduler.admission_reserve), std::to_string(e.first_token_lag_steps),

@@ -49,7 +49,9 @@ double host_overhead_s(const ServingEngineSpec& engine, const roofline::StepShap
                 h.per_forward_pass_s * std::max(0, launches.forward_passes - 1);
   if (launches.verifies_draft) host += h.speculative_step_s;
   if (!h.overlaps_device) return exposed_launch_s + host;
-  return exposed_launch_s + std::max(0.0, host - (device_s + exposed_launch_s));
+  // The overlapped share runs beside the device step and shows only where it is longer; the rest is serial.
+  const double beside = h.overlapped_share * host;
+  return exposed_launch_s + (host - beside) + std::max(0.0, beside - (device_s + exposed_launch_s));
 }
 
 }  // namespace infersim::serving

@@ -31,8 +31,12 @@ ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diag
     e.host_time.speculative_step_s = h.number_or("speculative_step_us", 0.0, us) * units::kMicrosecond;
     e.host_time.per_streamed_sequence_s = h.number_or("per_streamed_sequence_us", 0.0, us) * units::kMicrosecond;
     e.host_time.overlaps_device = h.boolean("overlaps_device");
+    e.host_time.overlapped_share = h.number_or("overlapped_share", 1.0, Range::between(0, 1));
     h.string("source");
     h.finish();
+    if (h.valid() && !e.host_time.overlaps_device && h.has("overlapped_share")) {
+      h.error("overlapped_share", "applies only when overlaps_device is true");
+    }
   }
   {
     ObjectReader l = root.object("launch");

@@ -128,6 +128,23 @@ TEST(ServingEngine, OverlappedHostTimeHidesBehindTheDevice) {
   EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 0.4e-3), host - 0.4e-3, 1e-15);  // the excess shows
 }
 
+TEST(ServingEngine, APartlyOverlappedHostTimeKeepsTheRestOnThePath) {
+  // A share s of the host time runs beside the device step, the rest after it: max(device, s host) + (1 - s) host,
+  // so the overhead beyond the device is (1 - s) host + max(0, s host - device).
+  ServingEngineSpec e = hand_engine();
+  e.host_time.overlaps_device = true;
+  e.host_time.overlapped_share = 0.25;
+  const auto shape = roofline::StepShape::decode(8, 100);
+  const double host = 1e-3 + 80e-6 + 8e-6;  // as above: 1.088 ms
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 5e-3), 0.75 * host, 1e-15);  // its share hidden
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 0.1e-3), 0.75 * host + (0.25 * host - 0.1e-3), 1e-15);
+  // The two ends: share 1 is the full overlap, share 0 the serial engine.
+  e.host_time.overlapped_share = 1;
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 5e-3), 0.0, 1e-15);
+  e.host_time.overlapped_share = 0;
+  EXPECT_NEAR(host_overhead_s(e, shape, {1, 32, false}, 5e-3), host, 1e-15);
+}
+
 TEST(ServingEngine, GraphModes) {
   LaunchSpec l;
   l.cuda_graphs = GraphMode::decode;

@@ -496,6 +496,86 @@ TEST(MeasurementFile, GptOssRowsAreTheirPagesRuns) {
   for (const auto& [key, run] : runs) EXPECT_EQ(seen[key], 3) << key;  // throughput, TPOT p50, TTFT p50
 }
 
+// GPUStack's async-scheduling pairs (vllm-v1-async's fit rows and the held-out ones): each row pairs two printed runs of
+// one case whose serving commands differ only by --async-scheduling. The throughput gain is the async run's generated
+// tokens per second over the plain run's, from the printed totals and durations; the TPOT gain the plain run's TPOT p50
+// over the async run's; both sides run the plain row's scenario (the same set as the row in its baseline file), on
+// vllm-v1 and on vllm-v1-async.
+TEST(MeasurementFile, AsyncSchedulingPairsAreTheirPagesRuns) {
+  struct Pair {
+    PrintedRun plain, async;
+    double plain_tpot_ms, async_tpot_ms;
+  };
+  const std::map<std::string, Pair> pairs = {
+      {"vllm-0.11.0/gpustack-sharegpt/gpt-oss-20b-1xh100", {{193979, 24.81, 0, 1000}, {193919, 21.39, 0, 1000}, 55.52, 52.23}},
+      {"vllm-0.11.0/gpustack-random-32000-100/gpt-oss-20b-1xh100", {{9350, 107.95, 0, 100}, {9404, 107.99, 0, 100}, 273.86, 275.30}},
+      {"vllm-0.11.0/gpustack-random-4000-200/gpt-oss-20b-1xh100", {{52309, 61.73, 0, 500}, {52966, 60.67, 0, 500}, 225.55, 224.54}},
+      {"vllm-0.11.0/gpustack-random-2000-100/gpt-oss-20b-1xh100", {{47022, 32.58, 0, 500}, {46814, 31.55, 0, 500}, 159.20, 154.39}},
+      {"vllm-0.11.0/gpustack-random-128-4/gpt-oss-20b-1xh100", {{4000, 4.70, 0, 1000}, {4000, 4.04, 0, 1000}, 208.03, 16.98}},
+      {"vllm-0.11.0/gpustack-sharegpt/gpt-oss-20b-1xa100", {{194171, 42.03, 0, 1000}, {194303, 37.51, 0, 1000}, 45.15, 39.47}},
+      {"vllm-0.11.0/gpustack-random-32000-100/gpt-oss-20b-1xa100", {{9533, 440.85, 0, 100}, {9394, 435.88, 0, 100}, 278.17, 275.04}},
+      {"vllm-0.11.0/gpustack-random-4000-200/gpt-oss-20b-1xa100", {{53530, 128.79, 0, 500}, {52857, 123.99, 0, 500}, 129.79, 125.63}},
+      {"vllm-0.11.0/gpustack-random-2000-100/gpt-oss-20b-1xa100", {{47224, 58.06, 0, 500}, {46961, 55.29, 0, 500}, 119.20, 114.20}},
+      {"vllm-0.11.0/gpustack-random-128-4/gpt-oss-20b-1xa100", {{4000, 5.44, 0, 1000}, {4000, 5.23, 0, 1000}, 65.44, 46.59}},
+      {"vllm-0.11.0/gpustack-sharegpt/gpt-oss-120b-1xa100", {{196656, 86.39, 0, 1000}, {195312, 82.35, 0, 1000}, 90.70, 86.19}},
+      {"vllm-0.10.2/gpustack-sharegpt/gpt-oss-120b-1xh100", {{195544, 67.40, 0, 1000}, {187289, 63.65, 0, 1000}, 47.57, 46.51}},
+  };
+  // The plain rows' sets, from the files that hold them.
+  std::map<std::string, std::map<std::string, config::Json>> plain_sets;
+  for (const auto& r : load_measurements({testing::source_path("configs/validation/vllm-v1-fit-large-batch.json"),
+                                          testing::source_path("configs/validation/vllm-v1-fit-moe.json"),
+                                          testing::source_path("configs/validation/gpustack-gpt-oss-a100.json"),
+                                          testing::source_path("configs/validation/gpustack-gpt-oss-120b.json")})) {
+    std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
+    set.erase("engine");
+    plain_sets[r.id.substr(0, r.id.rfind("/rate-inf/"))] = set;
+  }
+  const auto fit = load_measurements({testing::source_path("configs/validation/vllm-v1-async-fit.json")});
+  const auto held = load_measurements({testing::source_path("configs/validation/gpustack-async.json")});
+  ASSERT_EQ(fit.size(), 9u);    // 5 throughput gains, 4 TPOT gains (not the 4-token outputs')
+  ASSERT_EQ(held.size(), 13u);  // 7 and 6
+  std::vector<MeasurementRow> rows = fit;
+  rows.insert(rows.end(), held.begin(), held.end());
+  EXPECT_EQ(evaluate(rows).failed, 0u);
+  std::map<std::string, int> seen;
+  for (const auto& r : rows) {
+    const std::string key = r.id.substr(0, r.id.rfind("/rate-inf/"));
+    ASSERT_TRUE(pairs.count(key)) << r.id;
+    ASSERT_TRUE(plain_sets.count(key)) << r.id;
+    ++seen[key];
+    const bool fit_row = key.find("gpt-oss-20b-1xh100") != std::string::npos;
+    EXPECT_EQ(std::find_if(fit.begin(), fit.end(), [&](const MeasurementRow& f) { return f.id == r.id; }) != fit.end(),
+              fit_row)
+        << r.id;
+    const Pair& p = pairs.at(key);
+    EXPECT_EQ(r.kind, RowKind::ratio) << r.id;
+    std::map<std::string, config::Json> set(r.set.begin(), r.set.end());
+    EXPECT_EQ(set, plain_sets.at(key)) << r.id;
+    const std::map<std::string, config::Json> plain(r.baseline_set.begin(), r.baseline_set.end());
+    const std::map<std::string, config::Json> async(r.variant_set.begin(), r.variant_set.end());
+    EXPECT_EQ(plain, (std::map<std::string, config::Json>{{"engine", "vllm-v1"}})) << r.id;
+    EXPECT_EQ(async, (std::map<std::string, config::Json>{{"engine", "vllm-v1-async"}})) << r.id;
+    if (r.category == "async_throughput_gain") {
+      EXPECT_EQ(r.metric, "metrics.simulated_duration_s") << r.id;
+      const double gain = (p.async.generated_tokens / p.async.duration_s) / (p.plain.generated_tokens / p.plain.duration_s);
+      // The measured gain is the printed throughputs' ratio, rounded to 4 decimals; durations and throughputs are
+      // printed to 0.01 (each +-0.005).
+      const double slack = gain * 0.005 *
+                               (1 / p.async.duration_s + 1 / p.plain.duration_s +
+                                p.async.duration_s / p.async.generated_tokens + p.plain.duration_s / p.plain.generated_tokens) +
+                           5e-5;
+      EXPECT_NEAR(r.measured, gain, slack) << r.id;
+    } else {
+      ASSERT_EQ(r.category, "async_tpot_gain") << r.id;
+      EXPECT_EQ(r.metric, "metrics.tpot_s.p50") << r.id;
+      EXPECT_NEAR(r.measured, p.plain_tpot_ms / p.async_tpot_ms, 1e-4) << r.id;
+    }
+  }
+  for (const auto& [key, pair] : pairs) {
+    EXPECT_EQ(seen[key], key.find("random-128-4") != std::string::npos ? 1 : 2) << key;  // no TPOT gain of 4-token outputs
+  }
+}
+
 // The rows the sglang profile's host time was fitted on are SGLang's runs on GPUStack's pages, each on the sglang
 // engine with SGLang's own batching (no scheduler key: the page's serving script sets none): throughput is the
 // run's generated tokens over its duration, and the lengths average the run's tokens per request (100 requests

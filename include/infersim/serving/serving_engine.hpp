@@ -7,7 +7,8 @@
 //   max(device_s, launch_s) + host,  host = per_step + per_sequence x sequences + per_token x tokens
 //     + per_forward_pass x (forward passes - 1) + speculative_step (when the step verifies drafted tokens)
 //     + per_streamed_sequence x sequences (when the clients stream: workload.streaming)
-// (or max(device_s, launch_s, host) when the engine overlaps host work with the device), where launch_s is the host time to launch the step's kernels one by one (decoder layers launched x
+// (or max(device_s, launch_s, s x host) + (1 - s) x host when the engine overlaps the share s of its host work
+// with the device: host_time.overlapped_share, 1 for SGLang's overlap scheduler), where launch_s is the host time to launch the step's kernels one by one (decoder layers launched x
 // eager_s_per_layer) when the step does not run as a CUDA graph, and 0 when it does: kernels are queued
 // asynchronously, so the GPU waits for the CPU only when launching is slower than running.
 // With multi-step scheduling (scheduler.scheduler_steps N > 1) host is paid once per window of up to N decode
@@ -40,6 +41,8 @@ struct HostTimeSpec {
                                        // the engine builds and hands over each sequence's new token every step
   bool overlaps_device = false;   // the CPU prepares step n+1 while the device runs step n (SGLang's overlap
                                   // scheduler): only host time beyond the device time is exposed
+  double overlapped_share = 1;    // with overlaps_device, the share of the host time that runs beside the device
+                                  // (vLLM's async scheduling hides part of it); the rest stays on the step's path
 };
 
 struct LaunchSpec {
