@@ -22,9 +22,10 @@ double weight_bytes_per_element(const DeploymentSpec& d) {
   return base;
 }
 
-double expert_weight_bytes_per_element(const model::ModelSpec& m, const DeploymentSpec& d) {
+double expert_weight_bytes_per_element(const model::ModelSpec& m, const DeploymentSpec& d, std::string_view architecture) {
   if (m.moe && m.moe->expert_weight_format != model::BlockFormat::none) {
-    return model::block_format_bytes_per_weight(m.moe->expert_weight_format);
+    return model::block_format_bytes_per_weight(m.moe->expert_weight_format) *
+           (1.0 + d.moe_gemm.block_format_weight_overhead_on(architecture));
   }
   return weight_bytes_per_element(d);
 }
@@ -72,7 +73,8 @@ MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& 
                                             : static_cast<double>((m.num_layers + p - 1) / p);
 
   // Routed experts published in a block-scaled format (gpt-oss: MXFP4) stay in it whatever weight_dtype says.
-  const double layer_bytes = params.layers() * wb + params.moe_experts * (expert_weight_bytes_per_element(m, d) - wb);
+  const double layer_bytes =
+      params.layers() * wb + params.moe_experts * (expert_weight_bytes_per_element(m, d, hw.architecture) - wb);
   const double embed_bytes = placement.embedding ? params.embedding * eb : 0.0;
   // A tied LM head shares the embedding's bytes; placed apart from it, it needs its own copy.
   const double head_bytes = !placement.lm_head ? 0.0
@@ -84,7 +86,7 @@ MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& 
   // over all t chips. With N = 1 and no redundant experts both corrections are exactly zero.
   const int n_ranks = std::max(1, d.attention_data_parallel);
   const double a = d.attention_tensor_parallel();
-  const double expert_bytes = params.moe_experts * expert_weight_bytes_per_element(m, d);
+  const double expert_bytes = params.moe_experts * expert_weight_bytes_per_element(m, d, hw.architecture);
   const double redundant = m.moe ? static_cast<double>(d.redundant_experts) / m.moe->num_experts : 0.0;
   const double per_layer = plan.layers_per_chip / m.num_layers;
   const double layer_share = layer_bytes / m.num_layers * plan.layers_per_chip / t +

@@ -175,7 +175,7 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
   local_layers_ = m.num_local_attention_layers() / p;
   // Routed experts in a published block-scaled FP4 format: at the FP4 rate where the chip has one, else
   // dequantized to the activation type in the GEMM (as vLLM runs MXFP4 gpt-oss on Hopper).
-  ewb_ = parallelism::expert_weight_bytes_per_element(m, d);
+  ewb_ = parallelism::expert_weight_bytes_per_element(m, d, hw.architecture);
   moe_gemm_efficiency_ = hw.efficiency.moe_gemm * d.moe_gemm.efficiency_on(hw.architecture);
   expert_s_per_flop_ = gemm_s_per_flop_;
   expert_tile_rows_ = tile_rows_;

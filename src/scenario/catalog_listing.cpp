@@ -81,6 +81,7 @@ config::Json engine_entry(const std::string& name, const serving::ServingEngineS
           {"eager_us_per_layer", e.launch.eager_s_per_layer * 1e6},
           {"fp8_attention", e.attention.fp8_math},
           {"moe_gemm_efficiency", e.moe_gemm.efficiency_by_architecture},
+          {"moe_block_format_weight_overhead", e.moe_gemm.block_format_weight_overhead_by_architecture},
           {"first_token_lag_steps", e.first_token_lag_steps},
           {"front_end_request_latency_us", e.front_end_request_latency_s ? config::Json(*e.front_end_request_latency_s * 1e6)
                                                                          : config::Json(nullptr)},

@@ -53,9 +53,9 @@ std::optional<QueueGrowth> open_loop_queue_growth(const ScenarioSpec& sc, const 
 
 std::optional<std::string> tight_memory_warning(const serving::PoolSpec& pool, const serving::PoolResult& result) {
   // Engines that capture CUDA graphs at run time (and launch the other steps eagerly: not a statically compiled
-  // program) also keep graph pools, sampler buffers and their kernels' weight layouts outside the KV cache, which
-  // the memory plan does not price: where the weights nearly fill the card, that difference is a large share of
-  // the cache (docs/accuracy.md, 'gpt-oss-120b on one H100').
+  // program) also keep graph pools and sampler buffers outside the KV cache, which the memory plan does not price:
+  // where the weights nearly fill the card, that difference is a large share of the cache (docs/accuracy.md,
+  // 'gpt-oss-120b on one H100').
   if (!pool.engine || result.host_memory) return std::nullopt;
   const serving::LaunchSpec& launch = pool.engine->launch;
   if (launch.cuda_graphs == serving::GraphMode::none || launch.eager_s_per_layer <= 0) return std::nullopt;
@@ -67,9 +67,10 @@ std::optional<std::string> tight_memory_warning(const serving::PoolSpec& pool, c
          " of workspace leave " + format_bytes(m.kv_bytes_per_chip) + " of the " + format_bytes(m.budget_bytes_per_chip) +
          " a chip may use (" + format_number(100.0 * m.kv_bytes_per_chip / m.budget_bytes_per_chip, 2) +
          "%) for the KV cache; engine " + pool.engine->name +
-         " also holds memory this model does not price (CUDA graph pools, sampler buffers, its kernels' weight "
-         "layouts: vLLM loads gpt-oss-120b on one H100 as 64-66 GiB against its checkpoint's 61 GiB and keeps about "
-         "7.5 GiB more outside the cache), which on a card this full can shrink the cache several-fold, so read the "
+         " also holds memory this model does not price (CUDA graph pools and sampler buffers: vLLM keeps about 7.5 GiB "
+         "beside the weights and the cache with gpt-oss-120b on one H100; the larger layout its kernels give MXFP4 "
+         "experts is priced where the engine profile says, moe_gemm.block_format_weight_overhead), which on a card "
+         "this full can shrink the cache several-fold, so read the "
          "capacity and throughput here as upper bounds (docs/accuracy.md, 'gpt-oss-120b on one H100'), or add chips "
          "(deployment.tensor_parallel) or narrower weights";
 }

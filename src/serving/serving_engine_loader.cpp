@@ -92,6 +92,15 @@ ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diag
       if (by_arch.has(arch)) e.moe_gemm.efficiency_by_architecture.emplace(arch, by_arch.number(arch, Range::between(0.05, 4)));
     }
     by_arch.finish();
+    // How much larger the kernels' layout of block-format experts (MXFP4) is than the published checkpoint's.
+    if (std::optional<ObjectReader> w = g->optional_object("block_format_weight_overhead")) {
+      for (const std::string_view arch : hardware::kArchitectureNames) {
+        if (w->has(arch)) {
+          e.moe_gemm.block_format_weight_overhead_by_architecture.emplace(arch, w->number(arch, Range::between(0, 1)));
+        }
+      }
+      w->finish();
+    }
     g->string("source");
     g->finish();
   }

@@ -240,6 +240,38 @@ TEST(BlockFormats, Mxfp4ExpertsKeepTheirFormat) {
   EXPECT_NEAR(plan.weight_bytes_total, experts * 4.25 / 8 + (c.total() - experts) * 2, 1.0);
 }
 
+TEST(BlockFormats, TheEnginesLayoutOfBlockFormatExpertsTakesItsOverheadOnItsArchitecture) {
+  // An engine whose kernels lay MXFP4 experts out larger than the checkpoint (vLLM's Triton backend on Hopper: 6.5%)
+  // holds that much more of them, and streams it: the memory plan's weights grow by 6.5% of the experts' 4.25-bit
+  // bytes and a decode step's expert GEMMs read 6.5% more weight bytes, on a Hopper chip only.
+  const auto m = gpt_oss_120b();
+  const auto c = model::count_parameters(m);
+  parallelism::DeploymentSpec plain;
+  parallelism::DeploymentSpec laid_out;
+  laid_out.moe_gemm.block_format_weight_overhead_by_architecture.emplace("nvidia-hopper", 0.065);
+  const double expert_bytes = c.moe_experts * 4.25 / 8;
+  for (const std::string name : {"h100-sxm", "a100-sxm-80gb"}) {
+    SCOPED_TRACE(name);
+    const auto hw = hardware::load_hardware(name);
+    const double x = hw.architecture == "nvidia-hopper" ? 0.065 : 0.0;
+    const auto a = parallelism::plan_memory(m, hw, plain), b = parallelism::plan_memory(m, hw, laid_out);
+    EXPECT_NEAR(b.weight_bytes_total - a.weight_bytes_total, x * expert_bytes, 1.0);
+    EXPECT_NEAR(b.weight_bytes_per_chip - a.weight_bytes_per_chip, x * expert_bytes, 1.0);
+    roofline::OperatorTable ta, tb;
+    const auto shape = roofline::StepShape::decode(64, 1000, 1, m.attention_window());
+    roofline::StepCostModel(m, hw, plain).build(shape, ta);
+    roofline::StepCostModel(m, hw, laid_out).build(shape, tb);
+    ASSERT_EQ(ta.size(), tb.size());
+    const double touched = roofline::expected_distinct_experts(128, 4, 64, 0);
+    for (std::size_t i = 0; i < ta.size(); ++i) {
+      const double depth_by_width = ta.name[i] == "moe_up_gate" ? 2880.0 * 5760 : ta.name[i] == "moe_down" ? 2880.0 * 2880 : 0;
+      EXPECT_NEAR(static_cast<double>(tb.bytes[i]) - ta.bytes[i], x * touched * depth_by_width * 4.25 / 8,
+                  1e-6 * ta.bytes[i])
+          << ta.name[i];
+    }
+  }
+}
+
 TEST(BlockFormats, ExpertsAtFp4RateWhereTheChipHasIt) {
   const auto m = gpt_oss_120b();
   parallelism::DeploymentSpec d;

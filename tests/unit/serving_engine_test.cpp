@@ -279,6 +279,22 @@ TEST(ServingEngine, EngineMoeGemmEfficiencyReachesTheDeployment) {
   message = testing::message_of([&] { load_serving_engine(engine_doc); });
   EXPECT_NE(message.find("nvidia-hoper"), std::string::npos) << message;
   EXPECT_NE(message.find("did you mean \"nvidia-hopper\""), std::string::npos) << message;
+  // The layout overhead of block-format experts reaches the pool's deployment the same way, on its architecture only;
+  // it is a fraction in [0, 1].
+  engine_doc.json["moe_gemm"]["efficiency"] = {{"nvidia-hopper", 0.4}};
+  engine_doc.json["moe_gemm"]["block_format_weight_overhead"] = {{"nvidia-hopper", 0.065}};
+  doc.json["engine"] = engine_doc.json;
+  doc.json["hardware"] = "h100-sxm";
+  EXPECT_DOUBLE_EQ(scenario::parse_scenario(doc).simulation.pools.at(0).deployment.moe_gemm.block_format_weight_overhead_on(
+                       "nvidia-hopper"),
+                   0.065);
+  EXPECT_DOUBLE_EQ(load_serving_engine(engine_doc).moe_gemm.block_format_weight_overhead_on("nvidia-ampere-ga100"), 0.0);
+  engine_doc.json["moe_gemm"]["block_format_weight_overhead"]["nvidia-hopper"] = 1.5;
+  message = testing::message_of([&] { load_serving_engine(engine_doc); });
+  EXPECT_NE(message.find("/moe_gemm/block_format_weight_overhead/nvidia-hopper"), std::string::npos) << message;
+  engine_doc.json["moe_gemm"]["block_format_weight_overhead"] = {{"nvidia-amper-ga100", 0.09}};
+  message = testing::message_of([&] { load_serving_engine(engine_doc); });
+  EXPECT_NE(message.find("did you mean \"nvidia-ampere-ga100\""), std::string::npos) << message;
 }
 
 TEST(ServingEngine, StreamingDefaultsToOnlineArrivalsAndEveryStreamedStepPaysIt) {

@@ -41,9 +41,16 @@ struct AllReduceKernels {
 /// ROCm vLLM's on AMD chips); another engine's fused-MoE kernels can run slower. 1 on an architecture not listed.
 struct MoeGemmKernels {
   std::map<std::string, double, std::less<>> efficiency_by_architecture;
+  // Extra bytes, as a fraction, of routed experts published in a block format (gpt-oss's MXFP4) once the engine's
+  // kernels have laid them out (padded, their scales widened) on an architecture; 0 where not given.
+  std::map<std::string, double, std::less<>> block_format_weight_overhead_by_architecture;
   double efficiency_on(std::string_view architecture) const {
     const auto it = efficiency_by_architecture.find(architecture);
     return it == efficiency_by_architecture.end() ? 1.0 : it->second;
+  }
+  double block_format_weight_overhead_on(std::string_view architecture) const {
+    const auto it = block_format_weight_overhead_by_architecture.find(architecture);
+    return it == block_format_weight_overhead_by_architecture.end() ? 0.0 : it->second;
   }
 };
 

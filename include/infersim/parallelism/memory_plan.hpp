@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "infersim/hardware/hardware_spec.hpp"
@@ -66,8 +67,10 @@ struct WorkspaceLimits {
 MemoryPlan plan_memory(const model::ModelSpec& m, const hardware::HardwareSpec& hw, const DeploymentSpec& d,
                        const WorkspaceLimits& limits = {}, const Placement& placement = {});
 
-/// Bytes per routed-expert weight: the model's published block format if it has one, else as other weights.
-double expert_weight_bytes_per_element(const model::ModelSpec& m, const DeploymentSpec& d);
+/// Bytes per routed-expert weight: the model's published block format if it has one (with the engine's layout overhead
+/// on the chip's architecture, DeploymentSpec::moe_gemm), else as other weights.
+double expert_weight_bytes_per_element(const model::ModelSpec& m, const DeploymentSpec& d,
+                                       std::string_view architecture = {});
 
 /// The model restricted to `count` consecutive layers starting at `first` (for hybrid placement); the MoE
 /// dense-layer count is adjusted to the slice.
