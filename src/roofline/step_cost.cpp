@@ -144,10 +144,10 @@ StepCostModel::StepCostModel(const model::ModelSpec& m, const hardware::Hardware
     : model_(m), hw_(hw), dep_(d), placement_(placement) {
   parallelism::validate_deployment(m, hw, d);
   const auto& eff = hw.efficiency;
-  tile_rows_ = std::max(hw.compute.gemm_tile_rows, hw.compute.systolic_array_size);
-  if (bytes_per_element(d.weight_dtype) < bytes_per_element(d.activation_dtype)) tile_rows_ = weight_only_tile_rows(hw);
-  double gemm_slowdown = 1.0;
-  if (bytes_per_element(d.weight_dtype) < bytes_per_element(d.activation_dtype)) gemm_slowdown += d.dequant_overhead;
+  // Weights narrower than activations (W4A16, W8A16): every GEMM of the model's own weights runs weight-only.
+  const bool weight_only = bytes_per_element(d.weight_dtype) < bytes_per_element(d.activation_dtype);
+  tile_rows_ = weight_only ? weight_only_tile_rows(hw) : std::max(hw.compute.gemm_tile_rows, hw.compute.systolic_array_size);
+  const double gemm_slowdown = weight_only ? 1.0 + d.dequant_overhead : 1.0;
   gemm_s_per_flop_ = gemm_slowdown / (hw.peak_flops_per_s(d.activation_dtype) * eff.compute);
   attention_s_per_flop_ = gemm_slowdown / (hw.peak_flops_per_s(attention_math_dtype(hw, d)) * eff.compute);
   vector_s_per_flop_ = 1.0 / (hw.vector_flops_per_s() * eff.compute);

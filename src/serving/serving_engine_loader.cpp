@@ -1,6 +1,8 @@
 #include "infersim/serving/serving_engine_loader.hpp"
 
 #include <algorithm>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "infersim/core/units.hpp"
@@ -12,6 +14,21 @@ namespace infersim::serving {
 
 using config::ObjectReader;
 using config::Range;
+
+namespace {
+
+/// A figure per compute architecture (the hardware profiles' `architecture` names): the keys given, each in `range`;
+/// any other key is refused by finish() with the closest architecture name.
+std::map<std::string, double, std::less<>> read_by_architecture(ObjectReader& r, Range range) {
+  std::map<std::string, double, std::less<>> out;
+  for (const std::string_view arch : hardware::kArchitectureNames) {
+    if (r.has(arch)) out.emplace(arch, r.number(arch, range));
+  }
+  r.finish();
+  return out;
+}
+
+}  // namespace
 
 ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diagnostics& d) {
   ServingEngineSpec e;
@@ -87,19 +104,11 @@ ServingEngineSpec parse_serving_engine(const config::Document& doc, config::Diag
   if (std::optional<ObjectReader> g = root.optional_object("moe_gemm")) {
     // Kernels differ by architecture (Ampere has no FP8 tensor cores: its quantized experts run weight-only
     // kernels): one figure for each architecture whose kernels were measured, the chip's own (1) elsewhere.
-    ObjectReader by_arch = g->object("efficiency");
-    for (const std::string_view arch : hardware::kArchitectureNames) {
-      if (by_arch.has(arch)) e.moe_gemm.efficiency_by_architecture.emplace(arch, by_arch.number(arch, Range::between(0.05, 4)));
-    }
-    by_arch.finish();
+    ObjectReader efficiency = g->object("efficiency");
+    e.moe_gemm.efficiency_by_architecture = read_by_architecture(efficiency, Range::between(0.05, 4));
     // How much larger the kernels' layout of block-format experts (MXFP4) is than the published checkpoint's.
     if (std::optional<ObjectReader> w = g->optional_object("block_format_weight_overhead")) {
-      for (const std::string_view arch : hardware::kArchitectureNames) {
-        if (w->has(arch)) {
-          e.moe_gemm.block_format_weight_overhead_by_architecture.emplace(arch, w->number(arch, Range::between(0, 1)));
-        }
-      }
-      w->finish();
+      e.moe_gemm.block_format_weight_overhead_by_architecture = read_by_architecture(*w, Range::between(0, 1));
     }
     g->string("source");
     g->finish();
